@@ -1,0 +1,50 @@
+"""Write a file completely or not at all.
+
+Every file the product writes (meshes, coefficient files, checkpoints, dataset shards) goes
+through ``atomic_output``: the writer fills a temporary file in the destination folder and only
+a successful write is renamed over the final name, so an interrupted or failed write never
+leaves something that looks complete, and never destroys the previous version.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.errors import ExportError
+
+# mkstemp creates files readable by the owner only; written files should get the usual
+# permissions instead, so read the process umask once.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` if the block succeeds.
+
+    The temporary name keeps the final suffix because some writers (VTK) pick the format from it.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: folder {folder} does not exist")
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=folder)
+        os.close(handle)
+        os.chmod(temp_name, 0o666 & ~_UMASK)
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from error
+    temp = Path(temp_name)
+    try:
+        yield temp
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from error
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

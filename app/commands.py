@@ -1,0 +1,132 @@
+"""The command-line tools behind ``python main.py <command>``: each takes the parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from app.atomic_files import atomic_output
+from app.checkpoint import KINDS, checkpoint_path
+from app.devices import describe
+from app.embedded_corpus import embedded_corpus
+from app.errors import DatasetError, FaceExplorerError
+from app.export import export_mesh, load_coefficients
+from app.network import AutoEncoder4, parameter_count
+from app.training import TrainingConfig, train_denoiser
+from app.workspace import Workspace
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace(args.model, args.data, args.checkpoints, args.device)
+
+
+def info(args: argparse.Namespace) -> int:
+    workspace = open_workspace(args)
+    model = workspace.model
+    named_id = sum(bool(n) for n in model.names_id)
+    named_exp = sum(bool(n) for n in model.names_exp)
+    print(f"model:        {workspace.describe_model()}")
+    print(f"              {model.n_vertices:,} vertices, {len(model.triangles):,} triangles, "
+          f"{model.n_id} identity + {model.n_exp} expression coefficients ({named_id} + {named_exp} named)")
+    try:
+        data = workspace.data
+        print(f"data:         {data.source}: {len(data):,} faces loaded, {len(data.skipped)} files skipped")
+        for file, reason in data.skipped:
+            print(f"  skipped {file}: {reason}")
+    except DatasetError as problem:
+        print(f"data:         none ({problem})")
+    for kind in KINDS:
+        length = model.n_coefficients(kind)
+        print(f"{kind + ' net:':<14}{parameter_count(AutoEncoder4(length)):,} parameters (input {length})")
+    try:
+        denoiser = workspace.denoiser
+    except FaceExplorerError as problem:
+        print(f"checkpoints:  not usable ({problem})")
+        return 0
+    print(f"checkpoints:  {workspace.checkpoints} on {describe(denoiser.device)}")
+    for kind in KINDS:
+        meta = denoiser.metadata[kind]
+        print(f"  {kind}: trained on {meta.get('model_identity')} / {meta.get('data_source')}; "
+              f"σ={meta.get('sigma'):g}, {meta.get('copies')} copies, {meta.get('epochs_completed')} epochs; "
+              f"test MSE noisy {meta.get('test_mse_noisy', float('nan')):.3f} → denoised {meta.get('test_mse_denoised', float('nan')):.3f}")
+    if model.identity not in denoiser.trained_for():
+        print(f"  warning: the checkpoints were trained for {', '.join(sorted(denoiser.trained_for()))}, not {model.identity}")
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    workspace = open_workspace(args)
+    if args.faces is not None:
+        if not workspace.model.is_embedded or args.data:
+            raise FaceExplorerError("--faces sets the embedded corpus size; it cannot be used with --model/--data")
+        data = embedded_corpus(args.faces)
+    else:
+        data = workspace.data
+    overrides = {
+        key: value
+        for key, value in {"sigma": args.sigma, "copies": args.copies, "normalisation": args.normalisation}.items()
+        if value is not None
+    }
+    config = TrainingConfig.paper(
+        args.kind, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        test_faces=args.test_faces, seed=args.seed, device=args.device, **overrides,
+    )
+    for name, value in (("epochs", config.epochs), ("batch size", config.batch_size), ("copies", config.copies)):
+        if value < 1:
+            raise FaceExplorerError(f"{name} must be at least 1 (got {value})")
+    if not (config.sigma > 0 and config.normalisation > 0 and config.learning_rate > 0):
+        raise FaceExplorerError("sigma, normalisation and learning rate must be positive")
+    output = Path(args.output) if args.output else checkpoint_path(workspace.checkpoints, args.kind)
+    metadata = train_denoiser(data, config, workspace.model.identity, output, show_progress=not args.quiet)
+    print(f"wrote {output}: test MSE noisy input {metadata['test_mse_noisy']:.4f} → "
+          f"denoised {metadata['test_mse_denoised']:.4f} "
+          f"({metadata['test_mse_noisy'] / metadata['test_mse_denoised']:.1f}× lower)")
+    return 0
+
+
+def denoise(args: argparse.Namespace) -> int:
+    workspace = open_workspace(args)
+    tables = _read_coefficient_tables(Path(args.input))
+    result: dict[str, np.ndarray] = {}
+    for key, kind in (("alpha_id", "shape"), ("alpha_exp", "expression")):
+        if key in tables:
+            result[key] = tables[key]
+            result[f"{key}_denoised"] = workspace.denoiser.denoise(kind, tables[key])
+    with atomic_output(args.output) as temp:
+        with open(temp, "wb") as handle:
+            np.savez(handle, **result, model_identity=np.array(workspace.model.identity))
+    print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape}" for k, v in result.items()))
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    workspace = open_workspace(args)
+    model = workspace.model
+    if args.coefficients:
+        alpha_id, alpha_exp, _ = load_coefficients(args.coefficients)
+    else:
+        alpha_id, alpha_exp = np.zeros(model.n_id), np.zeros(model.n_exp)
+    if args.denoised:
+        alpha_id, alpha_exp = workspace.denoiser.denoise_face(alpha_id, alpha_exp)
+    path = export_mesh(args.output, model.synthesize(alpha_id, alpha_exp), model.triangles, binary=not args.ascii)
+    print(f"wrote {path} ({model.n_vertices:,} vertices, {len(model.triangles):,} triangles)")
+    return 0
+
+
+def _read_coefficient_tables(path: Path) -> dict[str, np.ndarray]:
+    """alpha_id/alpha_exp tables from an .npz (also accepts the dataset names shape/expression)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            tables = {}
+            for key, alias in (("alpha_id", "shape"), ("alpha_exp", "expression")):
+                for name in (key, alias):
+                    if name in data:
+                        tables[key] = np.atleast_2d(np.asarray(data[name], dtype=np.float64))
+                        break
+    except (OSError, ValueError, EOFError) as failure:
+        raise FaceExplorerError(f"{path}: not a readable .npz file ({failure})") from failure
+    if not tables:
+        raise FaceExplorerError(f"{path}: no 'alpha_id' or 'alpha_exp' table inside")
+    return tables

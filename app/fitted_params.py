@@ -1,0 +1,148 @@
+"""Fitted 3DMM parameters of real faces: the clean training data of the denoisers.
+
+Reads a folder (recursively) of per-image ``.mat`` files as AFLW2000-3D, 300W-3D and 300W-LP
+ship them (``Shape_Para`` (199,1), ``Exp_Para`` (29,1)), or one ``.npz`` with ``shape`` and
+``expression`` arrays. A bad file is skipped and reported, never fatal. Train/test splits are
+by face: 300W-LP stores several rotated views of one face with identical ``Shape_Para``, so
+vectors with the same identity coefficients are one face and always land on the same side.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.errors import DatasetError
+from app.model_files import read_mat
+
+
+@dataclass
+class FittedParameters:
+    """Clean coefficient vectors, one row per image."""
+
+    shape: np.ndarray  # (M, K_id)
+    expression: np.ndarray  # (M, K_exp)
+    face_ids: list[str]
+    source: str
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    def __post_init__(self) -> None:
+        self.shape = np.asarray(self.shape, dtype=np.float64)
+        self.expression = np.asarray(self.expression, dtype=np.float64)
+        if self.shape.ndim != 2 or self.expression.ndim != 2 or len(self.shape) != len(self.expression):
+            raise DatasetError(
+                f"{self.source}: shape {self.shape.shape} and expression {self.expression.shape} "
+                "are not two tables with one row per face"
+            )
+        if len(self.face_ids) != len(self.shape):
+            raise DatasetError(f"{self.source}: {len(self.face_ids)} face ids for {len(self.shape)} rows")
+
+    def __len__(self) -> int:
+        return len(self.shape)
+
+    def coefficients(self, kind: str) -> np.ndarray:
+        return self.shape if kind == "shape" else self.expression
+
+    def subset(self, rows: np.ndarray, source: str) -> FittedParameters:
+        return FittedParameters(
+            self.shape[rows], self.expression[rows], [self.face_ids[i] for i in rows], source
+        )
+
+    def check_counts(self, n_id: int, n_exp: int) -> None:
+        """Refuse data fitted with a different model (other coefficient counts)."""
+        if self.shape.shape[1] != n_id or self.expression.shape[1] != n_exp:
+            raise DatasetError(
+                f"{self.source}: has {self.shape.shape[1]} identity and {self.expression.shape[1]} expression "
+                f"coefficients per face, but the model has {n_id} and {n_exp}"
+            )
+
+
+def load_fitted_parameters(path: str | Path) -> FittedParameters:
+    """Load a folder of per-image .mat files (recursive) or an .npz of coefficient tables."""
+    path = Path(path)
+    if path.is_dir():
+        return _load_mat_folder(path)
+    if path.is_file() and path.suffix.lower() == ".npz":
+        return _load_npz(path)
+    if path.is_file():
+        raise DatasetError(f"{path}: expected a folder of fitted-parameter .mat files or an .npz")
+    raise DatasetError(f"{path}: no such file or folder")
+
+
+def split_by_face(
+    params: FittedParameters, test_faces: int, rng: np.random.Generator
+) -> tuple[FittedParameters, FittedParameters]:
+    """Seeded split into (train, test) with ``test_faces`` distinct faces held out."""
+    groups: dict[bytes, list[int]] = {}
+    for row, vector in enumerate(params.shape):
+        groups.setdefault(np.round(vector, 6).tobytes(), []).append(row)
+    faces = list(groups.values())
+    if not 0 < test_faces < len(faces):
+        raise DatasetError(
+            f"{params.source}: cannot hold out {test_faces} test faces from {len(faces)} distinct faces"
+        )
+    order = rng.permutation(len(faces))
+    test_rows = np.sort(np.concatenate([faces[i] for i in order[:test_faces]]))
+    train_rows = np.sort(np.concatenate([faces[i] for i in order[test_faces:]]))
+    return (
+        params.subset(train_rows, f"{params.source} [train: {len(faces) - test_faces} faces]"),
+        params.subset(test_rows, f"{params.source} [test: {test_faces} faces]"),
+    )
+
+
+def _load_mat_folder(folder: Path) -> FittedParameters:
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".mat" and p.is_file())
+    shapes, expressions, ids, skipped = [], [], [], []
+    for file in files:
+        try:
+            shape, expression = _read_fitted_mat(file)
+        except DatasetError as problem:
+            skipped.append((str(file), str(problem).removeprefix(f"{file}: ")))
+            continue
+        if shapes and (len(shape), len(expression)) != (len(shapes[0]), len(expressions[0])):
+            skipped.append((str(file), f"{len(shape)}+{len(expression)} coefficients, "
+                            f"earlier files have {len(shapes[0])}+{len(expressions[0])}"))
+            continue
+        shapes.append(shape)
+        expressions.append(expression)
+        ids.append(str(file.relative_to(folder).with_suffix("")))
+    if not shapes:
+        reason = f"; first problem: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
+        raise DatasetError(f"{folder}: no usable fitted-parameter .mat files ({len(files)} found{reason})")
+    return FittedParameters(np.stack(shapes), np.stack(expressions), ids, str(folder), skipped)
+
+
+def _read_fitted_mat(file: Path) -> tuple[np.ndarray, np.ndarray]:
+    contents = read_mat(file, DatasetError)
+    vectors = []
+    for name in ("Shape_Para", "Exp_Para"):
+        if name not in contents:
+            raise DatasetError(f"{file}: no {name} field")
+        value = np.asarray(contents[name])
+        if value.ndim != 2 or 1 not in value.shape or not np.issubdtype(value.dtype, np.number):
+            raise DatasetError(f"{file}: {name} has shape {value.shape}, expected a column vector")
+        value = value.reshape(-1).astype(np.float64)
+        if not np.all(np.isfinite(value)):
+            raise DatasetError(f"{file}: {name} contains NaN or infinite values")
+        vectors.append(value)
+    return vectors[0], vectors[1]
+
+
+def _load_npz(path: Path) -> FittedParameters:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [key for key in ("shape", "expression") if key not in data]
+            if missing:
+                raise DatasetError(f"{path}: .npz lacks {', '.join(missing)} (needs 'shape' and 'expression' tables)")
+            shape, expression = data["shape"], data["expression"]
+            ids = [str(i) for i in data["face_ids"]] if "face_ids" in data else [str(i) for i in range(len(shape))]
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as failure:
+        raise DatasetError(f"{path}: not a readable .npz file ({failure})") from failure
+    params = FittedParameters(shape, expression, ids, str(path))
+    bad = ~(np.isfinite(params.shape).all(1) & np.isfinite(params.expression).all(1))
+    if bad.any():
+        raise DatasetError(f"{path}: {int(bad.sum())} rows contain NaN or infinite values")
+    return params

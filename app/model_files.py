@@ -1,0 +1,190 @@
+"""Read morphable models from the files researchers actually have, and the project's own .npz.
+
+Supported layouts (DESIGN.md §2):
+- face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV and a
+  1-based ``tri``; the face mean is shapeMU + expMU.
+- 3DDFA ``Model_Shape.mat`` (mu_shape, w, sigma, tri) next to ``Model_Exp.mat``
+  (mu_exp, w_exp, sigma_exp).
+- the compact ``.npz`` written by ``save_model_npz`` (float32, 0-based triangles, mode names).
+Matlab v7.3 files are HDF5, which scipy cannot read: they are recognised and reported.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.io
+
+from app.atomic_files import atomic_output
+from app.errors import ModelFileError
+from app.morphable_model import MorphableModel
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_NPZ_KEYS = ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles")
+
+
+def load_model(path: str | Path) -> MorphableModel:
+    """Load a morphable model from a BFM.mat, a 3DDFA Model_Shape.mat/Model_Exp.mat or an .npz."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    if path.suffix.lower() == ".npz":
+        return _load_npz(path)
+    contents = read_mat(path, ModelFileError)
+    if "model" in contents:
+        return _from_face3d_bfm(path, contents["model"])
+    if "mu_shape" in contents:
+        return _from_3ddfa(path, contents, read_mat(_sibling(path, "Model_Exp.mat"), ModelFileError))
+    if "mu_exp" in contents:
+        return _from_3ddfa(path, read_mat(_sibling(path, "Model_Shape.mat"), ModelFileError), contents)
+    found = ", ".join(sorted(k for k in contents if not k.startswith("__"))) or "nothing"
+    raise ModelFileError(
+        f"{path}: not a morphable model (expected a face3d 'model' struct or 3DDFA 'mu_shape'/'mu_exp'; found {found})"
+    )
+
+
+def read_mat(path: Path, error: type[Exception]) -> dict[str, Any]:
+    """``scipy.io.loadmat`` with every failure turned into one ``error`` naming the file."""
+    if not path.is_file():
+        raise error(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        head = handle.read(520)
+    if b"MATLAB 7.3" in head[:128] or head[:8] == _HDF5_SIGNATURE or head[512:520] == _HDF5_SIGNATURE:
+        raise error(
+            f"{path}: Matlab v7.3 (HDF5) file, which scipy cannot read; re-save it in Matlab with "
+            "save(..., '-v7') or convert it with h5py"
+        )
+    try:
+        return scipy.io.loadmat(path)
+    except Exception as failure:  # scipy raises ValueError, TypeError, OSError … for damaged files
+        raise error(f"{path}: not a readable Matlab file ({failure})") from failure
+
+
+def save_model_npz(model: MorphableModel, path: str | Path) -> None:
+    """Write the model as a compact float32 .npz that ``load_model`` reads back."""
+    with atomic_output(path) as temp:
+        with open(temp, "wb") as handle:
+            np.savez(
+                handle,
+                mean=model.mean,
+                basis_id=model.basis_id,
+                basis_exp=model.basis_exp,
+                ev_id=model.ev_id,
+                ev_exp=model.ev_exp,
+                triangles=model.triangles.astype(np.int32),
+                names_id=np.array(model.names_id),
+                names_exp=np.array(model.names_exp),
+                identity=np.array(model.identity),
+            )
+
+
+def _load_npz(path: Path) -> MorphableModel:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [key for key in _NPZ_KEYS if key not in data]
+            if missing:
+                raise ModelFileError(f"{path}: not a model .npz (missing {', '.join(missing)})")
+            arrays = {key: data[key] for key in _NPZ_KEYS}
+            names_id = [str(n) for n in data["names_id"]] if "names_id" in data else []
+            names_exp = [str(n) for n in data["names_exp"]] if "names_exp" in data else []
+            identity = str(data["identity"]) if "identity" in data else str(path)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as failure:
+        raise ModelFileError(f"{path}: not a readable .npz file ({failure})") from failure
+    return _build(path, identity=identity, names_id=names_id, names_exp=names_exp, **arrays)
+
+
+def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
+    try:
+        model = struct[0, 0]
+        fields = model.dtype.names or ()
+    except (IndexError, AttributeError, TypeError):
+        raise ModelFileError(f"{path}: 'model' is not a Matlab struct") from None
+    required = ("shapeMU", "shapePC", "shapeEV", "expMU", "expPC", "expEV", "tri")
+    missing = [name for name in required if name not in fields]
+    if missing:
+        raise ModelFileError(f"{path}: BFM 'model' struct lacks field(s) {', '.join(missing)}")
+    shape_mu = _column(path, "shapeMU", model["shapeMU"])
+    exp_mu = _column(path, "expMU", model["expMU"])
+    if shape_mu.shape != exp_mu.shape:
+        raise ModelFileError(f"{path}: shapeMU has {shape_mu.size} values but expMU has {exp_mu.size}")
+    return _build(
+        path,
+        mean=shape_mu + exp_mu,
+        basis_id=_basis(path, "shapePC", model["shapePC"], shape_mu.size),
+        basis_exp=_basis(path, "expPC", model["expPC"], shape_mu.size),
+        ev_id=_column(path, "shapeEV", model["shapeEV"]),
+        ev_exp=_column(path, "expEV", model["expEV"]),
+        triangles=_one_based_triangles(path, model["tri"]),
+        identity=str(path),
+    )
+
+
+def _from_3ddfa(shape_path: Path, shape: dict[str, Any], exp: dict[str, Any]) -> MorphableModel:
+    for source, keys in ((shape, ("mu_shape", "w", "sigma", "tri")), (exp, ("mu_exp", "w_exp", "sigma_exp"))):
+        missing = [key for key in keys if key not in source]
+        if missing:
+            raise ModelFileError(f"{shape_path.parent}: 3DDFA model lacks {', '.join(missing)}")
+    mu_shape = _column(shape_path, "mu_shape", shape["mu_shape"])
+    mu_exp = _column(shape_path, "mu_exp", exp["mu_exp"])
+    if mu_shape.shape != mu_exp.shape:
+        raise ModelFileError(f"{shape_path}: mu_shape has {mu_shape.size} values but mu_exp has {mu_exp.size}")
+    return _build(
+        shape_path,
+        mean=mu_shape + mu_exp,
+        basis_id=_basis(shape_path, "w", shape["w"], mu_shape.size),
+        basis_exp=_basis(shape_path, "w_exp", exp["w_exp"], mu_shape.size),
+        ev_id=_column(shape_path, "sigma", shape["sigma"]),
+        ev_exp=_column(shape_path, "sigma_exp", exp["sigma_exp"]),
+        triangles=_one_based_triangles(shape_path, shape["tri"]),
+        identity=str(shape_path),
+    )
+
+
+def _build(path: Path, **fields: Any) -> MorphableModel:
+    """Construct the model, naming the file in any consistency error."""
+    try:
+        return MorphableModel(**fields)
+    except ModelFileError:
+        raise
+    except Exception as failure:
+        message = str(failure)
+        identity = str(fields.get("identity", ""))
+        if identity and message.startswith(identity + ": "):
+            message = message[len(identity) + 2 :]
+        raise ModelFileError(f"{path}: {message}") from failure
+
+
+def _column(path: Path, name: str, value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    if array.ndim != 2 or 1 not in array.shape or not np.issubdtype(array.dtype, np.number):
+        raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected a numeric column vector")
+    return array.reshape(-1).astype(np.float64)
+
+
+def _basis(path: Path, name: str, value: Any, n_values: int) -> np.ndarray:
+    """A (3N, K) principal-component matrix as (K, 3N) rows."""
+    array = np.asarray(value)
+    if array.ndim != 2 or array.shape[0] != n_values or not np.issubdtype(array.dtype, np.number):
+        raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected ({n_values}, K)")
+    return np.ascontiguousarray(array.T, dtype=np.float32)
+
+
+def _one_based_triangles(path: Path, value: Any) -> np.ndarray:
+    """Matlab's (3, T) 1-based triangle list as (T, 3) 0-based."""
+    tri = np.asarray(value)
+    if tri.ndim != 2 or 3 not in tri.shape or not np.issubdtype(tri.dtype, np.number):
+        raise ModelFileError(f"{path}: tri has shape {tri.shape}, expected (3, T)")
+    tri = tri if tri.shape[0] == 3 else tri.T
+    if tri.size and tri.min() < 1:
+        raise ModelFileError(f"{path}: tri contains index {int(tri.min())}, but Matlab triangles are 1-based")
+    return tri.T.astype(np.int64) - 1
+
+
+def _sibling(path: Path, name: str) -> Path:
+    sibling = path.with_name(name)
+    if not sibling.is_file():
+        raise ModelFileError(f"{path}: a 3DDFA model needs {name} in the same folder")
+    return sibling

@@ -1,0 +1,139 @@
+"""A 3D morphable model: S = mean + A_id·α_id + A_exp·α_exp.
+
+The bases are stored row-major as one (K_id + K_exp, 3N) float32 matrix so that a face is a
+single ``alpha @ basis`` GEMM (DESIGN.md §5: faster than ``basis.T @ alpha``), and a change of
+one coefficient is one scaled row added in place. Vertices are interleaved x0 y0 z0 x1 … as in
+the .mat files, so ``flat.reshape(N, 3)`` is free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from app.errors import FaceExplorerError
+
+CoefficientKind = Literal["shape", "expression"]
+
+
+@dataclass(eq=False)
+class MorphableModel:
+    """Mean face, identity/expression bases, their standard deviations and the triangles."""
+
+    mean: np.ndarray  # (3N,) float32
+    basis_id: np.ndarray  # (K_id, 3N) float32
+    basis_exp: np.ndarray  # (K_exp, 3N) float32
+    ev_id: np.ndarray  # (K_id,) standard deviation of each identity coefficient
+    ev_exp: np.ndarray  # (K_exp,) standard deviation of each expression coefficient
+    triangles: np.ndarray  # (T, 3) int64, 0-based
+    identity: str  # what was loaded: "embedded:v1" or the file path
+    names_id: list[str] = field(default_factory=list)
+    names_exp: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.mean = np.ascontiguousarray(self.mean, dtype=np.float32).reshape(-1)
+        n_values = self.mean.shape[0]
+        if n_values % 3:
+            raise FaceExplorerError(f"{self.identity}: mean has {n_values} values, not a multiple of 3")
+        basis_id = np.asarray(self.basis_id, dtype=np.float32)
+        basis_exp = np.asarray(self.basis_exp, dtype=np.float32)
+        for name, basis in (("identity", basis_id), ("expression", basis_exp)):
+            if basis.ndim != 2 or basis.shape[1] != n_values:
+                raise FaceExplorerError(
+                    f"{self.identity}: {name} basis has shape {basis.shape}, expected (K, {n_values})"
+                )
+        # One contiguous block so synthesis is a single GEMM; the two bases are views into it.
+        self._basis = np.ascontiguousarray(np.vstack([basis_id, basis_exp]))
+        self.basis_id = self._basis[: basis_id.shape[0]]
+        self.basis_exp = self._basis[basis_id.shape[0] :]
+        self.ev_id = np.asarray(self.ev_id, dtype=np.float64).reshape(-1)
+        self.ev_exp = np.asarray(self.ev_exp, dtype=np.float64).reshape(-1)
+        for name, ev, basis in (("identity", self.ev_id, basis_id), ("expression", self.ev_exp, basis_exp)):
+            if ev.shape[0] != basis.shape[0]:
+                raise FaceExplorerError(
+                    f"{self.identity}: {ev.shape[0]} {name} standard deviations for {basis.shape[0]} basis vectors"
+                )
+            if not np.all(np.isfinite(ev)) or np.any(ev <= 0):
+                raise FaceExplorerError(f"{self.identity}: {name} standard deviations must be finite and positive")
+        self.triangles = np.ascontiguousarray(self.triangles, dtype=np.int64)
+        if self.triangles.ndim != 2 or self.triangles.shape[1] != 3:
+            raise FaceExplorerError(f"{self.identity}: triangles have shape {self.triangles.shape}, expected (T, 3)")
+        if self.triangles.size and (self.triangles.min() < 0 or self.triangles.max() >= self.n_vertices):
+            raise FaceExplorerError(
+                f"{self.identity}: triangle indices out of range 0..{self.n_vertices - 1} "
+                f"(found {self.triangles.min()}..{self.triangles.max()})"
+            )
+        if not np.all(np.isfinite(self.mean)) or not np.all(np.isfinite(self._basis)):
+            raise FaceExplorerError(f"{self.identity}: mean or basis contains NaN or infinite values")
+        self.names_id = _pad_names(self.names_id, self.n_id)
+        self.names_exp = _pad_names(self.names_exp, self.n_exp)
+
+    @property
+    def n_vertices(self) -> int:
+        return self.mean.shape[0] // 3
+
+    @property
+    def n_id(self) -> int:
+        return self.basis_id.shape[0]
+
+    @property
+    def n_exp(self) -> int:
+        return self.basis_exp.shape[0]
+
+    def n_coefficients(self, kind: CoefficientKind) -> int:
+        return self.n_id if kind == "shape" else self.n_exp
+
+    def ev(self, kind: CoefficientKind) -> np.ndarray:
+        return self.ev_id if kind == "shape" else self.ev_exp
+
+    def names(self, kind: CoefficientKind) -> list[str]:
+        return self.names_id if kind == "shape" else self.names_exp
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.identity.startswith("embedded:")
+
+    def synthesize(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
+        """Vertices (N, 3) for one face, or (B, N, 3) for a batch of coefficient rows."""
+        alpha_id = self._check_coefficients(alpha_id, self.n_id, "identity")
+        alpha_exp = self._check_coefficients(alpha_exp, self.n_exp, "expression")
+        if alpha_id.ndim != alpha_exp.ndim or (alpha_id.ndim == 2 and alpha_id.shape[0] != alpha_exp.shape[0]):
+            raise FaceExplorerError(
+                f"identity coefficients {alpha_id.shape} and expression coefficients {alpha_exp.shape} "
+                "do not describe the same number of faces"
+            )
+        alpha = np.concatenate([alpha_id, alpha_exp], axis=-1).astype(np.float32)
+        flat = alpha @ self._basis
+        flat += self.mean
+        return flat.reshape(*alpha.shape[:-1], self.n_vertices, 3)
+
+    def apply_coefficient_change(
+        self, vertices: np.ndarray, kind: CoefficientKind, index: int, delta: float
+    ) -> None:
+        """Add ``delta`` to one coefficient of an already synthesized face, in place.
+
+        One scaled row (3N multiply-adds) instead of a full synthesis; this is what keeps a
+        dragged slider cheap.
+        """
+        if not vertices.flags.c_contiguous:
+            raise ValueError("vertices must be C-contiguous so they can be updated in place")
+        row = index if kind == "shape" else self.n_id + index
+        vertices.reshape(-1)[:] += np.float32(delta) * self._basis[row]
+
+    def _check_coefficients(self, alpha: np.ndarray, count: int, name: str) -> np.ndarray:
+        alpha = np.asarray(alpha, dtype=np.float64)
+        if alpha.ndim not in (1, 2) or alpha.shape[-1] != count:
+            raise FaceExplorerError(
+                f"{name} coefficients have shape {alpha.shape}; this model needs {count} per face"
+            )
+        if not np.all(np.isfinite(alpha)):
+            raise FaceExplorerError(f"{name} coefficients contain NaN or infinite values")
+        return alpha
+
+
+def _pad_names(names: list[str], count: int) -> list[str]:
+    """Mode names with a blank for every mode the model does not name."""
+    names = [str(n) for n in names][:count]
+    return names + [""] * (count - len(names))

@@ -1,0 +1,41 @@
+"""Drawing coefficient vectors: the paper's uniform-interval sampling and the usual normal one.
+
+Each coefficient i has a scale s_i: the identity standard deviation EV_i, and for expression
+EV_i / max(EV) because fitted expression parameters are O(1) (as in the reference code).
+"normal" draws α_i ~ N(0, s_i²); "uniform" with range r draws α_i ~ U(−r·s_i/2, +r·s_i/2).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from app.morphable_model import CoefficientKind, MorphableModel
+
+Distribution = Literal["uniform", "normal"]
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal")
+PAPER_RANGE = {"shape": 10.0, "expression": 15.0}
+
+
+def sampling_scale(model: MorphableModel, kind: CoefficientKind) -> np.ndarray:
+    ev = model.ev(kind)
+    return ev if kind == "shape" else ev / ev.max()
+
+
+def sample_coefficients(
+    model: MorphableModel,
+    kind: CoefficientKind,
+    distribution: Distribution,
+    count: int,
+    rng: np.random.Generator,
+    value_range: float | None = None,
+) -> np.ndarray:
+    """(count, K) coefficient vectors; ``value_range`` is r (the paper's when None)."""
+    scale = sampling_scale(model, kind)
+    if distribution == "normal":
+        return rng.normal(size=(count, len(scale))) * scale
+    if distribution == "uniform":
+        r = PAPER_RANGE[kind] if value_range is None else value_range
+        return rng.uniform(-0.5, 0.5, size=(count, len(scale))) * (r * scale)
+    raise ValueError(f"unknown distribution '{distribution}' (use {' or '.join(DISTRIBUTIONS)})")

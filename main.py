@@ -1,0 +1,97 @@
+"""Face Manifold Explorer: `python main.py` opens the explorer, `python main.py <command>` runs a tool.
+
+This file only parses arguments and dispatches to the core library (``app/``) or the GUI
+(``widgets/``). Every user-input problem arrives as a FaceExplorerError and becomes one line
+on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.errors import FaceExplorerError
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """--model/--data/--checkpoints/--device, accepted by every command."""
+    # SUPPRESS keeps a subcommand's unset option from overwriting one given before the command.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    group = common.add_argument_group("inputs")
+    group.add_argument("--model", metavar="PATH", help="BFM.mat, 3DDFA Model_Shape.mat or model .npz (default: embedded model)")
+    group.add_argument("--data", metavar="PATH", help="folder of fitted-parameter .mat files (AFLW2000-3D, 300W-3D) or .npz")
+    group.add_argument("--checkpoints", metavar="DIR", help="folder with shape.pt and expression.pt (default: shipped weights)")
+    group.add_argument("--device", help="auto (CUDA if available), cpu or cuda (default: auto)")
+    return common
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="Face Manifold Explorer: diverse and plausible synthetic 3D faces. Without a command, opens the explorer.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("info", parents=[common], help="describe the loaded model, data and checkpoints")
+
+    train = commands.add_parser("train", parents=[common], help="train the shape or expression denoiser")
+    train.add_argument("kind", choices=["shape", "expression"])
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    train.add_argument("--sigma", type=float, help="corruption σ in model units (paper: shape 5e5, expression 2)")
+    train.add_argument("--copies", type=int, help="noisy copies per face (paper: shape 100, expression 50)")
+    train.add_argument("--normalisation", type=float, help="divide vectors by this before the net (paper: shape 1e5, expression 1)")
+    train.add_argument("--test-faces", type=int, default=600, help="held-out faces for the test MSE (default 600)")
+    train.add_argument("--faces", type=int, help="size of the embedded corpus to train on (default 5837)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output", metavar="PATH", help="checkpoint to write (default: <checkpoints>/<kind>.pt)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    denoise = commands.add_parser("denoise", parents=[common], help="denoise coefficient tables: npz in, npz out")
+    denoise.add_argument("input", help=".npz with 'alpha_id' (M,199) and/or 'alpha_exp' (M,29) (or 'shape'/'expression')")
+    denoise.add_argument("output", help=".npz to write with the inputs and their denoised versions")
+
+    export = commands.add_parser("export", parents=[common], help="write a face as OBJ or PLY")
+    export.add_argument("output", help="mesh file to write (.obj or .ply)")
+    export.add_argument("--coefficients", metavar="PATH", help=".json/.npz with alpha_id and alpha_exp (default: the mean face)")
+    export.add_argument("--denoised", action="store_true", help="export the face after the denoising networks")
+    export.add_argument("--ascii", action="store_true", help="ASCII PLY instead of binary")
+    return parser
+
+
+def _open_explorer(args: argparse.Namespace) -> int:
+    from widgets.explorer import run_explorer  # Qt is only imported when the GUI is wanted
+
+    return run_explorer(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    parser.set_defaults(model=None, data=None, checkpoints=None, device="auto")
+    args = parser.parse_args(argv)
+    from app import commands
+
+    handlers = {
+        None: _open_explorer,
+        "info": commands.info,
+        "train": commands.train,
+        "denoise": commands.denoise,
+        "export": commands.export,
+    }
+    try:
+        return handlers[args.command](args) or 0
+    except FaceExplorerError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())
