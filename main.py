@@ -70,9 +70,10 @@ def _open_explorer(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _build_parser()
-    parser.set_defaults(model=None, data=None, checkpoints=None, device="auto")
-    args = parser.parse_args(argv)
+    args = _build_parser().parse_args(argv)
+    for option, default in (("model", None), ("data", None), ("checkpoints", None), ("device", "auto")):
+        if not hasattr(args, option):
+            setattr(args, option, default)
     from app import commands
 
     handlers = {
