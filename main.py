@@ -74,14 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     for option, default in (("model", None), ("data", None), ("checkpoints", None), ("device", "auto")):
         if not hasattr(args, option):
             setattr(args, option, default)
-    from app import commands
+    from app.commands import core
 
     handlers = {
         None: _open_explorer,
-        "info": commands.info,
-        "train": commands.train,
-        "denoise": commands.denoise,
-        "export": commands.export,
+        "info": core.info,
+        "train": core.train,
+        "denoise": core.denoise,
+        "export": core.export,
     }
     try:
         return handlers[args.command](args) or 0

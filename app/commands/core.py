@@ -1,4 +1,4 @@
-"""The command-line tools behind ``python main.py <command>``: each takes the parsed arguments."""
+"""The core tools: info, train, denoise, export."""
 
 from __future__ import annotations
 
