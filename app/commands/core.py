@@ -27,25 +27,25 @@ def info(args: argparse.Namespace) -> int:
     model = workspace.model
     named_id = sum(bool(n) for n in model.names_id)
     named_exp = sum(bool(n) for n in model.names_exp)
-    print(f"model:        {workspace.describe_model()}")
-    print(f"              {model.n_vertices:,} vertices, {len(model.triangles):,} triangles, "
+    print(f"model:          {workspace.describe_model()}")
+    print(f"                {model.n_vertices:,} vertices, {len(model.triangles):,} triangles, "
           f"{model.n_id} identity + {model.n_exp} expression coefficients ({named_id} + {named_exp} named)")
     try:
         data = workspace.data
-        print(f"data:         {data.source}: {len(data):,} faces loaded, {len(data.skipped)} files skipped")
+        print(f"data:           {data.source}: {len(data):,} faces loaded, {len(data.skipped)} files skipped")
         for file, reason in data.skipped:
             print(f"  skipped {file}: {reason}")
     except DatasetError as problem:
-        print(f"data:         none ({problem})")
+        print(f"data:           none ({problem})")
     for kind in KINDS:
         length = model.n_coefficients(kind)
-        print(f"{kind + ' net:':<14}{parameter_count(AutoEncoder4(length)):,} parameters (input {length})")
+        print(f"{kind + ' net:':<16}{parameter_count(AutoEncoder4(length)):,} parameters (input {length})")
     try:
         denoiser = workspace.denoiser
     except FaceExplorerError as problem:
-        print(f"checkpoints:  not usable ({problem})")
+        print(f"checkpoints:    not usable ({problem})")
         return 0
-    print(f"checkpoints:  {workspace.checkpoints} on {describe(denoiser.device)}")
+    print(f"checkpoints:    {workspace.checkpoints} on {describe(denoiser.device)}")
     for kind in KINDS:
         meta = denoiser.metadata[kind]
         print(f"  {kind}: trained on {meta.get('model_identity')} / {meta.get('data_source')}; "
