@@ -1,0 +1,55 @@
+"""Exporting the explorer's faces: input, denoised or both, as meshes with their coefficients.
+
+Every file goes through ``atomic_output`` (via ``export_mesh``/``save_coefficients``), so each
+file is either complete or absent; with "both", a name gets ``_input`` / ``_denoised`` added.
+The coefficients file sits next to its mesh with the same name and records the model identity,
+which face it is and the sampling settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from app.errors import ExportError
+from app.export import COEFFICIENT_FORMATS, MESH_FORMATS, export_mesh, save_coefficients
+
+ExportChoice = Literal["input", "denoised", "both"]
+
+
+@dataclass(frozen=True)
+class ExportedFace:
+    """One face to write: which it is, its vertices (N, 3) and coefficients."""
+
+    which: str  # "input" or "denoised"
+    vertices: np.ndarray
+    alpha_id: np.ndarray
+    alpha_exp: np.ndarray
+
+
+def export_faces(
+    path: str | Path,
+    faces: list[ExportedFace],
+    triangles: np.ndarray,
+    binary: bool = True,
+    coefficient_format: str | None = ".json",
+    **info: Any,
+) -> list[Path]:
+    """Write each face's mesh (format from ``path``'s suffix) and, unless None, its coefficients."""
+    path = Path(path)
+    if path.suffix.lower() not in MESH_FORMATS:
+        raise ExportError(f"{path}: unsupported mesh format (use {' or '.join(MESH_FORMATS)})")
+    if coefficient_format is not None and coefficient_format not in COEFFICIENT_FORMATS:
+        raise ExportError(f"unsupported coefficient format '{coefficient_format}' (use {' or '.join(COEFFICIENT_FORMATS)})")
+    written = []
+    for face in faces:
+        mesh_path = path if len(faces) == 1 else path.with_name(f"{path.stem}_{face.which}{path.suffix}")
+        written.append(export_mesh(mesh_path, face.vertices, triangles, binary=binary))
+        if coefficient_format is not None:
+            written.append(
+                save_coefficients(mesh_path.with_suffix(coefficient_format), face.alpha_id, face.alpha_exp, face=face.which, **info)
+            )
+    return written

@@ -1,0 +1,61 @@
+"""Face presets: the coefficients of one face, the sampling settings and the model they belong to.
+
+A preset is a JSON file (written atomically through ``app.export.save_coefficients``) that
+brings the explorer back to exactly the same face and the same sampling settings. It records
+the model identity so that loading it on another model can be pointed out; it is refused only
+when the coefficient counts do not fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.errors import FaceExplorerError
+from app.export import load_coefficients, save_coefficients
+from app.face_state import FaceState, SamplingSettings
+
+PRESET_FORMAT = "face-manifold-explorer preset 1"
+
+
+@dataclass(frozen=True)
+class FacePreset:
+    alpha_id: np.ndarray
+    alpha_exp: np.ndarray
+    settings: SamplingSettings
+    model_identity: str
+
+
+def save_preset(path: str | Path, state: FaceState) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise FaceExplorerError(f"{path}: a face preset is a .json file")
+    return save_coefficients(
+        path, state.alpha_id, state.alpha_exp,
+        preset=PRESET_FORMAT, model_identity=state.model.identity, sampling=state.settings.to_dict(),
+    )
+
+
+def load_preset(path: str | Path, n_id: int, n_exp: int) -> FacePreset:
+    """Read and check a preset for a model with ``n_id`` + ``n_exp`` coefficients."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise FaceExplorerError(f"{path}: a face preset is a .json file")
+    alpha_id, alpha_exp, info = load_coefficients(path)
+    if info.get("preset") != PRESET_FORMAT:
+        raise FaceExplorerError(f"{path}: not a face preset (no '{PRESET_FORMAT}' marker)")
+    for name, values, count in (("alpha_id", alpha_id, n_id), ("alpha_exp", alpha_exp, n_exp)):
+        if values.shape != (count,):
+            raise FaceExplorerError(f"{path}: {name} has shape {values.shape}, the loaded model needs ({count},)")
+    try:
+        settings = SamplingSettings.from_dict(info.get("sampling", {}))
+    except FaceExplorerError as problem:
+        raise FaceExplorerError(f"{path}: {problem}") from problem
+    return FacePreset(alpha_id, alpha_exp, settings, str(info.get("model_identity", "unknown")))
+
+
+def apply_preset(state: FaceState, preset: FacePreset) -> None:
+    state.update_settings(**preset.settings.to_dict())
+    state.set_face(preset.alpha_id, preset.alpha_exp)

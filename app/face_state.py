@@ -1,0 +1,197 @@
+"""The current face of the explorer: its coefficients and the sampling settings, as one object.
+
+Views never talk to each other; they change this object and redraw when it tells them to.
+Every change is announced to the subscribers with a ``FaceChange``: either one coefficient
+moved (kind, index, old and new value — what a dragged slider produces, and what the
+incremental ``MorphableModel.apply_coefficient_change`` needs), or the whole face was replaced
+(sampling, reset, loading a preset). Settings changes go to separate subscribers.
+
+Sampling draws from ``numpy.random.default_rng(seed)`` and then advances the seed by one, so
+that pressing "sample" again gives a new face while typing a seed back reproduces a face
+exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from app.errors import FaceExplorerError
+from app.morphable_model import CoefficientKind, MorphableModel
+from app.sampling import DISTRIBUTIONS, PAPER_RANGE, Distribution, sample_coefficients
+
+SampleTarget = Literal["shape", "expression", "both"]
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """Uniform-interval sampling as in the paper: r = 10 (shape), r = 15 (expression)."""
+
+    r_shape: float = PAPER_RANGE["shape"]
+    r_exp: float = PAPER_RANGE["expression"]
+    seed: int = 0
+    distribution: Distribution = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.distribution not in DISTRIBUTIONS:
+            raise FaceExplorerError(
+                f"unknown distribution '{self.distribution}' (use {' or '.join(DISTRIBUTIONS)})"
+            )
+        for name, value in (("r_shape", self.r_shape), ("r_exp", self.r_exp)):
+            if not (np.isfinite(value) and value > 0):
+                raise FaceExplorerError(f"sampling range {name} must be a positive number (got {value})")
+        if int(self.seed) != self.seed or self.seed < 0:
+            raise FaceExplorerError(f"seed must be a non-negative integer (got {self.seed})")
+
+    def value_range(self, kind: CoefficientKind) -> float:
+        return self.r_shape if kind == "shape" else self.r_exp
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SamplingSettings:
+        """Settings from a preset; unknown keys are an error, missing ones take the defaults."""
+        if not isinstance(values, dict):
+            raise FaceExplorerError("sampling settings must be an object with r_shape, r_exp, seed, distribution")
+        unknown = set(values) - {"r_shape", "r_exp", "seed", "distribution"}
+        if unknown:
+            raise FaceExplorerError(f"unknown sampling settings: {', '.join(sorted(unknown))}")
+        try:
+            converted = {
+                key: (int(value) if key == "seed" else str(value) if key == "distribution" else float(value))
+                for key, value in values.items()
+            }
+        except (TypeError, ValueError) as failure:
+            raise FaceExplorerError(f"sampling settings are not numbers where numbers are needed ({failure})") from failure
+        return cls(**converted)
+
+
+@dataclass(frozen=True)
+class FaceChange:
+    """What changed: one coefficient (``kind`` and ``index`` set) or the whole face (both None)."""
+
+    kind: CoefficientKind | None = None
+    index: int | None = None
+    old: float = 0.0
+    new: float = 0.0
+
+    @property
+    def is_single(self) -> bool:
+        return self.kind is not None
+
+
+WHOLE_FACE = FaceChange()
+
+FaceListener = Callable[[FaceChange], None]
+SettingsListener = Callable[[SamplingSettings], None]
+
+
+class FaceState:
+    """Identity and expression coefficients of one face plus the sampling settings."""
+
+    def __init__(self, model: MorphableModel, settings: SamplingSettings | None = None) -> None:
+        self.model = model
+        self._alpha = {"shape": np.zeros(model.n_id), "expression": np.zeros(model.n_exp)}
+        self._settings = settings or SamplingSettings()
+        self._face_listeners: list[FaceListener] = []
+        self._settings_listeners: list[SettingsListener] = []
+
+    # ---- reading -------------------------------------------------------------------------
+    @property
+    def alpha_id(self) -> np.ndarray:
+        return self.coefficients("shape")
+
+    @property
+    def alpha_exp(self) -> np.ndarray:
+        return self.coefficients("expression")
+
+    def coefficients(self, kind: CoefficientKind) -> np.ndarray:
+        """A copy, so no caller can change the face without the subscribers hearing of it."""
+        return self._alpha[kind].copy()
+
+    def coefficient(self, kind: CoefficientKind, index: int) -> float:
+        return float(self._alpha[kind][index])
+
+    @property
+    def settings(self) -> SamplingSettings:
+        return self._settings
+
+    # ---- subscribing ---------------------------------------------------------------------
+    def subscribe(self, listener: FaceListener) -> Callable[[], None]:
+        """Call ``listener`` after every face change; returns a function that unsubscribes."""
+        self._face_listeners.append(listener)
+        return lambda: self._face_listeners.remove(listener)
+
+    def subscribe_settings(self, listener: SettingsListener) -> Callable[[], None]:
+        self._settings_listeners.append(listener)
+        return lambda: self._settings_listeners.remove(listener)
+
+    # ---- changing the face ---------------------------------------------------------------
+    def set_coefficient(self, kind: CoefficientKind, index: int, value: float) -> None:
+        values = self._alpha[kind]
+        if not 0 <= index < len(values):
+            raise FaceExplorerError(f"{kind} coefficient {index} does not exist (the model has {len(values)})")
+        value = float(value)
+        if not np.isfinite(value):
+            raise FaceExplorerError(f"{kind} coefficient {index}: {value} is not a finite number")
+        old = float(values[index])
+        if value == old:
+            return
+        values[index] = value
+        self._announce(FaceChange(kind, index, old, value))
+
+    def reset_coefficient(self, kind: CoefficientKind, index: int) -> None:
+        self.set_coefficient(kind, index, 0.0)
+
+    def set_face(self, alpha_id: np.ndarray | None = None, alpha_exp: np.ndarray | None = None) -> None:
+        """Replace identity and/or expression coefficients (a part left as None is kept)."""
+        checked = {}
+        for kind, values in (("shape", alpha_id), ("expression", alpha_exp)):
+            if values is None:
+                continue
+            values = np.asarray(values, dtype=np.float64)
+            count = self.model.n_coefficients(kind)
+            if values.shape != (count,):
+                raise FaceExplorerError(f"{kind} coefficients have shape {values.shape}; this model needs ({count},)")
+            if not np.all(np.isfinite(values)):
+                raise FaceExplorerError(f"{kind} coefficients contain NaN or infinite values")
+            checked[kind] = values.copy()
+        self._alpha.update(checked)
+        self._announce(WHOLE_FACE)
+
+    def reset(self) -> None:
+        """Back to the mean face (all coefficients zero)."""
+        self.set_face(np.zeros(self.model.n_id), np.zeros(self.model.n_exp))
+
+    def sample(self, target: SampleTarget) -> None:
+        """Draw shape, expression or both with the current settings, then advance the seed."""
+        if target not in ("shape", "expression", "both"):
+            raise ValueError(f"unknown sampling target '{target}'")
+        settings = self._settings
+        rng = np.random.default_rng(settings.seed)
+        drawn = {}
+        for kind in ("shape", "expression"):
+            if target in (kind, "both"):
+                drawn[kind] = sample_coefficients(
+                    self.model, kind, settings.distribution, 1, rng, settings.value_range(kind)
+                )[0]
+        self.set_face(drawn.get("shape"), drawn.get("expression"))
+        self.update_settings(seed=settings.seed + 1)
+
+    # ---- changing the settings -----------------------------------------------------------
+    def update_settings(self, **changes: Any) -> None:
+        """Change some sampling settings (validated); subscribers hear the new settings."""
+        settings = replace(self._settings, **changes)
+        if settings == self._settings:
+            return
+        self._settings = settings
+        for listener in list(self._settings_listeners):
+            listener(settings)
+
+    def _announce(self, change: FaceChange) -> None:
+        for listener in list(self._face_listeners):
+            listener(change)

@@ -1,0 +1,87 @@
+"""The two faces the explorer draws — the input ("noisy") face and the denoised one — kept current.
+
+``LiveFace`` subscribes to a ``FaceState``. A single-coefficient change updates the input
+vertices in place with one scaled basis row (``MorphableModel.apply_coefficient_change``), a
+whole-face change re-synthesizes them; both only mark the denoised face as stale. ``refresh()``
+then runs the networks, the synthesis of the denoised face, the normals and the displacement
+once, for the latest state only — the GUI calls it from a coalescing timer, never per event
+and never from inside a paint.
+
+The vertex, normal and displacement arrays are allocated once and only ever written in
+place, so a view can wrap them (VTK shares the memory) and just mark them modified.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from app.denoiser import Denoiser
+from app.face_state import FaceChange, FaceState
+from app.vertex_normals import VertexNormals
+
+# Model coordinates are micrometres (BFM, 3DDFA and the embedded model), the heat map shows mm.
+MODEL_UNITS_PER_MM = 1000.0
+
+
+class LiveFace:
+    """Input and denoised vertices, normals and their per-vertex distance for the current face."""
+
+    def __init__(self, state: FaceState, denoiser: Denoiser | None) -> None:
+        self.state = state
+        self.model = state.model
+        self.denoiser = denoiser
+        n = self.model.n_vertices
+        self.input_vertices = np.empty((n, 3), dtype=np.float32)
+        self.denoised_vertices = np.empty((n, 3), dtype=np.float32)
+        self.input_normals = np.zeros((n, 3), dtype=np.float32)
+        self.denoised_normals = np.zeros((n, 3), dtype=np.float32)
+        self.displacement_mm = np.zeros(n, dtype=np.float32)
+        self.denoised_id = state.alpha_id
+        self.denoised_exp = state.alpha_exp
+        self.last_compute_ms = 0.0
+        self._normals = VertexNormals(self.model.triangles, n)
+        self._input_vertices_current = False
+        self._stale = True
+        self._unsubscribe = state.subscribe(self._on_face_change)
+        self.refresh()
+
+    @property
+    def stale(self) -> bool:
+        """True when the face changed since the last ``refresh()``."""
+        return self._stale
+
+    def close(self) -> None:
+        """Stop following the state (the explorer switches models by replacing the LiveFace)."""
+        self._unsubscribe()
+
+    def _on_face_change(self, change: FaceChange) -> None:
+        if change.is_single and self._input_vertices_current:
+            self.model.apply_coefficient_change(self.input_vertices, change.kind, change.index, change.new - change.old)
+        else:
+            self._input_vertices_current = False
+        self._stale = True
+
+    def refresh(self) -> bool:
+        """Bring everything up to date; returns False when nothing had changed."""
+        if not self._stale:
+            return False
+        start = time.perf_counter()
+        alpha_id, alpha_exp = self.state.alpha_id, self.state.alpha_exp
+        if not self._input_vertices_current:
+            self.input_vertices[...] = self.model.synthesize(alpha_id, alpha_exp)
+            self._input_vertices_current = True
+        if self.denoiser is not None:
+            self.denoised_id, self.denoised_exp = self.denoiser.denoise_face(alpha_id, alpha_exp)
+            self.denoised_vertices[...] = self.model.synthesize(self.denoised_id, self.denoised_exp)
+        else:
+            self.denoised_id, self.denoised_exp = alpha_id, alpha_exp
+            self.denoised_vertices[...] = self.input_vertices
+        self._normals.compute(self.input_vertices, out=self.input_normals)
+        self._normals.compute(self.denoised_vertices, out=self.denoised_normals)
+        distance = np.linalg.norm(self.denoised_vertices - self.input_vertices, axis=1)
+        self.displacement_mm[...] = distance / MODEL_UNITS_PER_MM
+        self._stale = False
+        self.last_compute_ms = (time.perf_counter() - start) * 1000.0
+        return True
