@@ -1,0 +1,202 @@
+"""The explorer window with real rendering: run under ``xvfb-run -a`` (VTK needs a GL context).
+
+The networks are tiny ones trained here in seconds, so the tests do not depend on the shipped
+weights; QSettings go to an .ini file in a temporary folder, never the user's settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pyvista
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
+
+from app.embedded_corpus import embedded_corpus
+from app.embedded_model import embedded_model
+from app.training import TrainingConfig, train_denoiser
+from app.workspace import Workspace
+from widgets.explorer import ExplorerWindow
+from widgets.export_dialog import ExportDialog, ExportRequest
+from widgets.face_views import BACKGROUND
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoints(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checkpoints")
+    data = embedded_corpus(200)
+    for kind in ("shape", "expression"):
+        config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
+        train_denoiser(data, config, embedded_model().identity, folder / f"{kind}.pt", show_progress=False, log=lambda _: None)
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_checkpoints):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    explorer = ExplorerWindow(Workspace(checkpoints=tiny_checkpoints, device="cpu"), settings)
+    qtbot.addWidget(explorer)
+    explorer.resize(1400, 850)
+    explorer.show()
+    qtbot.waitExposed(explorer)
+    qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
+    return explorer
+
+
+def settle(qtbot, window):
+    """Wait for the coalesced refresh and the frame it asked for."""
+    frames = window.views.frames
+    qtbot.waitUntil(lambda: not window.live.stale, timeout=10000)
+    qtbot.waitUntil(lambda: window.views.frames > frames, timeout=20000)
+
+
+def test_opens_on_the_embedded_model_with_all_sliders(window):
+    model = window.workspace.model
+    assert model.is_embedded and "embedded" in window.model_label.text()
+    panel = window.coefficient_panel
+    assert len(panel.rows["shape"]) == model.n_id == 199
+    assert panel.row("expression", 28) is panel.rows["expression"][28]
+    assert panel.row("shape", 0).label.text().strip() == f"0  {model.names_id[0]}"
+    assert "device: cpu" in window.device_label.text()
+
+
+def test_slider_changes_input_then_denoised_mesh(qtbot, window):
+    live, views = window.live, window.views
+    input_mesh, denoised_mesh = views._meshes
+    actors = len(views.plotter.renderers[0].actors) + len(views.plotter.renderers[1].actors)
+    before_input, before_denoised = live.input_vertices.copy(), live.denoised_vertices.copy()
+    slider = window.coefficient_panel.row("shape", 0).slider
+    slider.setPageStep(200)
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert window.state.alpha_id[0] > 0
+    # The input face follows the event at once (incremental update), in the mesh VTK draws.
+    assert np.shares_memory(input_mesh.points, live.input_vertices)
+    assert not np.allclose(input_mesh.points, before_input)
+    settle(qtbot, window)
+    assert not np.allclose(denoised_mesh.points, before_denoised)
+    expected = window.workspace.model.synthesize(window.state.alpha_id, window.state.alpha_exp)
+    assert np.allclose(input_mesh.points, expected, atol=1.0)
+    # Same meshes, same actors: nothing is rebuilt per change.
+    assert views._meshes[0] is input_mesh
+    assert len(views.plotter.renderers[0].actors) + len(views.plotter.renderers[1].actors) == actors
+
+
+def test_uniform_sample_input_and_denoised_differ(qtbot, window):
+    sampling = window.sampling_panel
+    assert (sampling.r_shape_box.value(), sampling.r_exp_box.value()) == (10.0, 15.0)
+    assert sampling.distribution_box.currentText() == "uniform"
+    qtbot.mouseClick(sampling.buttons["both"], Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    live = window.live
+    assert not np.allclose(live.denoised_id, window.state.alpha_id)
+    assert float(live.displacement_mm.max()) > 1.0  # the networks moved the face by millimetres
+    row = window.coefficient_panel.row("shape", 3)
+    assert float(row.field.text()) == pytest.approx(window.state.alpha_id[3], rel=1e-6)
+
+
+def test_sampling_with_a_seed_is_reproducible_and_reset_restores_the_mean(qtbot, window):
+    sampling = window.sampling_panel
+    faces = []
+    for _ in range(2):
+        sampling.seed_box.setValue(1234)
+        qtbot.mouseClick(sampling.buttons["both"], Qt.MouseButton.LeftButton)
+        faces.append((window.state.alpha_id, window.state.alpha_exp))
+        assert sampling.seed_box.value() == 1235
+    assert np.array_equal(faces[0][0], faces[1][0]) and np.array_equal(faces[0][1], faces[1][1])
+    qtbot.mouseClick(window.coefficient_panel.reset_all_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    mean = window.workspace.model.mean.reshape(-1, 3)
+    assert np.allclose(window.live.input_vertices, mean)
+    assert window.coefficient_panel.row("shape", 0).slider.value() == 0
+
+
+def test_numeric_field_filter_and_denoised_toggle(qtbot, window):
+    panel = window.coefficient_panel
+    row = panel.row("expression", 1)
+    row.field.setText("0.75")
+    row.field.editingFinished.emit()
+    assert window.state.alpha_exp[1] == 0.75
+    panel.filter_box.setText("smile")
+    visible = [r.index for r in panel.rows["expression"] if not r.isHidden()]
+    assert visible and all("smile" in r.name for r in panel.rows["expression"] if not r.isHidden())
+    assert "/" in panel.tabs.tabText(1)
+    panel.filter_box.setText("")
+    settle(qtbot, window)
+    panel.denoised_box.setChecked(True)
+    assert float(row.field.text()) == pytest.approx(window.live.denoised_exp[1], rel=1e-6)
+    assert not row.slider.isEnabled()
+    window.apply_denoised()
+    assert np.allclose(window.state.alpha_exp, window.live.denoised_exp)
+
+
+def test_export_obj_and_ply_read_back_and_preset_round_trips(qtbot, window, tmp_path):
+    window.state.sample("both")
+    n_vertices = window.workspace.model.n_vertices
+    written = window.export_faces(ExportRequest(tmp_path / "face.obj", "both", True, ".json"))
+    assert sorted(p.name for p in written) == ["face_denoised.json", "face_denoised.obj", "face_input.json", "face_input.obj"]
+    for binary in (True, False):
+        name = f"face_{'bin' if binary else 'ascii'}.ply"
+        window.export_faces(ExportRequest(tmp_path / name, "denoised", binary, ".npz"))
+        assert pyvista.read(tmp_path / name).n_points == n_vertices
+    obj = pyvista.read(tmp_path / "face_input.obj")
+    assert obj.n_points == n_vertices
+    assert np.allclose(obj.points, window.live.input_vertices, atol=1.0)
+    assert not window.last_error
+
+    saved = (window.state.alpha_id, window.state.alpha_exp, window.state.settings)
+    window.save_preset(tmp_path / "preset.json")
+    window.state.reset()
+    window.sampling_panel.r_shape_box.setValue(3.0)
+    window.load_preset(tmp_path / "preset.json")
+    assert np.array_equal(window.state.alpha_id, saved[0]) and np.array_equal(window.state.alpha_exp, saved[1])
+    assert window.state.settings == saved[2] and window.sampling_panel.r_shape_box.value() == 10.0
+
+
+def test_export_dialog_builds_the_request(qtbot, tmp_path):
+    dialog = ExportDialog(str(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.which_box.setCurrentText("both")
+    dialog.format_box.setCurrentText("PLY (ASCII)")
+    dialog.coefficients_box.setCurrentText("none")
+    request = dialog.request()
+    assert request == ExportRequest(tmp_path / "face.ply", "both", False, None)
+    assert dialog.path_field.text().endswith("face.ply")
+
+
+def test_screenshot_shows_both_faces(qtbot, window, tmp_path):
+    window.state.sample("both")
+    settle(qtbot, window)
+    path = window.save_screenshot(tmp_path / "views.png")
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
+    assert not image.isNull()
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    pixels = pixels[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
+    background = np.round(np.array(BACKGROUND) * 255).astype(int)
+    width = image.width()
+    for half in (pixels[:, : width // 2], pixels[:, width // 2 :]):
+        face = np.abs(half - background).sum(axis=2) > 30
+        assert face.mean() > 0.1, "a view shows (almost) only background"
+        assert half[face].std() > 5  # shaded, not a flat silhouette
+
+
+def test_unwritable_export_shows_an_error_and_the_app_keeps_running(qtbot, window, tmp_path):
+    target = tmp_path / "no such folder" / "face.obj"
+    assert window.export_faces(ExportRequest(target, "input", True, ".json")) is None
+    assert "does not exist" in window.last_error
+    assert window.error_box is not None and window.error_box.isVisible()
+    assert not target.parent.exists()
+    window.error_box.close()
+    (tmp_path / "bad.json").write_text('{"alpha_id": [1, 2]}')
+    window.load_preset(tmp_path / "bad.json")
+    assert "bad.json" in window.last_error
+    window.state.sample("shape")
+    settle(qtbot, window)
+    assert window.isVisible() and window.live.last_compute_ms > 0
+
+
+def test_bad_checkpoints_folder_keeps_the_current_networks(qtbot, window, tmp_path):
+    denoiser = window.live.denoiser
+    window.open_checkpoints(tmp_path)
+    assert "no such checkpoint" in window.last_error
+    assert window.live.denoiser is denoiser

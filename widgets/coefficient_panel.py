@@ -1,0 +1,249 @@
+"""A slider for every identity and expression coefficient, in two tabs, with a filter box.
+
+Each row: index and mode name, a slider spanning ±R·s_i (s_i the coefficient's sampling scale:
+EV_i for identity, EV_i/max(EV) for expression; R adjustable, default 8 so the paper's uniform
+ranges ±5 and ±7.5 fit), a field showing and accepting the exact value, and a reset button.
+The panel writes to the ``FaceState`` and redraws from its announcements; the rows live in a
+scroll area and are only created when their tab is first shown, so the window opens quickly
+and scrolling moves plain widgets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QDoubleValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.face_state import FaceChange, FaceState
+from app.morphable_model import CoefficientKind
+from app.sampling import sampling_scale
+
+SLIDER_STEPS = 1000  # slider positions on each side of zero
+DEFAULT_SPAN = 8.0
+KIND_TITLES = {"shape": "Identity", "expression": "Expression"}
+
+
+def format_value(value: float) -> str:
+    return f"{value:.7g}"
+
+
+class CoefficientRow(QWidget):
+    """One coefficient: label, slider, exact value, reset."""
+
+    def __init__(self, state: FaceState, kind: CoefficientKind, index: int, name: str, scale: float) -> None:
+        super().__init__()
+        self.state, self.kind, self.index, self.scale = state, kind, index, float(scale)
+        self.name = name
+        self.span = DEFAULT_SPAN
+        self.label = QLabel(f"{index:3d}  {name}" if name else f"{index:3d}")
+        self.label.setMinimumWidth(150)
+        self.label.setToolTip(f"{KIND_TITLES[kind].lower()} coefficient {index}"
+                              f"{' (' + name + ')' if name else ''}; scale s = {self.scale:.4g}")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
+        self.slider.setMinimumWidth(140)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.field = QLineEdit()
+        self.field.setValidator(QDoubleValidator())
+        self.field.setFixedWidth(92)
+        self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.field.editingFinished.connect(self._field_edited)
+        self.reset_button = QPushButton("↺")
+        self.reset_button.setFixedWidth(28)
+        self.reset_button.setToolTip("reset this coefficient to 0 (the mean)")
+        self.reset_button.clicked.connect(lambda: state.reset_coefficient(kind, index))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 1, 2, 1)
+        layout.addWidget(self.label)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.field)
+        layout.addWidget(self.reset_button)
+        self.show_value(state.coefficient(kind, index))
+
+    def matches(self, text: str) -> bool:
+        """Filter: an index (exact or its digits) or part of the mode name."""
+        text = text.strip().lower()
+        return not text or text in str(self.index) or text in self.name.lower()
+
+    def show_value(self, value: float) -> None:
+        """Display ``value`` without feeding it back into the state."""
+        position = int(np.clip(round(value / (self.span * self.scale) * SLIDER_STEPS), -SLIDER_STEPS, SLIDER_STEPS))
+        self.slider.blockSignals(True)
+        self.slider.setValue(position)
+        self.slider.blockSignals(False)
+        self.field.setText(format_value(value))
+
+    def set_editable(self, editable: bool) -> None:
+        for widget in (self.slider, self.field, self.reset_button):
+            widget.setEnabled(editable)
+
+    def _slider_moved(self, position: int) -> None:
+        self.state.set_coefficient(self.kind, self.index, position / SLIDER_STEPS * self.span * self.scale)
+
+    def _field_edited(self) -> None:
+        try:
+            value = float(self.field.text())
+        except ValueError:
+            value = float("nan")
+        if np.isfinite(value):
+            self.state.set_coefficient(self.kind, self.index, value)
+        self.show_value(self.state.coefficient(self.kind, self.index))
+
+
+class CoefficientPanel(QWidget):
+    """Two tabs of coefficient rows plus filter, slider range, reset-all and the denoised toggle."""
+
+    def __init__(self, state: FaceState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        model = state.model
+        self.rows: dict[CoefficientKind, list[CoefficientRow]] = {"shape": [], "expression": []}
+        self._denoised = {"shape": state.alpha_id, "expression": state.alpha_exp}
+        self._pending_kinds: list[CoefficientKind] = []
+
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("filter: index or name (e.g. 12, nose, smile)")
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.textChanged.connect(self._apply_filter)
+        self.span_box = QDoubleSpinBox()
+        self.span_box.setRange(0.5, 100.0)
+        self.span_box.setSingleStep(0.5)
+        self.span_box.setValue(DEFAULT_SPAN)
+        self.span_box.setPrefix("slider range ±")
+        self.span_box.setSuffix(" s")
+        self.span_box.setToolTip("each slider spans ±R·s (s = EV for identity, EV/max(EV) for expression)")
+        self.span_box.valueChanged.connect(self._set_span)
+        self.reset_all_button = QPushButton("Reset all")
+        self.reset_all_button.setToolTip("back to the mean face (Ctrl+R)")
+        self.reset_all_button.clicked.connect(state.reset)
+        self.denoised_box = QCheckBox("Show denoised coefficients (read-only)")
+        self.denoised_box.setToolTip("sliders show what the networks made of the current face")
+        self.denoised_box.toggled.connect(self._show_mode_changed)
+
+        self.tabs = QTabWidget()
+        self._scroll_bodies: dict[CoefficientKind, QVBoxLayout] = {}
+        for kind in ("shape", "expression"):
+            body = QWidget()
+            body_layout = QVBoxLayout(body)
+            body_layout.setContentsMargins(0, 0, 0, 0)
+            body_layout.setSpacing(0)
+            body_layout.addStretch(1)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(body)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self._scroll_bodies[kind] = body_layout
+            self.tabs.addTab(scroll, f"{KIND_TITLES[kind]} ({model.n_coefficients(kind)})")
+        self._scales = {kind: sampling_scale(model, kind) for kind in ("shape", "expression")}
+
+        top = QHBoxLayout()
+        top.addWidget(self.filter_box, 1)
+        top.addWidget(self.span_box)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.denoised_box, 1)
+        bottom.addWidget(self.reset_all_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(bottom)
+
+        state.subscribe(self._on_face_change)
+        # The visible tab gets its rows now; the other one right after the window is up.
+        self._ensure_rows(self.current_kind())
+        self.tabs.currentChanged.connect(lambda _: self._ensure_rows(self.current_kind()))
+        QTimer.singleShot(0, lambda: self._ensure_rows("expression"))
+
+    def current_kind(self) -> CoefficientKind:
+        return "shape" if self.tabs.currentIndex() == 0 else "expression"
+
+    def row(self, kind: CoefficientKind, index: int) -> CoefficientRow:
+        self._ensure_rows(kind)
+        return self.rows[kind][index]
+
+    def set_denoised(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> None:
+        """The latest network output; shown when the denoised toggle is on."""
+        self._denoised = {"shape": alpha_id, "expression": alpha_exp}
+        if self.denoised_box.isChecked():
+            self._show_all()
+
+    def toggle_denoised(self) -> None:
+        self.denoised_box.toggle()
+
+    def focus_filter(self) -> None:
+        self.filter_box.setFocus()
+        self.filter_box.selectAll()
+
+    # ---- internals ------------------------------------------------------------------------
+    def _ensure_rows(self, kind: CoefficientKind) -> None:
+        if self.rows[kind]:
+            return
+        model = self.state.model
+        body = self._scroll_bodies[kind]
+        names = model.names(kind)
+        text = self.filter_box.text()
+        editable = not self.denoised_box.isChecked()
+        for index in range(model.n_coefficients(kind)):
+            row = CoefficientRow(self.state, kind, index, names[index], self._scales[kind][index])
+            row.span = self.span_box.value()
+            row.set_editable(editable)
+            row.setVisible(row.matches(text))
+            body.insertWidget(body.count() - 1, row)
+            self.rows[kind].append(row)
+        self._show_all()
+
+    def _values(self, kind: CoefficientKind) -> np.ndarray:
+        return self._denoised[kind] if self.denoised_box.isChecked() else self.state.coefficients(kind)
+
+    def _show_all(self) -> None:
+        for kind, rows in self.rows.items():
+            for row, value in zip(rows, self._values(kind)):
+                row.show_value(float(value))
+
+    def _on_face_change(self, change: FaceChange) -> None:
+        if self.denoised_box.isChecked():
+            return  # the denoised values arrive through set_denoised
+        if change.is_single:
+            rows = self.rows[change.kind]
+            if rows:
+                rows[change.index].show_value(change.new)
+        else:
+            self._show_all()
+
+    def _show_mode_changed(self, show_denoised: bool) -> None:
+        for rows in self.rows.values():
+            for row in rows:
+                row.set_editable(not show_denoised)
+        self._show_all()
+
+    def _set_span(self, span: float) -> None:
+        for rows in self.rows.values():
+            for row in rows:
+                row.span = span
+        self._show_all()
+
+    def _apply_filter(self, text: str) -> None:
+        for kind in ("shape", "expression"):
+            self._ensure_rows(kind)
+            shown = 0
+            for row in self.rows[kind]:
+                visible = row.matches(text)
+                row.setVisible(visible)
+                shown += visible
+            total = len(self.rows[kind])
+            count = f"{shown}/{total}" if shown != total else f"{total}"
+            self.tabs.setTabText(0 if kind == "shape" else 1, f"{KIND_TITLES[kind]} ({count})")

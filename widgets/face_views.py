@@ -1,0 +1,175 @@
+"""The two 3D views: the input ("noisy") face on the left, the denoised face on the right.
+
+Both views are viewports of one pyvistaqt ``QtInteractor`` with a shared (linked) camera: one
+OpenGL context and one render per frame instead of two, which halves the cost of a frame under
+software GL. The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark
+modified, schedule a paint": no new actors, no new arrays, and no model work in the paint path.
+Repaints go through ``QWidget.update()``, which Qt merges, rather than ``render()``, which
+would render once immediately and once more in the paint that follows.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pyvista
+from pyvistaqt import QtInteractor
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from app.atomic_files import atomic_output
+from app.export import vtk_faces
+from app.live_face import LiveFace
+
+SKIN = (0.87, 0.72, 0.62)
+BACKGROUND = (0.16, 0.17, 0.19)
+INPUT_LABEL = "input (noisy)"
+DENOISED_LABEL = "denoised (networks)"
+HEAT_MAP_TITLE = "|denoised - input| (mm)"
+
+
+class FaceViews(QWidget):
+    """Side-by-side input/denoised views with camera buttons and the displacement heat map."""
+
+    frame_rendered = Signal(float)  # perf_counter() time at the end of each rendered frame
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # auto_update off: pyvistaqt would otherwise re-render five times a second, for nothing.
+        self.plotter = QtInteractor(self, shape=(1, 2), border=False, auto_update=False)
+        self.plotter.set_background(BACKGROUND)
+        self.plotter.link_views()
+        self.plotter.render_window.AddObserver("EndEvent", self._on_render_end)
+        self.frames = 0
+        self._live: LiveFace | None = None
+        self._meshes: list[pyvista.PolyData] = []
+        self._denoised_actor = None
+        self._scalar_bar = None
+        self._labels = []
+
+        buttons = QHBoxLayout()
+        for text, slot, tip in (
+            ("Front", self.view_front, "look at the face from the front (F)"),
+            ("Side", self.view_side, "look at the face from its left side (S)"),
+            ("Reset view", self.reset_view, "front view, zoomed to fit (R)"),
+        ):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        self.heat_map_box = QCheckBox("Colour the denoised face by displacement")
+        self.heat_map_box.setToolTip("per-vertex distance between the denoised and the input face, in mm")
+        self.heat_map_box.toggled.connect(self.set_heat_map)
+        buttons.addWidget(self.heat_map_box)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.plotter, 1)
+
+    # ---- scene -----------------------------------------------------------------------------
+    def show_face(self, live: LiveFace, denoiser_note: str = "") -> None:
+        """Build the two meshes around ``live``'s arrays (once per model)."""
+        self.plotter.clear_actors()
+        self._live = live
+        faces = vtk_faces(live.model.triangles)
+        self._meshes = []
+        for column, (vertices, normals, label) in enumerate(
+            (
+                (live.input_vertices, live.input_normals, INPUT_LABEL),
+                (live.denoised_vertices, live.denoised_normals, DENOISED_LABEL + denoiser_note),
+            )
+        ):
+            self.plotter.subplot(0, column)
+            mesh = pyvista.PolyData(vertices, faces)  # wraps ``vertices``: VTK reads the same memory
+            mesh.point_data["Normals"] = normals
+            mesh.GetPointData().SetNormals(mesh.GetPointData().GetArray("Normals"))
+            if column == 1:
+                mesh.point_data["displacement"] = live.displacement_mm
+            actor = self.plotter.add_mesh(
+                mesh,
+                color=SKIN,
+                scalars="displacement" if column == 1 else None,
+                cmap="inferno",
+                show_scalar_bar=False,
+                smooth_shading=False,  # our own normals; pyvista's would recompute them in every render
+                specular=0.15,
+                reset_camera=False,
+            )
+            actor.prop.interpolation = "gouraud"
+            self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
+            self._meshes.append(mesh)
+            if column == 1:
+                self._denoised_actor = actor
+                self._scalar_bar = self.plotter.add_scalar_bar(
+                    title=HEAT_MAP_TITLE, mapper=actor.mapper, vertical=True, position_x=0.86,
+                    position_y=0.1, height=0.6, width=0.08, title_font_size=12, label_font_size=10, fmt="%.1f",
+                )
+        self.set_heat_map(self.heat_map_box.isChecked())
+        self.reset_view()
+
+    def refresh(self) -> None:
+        """The live arrays were rewritten: tell VTK and schedule one paint."""
+        for mesh in self._meshes:
+            mesh.GetPoints().Modified()
+            mesh.GetPointData().GetNormals().Modified()
+            mesh.Modified()
+        if self._meshes:
+            self._meshes[1].GetPointData().GetArray("displacement").Modified()
+            self._update_heat_map_range()
+        self.plotter.update()
+
+    def set_heat_map(self, enabled: bool) -> None:
+        if self._denoised_actor is None:
+            return
+        self._denoised_actor.mapper.scalar_visibility = bool(enabled)
+        self._scalar_bar.SetVisibility(bool(enabled))
+        self._update_heat_map_range()
+        self.plotter.update()
+
+    def toggle_heat_map(self) -> None:
+        self.heat_map_box.toggle()
+
+    def _update_heat_map_range(self) -> None:
+        if self._live is not None and self._denoised_actor is not None:
+            largest = float(self._live.displacement_mm.max())
+            self._denoised_actor.mapper.scalar_range = (0.0, max(largest, 1e-3))
+
+    # ---- camera ------------------------------------------------------------------------------
+    def _look_from(self, direction: tuple[float, float, float]) -> None:
+        """Model coordinates are y-up with z toward the viewer; the cameras are linked."""
+        renderer = self.plotter.renderers[0]
+        center = np.asarray(self._meshes[0].center) if self._meshes else np.zeros(3)
+        renderer.camera_position = [tuple(center + np.asarray(direction)), tuple(center), (0.0, 1.0, 0.0)]
+        renderer.reset_camera(render=False)
+        self.plotter.update()
+
+    def view_front(self) -> None:
+        self._look_from((0.0, 0.0, 1.0))
+
+    def view_side(self) -> None:
+        self._look_from((1.0, 0.0, 0.0))
+
+    def reset_view(self) -> None:
+        self.view_front()
+
+    # ---- output -------------------------------------------------------------------------------
+    def grab_image(self) -> np.ndarray:
+        """The views as an (H, W, 3) uint8 array, freshly rendered."""
+        return self.plotter.screenshot(return_img=True)
+
+    def save_screenshot(self, path: str | Path) -> Path:
+        """Both views to a PNG, written atomically."""
+        path = Path(path)
+        with atomic_output(path) as temp:
+            self.plotter.screenshot(str(temp))
+        return path
+
+    def close_views(self) -> None:
+        self.plotter.close()
+
+    def _on_render_end(self, _caller: object, _event: str) -> None:
+        self.frames += 1
+        self.frame_rendered.emit(time.perf_counter())
