@@ -37,9 +37,11 @@ def load_model(path: str | Path) -> MorphableModel:
     if "model" in contents:
         return _from_face3d_bfm(path, contents["model"])
     if "mu_shape" in contents:
-        return _from_3ddfa(path, contents, read_mat(_sibling(path, "Model_Exp.mat"), ModelFileError))
+        exp_path = _sibling(path, "Model_Exp.mat")
+        return _from_3ddfa(path, contents, exp_path, read_mat(exp_path, ModelFileError))
     if "mu_exp" in contents:
-        return _from_3ddfa(path, read_mat(_sibling(path, "Model_Shape.mat"), ModelFileError), contents)
+        shape_path = _sibling(path, "Model_Shape.mat")
+        return _from_3ddfa(shape_path, read_mat(shape_path, ModelFileError), path, contents)
     found = ", ".join(sorted(k for k in contents if not k.startswith("__"))) or "nothing"
     raise ModelFileError(
         f"{path}: not a morphable model (expected a face3d 'model' struct or 3DDFA 'mu_shape'/'mu_exp'; found {found})"
@@ -122,22 +124,26 @@ def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
     )
 
 
-def _from_3ddfa(shape_path: Path, shape: dict[str, Any], exp: dict[str, Any]) -> MorphableModel:
-    for source, keys in ((shape, ("mu_shape", "w", "sigma", "tri")), (exp, ("mu_exp", "w_exp", "sigma_exp"))):
+def _from_3ddfa(shape_path: Path, shape: dict[str, Any], exp_path: Path, exp: dict[str, Any]) -> MorphableModel:
+    # Each problem names the file it is in: the two halves come from different files.
+    for path, source, keys in (
+        (shape_path, shape, ("mu_shape", "w", "sigma", "tri")),
+        (exp_path, exp, ("mu_exp", "w_exp", "sigma_exp")),
+    ):
         missing = [key for key in keys if key not in source]
         if missing:
-            raise ModelFileError(f"{shape_path.parent}: 3DDFA model lacks {', '.join(missing)}")
+            raise ModelFileError(f"{path}: 3DDFA model file lacks {', '.join(missing)}")
     mu_shape = _column(shape_path, "mu_shape", shape["mu_shape"])
-    mu_exp = _column(shape_path, "mu_exp", exp["mu_exp"])
+    mu_exp = _column(exp_path, "mu_exp", exp["mu_exp"])
     if mu_shape.shape != mu_exp.shape:
-        raise ModelFileError(f"{shape_path}: mu_shape has {mu_shape.size} values but mu_exp has {mu_exp.size}")
+        raise ModelFileError(f"{exp_path}: mu_exp has {mu_exp.size} values but mu_shape in {shape_path.name} has {mu_shape.size}")
     return _build(
         shape_path,
         mean=mu_shape + mu_exp,
         basis_id=_basis(shape_path, "w", shape["w"], mu_shape.size),
-        basis_exp=_basis(shape_path, "w_exp", exp["w_exp"], mu_shape.size),
+        basis_exp=_basis(exp_path, "w_exp", exp["w_exp"], mu_shape.size),
         ev_id=_column(shape_path, "sigma", shape["sigma"]),
-        ev_exp=_column(shape_path, "sigma_exp", exp["sigma_exp"]),
+        ev_exp=_column(exp_path, "sigma_exp", exp["sigma_exp"]),
         triangles=_one_based_triangles(shape_path, shape["tri"]),
         identity=str(shape_path),
     )
