@@ -1,0 +1,102 @@
+"""Small files in the real layouts (DESIGN.md §2) and tiny trained checkpoints for the core tests.
+
+Imported by the core test modules; nothing here is a test. Files use few vertices but the real
+field names, shapes and index bases, so loaders are exercised exactly as with the licensed data.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the root on the path
+    sys.path.insert(0, str(REPO))
+
+N_ID = 199
+N_EXP = 29
+GRID = (4, 5)  # rows × columns of the little test mesh: 20 vertices, 24 triangles
+
+
+def grid_triangles_one_based(rows: int = GRID[0], columns: int = GRID[1]) -> np.ndarray:
+    """Matlab-style (3, T) 1-based triangle list over a rows × columns vertex grid."""
+    index = np.arange(rows * columns).reshape(rows, columns)
+    a, b = index[:-1, :-1].ravel(), index[:-1, 1:].ravel()
+    c, d = index[1:, 1:].ravel(), index[1:, :-1].ravel()
+    tri = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
+    return (tri + 1).T.astype(np.float64)  # the real files store tri as double
+
+
+def bfm_fields(seed: int = 0, rows: int = GRID[0], columns: int = GRID[1]) -> dict[str, np.ndarray]:
+    """The face3d BFM.mat 'model' struct fields for a rows × columns vertex grid."""
+    rng = np.random.default_rng(seed)
+    n = rows * columns
+    x, y = np.meshgrid(np.arange(columns, dtype=float), np.arange(rows, dtype=float))
+    mean = np.stack([x.ravel(), y.ravel(), np.zeros(n)], 1).reshape(-1, 1) * 1e4
+    return {
+        "shapeMU": mean,
+        "shapePC": rng.normal(size=(3 * n, N_ID)),
+        "shapeEV": np.linspace(3e5, 1e4, N_ID).reshape(-1, 1),
+        "expMU": rng.normal(0.0, 500.0, size=(3 * n, 1)),
+        "expPC": rng.normal(size=(3 * n, N_EXP)),
+        "expEV": np.linspace(3e4, 1e3, N_EXP).reshape(-1, 1),
+        "texMU": rng.uniform(0, 255, size=(3 * n, 1)),
+        "texPC": rng.normal(size=(3 * n, N_ID)),
+        "texEV": np.linspace(50.0, 1.0, N_ID).reshape(-1, 1),
+        "tri": grid_triangles_one_based(rows, columns),
+        "tri_mouth": grid_triangles_one_based(rows, columns)[:, :3],
+        "kpt_ind": np.arange(1, 69, dtype=np.float64).reshape(1, 68) % n + 1,
+    }
+
+
+def write_bfm(path: Path, fields: dict[str, np.ndarray]) -> Path:
+    scipy.io.savemat(path, {"model": fields})
+    return path
+
+
+def write_3ddfa(folder: Path, fields: dict[str, np.ndarray], *, drop: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """Model_Shape.mat + Model_Exp.mat from BFM-style fields; ``drop`` omits 3DDFA keys."""
+    shape = {"mu_shape": fields["shapeMU"], "w": fields["shapePC"], "sigma": fields["shapeEV"], "tri": fields["tri"]}
+    exp = {"mu_exp": fields["expMU"], "w_exp": fields["expPC"], "sigma_exp": fields["expEV"]}
+    shape_path, exp_path = folder / "Model_Shape.mat", folder / "Model_Exp.mat"
+    scipy.io.savemat(shape_path, {k: v for k, v in shape.items() if k not in drop})
+    scipy.io.savemat(exp_path, {k: v for k, v in exp.items() if k not in drop})
+    return shape_path, exp_path
+
+
+def write_fitted_mat(path: Path, shape: np.ndarray, expression: np.ndarray, **extra: np.ndarray) -> Path:
+    """One AFLW2000-3D-style per-image file: Shape_Para (199,1), Exp_Para (29,1), Pose_Para (1,7)."""
+    fields = {
+        "Shape_Para": np.asarray(shape, dtype=np.float64).reshape(-1, 1),
+        "Exp_Para": np.asarray(expression, dtype=np.float64).reshape(-1, 1),
+        "Pose_Para": np.array([[0.1, -0.2, 0.05, 230.0, 210.0, -60.0, 0.0013]]),
+        "pt3d_68": np.zeros((3, 68)),
+        **extra,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(path, fields)
+    return path
+
+
+_TRAINED: dict[str, Path] = {}
+
+
+def tiny_checkpoints(folder: Path) -> Path:
+    """shape.pt and expression.pt trained for one epoch on a 200-face embedded corpus (seconds).
+
+    Trained once per test process and reused, because several modules need a Denoiser.
+    """
+    if "folder" not in _TRAINED:
+        from app.embedded_corpus import embedded_corpus
+        from app.embedded_model import EMBEDDED_IDENTITY
+        from app.training import TrainingConfig, train_denoiser
+
+        data = embedded_corpus(200)
+        for kind in ("shape", "expression"):
+            config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
+            train_denoiser(data, config, EMBEDDED_IDENTITY, folder / f"{kind}.pt", show_progress=False, log=lambda _: None)
+        _TRAINED["folder"] = folder
+    return _TRAINED["folder"]
