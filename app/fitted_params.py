@@ -10,6 +10,7 @@ vectors with the same identity coefficients are one face and always land on the 
 from __future__ import annotations
 
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,16 +96,21 @@ def split_by_face(
 
 def _load_mat_folder(folder: Path) -> FittedParameters:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".mat" and p.is_file())
-    shapes, expressions, ids, skipped = [], [], [], []
+    readable, skipped = [], []
     for file in files:
         try:
-            shape, expression = _read_fitted_mat(file)
+            readable.append((file, *_read_fitted_mat(file)))
         except DatasetError as problem:
             skipped.append((str(file), str(problem).removeprefix(f"{file}: ")))
-            continue
-        if shapes and (len(shape), len(expression)) != (len(shapes[0]), len(expressions[0])):
+    # The coefficient counts most files agree on win, so one stray file fitted with another
+    # model is what gets skipped, whatever its name sorts as.
+    counts = Counter((len(shape), len(expression)) for _, shape, expression in readable)
+    n_id, n_exp = counts.most_common(1)[0][0] if counts else (0, 0)
+    shapes, expressions, ids = [], [], []
+    for file, shape, expression in readable:
+        if (len(shape), len(expression)) != (n_id, n_exp):
             skipped.append((str(file), f"{len(shape)}+{len(expression)} coefficients, "
-                            f"earlier files have {len(shapes[0])}+{len(expressions[0])}"))
+                            f"most files have {n_id}+{n_exp}"))
             continue
         shapes.append(shape)
         expressions.append(expression)
