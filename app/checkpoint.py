@@ -42,7 +42,8 @@ def load_checkpoint(path: str | Path, kind: str, input_length: int) -> tuple[Aut
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as failure:  # pickle, zip and torch errors all mean "not a checkpoint"
         raise CheckpointError(f"{path}: not a readable checkpoint ({failure})") from failure
-    if not isinstance(payload, dict) or "state_dict" not in payload or "metadata" not in payload:
+    if not (isinstance(payload, dict) and isinstance(payload.get("state_dict"), dict)
+            and isinstance(payload.get("metadata"), dict)):
         raise CheckpointError(f"{path}: not a Face Manifold Explorer checkpoint (no state_dict/metadata)")
     metadata = payload["metadata"]
     found_kind = metadata.get("kind")
