@@ -7,6 +7,7 @@ use); every file goes through ``atomic_output`` so a failed export leaves nothin
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def load_coefficients(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[st
                 info = json.loads(str(data["info"])) if "info" in data else {}
         alpha_id = np.asarray(alpha_id, dtype=np.float64)
         alpha_exp = np.asarray(alpha_exp, dtype=np.float64)
-    except (OSError, ValueError, KeyError, TypeError) as failure:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as failure:
         raise FaceExplorerError(f"{path}: not a readable coefficient file ({failure})") from failure
     if not (np.all(np.isfinite(alpha_id)) and np.all(np.isfinite(alpha_exp))):
         raise FaceExplorerError(f"{path}: coefficients contain NaN or infinite values")
