@@ -1,0 +1,146 @@
+"""Mesh export (OBJ, binary and ASCII PLY) read back with pyvista, and coefficient files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import pyvista
+
+from core_fixtures import grid_triangles_one_based
+
+from app.errors import ExportError, FaceExplorerError
+from app.export import export_mesh, load_coefficients, save_coefficients
+
+
+def little_face() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    triangles = (grid_triangles_one_based(6, 7).T - 1).astype(np.int64)
+    x, y = np.meshgrid(np.arange(7.0), np.arange(6.0))
+    vertices = np.stack([x.ravel(), y.ravel(), rng.normal(size=42)], 1) * 1e4 + rng.normal(size=(42, 3))
+    return vertices.astype(np.float32), triangles
+
+
+def leftovers(folder) -> list:
+    return [p.name for p in folder.iterdir() if ".part" in p.name]
+
+
+@pytest.mark.parametrize(("name", "binary", "header"), [
+    ("face.obj", True, None),
+    ("face.ply", True, b"format binary_little_endian"),
+    ("face.ply", False, b"format ascii"),
+])
+def test_mesh_round_trip_through_pyvista(tmp_path, name, binary, header):
+    vertices, triangles = little_face()
+    path = export_mesh(tmp_path / name, vertices, triangles, binary=binary)
+    assert path == tmp_path / name
+    if header is not None:
+        assert header in path.read_bytes()[:200]
+    mesh = pyvista.read(path)
+    assert mesh.n_points == len(vertices) and mesh.n_cells == len(triangles)
+    np.testing.assert_allclose(mesh.points, vertices, rtol=1e-6, atol=1e-2)
+    np.testing.assert_array_equal(mesh.faces.reshape(-1, 4)[:, 1:], triangles)
+    assert (mesh.faces.reshape(-1, 4)[:, 0] == 3).all()
+    assert leftovers(tmp_path) == []
+
+
+def test_ascii_ply_and_obj_are_text(tmp_path):
+    vertices, triangles = little_face()
+    ascii_ply = export_mesh(tmp_path / "a.ply", vertices, triangles, binary=False).read_text()
+    assert ascii_ply.startswith("ply\n") and "element vertex 42" in ascii_ply and "element face 60" in ascii_ply
+    obj = export_mesh(tmp_path / "a.obj", vertices, triangles).read_text()
+    assert sum(line.startswith("v ") for line in obj.splitlines()) == 42
+    assert sum(line.startswith("f ") for line in obj.splitlines()) == 60
+
+
+def test_missing_folder_and_bad_suffix_leave_no_file(tmp_path):
+    vertices, triangles = little_face()
+    with pytest.raises(ExportError, match="does not exist"):
+        export_mesh(tmp_path / "no" / "such" / "face.obj", vertices, triangles)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(ExportError):
+        export_mesh(blocker / "face.ply", vertices, triangles)
+    with pytest.raises(ExportError, match="unsupported mesh format"):
+        export_mesh(tmp_path / "face.stl", vertices, triangles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_bad_vertices_are_refused(tmp_path):
+    vertices, triangles = little_face()
+    vertices[3, 1] = np.nan
+    with pytest.raises(ExportError, match="finite"):
+        export_mesh(tmp_path / "face.obj", vertices, triangles)
+    with pytest.raises(ExportError, match="finite"):
+        export_mesh(tmp_path / "face.obj", vertices[:, :2], triangles)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_keeps_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+    vertices, triangles = little_face()
+    path = export_mesh(tmp_path / "face.ply", vertices, triangles)
+    before = path.read_bytes()
+
+    def broken_save(self, *args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pyvista.PolyData, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        export_mesh(path, vertices * 2, triangles)
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_coefficients_round_trip(tmp_path, suffix):
+    rng = np.random.default_rng(1)
+    alpha_id, alpha_exp = rng.normal(size=199) * 1e5, rng.normal(size=29)
+    info = {"model": "embedded:v1", "sampling": {"distribution": "uniform", "range": 10.0}, "face": "input"}
+    path = save_coefficients(tmp_path / f"face{suffix}", alpha_id, alpha_exp, **info)
+    got_id, got_exp, got_info = load_coefficients(path)
+    np.testing.assert_array_equal(got_id, alpha_id)  # exact: JSON keeps float64 repr
+    np.testing.assert_array_equal(got_exp, alpha_exp)
+    assert got_info == info
+    assert leftovers(tmp_path) == []
+
+
+def test_batches_of_coefficients_round_trip(tmp_path):
+    alpha_id, alpha_exp = np.ones((3, 199)), np.zeros((3, 29))
+    got_id, got_exp, _ = load_coefficients(save_coefficients(tmp_path / "batch.npz", alpha_id, alpha_exp))
+    assert got_id.shape == (3, 199) and got_exp.shape == (3, 29)
+
+
+def test_coefficient_files_refused(tmp_path):
+    with pytest.raises(ExportError, match="unsupported coefficient format"):
+        save_coefficients(tmp_path / "face.csv", np.zeros(199), np.zeros(29))
+    with pytest.raises(ExportError, match="does not exist"):
+        save_coefficients(tmp_path / "missing" / "face.json", np.zeros(199), np.zeros(29))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("list.json", json.dumps([1, 2, 3])),
+        ("no_exp.json", json.dumps({"alpha_id": [0.0] * 199})),
+        ("broken.json", "{ not json"),
+        ("nan.json", '{"alpha_id": [NaN], "alpha_exp": [0.0]}'),
+        ("garbage.npz", b"\x00\x01\x02 garbage"),
+        ("truncated.npz", None),
+        ("missing.npz", False),
+    ],
+)
+def test_unreadable_coefficient_files(tmp_path, name, content):
+    path = tmp_path / name
+    if content is None:
+        save_coefficients(path, np.ones(199), np.ones(29))
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content)
+    with pytest.raises(FaceExplorerError) as excinfo:
+        load_coefficients(path)
+    assert str(path) in str(excinfo.value)
