@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,7 @@ def _read_coefficient_tables(path: Path) -> dict[str, np.ndarray]:
                     if name in data:
                         tables[key] = np.atleast_2d(np.asarray(data[name], dtype=np.float64))
                         break
-    except (OSError, ValueError, EOFError) as failure:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as failure:
         raise FaceExplorerError(f"{path}: not a readable .npz file ({failure})") from failure
     if not tables:
         raise FaceExplorerError(f"{path}: no 'alpha_id' or 'alpha_exp' table inside")
