@@ -1,0 +1,216 @@
+"""The command line: info, train, denoise, export, and one `error:` line with exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import pyvista
+import torch
+
+from core_fixtures import REPO, write_fitted_mat
+
+import main
+from app.checkpoint import load_checkpoint
+from app.denoiser import Denoiser
+from app.embedded_model import embedded_model
+from app.export import save_coefficients
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_error_line(status: int, err: str, *words: str) -> None:
+    assert status == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained_folder(tmp_path_factory):
+    """Both nets trained by `python main.py train` on a tiny corpus, into one folder."""
+    folder = tmp_path_factory.mktemp("cli_checkpoints")
+    for kind in ("shape", "expression"):
+        status = main.main(["train", kind, "--faces", "120", "--epochs", "1", "--copies", "2", "--test-faces", "20",
+                            "--output", str(folder / f"{kind}.pt"), "--quiet", "--device", "cpu"])
+        assert status == 0
+    return folder
+
+
+def test_info_describes_model_nets_and_checkpoints(capsys):
+    status, out, err = run(capsys, "info")
+    assert status == 0, err
+    assert "embedded face model" in out
+    assert f"{embedded_model().n_vertices:,} vertices" in out and "199 identity + 29 expression" in out
+    assert out.count("16,353 parameters") == 2
+    assert "5,837 faces loaded" in out
+
+
+def test_info_reports_skipped_data_files(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write_fitted_mat(tmp_path / f"image{i}.mat", rng.normal(size=199), rng.normal(size=29))
+    (tmp_path / "corrupt.mat").write_bytes(b"not matlab at all")
+    status, out, err = run(capsys, "info", "--data", str(tmp_path))
+    assert status == 0, err
+    assert "3 faces loaded, 1 files skipped" in out
+    assert "corrupt.mat" in out
+
+
+def test_train_writes_a_checkpoint_with_its_settings(trained_folder, capsys):
+    for kind, length in (("shape", 199), ("expression", 29)):
+        _, metadata = load_checkpoint(trained_folder / f"{kind}.pt", kind, length)
+        assert metadata["copies"] == 2 and metadata["epochs"] == 1 and metadata["test_faces"] == 20
+        assert metadata["train_faces"] == 100 and metadata["device"] == "cpu"
+        assert "120 faces" in metadata["data_source"]
+
+
+def test_train_prints_the_improvement(capsys, tmp_path):
+    status, out, err = run(capsys, "train", "expression", "--faces", "60", "--epochs", "1", "--copies", "2",
+                           "--test-faces", "10", "--output", str(tmp_path / "e.pt"), "--quiet", "--device", "cpu")
+    assert status == 0, err
+    assert f"wrote {tmp_path / 'e.pt'}" in out and "× lower" in out
+
+
+def test_denoise_npz_to_npz(trained_folder, capsys, tmp_path):
+    rng = np.random.default_rng(1)
+    alpha_id, alpha_exp = rng.normal(size=(4, 199)) * 2e5, rng.normal(size=(4, 29)) * 2
+    source = tmp_path / "in.npz"
+    np.savez(source, alpha_id=alpha_id, alpha_exp=alpha_exp)
+    status, out, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"),
+                           "--checkpoints", str(trained_folder), "--device", "cpu")
+    assert status == 0, err
+    denoiser = Denoiser.from_folder(embedded_model(), trained_folder, device="cpu")
+    with np.load(tmp_path / "out.npz") as result:
+        np.testing.assert_array_equal(result["alpha_id"], alpha_id)
+        np.testing.assert_allclose(result["alpha_id_denoised"], denoiser.denoise("shape", alpha_id), rtol=1e-6)
+        np.testing.assert_allclose(result["alpha_exp_denoised"], denoiser.denoise("expression", alpha_exp), rtol=1e-6)
+        assert str(result["model_identity"]) == "embedded:v1"
+
+
+def test_denoise_accepts_dataset_names_and_one_table(trained_folder, capsys, tmp_path):
+    source = tmp_path / "fits.npz"
+    np.savez(source, expression=np.ones(29))
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(trained_folder))
+    assert status == 0, err
+    with np.load(tmp_path / "out.npz") as result:
+        assert result["alpha_exp_denoised"].shape == (1, 29) and "alpha_id" not in result
+
+
+@pytest.mark.parametrize("ascii_ply", [False, True])
+def test_export_denoised_face(trained_folder, capsys, tmp_path, ascii_ply):
+    rng = np.random.default_rng(2)
+    alpha_id, alpha_exp = rng.normal(size=199) * 1e5, rng.normal(size=29)
+    coefficients = save_coefficients(tmp_path / "face.json", alpha_id, alpha_exp)
+    argv = ["export", str(tmp_path / "face.ply"), "--coefficients", str(coefficients), "--denoised",
+            "--checkpoints", str(trained_folder)] + (["--ascii"] if ascii_ply else [])
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    model = embedded_model()
+    denoised = Denoiser.from_folder(model, trained_folder, device="cpu").denoise_face(alpha_id, alpha_exp)
+    mesh = pyvista.read(tmp_path / "face.ply")
+    assert mesh.n_points == model.n_vertices
+    np.testing.assert_allclose(mesh.points, model.synthesize(*denoised), atol=1.0)  # µm
+    assert ((tmp_path / "face.ply").read_bytes()[:40].find(b"ascii") > 0) == ascii_ply
+
+
+def test_export_mean_face_as_obj(capsys, tmp_path):
+    status, _, err = run(capsys, "export", str(tmp_path / "mean.obj"))
+    assert status == 0, err
+    mesh = pyvista.read(tmp_path / "mean.obj")
+    np.testing.assert_allclose(mesh.points, embedded_model().mean.reshape(-1, 3), atol=1.0)
+
+
+# --- bad input: one line, exit status 2 ----------------------------------------------------------
+
+
+def test_missing_model_file(capsys, tmp_path):
+    missing = tmp_path / "BFM.mat"
+    status, _, err = run(capsys, "info", "--model", str(missing))
+    assert_one_error_line(status, err, str(missing))
+
+
+def test_npz_without_tables_and_broken_npz(capsys, tmp_path):
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, something_else=np.zeros(3))
+    status, _, err = run(capsys, "denoise", str(wrong), str(tmp_path / "out.npz"))
+    assert_one_error_line(status, err, str(wrong), "alpha_id")
+    truncated = tmp_path / "truncated.npz"
+    np.savez(truncated, alpha_id=np.zeros((50, 199)))
+    truncated.write_bytes(truncated.read_bytes()[:300])
+    status, _, err = run(capsys, "denoise", str(truncated), str(tmp_path / "out.npz"))
+    assert_one_error_line(status, err, str(truncated))
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_wrong_table_width(trained_folder, capsys, tmp_path):
+    source = tmp_path / "in.npz"
+    np.savez(source, alpha_id=np.zeros((2, 150)))
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(trained_folder))
+    assert_one_error_line(status, err, "199")
+
+
+def test_unwritable_outputs(trained_folder, capsys, tmp_path):
+    status, _, err = run(capsys, "export", str(tmp_path / "missing" / "face.obj"))
+    assert_one_error_line(status, err, "face.obj")
+    status, _, err = run(capsys, "export", str(tmp_path / "face.stl"))
+    assert_one_error_line(status, err, "face.stl")
+    source = tmp_path / "in.npz"
+    np.savez(source, alpha_exp=np.zeros((1, 29)))
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "missing" / "out.npz"),
+                         "--checkpoints", str(trained_folder))
+    assert_one_error_line(status, err, "out.npz")
+    status, _, err = run(capsys, "train", "expression", "--faces", "40", "--epochs", "1", "--copies", "1",
+                         "--test-faces", "5", "--quiet", "--output", str(tmp_path / "missing" / "e.pt"))
+    assert_one_error_line(status, err, "e.pt")
+
+
+def test_wrong_checkpoints_folder(capsys, tmp_path):
+    source = tmp_path / "in.npz"
+    np.savez(source, alpha_exp=np.zeros((1, 29)))
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tmp_path))
+    assert_one_error_line(status, err, "shape.pt")
+
+
+def test_bad_training_settings(capsys, tmp_path):
+    for extra, word in ((["--faces", "30", "--test-faces", "40"], "test faces"),
+                        (["--faces", "30", "--epochs", "0"], "epochs"),
+                        (["--faces", "30", "--sigma", "-1"], "positive")):
+        status, _, err = run(capsys, "train", "expression", "--quiet", "--output", str(tmp_path / "e.pt"), *extra)
+        assert_one_error_line(status, err, word)
+    assert not (tmp_path / "e.pt").exists()
+
+
+def test_coefficients_for_another_model(capsys, tmp_path):
+    coefficients = tmp_path / "c.json"
+    coefficients.write_text(json.dumps({"alpha_id": [0.0] * 100, "alpha_exp": [0.0] * 29}))
+    status, _, err = run(capsys, "export", str(tmp_path / "face.obj"), "--coefficients", str(coefficients))
+    assert_one_error_line(status, err, "199")
+    assert not (tmp_path / "face.obj").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu(capsys, tmp_path):
+    status, _, err = run(capsys, "train", "expression", "--faces", "30", "--test-faces", "5", "--quiet",
+                         "--device", "cuda", "--output", str(tmp_path / "e.pt"))
+    assert_one_error_line(status, err, "cuda")
+
+
+def test_real_process_exit_status_and_help():
+    """As a user runs it: a separate process, exit status 2 and one line on stderr."""
+    done = subprocess.run([sys.executable, "main.py", "info", "--model", "/nonexistent/BFM.mat"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: /nonexistent/BFM.mat: no such model file"
+    for command in ("info", "train", "denoise", "export"):
+        with pytest.raises(SystemExit) as exit_info:
+            main.main([command, "--help"])
+        assert exit_info.value.code == 0
