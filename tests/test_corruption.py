@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
+
 from app.corruption import corrupt, make_noisy_pairs
 
 

@@ -6,6 +6,8 @@ import pytest
 import torch
 from torch import nn
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
+
 from app.network import AutoEncoder4, apply_in_batches, parameter_count
 
 
