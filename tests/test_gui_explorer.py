@@ -200,3 +200,50 @@ def test_bad_checkpoints_folder_keeps_the_current_networks(qtbot, window, tmp_pa
     window.open_checkpoints(tmp_path)
     assert "no such checkpoint" in window.last_error
     assert window.live.denoiser is denoiser
+
+
+def test_folders_and_geometry_go_to_the_given_settings(qtbot, window, tmp_path):
+    window.state.sample("expression")
+    window.save_preset(tmp_path / "presets" / "face.json")  # folder missing: an error, nothing remembered
+    assert window.settings.value("folders/preset") is None
+    (tmp_path / "presets").mkdir()
+    window.save_preset(tmp_path / "presets" / "face.json")
+    assert window.settings.value("folders/preset") == str(tmp_path / "presets")
+    window.close()
+    reread = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert reread.value("window/geometry") is not None
+
+
+def test_run_explorer_reports_a_bad_model_and_opens_the_embedded_one(qtbot, tmp_path, tiny_checkpoints, request):
+    import argparse
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from widgets import explorer
+
+    # The application's own QSettings must land in tmp_path, never in the user's configuration
+    # (the path stays redirected for the rest of the session, which only protects the user more).
+    previous_format = QSettings.defaultFormat()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    request.addfinalizer(lambda: QSettings.setDefaultFormat(previous_format))
+    opened = []
+
+    def inspect_and_close() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, explorer.ExplorerWindow) and w.isVisible()]
+        opened.extend(windows)
+        for w in windows:
+            if w.error_box is not None:
+                w.error_box.close()
+            w.close()
+
+    QTimer.singleShot(3000, inspect_and_close)
+    bad_model = tmp_path / "model.mat"
+    bad_model.write_text("not a mat file")
+    args = argparse.Namespace(model=str(bad_model), data=None, checkpoints=str(tiny_checkpoints), device="cpu")
+    assert explorer.run_explorer(args) == 0
+    assert len(opened) == 1
+    assert opened[0].workspace.model.is_embedded
+    assert "model.mat" in opened[0].last_error and "embedded face model was opened instead" in opened[0].last_error
+    assert list(tmp_path.rglob("*.ini")), "the window's settings were written under tmp_path"

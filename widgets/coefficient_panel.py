@@ -49,17 +49,17 @@ class CoefficientRow(QWidget):
         self.name = name
         self.span = DEFAULT_SPAN
         self.label = QLabel(f"{index:3d}  {name}" if name else f"{index:3d}")
-        self.label.setMinimumWidth(150)
+        self.label.setMinimumWidth(145)
         self.label.setToolTip(f"{KIND_TITLES[kind].lower()} coefficient {index}"
                               f"{' (' + name + ')' if name else ''}; scale s = {self.scale:.4g}")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
-        self.slider.setMinimumWidth(140)
+        self.slider.setMinimumWidth(120)
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
         self.field = QLineEdit()
         self.field.setValidator(QDoubleValidator())
-        self.field.setFixedWidth(92)
+        self.field.setFixedWidth(112)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.field.editingFinished.connect(self._field_edited)
         self.reset_button = QPushButton("↺")

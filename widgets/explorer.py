@@ -49,6 +49,11 @@ ORGANISATION = "FaceManifoldExplorer"
 APPLICATION = "Face Manifold Explorer"
 
 
+def user_settings() -> QSettings:
+    """The user's settings, in QSettings' default format (tests redirect it with setPath)."""
+    return QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
+
+
 def reports_errors(action: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a FaceExplorerError raised by a menu or button action into an error dialog."""
 
@@ -68,7 +73,7 @@ class ExplorerWindow(QMainWindow):
 
     def __init__(self, workspace: Workspace, settings: QSettings | None = None) -> None:
         super().__init__()
-        self.settings = settings if settings is not None else QSettings(ORGANISATION, APPLICATION)
+        self.settings = settings if settings is not None else user_settings()
         self.workspace = workspace
         self.last_error = ""
         self._error_box: QMessageBox | None = None
@@ -81,13 +86,13 @@ class ExplorerWindow(QMainWindow):
         self.side = QWidget()
         self.side_layout = QVBoxLayout(self.side)
         self.side_layout.setContentsMargins(4, 0, 4, 0)
-        self.side.setMinimumWidth(440)
+        self.side.setMinimumWidth(490)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.views)
         splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
-        splitter.setSizes([1000, 470])
+        splitter.setSizes([1000, 500])
         self.setCentralWidget(splitter)
 
         self._refresh_timer = QTimer(self)

@@ -1,0 +1,176 @@
+"""How the explorer copes with a flood of slider changes. Run: xvfb-run -a .venv/bin/python bench/bench_gui.py
+
+Two runs of 100 changes of identity coefficient 0, each delivered as a key press to its slider
+through the Qt event queue (as the window system delivers input):
+- burst: all 100 posted at once, "as fast as possible";
+- paced: one due every 4 ms, like a fast mouse drag (250 events/s); events that fall due
+  while the GUI thread is busy are queued and delivered together, as the window system does.
+For each run it prints the events, the frames actually rendered, how often the model work ran
+(networks + synthesis + normals), the median compute ms per update, the median render ms per
+frame, and the median ms from a change to the end of the first frame that shows it. Uses the
+shipped checkpoints when present, otherwise tiny ones trained in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QKeyEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.checkpoint import KINDS, checkpoint_path  # noqa: E402
+from app.denoiser import SHIPPED_CHECKPOINTS  # noqa: E402
+from app.embedded_corpus import embedded_corpus  # noqa: E402
+from app.embedded_model import embedded_model  # noqa: E402
+from app.training import TrainingConfig, train_denoiser  # noqa: E402
+from app.workspace import Workspace  # noqa: E402
+from widgets.explorer import ExplorerWindow  # noqa: E402
+
+EVENTS = 100
+
+
+class Recorder:
+    """Change → refresh → frame bookkeeping for one window."""
+
+    def __init__(self, window: ExplorerWindow) -> None:
+        self.change_times: list[float] = []
+        self.latencies: list[float | None] = []
+        self.compute_ms: list[float] = []
+        self.render_ms: list[float] = []
+        self.frames = 0
+        self._covered = 0  # changes included in the last refresh
+        self._shown = 0  # changes already on screen
+        self._render_start = 0.0
+        window.state.subscribe(self._changed)
+        window.refreshed.connect(self._refreshed)
+        window.views.frame_rendered.connect(self._frame)
+        window.views.plotter.render_window.AddObserver("StartEvent", self._render_started)
+
+    def reset(self) -> None:
+        self.change_times.clear()
+        self.latencies.clear()
+        self.compute_ms.clear()
+        self.render_ms.clear()
+        self.frames = self._covered = self._shown = 0
+
+    def _changed(self, _change: object) -> None:
+        self.change_times.append(time.perf_counter())
+        self.latencies.append(None)
+
+    def _refreshed(self, compute_ms: float) -> None:
+        self.compute_ms.append(compute_ms)
+        self._covered = len(self.change_times)
+
+    def _render_started(self, *_: object) -> None:
+        self._render_start = time.perf_counter()
+
+    def _frame(self, end: float) -> None:
+        self.frames += 1
+        self.render_ms.append((end - self._render_start) * 1000.0)
+        for index in range(self._shown, self._covered):
+            self.latencies[index] = (end - self.change_times[index]) * 1000.0
+        self._shown = self._covered
+
+    def done(self) -> bool:
+        return len(self.latencies) == EVENTS and all(value is not None for value in self.latencies)
+
+
+def wait(app: QApplication, condition, timeout_s: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window did not catch up")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def press(slider, key: Qt.Key) -> None:
+    QCoreApplication.postEvent(slider, QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier))
+
+
+def run(app: QApplication, window: ExplorerWindow, recorder: Recorder, interval_ms: int | None) -> str:
+    slider = window.coefficient_panel.row("shape", 0).slider
+    slider.setPageStep(10)  # 100 page steps cross the whole slider
+    slider.setValue(slider.minimum())
+    wait(app, lambda: not window.live.stale)
+    app.processEvents()
+    recorder.reset()
+    if interval_ms is None:
+        for _ in range(EVENTS):
+            press(slider, Qt.Key.Key_PageUp)
+    else:
+        sent = [0]
+        start = time.perf_counter()
+        timer = QTimer()
+        timer.setInterval(1)
+
+        def send() -> None:
+            # Input that arrived while the GUI thread was busy (rendering) is delivered in one go,
+            # as the window system queues it: post every event that is due by now.
+            due = min(EVENTS, int((time.perf_counter() - start) * 1000.0 / interval_ms) + 1)
+            while sent[0] < due:
+                press(slider, Qt.Key.Key_PageUp)
+                sent[0] += 1
+            if sent[0] == EVENTS:
+                timer.stop()
+
+        timer.timeout.connect(send)
+        timer.start()
+    wait(app, recorder.done)
+    name = "burst" if interval_ms is None else f"paced ({interval_ms} ms apart)"
+    return (
+        f"{name:<22} events {len(recorder.change_times):>3}  frames rendered {recorder.frames:>3}  "
+        f"model updates {len(recorder.compute_ms):>3}  median compute {statistics.median(recorder.compute_ms):6.1f} ms  "
+        f"median render {statistics.median(recorder.render_ms):6.1f} ms  "
+        f"median change→frame {statistics.median(recorder.latencies):6.1f} ms"
+    )
+
+
+def checkpoints_folder(temp: Path) -> Path:
+    if all(checkpoint_path(SHIPPED_CHECKPOINTS, kind).is_file() for kind in KINDS):
+        return SHIPPED_CHECKPOINTS
+    data = embedded_corpus(200)
+    for kind in KINDS:
+        config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
+        train_denoiser(data, config, embedded_model().identity, checkpoint_path(temp, kind), show_progress=False, log=lambda _: None)
+    return temp
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--size", default="1500x900", help="window size WxH")
+    parser.add_argument("--rounds", type=int, default=3, help="repeat each run this many times")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as temp:
+        folder = checkpoints_folder(Path(temp))
+        window = ExplorerWindow(
+            Workspace(checkpoints=folder, device=args.device),
+            QSettings(str(Path(temp) / "settings.ini"), QSettings.Format.IniFormat),
+        )
+        width, height = (int(v) for v in args.size.split("x"))
+        window.resize(width, height)
+        window.show()
+        wait(app, lambda: window.views.frames > 0)
+        recorder = Recorder(window)
+        print(f"explorer benchmark: {window.workspace.describe_model()}, {window.workspace.model.n_vertices:,} vertices, "
+              f"{window.device_label.text()}, window {width}x{height}, "
+              f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {folder}")
+        for interval in (None, 4):
+            lines = [run(app, window, recorder, interval) for _ in range(args.rounds)]
+            print(*lines, sep="\n")
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
