@@ -214,3 +214,57 @@ def test_real_process_exit_status_and_help():
         with pytest.raises(SystemExit) as exit_info:
             main.main([command, "--help"])
         assert exit_info.value.code == 0
+
+
+# --- a real (small) BFM file with --model ---------------------------------------------------------
+
+
+@pytest.fixture
+def small_bfm(tmp_path):
+    from core_fixtures import bfm_fields, write_bfm
+
+    return write_bfm(tmp_path / "BFM.mat", bfm_fields())
+
+
+def test_info_with_a_bfm_file_warns_about_the_checkpoints(capsys, small_bfm):
+    status, out, err = run(capsys, "info", "--model", str(small_bfm))
+    assert status == 0, err
+    assert str(small_bfm) in out and "20 vertices, 24 triangles" in out
+    assert "data:           none" in out and "--data" in out
+    assert "warning: the checkpoints were trained for embedded:v1" in out
+
+
+def test_export_with_a_bfm_file(capsys, small_bfm, tmp_path):
+    from core_fixtures import bfm_fields
+
+    coefficients = save_coefficients(tmp_path / "c.npz", np.linspace(-1, 1, 199) * 1e4, np.linspace(1, -1, 29))
+    status, _, err = run(capsys, "export", str(tmp_path / "face.obj"), "--model", str(small_bfm),
+                         "--coefficients", str(coefficients))
+    assert status == 0, err
+    fields = bfm_fields()
+    expected = (fields["shapeMU"][:, 0] + fields["expMU"][:, 0] + fields["shapePC"] @ (np.linspace(-1, 1, 199) * 1e4)
+                + fields["expPC"] @ np.linspace(1, -1, 29)).reshape(-1, 3)
+    mesh = pyvista.read(tmp_path / "face.obj")
+    np.testing.assert_allclose(mesh.points, expected, atol=1e-5 * np.abs(expected).max())
+    np.testing.assert_array_equal(mesh.faces.reshape(-1, 4)[:, 1:], fields["tri"].T.astype(int) - 1)
+
+
+def test_training_a_bfm_needs_its_fitted_data(capsys, small_bfm, tmp_path):
+    status, _, err = run(capsys, "train", "shape", "--model", str(small_bfm), "--output", str(tmp_path / "s.pt"))
+    assert_one_error_line(status, err, "--data")
+    status, _, err = run(capsys, "train", "shape", "--model", str(small_bfm), "--faces", "50",
+                         "--output", str(tmp_path / "s.pt"))
+    assert_one_error_line(status, err, "--faces")
+
+
+def test_training_a_bfm_on_a_folder_of_fitted_files(capsys, small_bfm, tmp_path):
+    rng = np.random.default_rng(3)
+    for i in range(12):
+        write_fitted_mat(tmp_path / "fits" / f"image{i:05d}.mat", rng.normal(size=199) * 1e5, rng.normal(size=29))
+    status, out, err = run(capsys, "train", "expression", "--model", str(small_bfm), "--data", str(tmp_path / "fits"),
+                           "--epochs", "1", "--copies", "2", "--test-faces", "3", "--quiet", "--device", "cpu",
+                           "--output", str(tmp_path / "expression.pt"))
+    assert status == 0, err
+    _, metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29)
+    assert metadata["model_identity"] == str(small_bfm) and metadata["data_source"] == str(tmp_path / "fits")
+    assert metadata["train_faces"] == 9 and metadata["test_faces"] == 3
