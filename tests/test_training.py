@@ -80,11 +80,15 @@ def test_same_seed_same_weights(tmp_path):
     config = TrainingConfig.paper("expression", epochs=1, copies=2, test_faces=10, device="cpu")
     first, _ = quiet_train(data, config, tmp_path / "a.pt")
     again, _ = quiet_train(data, config, tmp_path / "b.pt")
-    assert first["test_mse_denoised"] == again["test_mse_denoised"]
+    # Close rather than bitwise: threaded CPU reductions may sum in another order.
+    assert first["test_mse_denoised"] == pytest.approx(again["test_mse_denoised"], rel=1e-4)
     net_a, _ = load_checkpoint(tmp_path / "a.pt", "expression", 29)
     net_b, _ = load_checkpoint(tmp_path / "b.pt", "expression", 29)
     for (name, a), b in zip(net_a.state_dict().items(), net_b.state_dict().values()):
-        assert torch.equal(a, b), name
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
+    other, _ = quiet_train(data, TrainingConfig.paper("expression", epochs=1, copies=2, test_faces=10, device="cpu",
+                                                      seed=1), tmp_path / "c.pt")
+    assert other["test_mse_denoised"] != pytest.approx(first["test_mse_denoised"], rel=1e-3)
 
 
 def test_ctrl_c_mid_epoch_leaves_a_loadable_checkpoint(tmp_path, monkeypatch):
