@@ -11,6 +11,7 @@ import pytest
 import pyvista
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from app.embedded_corpus import embedded_corpus
 from app.embedded_model import embedded_model
@@ -218,7 +219,6 @@ def test_run_explorer_reports_a_bad_model_and_opens_the_embedded_one(qtbot, tmp_
     import argparse
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
     from widgets import explorer
 
@@ -247,3 +247,21 @@ def test_run_explorer_reports_a_bad_model_and_opens_the_embedded_one(qtbot, tmp_
     assert opened[0].workspace.model.is_embedded
     assert "model.mat" in opened[0].last_error and "embedded face model was opened instead" in opened[0].last_error
     assert list(tmp_path.rglob("*.ini")), "the window's settings were written under tmp_path"
+
+
+def test_wheel_over_an_unfocused_slider_scrolls_instead_of_changing_it(qtbot, window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    slider = window.coefficient_panel.row("shape", 5).slider
+    window.activateWindow()
+    window.coefficient_panel.filter_box.setFocus()
+    qtbot.waitUntil(window.coefficient_panel.filter_box.hasFocus, timeout=5000)
+    event = QWheelEvent(QPointF(5, 5), QPointF(slider.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(slider, event)
+    assert window.state.alpha_id[5] == 0.0
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=5000)
+    QApplication.sendEvent(slider, QWheelEvent(event))
+    assert window.state.alpha_id[5] != 0.0

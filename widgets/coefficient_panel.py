@@ -11,8 +11,8 @@ and scrolling moves plain widgets.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QDoubleValidator
+from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtGui import QDoubleValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -40,6 +40,19 @@ def format_value(value: float) -> str:
     return f"{value:.7g}"
 
 
+class ScrollFriendlySlider(QSlider):
+    """A slider that lets the mouse wheel scroll the list unless it was clicked first.
+
+    Without this, wheeling through the list changes every coefficient the pointer passes over.
+    """
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt's name
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
 class CoefficientRow(QWidget):
     """One coefficient: label, slider, exact value, reset."""
 
@@ -52,13 +65,15 @@ class CoefficientRow(QWidget):
         self.label.setMinimumWidth(145)
         self.label.setToolTip(f"{KIND_TITLES[kind].lower()} coefficient {index}"
                               f"{' (' + name + ')' if name else ''}; scale s = {self.scale:.4g}")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = ScrollFriendlySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setMinimumWidth(120)
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
         self.field = QLineEdit()
-        self.field.setValidator(QDoubleValidator())
+        validator = QDoubleValidator(self.field)
+        validator.setLocale(QLocale.c())  # the field shows and parses "1.5e5", whatever the user's locale
+        self.field.setValidator(validator)
         self.field.setFixedWidth(112)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.field.editingFinished.connect(self._field_edited)
