@@ -60,6 +60,23 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--coefficients", metavar="PATH", help=".json/.npz with alpha_id and alpha_exp (default: the mean face)")
     export.add_argument("--denoised", action="store_true", help="export the face after the denoising networks")
     export.add_argument("--ascii", action="store_true", help="ASCII PLY instead of binary")
+
+    generate = commands.add_parser("generate", parents=[common], help="write a synthetic face dataset (coefficients, meshes, images) in shards")
+    generate.add_argument("output", help="dataset folder (new or empty; see --resume/--overwrite)")
+    generate.add_argument("--count", type=int, default=1000, help="number of faces (default 1000)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--shard-size", type=int, default=1000, help="faces per shard (default 1000)")
+    generate.add_argument("--distribution", choices=["uniform", "normal"], default="uniform")
+    generate.add_argument("--r-shape", type=float, default=10.0, help="uniform range r for identity (paper: 10)")
+    generate.add_argument("--r-exp", type=float, default=15.0, help="uniform range r for expression (paper: 15)")
+    generate.add_argument("--meshes", nargs="?", const="ply", choices=["ply", "obj"], help="also write meshes (binary PLY, or obj)")
+    generate.add_argument("--images", action="store_true", help="also render a frontal PNG of each face (off-screen)")
+    generate.add_argument("--random-views", type=int, default=0, help="extra images per face at random yaw/pitch")
+    generate.add_argument("--image-size", type=int, default=256, help="image width and height in pixels (default 256)")
+    generate.add_argument("--workers", type=int, default=1, help="shards made in parallel processes (default 1)")
+    generate.add_argument("--resume", action="store_true", help="finish an interrupted dataset with the same settings")
+    generate.add_argument("--overwrite", action="store_true", help="replace the dataset in the folder")
+    generate.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -74,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     for option, default in (("model", None), ("data", None), ("checkpoints", None), ("device", "auto")):
         if not hasattr(args, option):
             setattr(args, option, default)
-    from app.commands import core
+    from app.commands import core, generate
 
     handlers = {
         None: _open_explorer,
@@ -82,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": core.train,
         "denoise": core.denoise,
         "export": core.export,
+        "generate": generate.generate,
     }
     try:
         return handlers[args.command](args) or 0

@@ -1,0 +1,46 @@
+"""The `generate` command: a synthetic face dataset in shards."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+
+from app.denoiser import Denoiser
+from app.devices import describe
+from app.generation import GenerationSettings, Provenance, generate as generate_dataset
+from app.morphable_model import MorphableModel
+from app.workspace import Workspace
+
+
+def open_model_and_denoiser(model_path: str | None, checkpoints: str | None, device: str) -> tuple[MorphableModel, Denoiser]:
+    """What a worker process needs; top-level so the spawn start method can pickle it."""
+    workspace = Workspace(model_path, None, checkpoints, device)
+    return workspace.model, workspace.denoiser
+
+
+def generate(args: argparse.Namespace) -> int:
+    workspace = Workspace(args.model, args.data, args.checkpoints, args.device)
+    settings = GenerationSettings(
+        count=args.count,
+        seed=args.seed,
+        shard_size=args.shard_size,
+        distribution=args.distribution,
+        range_shape=args.r_shape,
+        range_expression=args.r_exp,
+        mesh_format=args.meshes,
+        images=args.images,
+        image_size=args.image_size,
+        random_views=args.random_views,
+    )
+    settings.check()
+    model, denoiser = workspace.model, workspace.denoiser
+    provenance = Provenance.of(model, workspace.checkpoints)
+    print(f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count} shard(s) of "
+          f"≤{settings.shard_size:,} → {args.output}; denoising on {describe(denoiser.device)}, {args.workers} worker(s)")
+    setup = functools.partial(open_model_and_denoiser, args.model, args.checkpoints, args.device)
+    summary = generate_dataset(
+        args.output, settings, model, denoiser, provenance, workers=args.workers, resume=args.resume,
+        overwrite=args.overwrite, show_progress=not args.quiet, worker_setup=setup,
+    )
+    print(f"done: {summary.describe()}")
+    return 0
