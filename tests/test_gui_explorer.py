@@ -265,3 +265,17 @@ def test_wheel_over_an_unfocused_slider_scrolls_instead_of_changing_it(qtbot, wi
     qtbot.waitUntil(slider.hasFocus, timeout=5000)
     QApplication.sendEvent(slider, QWheelEvent(event))
     assert window.state.alpha_id[5] != 0.0
+
+
+def test_window_without_usable_checkpoints_still_opens(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    explorer = ExplorerWindow(Workspace(checkpoints=tmp_path, device="cpu"), settings)
+    qtbot.addWidget(explorer)
+    explorer.show()
+    assert "no such checkpoint" in explorer.last_error
+    assert explorer.live.denoiser is None and explorer.device_label.text() == "device: none"
+    explorer.state.sample("both")
+    explorer.refresh_now()
+    assert np.array_equal(explorer.live.denoised_vertices, explorer.live.input_vertices)
+    explorer.apply_denoised()
+    assert "no denoising networks" in explorer.last_error
