@@ -22,6 +22,26 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def ensure_writable(path: str | os.PathLike[str]) -> None:
+    """Fail now, with the message a later write would give, if ``path`` cannot be written.
+
+    For long jobs (training) that would otherwise find out only when they first save.
+    """
+    path = Path(path)
+    try:
+        with tempfile.TemporaryFile(dir=_existing_folder(path)):
+            pass
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def _existing_folder(path: Path) -> Path:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: folder {folder} does not exist")
+    return folder
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` if the block succeeds.
@@ -29,9 +49,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     The temporary name keeps the final suffix because some writers (VTK) pick the format from it.
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {path}: folder {folder} does not exist")
+    folder = _existing_folder(path)
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=folder)
         os.close(handle)

@@ -21,6 +21,7 @@ import torch
 from tqdm import tqdm
 
 from app import __version__
+from app.atomic_files import ensure_writable
 from app.checkpoint import save_checkpoint
 from app.corruption import NoisyPairs, make_noisy_pairs
 from app.devices import pick_device
@@ -60,6 +61,7 @@ def train_denoiser(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train one network on ``data`` and write its checkpoint to ``output``; returns the metadata."""
+    ensure_writable(output)
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

@@ -14,6 +14,7 @@ from app.checkpoint import load_checkpoint
 from app.corruption import corrupt
 from app.embedded_corpus import embedded_corpus
 from app.embedded_model import EMBEDDED_IDENTITY
+from app.errors import ExportError
 from app.network import apply_in_batches
 from app.training import TrainingConfig, train_denoiser
 
@@ -128,3 +129,15 @@ def test_ctrl_c_in_the_first_epoch_still_writes_weights(tmp_path, monkeypatch):
         quiet_train(data, config, tmp_path / "expression.pt")
     _, metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29)
     assert metadata["interrupted"] is True and metadata["epochs_completed"] == 0 and metadata["history"] == []
+
+
+def test_unwritable_output_fails_before_any_training(tmp_path, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started although the checkpoint cannot be written")
+
+    monkeypatch.setattr("app.training.make_noisy_pairs", no_training)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    config = TrainingConfig.paper("expression", epochs=1, copies=1, test_faces=5)
+    with pytest.raises(ExportError, match="e.pt"):
+        train_denoiser(embedded_corpus(30), config, EMBEDDED_IDENTITY, blocker / "e.pt", show_progress=False)
