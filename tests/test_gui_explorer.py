@@ -279,3 +279,22 @@ def test_window_without_usable_checkpoints_still_opens(qtbot, tmp_path):
     assert np.array_equal(explorer.live.denoised_vertices, explorer.live.input_vertices)
     explorer.apply_denoised()
     assert "no denoising networks" in explorer.last_error
+
+
+def test_switching_checkpoints_and_model_rebuilds_the_scene_once(qtbot, window, tiny_checkpoints):
+    def scene() -> tuple[int, int, int]:
+        plotter = window.views.plotter
+        return len(plotter.renderers[0].actors), len(plotter.renderers[1].actors), len(plotter.scalar_bars)
+
+    window.state.sample("both")
+    before = scene()
+    face = window.state.alpha_id
+    window.open_checkpoints(tiny_checkpoints)
+    assert not window.last_error and scene() == before
+    assert np.array_equal(window.state.alpha_id, face)  # new networks, same face
+    settle(qtbot, window)
+    window.open_workspace(Workspace(checkpoints=tiny_checkpoints, device="cpu"))
+    assert not window.last_error and scene() == before
+    assert np.all(window.state.alpha_id == 0)
+    assert len(window.side.findChildren(type(window.coefficient_panel))) == 1
+    settle(qtbot, window)

@@ -78,6 +78,8 @@ class FaceViews(QWidget):
     # ---- scene -----------------------------------------------------------------------------
     def show_face(self, live: LiveFace, denoiser_note: str = "") -> None:
         """Build the two meshes around ``live``'s arrays (once per model)."""
+        for title in list(self.plotter.scalar_bars.keys()):
+            self.plotter.remove_scalar_bar(title, render=False)
         self.plotter.clear_actors()
         self._live = live
         faces = vtk_faces(live.model.triangles)
