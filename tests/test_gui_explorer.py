@@ -298,3 +298,33 @@ def test_switching_checkpoints_and_model_rebuilds_the_scene_once(qtbot, window, 
     assert np.all(window.state.alpha_id == 0)
     assert len(window.side.findChildren(type(window.coefficient_panel))) == 1
     settle(qtbot, window)
+
+
+def test_vtk_letter_keys_do_not_change_the_views(qtbot, window):
+    plotter = window.views.plotter
+    for key in (Qt.Key.Key_W, Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_3):
+        qtbot.keyClick(plotter, key)
+    representations = {actor.prop.style for renderer in plotter.renderers for actor in renderer.actors.values()
+                       if hasattr(actor, "prop") and hasattr(actor.prop, "style")}
+    assert representations == {"Surface"}
+    window.state.sample("both")
+    settle(qtbot, window)
+    assert window.isVisible() and not getattr(plotter, "_closed", False)
+
+
+def test_dragging_in_a_view_turns_both_linked_cameras(qtbot, window):
+    plotter = window.views.plotter
+    assert plotter.renderers[0].camera is plotter.renderers[1].camera
+    window.views.view_front()
+    position = np.array(plotter.renderers[1].camera.position)
+    assert np.allclose(np.array(plotter.renderers[1].camera.up), (0, 1, 0))
+    start = plotter.rect().center()
+    qtbot.mousePress(plotter, Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        qtbot.mouseMove(plotter, start + type(start)(20 * step, 0))
+    qtbot.mouseRelease(plotter, Qt.MouseButton.LeftButton, pos=start + type(start)(100, 0))
+    assert not np.allclose(np.array(plotter.renderers[1].camera.position), position)
+    window.views.view_side()
+    camera = plotter.renderers[0].camera
+    direction = np.array(camera.position) - np.array(camera.focal_point)
+    assert abs(direction[0]) > 0.99 * np.linalg.norm(direction)

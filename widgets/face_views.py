@@ -47,6 +47,11 @@ class FaceViews(QWidget):
             self.plotter.enable_anti_aliasing("fxaa", all_renderers=True)
         self.plotter.set_background(BACKGROUND)
         self.plotter.link_views()
+        # VTK's and pyvista's one-letter keys (w: wireframe, q: close the plotter, 3: stereo …)
+        # would fight the window's shortcuts and can leave the views in odd states: keep the
+        # mouse interaction, drop the keys.
+        self.plotter.iren.interactor.RemoveObservers("CharEvent")
+        self.plotter.clear_events_for_key("q")
         self.plotter.render_window.AddObserver("EndEvent", self._on_render_end)
         self.frames = 0
         self._live: LiveFace | None = None
