@@ -1,0 +1,334 @@
+"""The study database: the study's faces and a durable log of every rater's votes (SQLite).
+
+One file per study holds the definition, the generated faces and one row per vote. It is meant
+to survive anything a rating session can go through:
+
+- every vote is its own transaction, committed with ``synchronous = FULL`` in WAL mode before
+  the next face is shown, so a session killed at any moment loses at most the vote being cast;
+- several raters (processes) can vote into the same file at once: writers take the lock with
+  ``BEGIN IMMEDIATE`` and wait for each other (busy timeout, then retries) instead of failing;
+- an undo never deletes anything: the vote is marked undone, so the log stays a full history;
+- a file that is not a study database (another SQLite file, a damaged file, anything else) is
+  refused with a clear error, and opening never creates a file, so nothing is ever replaced by
+  a silent new empty database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from app import __version__
+from app.atomic_files import atomic_output
+from app.errors import FaceExplorerError
+from app.study import StudyDefinition, StudyFace, normalise_rater_id
+
+VOTES: tuple[str, ...] = ("accept", "reject", "unsure")
+APPLICATION_ID = 0x464D4552  # "FMER" in the SQLite header: marks the file as ours
+SCHEMA_VERSION = 1
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_S = 10.0  # SQLite's own wait for a lock held by another rater's process
+RETRY_FOR_S = 60.0  # then keep retrying: a vote is never dropped because someone else was writing
+CSV_COLUMNS: tuple[str, ...] = (
+    "vote_id", "study", "rater", "face_id", "condition", "vote", "shown_at", "voted_at",
+    "decision_ms", "app_version", "model_identity", "undone_at",
+)
+
+_SCHEMA = """
+CREATE TABLE study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE faces (
+    face_id INTEGER PRIMARY KEY,
+    condition TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    alpha_id TEXT NOT NULL,   -- JSON list: exact float round-trip, readable with any SQLite tool
+    alpha_exp TEXT NOT NULL
+);
+CREATE TABLE votes (
+    vote_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    study TEXT NOT NULL,
+    rater TEXT NOT NULL,
+    face_id INTEGER NOT NULL REFERENCES faces(face_id),
+    condition TEXT NOT NULL,
+    vote TEXT NOT NULL CHECK (vote IN ('accept', 'reject', 'unsure')),
+    shown_at TEXT NOT NULL,
+    voted_at TEXT NOT NULL,
+    decision_ms INTEGER NOT NULL CHECK (decision_ms >= 0),
+    app_version TEXT NOT NULL,
+    model_identity TEXT NOT NULL,
+    undone_at TEXT
+);
+-- One standing vote per rater and face, whichever process tries to cast a second one.
+CREATE UNIQUE INDEX one_standing_vote ON votes(rater, face_id) WHERE undone_at IS NULL;
+"""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Vote:
+    vote_id: int
+    study: str
+    rater: str
+    face_id: int
+    condition: str
+    vote: str
+    shown_at: str
+    voted_at: str
+    decision_ms: int
+    app_version: str
+    model_identity: str
+    undone_at: str | None
+
+
+def utc_now() -> str:
+    """Wall-clock time as ISO 8601 UTC with milliseconds (what the log stores)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class RatingsDatabase:
+    """An open study database. Use ``create`` for a new study and ``open`` for an existing one."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._connection = connection
+        meta = dict(self._read("SELECT key, value FROM study"))
+        try:
+            self.definition = StudyDefinition.from_json(meta["definition"], f"{path} (study definition)")
+            self.study_key = meta["study_key"]
+            self.model_identity = meta["model_identity"]
+            self.checkpoints: dict[str, str] = json.loads(meta["checkpoints"])
+        except (KeyError, json.JSONDecodeError) as failure:
+            raise FaceExplorerError(f"{path}: the study description inside is incomplete ({failure})") from failure
+        self._faces: dict[int, StudyFace] | None = None
+
+    # ---- creating and opening ------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls, path: str | Path, definition: StudyDefinition, faces: list[StudyFace],
+        model_identity: str, checkpoints: dict[str, str] | None = None,
+    ) -> RatingsDatabase:
+        """Write a new study database with its faces; an existing file is never replaced."""
+        path = Path(path)
+        if path.exists():
+            raise FaceExplorerError(f"{path} already exists; a study database is never overwritten (choose a new name)")
+        definition_json = definition.to_json()
+        study_key = f"{definition.name} [{hashlib.sha256(definition_json.encode()).hexdigest()[:12]}]"
+        with atomic_output(path) as temp:
+            connection = sqlite3.connect(temp, isolation_level=None)
+            try:
+                connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                connection.executescript(_SCHEMA)
+                connection.execute("BEGIN")
+                connection.executemany("INSERT INTO study VALUES (?, ?)", [
+                    ("definition", definition_json),
+                    ("study_key", study_key),
+                    ("model_identity", model_identity),
+                    ("checkpoints", json.dumps(checkpoints or {})),
+                    ("created_at", utc_now()),
+                    ("app_version", __version__),
+                ])
+                connection.executemany("INSERT INTO faces VALUES (?, ?, ?, ?, ?, ?)", [
+                    (face.face_id, face.condition, face.sample, face.source,
+                     json.dumps(np.asarray(face.alpha_id, dtype=float).tolist()),
+                     json.dumps(np.asarray(face.alpha_exp, dtype=float).tolist()))
+                    for face in faces
+                ])
+                connection.execute("COMMIT")
+                # WAL is a property of the file; closing checkpoints it, so no -wal file is left behind.
+                connection.execute("PRAGMA journal_mode = WAL")
+            finally:
+                connection.close()
+            if path.exists():
+                raise FaceExplorerError(f"{path} appeared while the study was being written; it was left untouched")
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> RatingsDatabase:
+        """Open an existing study database; anything else is a FaceExplorerError, never a new file."""
+        path = Path(path)
+        if not path.exists():
+            raise FaceExplorerError(f"{path}: no such study database (make one with `python main.py rate-study`)")
+        if not path.is_file():
+            raise FaceExplorerError(f"{path}: is not a file")
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as failure:
+            raise FaceExplorerError(f"{path}: cannot read it ({failure.strerror})") from failure
+        if header != SQLITE_HEADER:
+            # SQLite would happily turn an empty file into a fresh database: refuse before it can.
+            raise FaceExplorerError(f"{path}: not a study database (not an SQLite file{'; it is empty' if not header else ''})")
+        try:
+            connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True,
+                                         timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as failure:
+            raise FaceExplorerError(f"{path}: cannot open the study database ({failure})") from failure
+        try:
+            (application_id,) = connection.execute("PRAGMA application_id").fetchone()
+            if application_id != APPLICATION_ID:
+                raise FaceExplorerError(f"{path}: an SQLite file, but not a Face Manifold Explorer study database")
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version != SCHEMA_VERSION:
+                raise FaceExplorerError(f"{path}: study database format {version}; this version reads format {SCHEMA_VERSION}")
+            (check,) = connection.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise FaceExplorerError(f"{path}: the study database is damaged ({check})")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            return cls(path, connection)
+        except sqlite3.DatabaseError as failure:
+            connection.close()
+            raise FaceExplorerError(f"{path}: the study database is damaged or unreadable ({failure})") from failure
+        except FaceExplorerError:
+            connection.close()
+            raise
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> RatingsDatabase:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ---- faces ------------------------------------------------------------------------------------
+    def faces(self) -> dict[int, StudyFace]:
+        """All faces by id (read once: they never change after creation)."""
+        if self._faces is None:
+            rows = self._read("SELECT face_id, condition, sample, source, alpha_id, alpha_exp FROM faces ORDER BY face_id")
+            self._faces = {
+                row[0]: StudyFace(row[0], row[1], row[2], row[3], np.array(json.loads(row[4])), np.array(json.loads(row[5])))
+                for row in rows
+            }
+        return self._faces
+
+    def face(self, face_id: int) -> StudyFace:
+        try:
+            return self.faces()[face_id]
+        except KeyError:
+            raise FaceExplorerError(f"{self.path}: no face with id {face_id} (ids are 1..{len(self.faces())})") from None
+
+    # ---- votes ------------------------------------------------------------------------------------
+    def record_vote(
+        self, rater: str, face_id: int, vote: str, shown_at: str, voted_at: str, decision_ms: int, model_identity: str,
+    ) -> Vote:
+        """Append one vote and commit it durably before returning."""
+        rater = normalise_rater_id(rater)
+        if vote not in VOTES:
+            raise FaceExplorerError(f"unknown vote '{vote}' (use {', '.join(VOTES)})")
+        if vote == "unsure" and not self.definition.allow_unsure:
+            raise FaceExplorerError(f"study '{self.definition.name}' does not allow 'unsure' votes")
+        face = self.face(face_id)
+        row = (self.study_key, rater, face_id, face.condition, vote, shown_at, voted_at,
+               max(0, int(decision_ms)), __version__, model_identity)
+
+        def insert(connection: sqlite3.Connection) -> int:
+            cursor = connection.execute(
+                "INSERT INTO votes (study, rater, face_id, condition, vote, shown_at, voted_at, decision_ms, "
+                "app_version, model_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            return int(cursor.lastrowid)
+
+        try:
+            vote_id = self._write(insert)
+        except sqlite3.IntegrityError:
+            raise FaceExplorerError(
+                f"rater '{rater}' has already voted on face {face_id} (is a second session open for this rater?)"
+            ) from None
+        return Vote(vote_id, *row, None)
+
+    def undo_last_vote(self, rater: str) -> Vote | None:
+        """Mark the rater's latest standing vote as undone; None when there is nothing to undo."""
+        rater = normalise_rater_id(rater)
+
+        def undo(connection: sqlite3.Connection) -> Vote | None:
+            row = connection.execute(
+                f"SELECT {', '.join(CSV_COLUMNS)} FROM votes WHERE rater = ? AND undone_at IS NULL "
+                "ORDER BY vote_id DESC LIMIT 1", (rater,)).fetchone()
+            if row is None:
+                return None
+            undone_at = utc_now()
+            connection.execute("UPDATE votes SET undone_at = ? WHERE vote_id = ?", (undone_at, row[0]))
+            return Vote(*row[:-1], undone_at)
+
+        return self._write(undo)
+
+    def votes(self, rater: str | None = None, include_undone: bool = False) -> list[Vote]:
+        """Votes in the order they were cast; by default only the standing ones."""
+        where, parameters = [], []
+        if not include_undone:
+            where.append("undone_at IS NULL")
+        if rater is not None:
+            where.append("rater = ?")
+            parameters.append(normalise_rater_id(rater))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self._read(f"SELECT {', '.join(CSV_COLUMNS)} FROM votes{clause} ORDER BY vote_id", tuple(parameters))
+        return [Vote(*row) for row in rows]
+
+    def export_csv(self, path: str | Path, include_undone: bool = True) -> int:
+        """Write the vote log as CSV (atomically); returns the number of rows written."""
+        votes = self.votes(include_undone=include_undone)
+        with atomic_output(path) as temp:
+            with open(temp, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(CSV_COLUMNS)
+                for vote in votes:
+                    writer.writerow([getattr(vote, column) if getattr(vote, column) is not None else "" for column in CSV_COLUMNS])
+        return len(votes)
+
+    # ---- transactions -------------------------------------------------------------------------------
+    def _read(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        try:
+            return self._retrying(lambda: self._connection.execute(sql, parameters).fetchall())
+        except sqlite3.DatabaseError as failure:
+            raise FaceExplorerError(f"{self.path}: cannot read the study database ({failure})") from failure
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in its own immediate transaction and commit it (durably) before returning."""
+
+        def attempt() -> T:
+            with self._transaction() as connection:
+                return work(connection)
+
+        try:
+            return self._retrying(attempt)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.DatabaseError as failure:
+            raise FaceExplorerError(f"{self.path}: the vote could not be saved ({failure})") from failure
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._connection
+            self._connection.execute("COMMIT")
+        except BaseException:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            raise
+
+    def _retrying(self, operation: Callable[[], T]) -> T:
+        deadline = time.monotonic() + RETRY_FOR_S
+        while True:
+            try:
+                return operation()
+            except sqlite3.OperationalError as failure:
+                busy = "locked" in str(failure) or "busy" in str(failure)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
