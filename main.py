@@ -77,6 +77,17 @@ def _build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--resume", action="store_true", help="finish an interrupted dataset with the same settings")
     generate.add_argument("--overwrite", action="store_true", help="replace the dataset in the folder")
     generate.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser("evaluate", parents=[common], help="run one of the paper's experiments (figure + JSON/Markdown table)")
+    evaluate.add_argument("experiment", choices=["test-mse", "learning-curves", "noise-sweep", "sigma-grid", "diversity",
+                                                 "scatter", "baselines", "plausibility"])
+    evaluate.add_argument("--output", default="runs/evaluation", help="folder for the PNG, JSON and Markdown files (default runs/evaluation)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--epochs", type=int, default=2, help="epochs for the nets sigma-grid trains (paper: 10; default 2)")
+    evaluate.add_argument("--copies", type=int, help="noisy copies per face when sigma-grid trains (default: the paper's)")
+    evaluate.add_argument("--vectors", type=int, default=2000, help="vectors per set for diversity and baselines (paper: 2000)")
+    evaluate.add_argument("--scatter-points", type=int, default=70, help="samples per set in the PCA scatter (paper: 70)")
+    evaluate.add_argument("--mesh-faces", type=int, default=500, help="faces per condition for the plausibility proxy (default 500)")
     return parser
 
 
@@ -91,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     for option, default in (("model", None), ("data", None), ("checkpoints", None), ("device", "auto")):
         if not hasattr(args, option):
             setattr(args, option, default)
-    from app.commands import core, generate
+    from app.commands import core, evaluate, generate
 
     handlers = {
         None: _open_explorer,
@@ -100,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "denoise": core.denoise,
         "export": core.export,
         "generate": generate.generate,
+        "evaluate": evaluate.evaluate,
     }
     try:
         return handlers[args.command](args) or 0

@@ -1,0 +1,36 @@
+"""The numbers the experiments report: MSE, diversity, Mahalanobis distance to a corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mse(prediction: np.ndarray, target: np.ndarray) -> float:
+    return float(np.mean((np.asarray(prediction, np.float64) - np.asarray(target, np.float64)) ** 2))
+
+
+def diversity(vectors: np.ndarray) -> float:
+    """The paper's diversity (Table I): trace of the covariance of the vectors (rows)."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 2 or len(vectors) < 2:
+        raise ValueError(f"diversity needs at least two vectors as rows, got shape {vectors.shape}")
+    return float(np.var(vectors, axis=0, ddof=1).sum())
+
+
+class MahalanobisDistance:
+    """Distance to the distribution of a clean corpus (its mean and covariance).
+
+    A small ridge keeps the covariance invertible when the corpus is (nearly) low-rank, as
+    fitted identities are; it is relative to the average variance, so units do not matter.
+    """
+
+    def __init__(self, corpus: np.ndarray, ridge: float = 1e-6) -> None:
+        corpus = np.asarray(corpus, dtype=np.float64)
+        self.mean = corpus.mean(axis=0)
+        covariance = np.cov(corpus, rowvar=False)
+        covariance += ridge * np.trace(covariance) / len(covariance) * np.eye(len(covariance))
+        self._whiten = np.linalg.cholesky(np.linalg.inv(covariance))
+
+    def __call__(self, vectors: np.ndarray) -> np.ndarray:
+        centred = np.atleast_2d(np.asarray(vectors, dtype=np.float64)) - self.mean
+        return np.linalg.norm(centred @ self._whiten, axis=1)
