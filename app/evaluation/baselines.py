@@ -136,11 +136,14 @@ def _verdict(kind: CoefficientKind, results: dict[str, dict[str, float]]) -> lis
         wins = []
         if r["test_mse"] < net["test_mse"]:
             wins.append(f"lower test MSE ({r['test_mse']:.4g} vs {net['test_mse']:.4g})")
-        if r["diversity"] > net["diversity"] and r["in_distribution"] >= net["in_distribution"]:
+        # Both at 0 % in-distribution is no evidence either way, so it is not counted as a win.
+        if r["diversity"] > net["diversity"] and r["in_distribution"] >= net["in_distribution"] and r["in_distribution"] > 0:
             wins.append(f"more diversity ({r['diversity']:.4g} vs {net['diversity']:.4g}) at an equal or higher "
                         f"in-distribution share ({100 * r['in_distribution']:.1f} % vs {100 * net['in_distribution']:.1f} %)")
         if wins:
             lines.append(f"{kind}: the baseline '{name}' beats the network on " + " and ".join(wins))
+    if net["in_distribution"] == 0:
+        lines.append(f"{kind}: no network output lies within the real faces' 99th-percentile Mahalanobis distance")
     if not lines:
         lines.append(f"{kind}: no baseline beats the network on test MSE, nor on diversity at an equal in-distribution share")
     return lines

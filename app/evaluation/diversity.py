@@ -8,7 +8,7 @@ from app.evaluation.context import KIND_ORDER, EvaluationContext
 from app.evaluation.metrics import diversity as covariance_trace
 from app.evaluation.report import Report, Row, new_figure
 from app.morphable_model import CoefficientKind
-from app.sampling import sample_coefficients
+from app.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
 
 PAPER_DIVERSITY = {
     "shape": {"denoised uniform": 15.54e12, "normal": 1.87e12, "dataset": 0.86e12},
@@ -43,6 +43,12 @@ def diversity(context: EvaluationContext) -> Report:
         ours_ratio = values["denoised uniform"] / values["dataset"]
         paper_ratio = PAPER_DIVERSITY[kind]["denoised uniform"] / PAPER_DIVERSITY[kind]["dataset"]
         rows.append(Row(f"{kind}: denoised uniform / dataset", ours_ratio, round(paper_ratio, 2)))
+        theory = PAPER_RANGE[kind] ** 2 / 12 * float(np.sum(sampling_scale(context.model, kind) ** 2))
+        notes.append(
+            f"{kind}: the raw uniform draw has diversity r²/12·Σs² = {theory:.4g} in theory; the paper's denoised-uniform "
+            f"value {PAPER_DIVERSITY[kind]['denoised uniform']:.4g} is {PAPER_DIVERSITY[kind]['denoised uniform'] / theory:.2f}× that, "
+            f"ours after the networks is {values['denoised uniform'] / theory:.2f}× that"
+        )
         if len(sets["dataset"]) < context.vectors:
             notes.append(f"{kind}: the dataset has only {len(sets['dataset'])} faces; its diversity uses all of them")
         names = list(values)
