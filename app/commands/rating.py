@@ -1,0 +1,95 @@
+"""The reliability-study tools: rate-study, rate, rate-report, rate-export-csv, rate-face."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from dataclasses import asdict
+from pathlib import Path
+
+from app.checkpoint import KINDS, checkpoint_path
+from app.commands.core import open_workspace
+from app.errors import FaceExplorerError
+from app.rating_report import build_report, markdown, save_face_preset, write_report
+from app.ratings import RatingsDatabase
+from app.study import StudyDefinition, generate_study_faces
+
+# Options of rate-study that override the same field of a --definition file when given.
+_DEFINITION_OPTIONS = {
+    "name": "name", "faces": "faces_per_condition", "conditions": "conditions", "varies": "varies",
+    "seed": "seed", "r_shape": "r_shape", "r_exp": "r_exp", "view": "view",
+}
+
+
+def rate_study(args: argparse.Namespace) -> int:
+    values = asdict(StudyDefinition())
+    if args.definition:
+        try:
+            text = Path(args.definition).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as failure:
+            raise FaceExplorerError(f"{args.definition}: cannot read the study definition ({failure})") from failure
+        values = asdict(StudyDefinition.from_json(text, args.definition))
+    for option, key in _DEFINITION_OPTIONS.items():
+        if getattr(args, option) is not None:
+            values[key] = getattr(args, option)
+    if args.no_unsure:
+        values["allow_unsure"] = False
+    definition = StudyDefinition(**values)
+    if Path(args.output).exists():
+        raise FaceExplorerError(f"{args.output} already exists; a study database is never overwritten (choose a new name)")
+
+    workspace = open_workspace(args)
+    needs_networks = "denoised" in definition.conditions
+    faces = generate_study_faces(
+        definition, workspace.model,
+        workspace.denoiser if needs_networks else None,
+        workspace.data if "dataset" in definition.conditions else None,
+    )
+    checkpoints = {}
+    if needs_networks:
+        for kind in KINDS:
+            with open(checkpoint_path(workspace.checkpoints, kind), "rb") as handle:
+                checkpoints[kind] = hashlib.file_digest(handle, "sha256").hexdigest()
+    database = RatingsDatabase.create(args.output, definition, faces, workspace.model.identity, checkpoints)
+    database.close()
+    print(f"wrote {args.output}: study '{definition.name}', {len(faces)} faces "
+          f"({definition.faces_per_condition} × {', '.join(definition.conditions)}; varies {definition.varies}; "
+          f"seed {definition.seed}) on {workspace.model.identity}")
+    print(f"raters: python main.py rate {args.output}    report: python main.py rate-report {args.output}")
+    return 0
+
+
+def rate(args: argparse.Namespace) -> int:
+    database = RatingsDatabase.open(args.study)  # a bad file fails here, before any window opens
+    workspace = open_workspace(args)
+    from widgets.rater_window import run_rater_window  # Qt is only imported when the window is wanted
+
+    return run_rater_window(database, workspace.model, args.rater)
+
+
+def rate_report(args: argparse.Namespace) -> int:
+    with RatingsDatabase.open(args.study) as database:
+        report = build_report(database)
+        print(markdown(report), end="")
+        folder = Path(args.output) if args.output else Path(args.study).with_name(Path(args.study).stem + "-report")
+        write_report(database, report, folder)
+        print(f"\nwrote {folder}: report.md, acceptance.png, rejected_faces.json and {len(report.rejected)} face preset(s)")
+        if args.csv:
+            rows = database.export_csv(args.csv)
+            print(f"wrote {args.csv}: {rows} vote(s)")
+    return 0
+
+
+def rate_export_csv(args: argparse.Namespace) -> int:
+    with RatingsDatabase.open(args.study) as database:
+        rows = database.export_csv(args.output, include_undone=not args.standing_only)
+    print(f"wrote {args.output}: {rows} vote(s)")
+    return 0
+
+
+def rate_face(args: argparse.Namespace) -> int:
+    with RatingsDatabase.open(args.study) as database:
+        path = save_face_preset(database, args.face_id, args.output)
+        face = database.face(args.face_id)
+    print(f"wrote {path}: face {face.face_id} ({face.condition}); open it in the explorer with File ▸ Load face preset…")
+    return 0
