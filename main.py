@@ -88,6 +88,39 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--vectors", type=int, default=2000, help="vectors per set for diversity and baselines (paper: 2000)")
     evaluate.add_argument("--scatter-points", type=int, default=70, help="samples per set in the PCA scatter (paper: 70)")
     evaluate.add_argument("--mesh-faces", type=int, default=500, help="faces per condition for the plausibility proxy (default 500)")
+
+    study = commands.add_parser("rate-study", parents=[common], help="create a reliability study: its faces, stored in a new STUDY.db")
+    study.add_argument("output", help="study database to create (never overwritten)")
+    study.add_argument("--definition", metavar="JSON", help="study file (name, faces_per_condition, conditions, varies, seed, …)")
+    study.add_argument("--name", help="study name")
+    study.add_argument("--faces", type=int, help="faces per condition (default 50)")
+    study.add_argument("--conditions", nargs="+", choices=["denoised", "uniform-raw", "normal", "dataset"],
+                       help="conditions to compare (default: denoised uniform-raw)")
+    study.add_argument("--varies", choices=["shape", "expression", "both"], help="which part of the face varies (default both)")
+    study.add_argument("--seed", type=int, help="seed of the face list (default 0)")
+    study.add_argument("--r-shape", type=float, help="uniform range r for identity (paper: 10)")
+    study.add_argument("--r-exp", type=float, help="uniform range r for expression (paper: 15)")
+    study.add_argument("--view", choices=["front-side", "rotating"], help="what raters see first (default front-side)")
+    study.add_argument("--no-unsure", action="store_true", help="raters must accept or reject (no 'unsure' button)")
+
+    rate = commands.add_parser("rate", parents=[common], help="open the rater window for a study")
+    rate.add_argument("study", help="study database made by rate-study")
+    rate.add_argument("--rater", help="rater ID (asked in the window when not given)")
+
+    rate_report = commands.add_parser("rate-report", parents=[common], help="acceptance, paper's rule, Fleiss' kappa, plot and rejected faces of a study")
+    rate_report.add_argument("study", help="study database")
+    rate_report.add_argument("--output", metavar="DIR", help="report folder (default: STUDY-report next to the database)")
+    rate_report.add_argument("--csv", metavar="PATH", help="also export the vote log as CSV")
+
+    rate_csv = commands.add_parser("rate-export-csv", parents=[common], help="export a study's vote log as CSV")
+    rate_csv.add_argument("study", help="study database")
+    rate_csv.add_argument("output", help="CSV file to write")
+    rate_csv.add_argument("--standing-only", action="store_true", help="leave out votes that were undone")
+
+    rate_face = commands.add_parser("rate-face", parents=[common], help="write one study face as a face preset for the explorer")
+    rate_face.add_argument("study", help="study database")
+    rate_face.add_argument("face_id", type=int, help="face id (as listed in the report)")
+    rate_face.add_argument("output", help="preset .json to write")
     return parser
 
 
@@ -103,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         if not hasattr(args, option):
             setattr(args, option, default)
     from app.commands import core, evaluate, generate
+    from app.commands import rating
 
     handlers = {
         None: _open_explorer,
@@ -112,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         "export": core.export,
         "generate": generate.generate,
         "evaluate": evaluate.evaluate,
+        "rate-study": rating.rate_study,
+        "rate": rating.rate,
+        "rate-report": rating.rate_report,
+        "rate-export-csv": rating.rate_export_csv,
+        "rate-face": rating.rate_face,
     }
     try:
         return handlers[args.command](args) or 0
