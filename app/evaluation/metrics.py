@@ -21,14 +21,15 @@ class MahalanobisDistance:
     """Distance to the distribution of a clean corpus (its mean and covariance).
 
     A small ridge keeps the covariance invertible when the corpus is (nearly) low-rank, as
-    fitted identities are; it is relative to the average variance, so units do not matter.
+    fitted identities are; it is relative to each coefficient's own variance, so coefficients
+    whose scales differ by orders of magnitude (the EVs do) are treated alike.
     """
 
     def __init__(self, corpus: np.ndarray, ridge: float = 1e-6) -> None:
         corpus = np.asarray(corpus, dtype=np.float64)
         self.mean = corpus.mean(axis=0)
         covariance = np.cov(corpus, rowvar=False)
-        covariance += ridge * np.trace(covariance) / len(covariance) * np.eye(len(covariance))
+        covariance += ridge * np.diag(np.diag(covariance))
         self._whiten = np.linalg.cholesky(np.linalg.inv(covariance))
 
     def __call__(self, vectors: np.ndarray) -> np.ndarray:
