@@ -1,0 +1,353 @@
+"""Rater mode: one face at a time in one large view, Accept / Reject (/ Unsure), undo, pause.
+
+The window is a thin shell around ``app.rating_session.RatingSession``: it asks for the rater
+ID, draws the face the session says is next and forwards votes; the session commits each vote
+to the study database before the next face is drawn. The rater never sees the condition or the
+face id (the study is blind), only "face k of N".
+
+Keys: A or → accept, R or ← reject, U or ↓ unsure (if the study allows it), Ctrl+Z or
+Backspace undo, P pause, F front view, S side view. The buttons and the 3D view never take the
+keyboard focus, so Space/Enter cannot cast a vote by accident and VTK's own key bindings
+(r, w, q …) never fire.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pyvista
+from pyvistaqt import QtInteractor
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import FaceExplorerError
+from app.export import vtk_faces
+from app.morphable_model import MorphableModel
+from app.rating_session import RatingSession
+from app.ratings import RatingsDatabase
+from app.study import StudyFace
+from app.vertex_normals import VertexNormals
+
+SKIN = (0.87, 0.72, 0.62)
+BACKGROUND = (0.16, 0.17, 0.19)
+ROTATION_DEGREES = 40.0  # the face swings left and right; its back is not part of the mask
+ROTATION_PERIOD_S = 8.0
+ROTATION_TICK_MS = 80
+
+
+class RaterWindow(QMainWindow):
+    """Start page (rater ID) → rating page (the face, votes, progress) → finished page."""
+
+    def __init__(self, database: RatingsDatabase, model: MorphableModel, rater: str | None = None) -> None:
+        super().__init__()
+        self.database = database
+        self.model = model
+        self.session: RatingSession | None = None
+        definition = database.definition
+        self.setWindowTitle(f"Rater mode — {definition.name}")
+
+        self.pages = QStackedWidget()
+        self.setCentralWidget(self.pages)
+        self.pages.addWidget(self._build_start_page())
+        self.pages.addWidget(self._build_rating_page())
+        self.pages.addWidget(self._build_finished_page())
+
+        self._shortcuts: list[QShortcut] = []
+        for keys, slot in (
+            (("A", "Right"), lambda: self.vote("accept")),
+            (("R", "Left"), lambda: self.vote("reject")),
+            (("U", "Down"), lambda: self.vote("unsure")),
+            (("Ctrl+Z", "Backspace"), self.undo),
+            (("P",), self.toggle_pause),
+            (("F",), self.view_front),
+            (("S",), self.view_side),
+        ):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.activated.connect(slot)
+                self._shortcuts.append(shortcut)
+        self._enable_shortcuts(False)
+
+        self._rotation_timer = QTimer(self)
+        self._rotation_timer.setInterval(ROTATION_TICK_MS)
+        self._rotation_timer.timeout.connect(self._rotate_step)
+        self._rotation_start = time.monotonic()
+        self.rotate_box.setChecked(definition.view == "rotating")
+        if rater:
+            self.rater_field.setText(rater)
+            self.start()
+
+    # ---- pages --------------------------------------------------------------------------------------
+    def _build_start_page(self) -> QWidget:
+        definition = self.database.definition
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel(f"<h2>{definition.name}</h2>")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        unsure = ", U or ↓ if unsure" if definition.allow_unsure else ""
+        instructions = QLabel(
+            f"<p>{definition.instructions}</p>"
+            f"<p>You will see {len(self.database.faces())} faces, one at a time. "
+            f"Press A or → to accept, R or ← to reject{unsure}. Ctrl+Z undoes your last vote, P pauses. "
+            "Every vote is saved at once: you can stop at any time and continue later with the same ID.</p>"
+        )
+        instructions.setWordWrap(True)
+        instructions.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(instructions)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(QLabel("Rater ID:"))
+        self.rater_field = QLineEdit()
+        self.rater_field.setPlaceholderText("your name or number")
+        self.rater_field.setMaximumWidth(260)
+        self.rater_field.returnPressed.connect(self.start)
+        row.addWidget(self.rater_field)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        row.addWidget(self.start_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(2)
+        return page
+
+    def _build_rating_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        top = QHBoxLayout()
+        self.progress_label = QLabel()
+        self.progress_label.setStyleSheet("font-size: 15px; font-weight: bold;")
+        top.addWidget(self.progress_label)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        top.addWidget(self.progress_bar, 1)
+        self.rater_label = QLabel()
+        top.addWidget(self.rater_label)
+        layout.addLayout(top)
+
+        # No multisampling: under software GL it makes every frame several times slower.
+        self.plotter = QtInteractor(page, auto_update=False, multi_samples=0)
+        self.plotter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.plotter.set_background(BACKGROUND)
+        self._vertices = np.array(self.model.synthesize(np.zeros(self.model.n_id), np.zeros(self.model.n_exp)))
+        self._normals_of = VertexNormals(self.model.triangles, self.model.n_vertices)
+        self._normals = self._normals_of.compute(self._vertices)
+        self._mesh = pyvista.PolyData(self._vertices, vtk_faces(self.model.triangles))
+        self._mesh.point_data["Normals"] = self._normals
+        self._mesh.GetPointData().SetNormals(self._mesh.GetPointData().GetArray("Normals"))
+        self._actor = self.plotter.add_mesh(self._mesh, color=SKIN, smooth_shading=False, specular=0.15, reset_camera=False)
+        self._actor.prop.interpolation = "gouraud"
+        self._pause_text = self.plotter.add_text("Paused — press P to continue", position="upper_edge", font_size=14, color="white")
+        self._pause_text.SetVisibility(False)
+        layout.addWidget(self.plotter, 1)
+
+        views = QHBoxLayout()
+        for text, slot in (("Front (F)", self.view_front), ("Side (S)", self.view_side)):
+            views.addWidget(self._button(text, slot))
+        self.rotate_box = QCheckBox("Rotate slowly")
+        self.rotate_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.rotate_box.toggled.connect(self.set_rotating)
+        views.addWidget(self.rotate_box)
+        views.addStretch(1)
+        self.undo_button = self._button("Undo last vote (Ctrl+Z)", self.undo)
+        self.pause_button = self._button("Pause (P)", self.toggle_pause)
+        views.addWidget(self.undo_button)
+        views.addWidget(self.pause_button)
+        layout.addLayout(views)
+
+        votes = QHBoxLayout()
+        self.reject_button = self._button("←  Reject (R)", lambda: self.vote("reject"), "#b03a2e")
+        self.unsure_button = self._button("Unsure (U)  ↓", lambda: self.vote("unsure"), "#6c6c6c")
+        self.accept_button = self._button("Accept (A)  →", lambda: self.vote("accept"), "#1e8449")
+        self.unsure_button.setVisible(self.database.definition.allow_unsure)
+        for button in (self.reject_button, self.unsure_button, self.accept_button):
+            button.setMinimumHeight(48)
+            votes.addWidget(button, 1)
+        layout.addLayout(votes)
+        return page
+
+    def _build_finished_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.finished_label = QLabel()
+        self.finished_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.finished_label.setWordWrap(True)
+        layout.addWidget(self.finished_label, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self._button("Undo last vote (Ctrl+Z)", self.undo))
+        row.addWidget(self._button("Close", self.close))
+        row.addStretch(1)
+        layout.addLayout(row)
+        return page
+
+    def _button(self, text: str, slot: Callable[[], object], colour: str | None = None) -> QPushButton:
+        button = QPushButton(text)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space/Enter must never cast a vote
+        if colour:
+            button.setStyleSheet(f"QPushButton {{ background: {colour}; color: white; font-size: 16px; font-weight: bold; }}"
+                                 "QPushButton:disabled { background: #444; color: #999; }")
+        button.clicked.connect(slot)
+        return button
+
+    # ---- actions --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin (or resume) the session of the rater named in the ID field."""
+        try:
+            self.session = RatingSession(self.database, self.rater_field.text(), self.model.identity)
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            return
+        self.rater_label.setText(f"rater: {self.session.rater}")
+        self._show_current()
+
+    def vote(self, choice: str) -> None:
+        if self.session is None or self.session.finished or self.session.paused:
+            return
+        if choice == "unsure" and not self.database.definition.allow_unsure:
+            return
+        try:
+            self.session.vote(choice)
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            self.session.advance()  # e.g. voted in another window: carry on with what is on disk
+        self._show_current()
+
+    def undo(self) -> None:
+        if self.session is None or self.session.paused:
+            return
+        try:
+            undone = self.session.undo()
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            return
+        if undone is None:
+            self.statusBar().showMessage("nothing to undo", 3000)
+            return
+        self.statusBar().showMessage(f"took back your '{undone.vote}' vote: judge this face again", 4000)
+        self._show_current()
+
+    def toggle_pause(self) -> None:
+        if self.session is None or self.session.finished:
+            return
+        if self.session.paused:
+            self.session.resume()
+        else:
+            self.session.pause()
+        paused = self.session.paused
+        self._actor.SetVisibility(not paused)  # the face is hidden so the pause is not thinking time
+        self._pause_text.SetVisibility(paused)
+        for button in (self.accept_button, self.reject_button, self.unsure_button, self.undo_button):
+            button.setEnabled(not paused)
+        self.pause_button.setText("Continue (P)" if paused else "Pause (P)")
+        self.plotter.update()
+
+    def set_rotating(self, rotating: bool) -> None:
+        if rotating and self.pages.currentIndex() == 1:
+            self._rotation_start = time.monotonic()
+            self._rotation_timer.start()
+        else:
+            self._rotation_timer.stop()
+            self.view_front()
+
+    def view_front(self) -> None:
+        self._look_from_yaw(0.0)
+
+    def view_side(self) -> None:
+        self.rotate_box.setChecked(False)
+        self._look_from_yaw(90.0)
+
+    def show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "Rater mode", message)
+
+    # ---- drawing --------------------------------------------------------------------------------------
+    def _show_current(self) -> None:
+        session = self.session
+        if session.finished:
+            self._rotation_timer.stop()
+            self._enable_shortcuts(False)
+            self._undo_shortcuts_only()
+            self.finished_label.setText(
+                f"<h2>All {session.total} faces judged — thank you, {session.rater}!</h2>"
+                "<p>Your votes are saved. You can close this window.</p>")
+            self.pages.setCurrentIndex(2)
+            return
+        self._enable_shortcuts(True)
+        self.pages.setCurrentIndex(1)
+        self._draw(session.current)
+        self.progress_label.setText(f"Face {session.done + 1} of {session.total}")
+        self.progress_bar.setRange(0, session.total)
+        self.progress_bar.setValue(session.done)
+        if self.rotate_box.isChecked():
+            self.set_rotating(True)
+
+    def _draw(self, face: StudyFace) -> None:
+        self._vertices[...] = self.model.synthesize(face.alpha_id, face.alpha_exp)
+        self._normals_of.compute(self._vertices, out=self._normals)
+        self._mesh.GetPoints().Modified()
+        self._mesh.GetPointData().GetNormals().Modified()
+        self._mesh.Modified()
+        self._look_from_yaw(0.0)
+
+    def _look_from_yaw(self, yaw_degrees: float) -> None:
+        """Camera around the face's vertical axis; model coordinates are y-up, z toward the viewer."""
+        bounds = np.array(self._mesh.bounds, dtype=float).reshape(3, 2)
+        center = bounds.mean(axis=1)
+        yaw = math.radians(yaw_degrees)
+        direction = np.array([math.sin(yaw), 0.0, math.cos(yaw)])
+        renderer = self.plotter.renderer
+        renderer.camera_position = [tuple(center + direction), tuple(center), (0.0, 1.0, 0.0)]
+        renderer.ResetCamera(*bounds.ravel())
+        self.plotter.update()
+
+    def _rotate_step(self) -> None:
+        if self.session is not None and self.session.paused:
+            return
+        phase = 2 * math.pi * (time.monotonic() - self._rotation_start) / ROTATION_PERIOD_S
+        self._look_from_yaw(ROTATION_DEGREES * math.sin(phase))
+
+    def _enable_shortcuts(self, enabled: bool) -> None:
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(enabled)
+
+    def _undo_shortcuts_only(self) -> None:
+        """On the finished page the last vote can still be taken back."""
+        for shortcut in self._shortcuts:
+            if shortcut.key().toString() in ("Ctrl+Z", "Backspace"):
+                shortcut.setEnabled(True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self._rotation_timer.stop()
+        self.plotter.close()
+        super().closeEvent(event)
+
+
+def run_rater_window(database: RatingsDatabase, model: MorphableModel, rater: str | None = None) -> int:
+    """Open the rater window for ``database`` and run until it is closed."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = RaterWindow(database, model, rater)
+    window.resize(1100, 900)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        database.close()
