@@ -1,0 +1,272 @@
+"""The study database: durable votes, undo, resume, CSV, refusal of foreign or damaged files,
+a session killed with SIGKILL, and two processes voting into one file at the same time."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from app.errors import FaceExplorerError  # noqa: E402
+from app.rating_session import RatingSession  # noqa: E402
+from app.ratings import CSV_COLUMNS, RatingsDatabase  # noqa: E402
+from app.study import StudyDefinition, StudyFace, rater_order  # noqa: E402
+
+MODEL = "embedded:v1"
+
+
+def make_study(path: Path, faces_per_condition: int = 3, allow_unsure: bool = True) -> RatingsDatabase:
+    """A study with hand-made faces (the database does not need a face model)."""
+    definition = StudyDefinition(name="test", faces_per_condition=faces_per_condition,
+                                 conditions=("uniform-raw", "normal"), seed=4, allow_unsure=allow_unsure)
+    rng = np.random.default_rng(0)
+    faces = [
+        StudyFace(i + 1, ("uniform-raw", "normal")[i % 2], i // 2, f"made #{i}", rng.normal(size=199) * 1e5, rng.normal(size=29))
+        for i in range(definition.face_count)
+    ]
+    return RatingsDatabase.create(path, definition, faces, MODEL, {"shape": "ab", "expression": "cd"})
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_faces_round_trip_exactly_and_file_is_wal(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "study.db"
+    with make_study(path) as database:
+        assert len(database.faces()) == 6
+        assert database.definition.name == "test" and database.model_identity == MODEL
+        assert database.checkpoints == {"shape": "ab", "expression": "cd"}
+    with RatingsDatabase.open(path) as database:
+        first = database.face(1)
+        assert np.array_equal(first.alpha_id, rng.normal(size=199) * 1e5)  # bit-exact through JSON
+        assert np.array_equal(first.alpha_exp, rng.normal(size=29))
+        with pytest.raises(FaceExplorerError, match="no face with id 7"):
+            database.face(7)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert not list(tmp_path.glob(".*part*")), "the temporary file of the atomic write is gone"
+
+
+def test_votes_undo_and_unique_standing_vote(tmp_path):
+    database = make_study(tmp_path / "study.db")
+    database.record_vote("ann", 1, "accept", "t0", "t1", 1200, MODEL)
+    database.record_vote("ann", 2, "reject", "t2", "t3", 800, MODEL)
+    with pytest.raises(FaceExplorerError, match="already voted on face 2"):
+        database.record_vote("ann", 2, "accept", "t4", "t5", 10, MODEL)
+    with pytest.raises(FaceExplorerError, match="unknown vote 'maybe'"):
+        database.record_vote("ann", 3, "maybe", "t4", "t5", 10, MODEL)
+    undone = database.undo_last_vote("ann")
+    assert (undone.face_id, undone.vote, undone.undone_at is not None) == (2, "reject", True)
+    database.record_vote("ann", 2, "accept", "t6", "t7", 300, MODEL)
+    standing = database.votes()
+    assert [(v.face_id, v.vote, v.decision_ms) for v in standing] == [(1, "accept", 1200), (2, "accept", 300)]
+    assert len(database.votes(include_undone=True)) == 3
+    vote = standing[0]
+    assert (vote.rater, vote.condition, vote.app_version, vote.model_identity) == ("ann", "uniform-raw", "0.1.0", MODEL)
+    assert vote.study.startswith("test [")
+    assert database.undo_last_vote("bob") is None
+
+
+def test_unsure_is_refused_when_the_study_does_not_allow_it(tmp_path):
+    database = make_study(tmp_path / "study.db", allow_unsure=False)
+    with pytest.raises(FaceExplorerError, match="does not allow 'unsure'"):
+        database.record_vote("ann", 1, "unsure", "t0", "t1", 5, MODEL)
+
+
+def test_session_order_timing_pause_undo_and_resume(tmp_path):
+    path = tmp_path / "study.db"
+    database = make_study(path)
+    clock = FakeClock()
+    session = RatingSession(database, "ann", MODEL, clock=clock)
+    order = rater_order(list(range(1, 7)), 4, "ann")
+    assert session.order == order and session.current.face_id == order[0] and session.total == 6
+    clock.now += 1.5
+    session.pause()
+    with pytest.raises(FaceExplorerError, match="paused"):
+        session.vote("accept")
+    clock.now += 100.0  # a long pause is not thinking time
+    session.resume()
+    clock.now += 0.25
+    assert session.vote("accept").face_id == order[1]
+    clock.now += 0.5
+    session.vote("reject")
+    assert [(v.face_id, v.vote, v.decision_ms) for v in database.votes()] == [(order[0], "accept", 1750), (order[1], "reject", 500)]
+    assert session.undo().face_id == order[1]
+    assert session.current.face_id == order[1] and session.done == 1
+    clock.now += 0.1
+    session.vote("unsure")
+    database.close()
+
+    # "Crash" and reopen: the same rater continues with the third face of their order.
+    reopened = RatingSession(RatingsDatabase.open(path), "ann", MODEL, clock=clock)
+    assert reopened.done == 2 and reopened.current.face_id == order[2]
+    for _ in range(4):
+        reopened.vote("accept")
+    assert reopened.finished and reopened.done == 6
+    with pytest.raises(FaceExplorerError, match="every face"):
+        reopened.vote("accept")
+    other = RatingSession(reopened.database, "bob", MODEL)
+    assert other.done == 0 and other.current.face_id == rater_order(list(range(1, 7)), 4, "bob")[0]
+
+
+def test_session_refuses_another_model(tmp_path):
+    database = make_study(tmp_path / "study.db")
+    with pytest.raises(FaceExplorerError, match="belong to model embedded:v1"):
+        RatingSession(database, "ann", "/data/BFM.mat")
+
+
+def test_csv_export(tmp_path):
+    database = make_study(tmp_path / "study.db")
+    database.record_vote("ann", 3, "accept", "t0", "t1", 10, MODEL)
+    database.record_vote("ann", 4, "reject", "t2", "t3", 20, MODEL)
+    database.undo_last_vote("ann")
+    assert database.export_csv(tmp_path / "all.csv") == 2
+    assert database.export_csv(tmp_path / "standing.csv", include_undone=False) == 1
+    with open(tmp_path / "all.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [(r["face_id"], r["condition"], r["vote"], r["decision_ms"], r["undone_at"] != "") for r in rows] == [
+        ("3", "uniform-raw", "accept", "10", False), ("4", "normal", "reject", "20", True)]
+
+
+def test_create_never_overwrites(tmp_path):
+    path = tmp_path / "study.db"
+    path.write_bytes(b"precious")
+    with pytest.raises(FaceExplorerError, match="already exists"):
+        make_study(path)
+    assert path.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "it is empty"),
+    (b"hello, this is a text file\n" * 20, "not an SQLite file"),
+])
+def test_non_databases_are_refused_untouched(tmp_path, content, message):
+    path = tmp_path / "study.db"
+    path.write_bytes(content)
+    with pytest.raises(FaceExplorerError, match=message):
+        RatingsDatabase.open(path)
+    assert path.read_bytes() == content
+
+
+def test_missing_file_is_not_created(tmp_path):
+    with pytest.raises(FaceExplorerError, match="no such study database"):
+        RatingsDatabase.open(tmp_path / "nothing.db")
+    assert not (tmp_path / "nothing.db").exists()
+
+
+def test_foreign_sqlite_file_is_refused_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE notes (text TEXT)")
+        other.execute("INSERT INTO notes VALUES ('mine')")
+    other.close()
+    before = path.read_bytes()
+    with pytest.raises(FaceExplorerError, match="not a Face Manifold Explorer study database"):
+        RatingsDatabase.open(path)
+    assert path.read_bytes() == before
+
+
+def test_damaged_study_database_is_refused_untouched(tmp_path):
+    path = tmp_path / "study.db"
+    make_study(path, faces_per_condition=40).close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 4 * page
+    data[2 * page:len(data) - page] = b"\xa5" * (len(data) - 3 * page)  # keep the header page, trash the rest
+    path.write_bytes(bytes(data))
+    with pytest.raises(FaceExplorerError, match="damaged"):
+        RatingsDatabase.open(path)
+    assert path.read_bytes() == bytes(data)
+
+
+# ---- real processes --------------------------------------------------------------------------------------
+VOTER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {repo!r})
+    from app.ratings import RatingsDatabase
+    from app.rating_session import RatingSession
+
+    path, rater, votes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    session = RatingSession(RatingsDatabase.open(path), rater, "embedded:v1")
+    print("ready", flush=True)
+    sys.stdin.readline()  # wait for "go", so that concurrent voters really start together
+    for index in range(votes):
+        session.vote(("accept", "reject", "unsure")[index % 3])
+        print("voted", session.done, flush=True)
+    print("done", flush=True)
+    sys.stdin.readline()  # stay alive, connection open, until killed or told to finish
+""")
+
+
+def start_voter(tmp_path: Path, study: Path, rater: str, votes: int) -> subprocess.Popen:
+    script = tmp_path / "voter.py"
+    script.write_text(VOTER.format(repo=str(REPO)))
+    process = subprocess.Popen([sys.executable, str(script), str(study), rater, str(votes)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def test_session_killed_with_sigkill_keeps_exactly_its_votes(tmp_path):
+    study = tmp_path / "study.db"
+    make_study(study, faces_per_condition=5).close()
+    k = 7
+    voter = start_voter(tmp_path, study, "ann", k)
+    voter.stdin.write("go\n")
+    voter.stdin.flush()
+    lines = [voter.stdout.readline().strip() for _ in range(k + 1)]
+    assert lines[-1] == "done" and lines[-2] == f"voted {k}"
+    assert Path(f"{study}-wal").exists(), "the votes are still in the write-ahead log when the process dies"
+    voter.send_signal(signal.SIGKILL)
+    assert voter.wait(timeout=30) == -signal.SIGKILL
+    with RatingsDatabase.open(study) as database:
+        votes = database.votes(include_undone=True)
+        assert len(votes) == k
+        order = rater_order(list(range(1, 11)), 4, "ann")
+        assert [v.face_id for v in votes] == order[:k]
+        assert [v.vote for v in votes] == [("accept", "reject", "unsure")[i % 3] for i in range(k)]
+        assert RatingSession(database, "ann", MODEL).current.face_id == order[k]
+
+
+def test_two_processes_voting_at_once_lose_nothing(tmp_path):
+    study = tmp_path / "study.db"
+    faces = 200
+    make_study(study, faces_per_condition=faces // 2).close()
+    voters = [start_voter(tmp_path, study, rater, faces) for rater in ("ann", "bob")]
+    for voter in voters:
+        voter.stdin.write("go\n")
+        voter.stdin.flush()
+    for voter in voters:
+        lines = [voter.stdout.readline().strip() for _ in range(faces + 1)]
+        assert lines[-1] == "done", lines
+        voter.stdin.write("\n")
+        voter.stdin.close()
+        assert voter.wait(timeout=60) == 0
+    with RatingsDatabase.open(study) as database:
+        votes = database.votes(include_undone=True)
+        assert len(votes) == 2 * faces
+        for rater in ("ann", "bob"):
+            own = [v.face_id for v in votes if v.rater == rater]
+            assert own == rater_order(list(range(1, faces + 1)), 4, rater)
+        # the two writers really interleaved (each vote is its own transaction)
+        raters = [v.rater for v in votes]
+        assert sum(a != b for a, b in zip(raters, raters[1:])) > 1
+    os.remove(study)
