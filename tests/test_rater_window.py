@@ -1,0 +1,119 @@
+"""The rater window with real rendering: run under ``xvfb-run -a`` (VTK needs a GL context).
+
+Keys and buttons cast votes that are on disk at once (read back through a second connection),
+undo and pause work, the drawn face is the one the session shows, and a rater resumes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from app.embedded_model import embedded_model
+from app.ratings import RatingsDatabase
+from app.study import StudyDefinition, generate_study_faces, rater_order
+from widgets.rater_window import RaterWindow
+
+
+@pytest.fixture(scope="module")
+def model():
+    return embedded_model()
+
+
+def make_study(path, model, allow_unsure=True):
+    definition = StudyDefinition(name="window test", faces_per_condition=3, conditions=("normal", "uniform-raw"),
+                                 seed=2, allow_unsure=allow_unsure)
+    database = RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.identity)
+    return database
+
+
+def open_window(qtbot, database, model, rater=None):
+    window = RaterWindow(database, model, rater)
+    qtbot.addWidget(window)
+    window.errors = []
+    window.show_error = window.errors.append  # no modal dialog in tests
+    window.resize(900, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    return window
+
+
+def on_disk(path, include_undone=False):
+    with RatingsDatabase.open(path) as other:
+        return [(v.rater, v.face_id, v.vote) for v in other.votes(include_undone=include_undone)]
+
+
+def test_keys_buttons_undo_and_pause_record_votes_on_disk(qtbot, tmp_path, model):
+    path = tmp_path / "study.db"
+    database = make_study(path, model)
+    window = open_window(qtbot, database, model)
+    assert window.pages.currentIndex() == 0
+
+    window.start()  # no ID yet
+    assert window.errors and "rater ID" in window.errors[0] and window.pages.currentIndex() == 0
+    qtbot.keyClicks(window.rater_field, "alice")  # letters A and R must not vote while typing the ID
+    qtbot.keyClick(window.rater_field, Qt.Key.Key_Return)
+    assert window.pages.currentIndex() == 1 and window.progress_label.text() == "Face 1 of 6"
+    assert on_disk(path) == []
+    order = rater_order(list(range(1, 7)), 2, "alice")
+    face = database.face(order[0])
+    assert np.allclose(window._mesh.points, model.synthesize(face.alpha_id, face.alpha_exp))
+
+    qtbot.keyClick(window, Qt.Key.Key_A)
+    assert on_disk(path) == [("alice", order[0], "accept")]
+    assert window.progress_label.text() == "Face 2 of 6"
+    face = database.face(order[1])
+    assert np.allclose(window._mesh.points, model.synthesize(face.alpha_id, face.alpha_exp))
+    qtbot.mouseClick(window.reject_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert on_disk(path) == [("alice", order[0], "accept"), ("alice", order[1], "reject"), ("alice", order[2], "accept"),
+                             ("alice", order[3], "reject"), ("alice", order[4], "unsure")]
+
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.progress_label.text() == "Face 5 of 6" and window.session.current.face_id == order[4]
+    assert len(on_disk(path)) == 4 and on_disk(path, include_undone=True)[-1] == ("alice", order[4], "unsure")
+
+    qtbot.keyClick(window, Qt.Key.Key_P)
+    assert window.session.paused and not window.accept_button.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_A)
+    assert len(on_disk(path)) == 4  # no voting while paused
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    assert not window.session.paused and window.accept_button.isEnabled()
+
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.mouseClick(window.accept_button, Qt.MouseButton.LeftButton)
+    assert window.pages.currentIndex() == 2 and "All 6 faces judged" in window.finished_label.text()
+    votes = on_disk(path)
+    assert votes[-2:] == [("alice", order[4], "reject"), ("alice", order[5], "accept")]
+    assert sorted(face for _, face, _ in votes) == list(range(1, 7))
+    assert not window.errors[1:]
+
+
+def test_a_rater_resumes_where_they_left_off(qtbot, tmp_path, model):
+    path = tmp_path / "study.db"
+    database = make_study(path, model)
+    order = rater_order(list(range(1, 7)), 2, "bob")
+    database.record_vote("bob", order[0], "accept", "t0", "t1", 5, model.identity)
+    database.record_vote("bob", order[1], "reject", "t2", "t3", 5, model.identity)
+    window = open_window(qtbot, database, model, rater="bob")
+    assert window.pages.currentIndex() == 1 and window.progress_label.text() == "Face 3 of 6"
+    assert window.session.current.face_id == order[2]
+    qtbot.mouseClick(window.unsure_button, Qt.MouseButton.LeftButton)
+    assert on_disk(path)[-1] == ("bob", order[2], "unsure")
+
+
+def test_no_unsure_when_the_study_forbids_it(qtbot, tmp_path, model):
+    path = tmp_path / "study.db"
+    window = open_window(qtbot, make_study(path, model, allow_unsure=False), model, rater="carol")
+    assert not window.unsure_button.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    qtbot.keyClick(window, Qt.Key.Key_U)
+    assert on_disk(path) == [] and window.errors == []
+    qtbot.keyClick(window, Qt.Key.Key_F)  # view keys do not vote either
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert on_disk(path) == []
