@@ -117,3 +117,25 @@ def test_no_unsure_when_the_study_forbids_it(qtbot, tmp_path, model):
     qtbot.keyClick(window, Qt.Key.Key_F)  # view keys do not vote either
     qtbot.keyClick(window, Qt.Key.Key_S)
     assert on_disk(path) == []
+
+
+def test_open_rater_mode_asks_for_a_study_and_refuses_bad_files(qtbot, tmp_path, model, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+    from widgets import rater_window
+
+    path = tmp_path / "study.db"
+    make_study(path, model).close()
+    (tmp_path / "notes.db").write_text("not a study")
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    chosen = iter([str(tmp_path / "notes.db"), "", str(path)])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (next(chosen), ""))
+    assert rater_window.open_rater_mode(parent, model) is None
+    assert len(warnings) == 1 and "not a study database" in warnings[0]
+    assert rater_window.open_rater_mode(parent, model) is None and len(warnings) == 1  # cancelled
+    window = rater_window.open_rater_mode(parent, model)
+    assert window.isVisible() and window.pages.currentIndex() == 0 and window.database.path == path
+    window.close()

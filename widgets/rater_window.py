@@ -26,6 +26,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -338,6 +339,7 @@ class RaterWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self._rotation_timer.stop()
         self.plotter.close()
+        self.database.close()  # the window owns its database; every vote is already committed
         super().closeEvent(event)
 
 
@@ -347,7 +349,31 @@ def run_rater_window(database: RatingsDatabase, model: MorphableModel, rater: st
     window = RaterWindow(database, model, rater)
     window.resize(1100, 900)
     window.show()
+    return app.exec()
+
+
+_open_windows: set[RaterWindow] = set()  # rater windows opened from the explorer live on their own
+
+
+def open_rater_mode(parent: QWidget, model: MorphableModel) -> RaterWindow | None:
+    """Ask for a study database and open a rater window on it (the explorer's Tools ▸ Rater mode…)."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Open a study for rater mode", "", "Study databases (*.db);;All files (*)")
+    if not path:
+        return None
     try:
-        return app.exec()
-    finally:
+        database = RatingsDatabase.open(path)
+    except FaceExplorerError as problem:
+        QMessageBox.warning(parent, "Rater mode", str(problem))
+        return None
+    if database.model_identity != model.identity:
         database.close()
+        QMessageBox.warning(parent, "Rater mode", f"{path}: the study's faces belong to model {database.model_identity}, "
+                                                  f"but {model.identity} is loaded")
+        return None
+    window = RaterWindow(database, model)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_windows.add(window)
+    window.destroyed.connect(lambda: _open_windows.discard(window))
+    window.resize(1100, 900)
+    window.show()
+    return window
