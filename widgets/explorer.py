@@ -43,6 +43,7 @@ from app.workspace import Workspace
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
+from widgets.rater_window import open_rater_mode
 from widgets.sampling_panel import SamplingPanel
 
 ORGANISATION = "FaceManifoldExplorer"
@@ -225,6 +226,8 @@ class ExplorerWindow(QMainWindow):
         # Tools that open their own windows (rater mode, …) are added to this menu.
         self.tools_menu = bar.addMenu("&Tools")
         self._action(self.tools_menu, "Network &information", self.show_network_information)
+        self._action(self.tools_menu, "&Rater mode…", lambda: open_rater_mode(self, self.workspace.model),
+                     tip="judge the faces of a reliability study (make one with `python main.py rate-study`)")
 
     # ---- actions -------------------------------------------------------------------------------------
     def _folder(self, key: str) -> str:
