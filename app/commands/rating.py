@@ -62,6 +62,10 @@ def rate_study(args: argparse.Namespace) -> int:
 def rate(args: argparse.Namespace) -> int:
     database = RatingsDatabase.open(args.study)  # a bad file fails here, before any window opens
     workspace = open_workspace(args)
+    if workspace.model.identity != database.model_identity:
+        database.close()
+        raise FaceExplorerError(f"{args.study}: the study's faces belong to model {database.model_identity}, "
+                                f"but {workspace.model.identity} is loaded (give the same --model)")
     from widgets.rater_window import run_rater_window  # Qt is only imported when the window is wanted
 
     return run_rater_window(database, workspace.model, args.rater)
