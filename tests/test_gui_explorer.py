@@ -228,15 +228,15 @@ def test_run_explorer_reports_a_bad_model_and_opens_the_embedded_one(qtbot, tmp_
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     request.addfinalizer(lambda: QSettings.setDefaultFormat(previous_format))
-    opened = []
+    opened = []  # what each window showed; no references to the windows, which Qt deletes on close
 
     def inspect_and_close() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, explorer.ExplorerWindow) and w.isVisible()]
-        opened.extend(windows)
-        for w in windows:
-            if w.error_box is not None:
-                w.error_box.close()
-            w.close()
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, explorer.ExplorerWindow) and w.isVisible():
+                opened.append((w.workspace.model.is_embedded, w.last_error))
+                if w.error_box is not None:
+                    w.error_box.close()
+                w.close()
 
     QTimer.singleShot(3000, inspect_and_close)
     bad_model = tmp_path / "model.mat"
@@ -244,8 +244,9 @@ def test_run_explorer_reports_a_bad_model_and_opens_the_embedded_one(qtbot, tmp_
     args = argparse.Namespace(model=str(bad_model), data=None, checkpoints=str(tiny_checkpoints), device="cpu")
     assert explorer.run_explorer(args) == 0
     assert len(opened) == 1
-    assert opened[0].workspace.model.is_embedded
-    assert "model.mat" in opened[0].last_error and "embedded face model was opened instead" in opened[0].last_error
+    is_embedded, error = opened[0]
+    assert is_embedded
+    assert "model.mat" in error and "embedded face model was opened instead" in error
     assert list(tmp_path.rglob("*.ini")), "the window's settings were written under tmp_path"
 
 

@@ -418,6 +418,9 @@ def run_explorer(args: argparse.Namespace) -> int:
         problem = str(failure)
         workspace = Workspace(None, None, args.checkpoints, args.device or "auto")
     window = ExplorerWindow(workspace)
+    # Deleted by Qt inside the event loop when closed; left to Python's garbage collector, the
+    # OpenGL widget could be torn down at an arbitrary later moment, with no context current.
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.show()
     if problem:
         window.show_error(f"{problem}\nThe embedded face model was opened instead.")
