@@ -329,3 +329,12 @@ def test_dragging_in_a_view_turns_both_linked_cameras(qtbot, window):
     camera = plotter.renderers[0].camera
     direction = np.array(camera.position) - np.array(camera.focal_point)
     assert abs(direction[0]) > 0.99 * np.linalg.norm(direction)
+
+
+def test_a_fitted_face_from_the_data_is_picked_by_the_seed(qtbot, window):
+    window.sampling_panel.seed_box.setValue(3)
+    window.load_fitted_face()
+    data = window.workspace.data
+    matches = np.flatnonzero(np.all(data.shape == window.state.alpha_id, axis=1))
+    assert len(matches) >= 1 and np.array_equal(data.expression[matches[0]], window.state.alpha_exp)
+    assert window.sampling_panel.seed_box.value() == 4 and not window.last_error
