@@ -338,3 +338,21 @@ def test_a_fitted_face_from_the_data_is_picked_by_the_seed(qtbot, window):
     matches = np.flatnonzero(np.all(data.shape == window.state.alpha_id, axis=1))
     assert len(matches) >= 1 and np.array_equal(data.expression[matches[0]], window.state.alpha_exp)
     assert window.sampling_panel.seed_box.value() == 4 and not window.last_error
+
+
+def test_a_study_face_opens_by_id_and_a_wrong_id_is_reported(qtbot, window, tmp_path):
+    from app.ratings import RatingsDatabase
+    from app.study import StudyDefinition, generate_study_faces
+
+    model = window.workspace.model
+    definition = StudyDefinition(name="inspect", faces_per_condition=2, conditions=("normal",), seed=4)
+    path = tmp_path / "study.db"
+    RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.identity).close()
+    with RatingsDatabase.open(path) as database:
+        face = database.face(2)
+    window.open_study_face(path, 2)
+    np.testing.assert_allclose(window.state.alpha_id, face.alpha_id)
+    np.testing.assert_allclose(window.state.alpha_exp, face.alpha_exp)
+    window.open_study_face(path, 99)
+    assert "99" in window.last_error
+    np.testing.assert_allclose(window.state.alpha_id, face.alpha_id)

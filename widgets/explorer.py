@@ -25,6 +25,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -39,6 +40,7 @@ from app.face_export import ExportedFace, export_faces
 from app.face_preset import apply_preset, load_preset, save_preset
 from app.face_state import FaceChange, FaceState
 from app.live_face import LiveFace
+from app.ratings import RatingsDatabase
 from app.workspace import Workspace
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
@@ -214,6 +216,8 @@ class ExplorerWindow(QMainWindow):
         self._action(face_menu, "&Apply denoised", self.apply_denoised, "Ctrl+D", "copy the denoised coefficients into the input")
         self._action(face_menu, "Random &fitted face from the data", self.load_fitted_face, "Ctrl+F",
                      "a clean face from the fitted-parameter data (the seed picks it)")
+        self._action(face_menu, "Open study face by &id…", self.choose_study_face,
+                     tip="inspect a face of a rater study (ids as listed by rate-report)")
 
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Front", self.views.view_front, "F")
@@ -366,6 +370,22 @@ class ExplorerWindow(QMainWindow):
         self.state.set_face(data.shape[row], data.expression[row])
         self.state.update_settings(seed=settings.seed + 1)
         self.statusBar().showMessage(f"fitted face {data.face_ids[row]} from {data.source}", 8000)
+
+    def choose_study_face(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open study", self._folder("study"), "studies (*.db)")
+        if not path:
+            return
+        face_id, chosen = QInputDialog.getInt(self, "Open study face", "face id:", 1, 1)
+        if chosen:
+            self.open_study_face(path, face_id)
+
+    @reports_errors
+    def open_study_face(self, study: str | Path, face_id: int) -> None:
+        with RatingsDatabase.open(study) as database:
+            face = database.face(face_id)
+        self.state.set_face(face.alpha_id, face.alpha_exp)
+        self._remember_folder("study", study)
+        self.statusBar().showMessage(f"study face {face.face_id} ({face.condition}, {face.source}) from {study}", 10000)
 
     def show_network_information(self) -> None:
         denoiser = self.live.denoiser
