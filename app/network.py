@@ -60,7 +60,11 @@ def parameter_count(net: nn.Module) -> int:
 
 
 @torch.no_grad()
-def apply_in_batches(net: nn.Module, vectors: torch.Tensor, batch_size: int = 65_536) -> torch.Tensor:
-    """Run the net over (M, L) vectors already normalised and on the net's device; returns (M, L)."""
+def apply_in_batches(net: nn.Module, vectors: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
+    """Run the net over (M, L) vectors already normalised and on the net's device; returns (M, L).
+
+    Chunks bound the activations and int64 pooling indices (≈ 100 MB per 8,192 shape vectors)
+    while staying large enough to keep the device busy.
+    """
     outputs = [net(chunk.unsqueeze(1)).squeeze(1) for chunk in vectors.split(batch_size)]
     return torch.cat(outputs) if outputs else vectors.clone()
