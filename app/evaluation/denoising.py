@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from app.checkpoint import load_checkpoint
 from app.denoiser import Denoiser
