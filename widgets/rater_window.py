@@ -51,6 +51,7 @@ SKIN = (0.87, 0.72, 0.62)
 BACKGROUND = (0.16, 0.17, 0.19)
 ROTATION_DEGREES = 40.0  # the face swings left and right; its back is not part of the mask
 ROTATION_PERIOD_S = 8.0
+FRAME_MARGIN = 1.3  # the view frames the mean face grown by this factor about its centre
 ROTATION_TICK_MS = 80
 
 
@@ -152,6 +153,11 @@ class RaterWindow(QMainWindow):
         self._vertices = np.array(self.model.synthesize(np.zeros(self.model.n_id), np.zeros(self.model.n_exp)))
         self._normals_of = VertexNormals(self.model.triangles, self.model.n_vertices)
         self._normals = self._normals_of.compute(self._vertices)
+        # Every face is framed like the mean face (with a margin), not fitted to the view: raters
+        # must see a face's true size, and one that leaves the frame is itself implausible.
+        mean_bounds = np.stack([self._vertices.min(axis=0), self._vertices.max(axis=0)], axis=1)
+        centre = mean_bounds.mean(axis=1, keepdims=True)
+        self._frame_bounds = centre + FRAME_MARGIN * (mean_bounds - centre)
         self._mesh = pyvista.PolyData(self._vertices, vtk_faces(self.model.triangles))
         self._mesh.point_data["Normals"] = self._normals
         self._mesh.GetPointData().SetNormals(self._mesh.GetPointData().GetArray("Normals"))
@@ -311,7 +317,7 @@ class RaterWindow(QMainWindow):
 
     def _look_from_yaw(self, yaw_degrees: float) -> None:
         """Camera around the face's vertical axis; model coordinates are y-up, z toward the viewer."""
-        bounds = np.array(self._mesh.bounds, dtype=float).reshape(3, 2)
+        bounds = self._frame_bounds
         center = bounds.mean(axis=1)
         yaw = math.radians(yaw_degrees)
         direction = np.array([math.sin(yaw), 0.0, math.cos(yaw)])
