@@ -139,3 +139,18 @@ def test_open_rater_mode_asks_for_a_study_and_refuses_bad_files(qtbot, tmp_path,
     window = rater_window.open_rater_mode(parent, model)
     assert window.isVisible() and window.pages.currentIndex() == 0 and window.database.path == path
     window.close()
+
+
+def test_every_face_is_framed_alike_so_sizes_are_comparable(qtbot, tmp_path, model):
+    database = make_study(tmp_path / "study.db", model)
+    window = open_window(qtbot, database, model, rater="carol")
+    window.start()
+    cameras = []
+    for _ in range(3):
+        camera = window.plotter.renderer.camera
+        cameras.append((camera.position, camera.focal_point, camera.parallel_scale, camera.view_angle))
+        window.vote("accept")
+    assert cameras[0] == cameras[1] == cameras[2]
+    # The frame is the mean face's, not the last face's.
+    mean = model.mean.reshape(-1, 3)
+    np.testing.assert_allclose(cameras[0][1], (mean.min(axis=0) + mean.max(axis=0)) / 2, rtol=1e-6, atol=1e-3)
