@@ -92,3 +92,16 @@ def test_held_out_faces_are_the_ones_training_never_saw(tiny_context: Evaluation
     train = {v.tobytes() for v in tiny_context.training_faces("shape")}
     held_out = [v.tobytes() for v in tiny_context.held_out_faces("shape")]
     assert len(held_out) == 20 and not train.intersection(held_out)
+
+
+def test_mahalanobis_tolerance_forgives_small_steps_off_a_thin_manifold() -> None:
+    rng = np.random.default_rng(2)
+    line = rng.normal(size=(20_000, 1)) * np.array([[10.0, 10.0]])  # a 1-D manifold in 2-D
+    corpus = line + rng.normal(size=line.shape) * 0.01
+    step_off = np.array([[0.5, -0.5]])
+    strict = MahalanobisDistance(corpus)(step_off)[0]
+    tolerant = MahalanobisDistance(corpus, tolerance=np.array([1.0, 1.0]))(step_off)[0]
+    assert strict > 30  # 0.7 units across a manifold 0.01 thick
+    assert tolerant < 1.0
+    along = MahalanobisDistance(corpus, tolerance=np.array([1.0, 1.0]))(np.array([[30.0, 30.0]]))[0]
+    assert along == pytest.approx(3.0, rel=0.05)  # three standard deviations along the manifold

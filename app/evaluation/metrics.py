@@ -25,11 +25,16 @@ class MahalanobisDistance:
     whose scales differ by orders of magnitude (the EVs do) are treated alike.
     """
 
-    def __init__(self, corpus: np.ndarray, ridge: float = 1e-6) -> None:
+    def __init__(self, corpus: np.ndarray, ridge: float = 1e-6, tolerance: np.ndarray | None = None) -> None:
         corpus = np.asarray(corpus, dtype=np.float64)
         self.mean = corpus.mean(axis=0)
         covariance = np.cov(corpus, rowvar=False)
         covariance += ridge * np.diag(np.diag(covariance))
+        if tolerance is not None:
+            # An independent deviation of this size per coefficient costs one unit of distance
+            # at most: without it a corpus lying on a thin manifold makes any visually
+            # negligible step off the manifold look like an outlier.
+            covariance += np.diag(np.square(np.asarray(tolerance, dtype=np.float64)))
         self._whiten = np.linalg.cholesky(np.linalg.inv(covariance))
 
     def __call__(self, vectors: np.ndarray) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 Two checks, so the reliability of a generated set can be estimated before a rater study:
 - vector level: the Mahalanobis distance of each identity and expression vector to the clean
-  training corpus; a vector is in-distribution when it is within the distance that contains
-  99 % of held-out real faces (so real faces score ≈ 99 % by construction).
+  training corpus (tolerating half a model standard deviation per mode off the corpus's
+  manifold, see baselines.corpus_distance); a vector is in-distribution when it is within the
+  distance that contains 99 % of held-out real faces (so real faces score ≈ 99 %).
 - mesh level: edge-length distortion against the mean face (the worst edge of the face, as
   |log2(length / mean-face length)|; over 1 means an edge more than doubled or halved) and folded
   triangles (normal turned by more than 90° from the mean face's: the surface crossed itself
@@ -16,9 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.evaluation.baselines import CLIP_K, ELLIPSOID_K, clip_to_ev, in_distribution_threshold, scale_into_ellipsoid, snap_to_nearest
+from app.evaluation.baselines import (
+    CLIP_K,
+    ELLIPSOID_K,
+    clip_to_ev,
+    corpus_distance,
+    in_distribution_threshold,
+    scale_into_ellipsoid,
+    snap_to_nearest,
+)
 from app.evaluation.context import KIND_ORDER, EvaluationContext
-from app.evaluation.metrics import MahalanobisDistance
 from app.evaluation.report import Report, Row, new_figure
 from app.morphable_model import MorphableModel
 from app.sampling import sample_coefficients, sampling_scale
@@ -84,7 +92,7 @@ def conditions(context: EvaluationContext, count: int) -> dict[str, dict[str, np
 def plausibility(context: EvaluationContext) -> Report:
     count = context.mesh_faces
     sets = conditions(context, count)
-    distances = {kind: MahalanobisDistance(context.training_faces(kind)) for kind in KIND_ORDER}
+    distances = {kind: corpus_distance(context, kind) for kind in KIND_ORDER}
     thresholds = {kind: in_distribution_threshold(context, kind, distances[kind]) for kind in KIND_ORDER}
     check = MeshCheck(context.model)
     rows, series = [], {}
