@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -268,3 +269,12 @@ def test_training_a_bfm_on_a_folder_of_fitted_files(capsys, small_bfm, tmp_path)
     _, metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29)
     assert metadata["model_identity"] == str(small_bfm) and metadata["data_source"] == str(tmp_path / "fits")
     assert metadata["train_faces"] == 9 and metadata["test_faces"] == 3
+
+
+def test_explorer_without_a_display_says_so_instead_of_aborting():
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    finished = subprocess.run([sys.executable, str(REPO / "main.py")], env=environment,
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.startswith("error: no display") and "xvfb-run" in finished.stderr

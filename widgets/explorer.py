@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -42,6 +40,7 @@ from app.face_state import FaceChange, FaceState
 from app.live_face import LiveFace
 from app.ratings import RatingsDatabase
 from app.workspace import Workspace
+from widgets.application import application
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
@@ -427,7 +426,7 @@ class ExplorerWindow(QMainWindow):
 
 def run_explorer(args: argparse.Namespace) -> int:
     """Open the explorer on --model/--data/--checkpoints/--device and run until it is closed."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     workspace = Workspace(args.model, args.data, args.checkpoints, args.device or "auto")

@@ -14,7 +14,6 @@ keyboard focus, so Space/Enter cannot cast a vote by accident and VTK's own key 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 
@@ -24,7 +23,6 @@ from pyvistaqt import QtInteractor
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
@@ -46,6 +44,7 @@ from app.rating_session import RatingSession
 from app.ratings import RatingsDatabase
 from app.study import StudyFace
 from app.vertex_normals import VertexNormals
+from widgets.application import application
 
 SKIN = (0.87, 0.72, 0.62)
 BACKGROUND = (0.16, 0.17, 0.19)
@@ -351,7 +350,7 @@ class RaterWindow(QMainWindow):
 
 def run_rater_window(database: RatingsDatabase, model: MorphableModel, rater: str | None = None) -> int:
     """Open the rater window for ``database`` and run until it is closed."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()
     window = RaterWindow(database, model, rater)
     window.resize(1100, 900)
     window.show()
