@@ -263,7 +263,7 @@ def embedded_model() -> MorphableModel:
     exp_fields, exp_names, exp_peaks = _expression_modes(frame)
     basis_exp = np.stack([_scale_to_peak(fld, peak) for fld, peak in zip(exp_fields, exp_peaks)])
     # Expression coefficients are O(1); the decay makes Σ (ev/max)² ≈ 2.5 as on the BFM.
-    ev_exp = _EXPRESSION_EV_MAX * 0.76 ** np.arange(N_EXPRESSION)
+    ev_exp = _EXPRESSION_EV_MAX * 0.775 ** np.arange(N_EXPRESSION)
 
     return MorphableModel(
         mean=mean,
