@@ -182,45 +182,51 @@ def _identity_modes(f: _Frame, rng: np.random.Generator) -> tuple[list[np.ndarra
 
 
 def _expression_modes(f: _Frame) -> tuple[list[np.ndarray], list[str], list[float]]:
-    """Named expression deformations: coefficient 1 gives the listed peak displacement (mm)."""
+    """Named expression deformations: coefficient 1 gives the listed peak displacement (mm).
+
+    Fitted expression coefficients of real faces reach 3–5 (the corpus does too), so a unit
+    moves a few millimetres, and no bump is so narrow that such a face folds its surface.
+    """
     below_mouth = _smoothstep(-44.0, -56.0, f.y) * np.exp(-0.5 * (f.x / 42.0) ** 2)
     lower_lip = f.bump(0.0, -50.0, 17.0, 5.0)
-    corners = [f.bump(sign * 24.0, -45.0, 7.0, 6.0) for sign in (1.0, -1.0)]
+    corners = [f.bump(sign * 24.0, -45.0, 8.0, 7.0) for sign in (1.0, -1.0)]
     cheeks = [f.bump(sign * 40.0, -28.0, 12.0, 10.0) for sign in (1.0, -1.0)]
-    eyes_upper = [f.bump(sign * 32.0, 24.0, 10.0, 4.5) for sign in (1.0, -1.0)]
-    brows = [f.bump(sign * 33.0, 37.0, 16.0, 6.0) for sign in (1.0, -1.0)]
+    eyes_upper = [f.bump(sign * 32.0, 24.0, 10.0, 7.0) for sign in (1.0, -1.0)]
+    brows = [f.bump(sign * 33.0, 38.0, 16.0, 8.0) for sign in (1.0, -1.0)]
     lips = f.bump(0.0, -44.0, 22.0, 8.0)
     inner_brows = f.bump(12.0, 34.0, 8.0, 6.0, True)
     side = np.sign(f.x)
+    # A smile pulls a wide region around each mouth corner (a narrow pull folds the lips).
+    smile_pull = [f.bump(sign * 24.0, -45.0, 11.0, 10.0) for sign in (1.0, -1.0)]
     smile = [
-        f.field(dx=side * 0.6 * corners[k], dy=corners[k] + 0.3 * cheeks[k], dz=0.5 * cheeks[k] - 0.3 * corners[k])
+        f.field(dx=side * 0.6 * smile_pull[k], dy=smile_pull[k] + 0.3 * cheeks[k], dz=0.5 * cheeks[k] - 0.3 * smile_pull[k])
         for k in (0, 1)
     ]
     eye_close = [f.field(dy=-eyes_upper[k], dz=0.5 * eyes_upper[k]) for k in (0, 1)]
     named = [
-        ("jaw open", f.field(dy=-(below_mouth + 0.4 * lower_lip), dz=-0.35 * below_mouth), 14.0),
-        ("smile left", smile[0], 7.0),
-        ("smile right", smile[1], 7.0),
-        ("brow raise", f.field(dy=brows[0] + brows[1]), 6.0),
-        ("brow furrow", f.field(dx=-side * inner_brows, dy=-0.6 * inner_brows), 4.0),
-        ("eye close left", eye_close[0], 5.0),
-        ("eye close right", eye_close[1], 5.0),
-        ("lip pucker", f.field(dx=-f.x / 25.0 * lips, dz=lips), 7.0),
-        ("mouth stretch", f.field(dx=f.x / 25.0 * lips), 6.0),
-        ("frown", f.field(dy=-(corners[0] + corners[1])), 5.0),
-        ("cheek puff", f.field(dz=cheeks[0] + cheeks[1], dx=side * 0.5 * (cheeks[0] + cheeks[1])), 6.0),
-        ("upper lip raise", f.field(dy=f.bump(0.0, -38.0, 16.0, 4.0)), 4.0),
-        ("lower lip depress", f.field(dy=-lower_lip, dz=0.3 * lower_lip), 4.0),
-        ("jaw sideways", f.field(dx=below_mouth), 6.0),
-        ("nose wrinkle", f.field(dy=f.bump(0.0, 10.0, 14.0, 8.0), dz=-0.3 * f.bump(0.0, 10.0, 14.0, 8.0)), 3.0),
-        ("lip press", f.field(dz=-lips, dy=0.3 * (f.bump(0.0, -50.0, 17.0, 4.0) - f.bump(0.0, -39.0, 18.0, 4.0))), 3.0),
-        ("brow raise left", f.field(dy=brows[0]), 5.0),
-        ("brow raise right", f.field(dy=brows[1]), 5.0),
-        ("squint", f.field(dy=0.5 * (eyes_upper[0] + eyes_upper[1]) * -1.0 + 0.5 * (cheeks[0] + cheeks[1])), 3.0),
-        ("mouth left", f.field(dx=lips), 5.0),
-        ("mouth right", f.field(dx=-lips), 5.0),
-        ("lip funnel", f.field(dz=lips, dy=0.4 * (f.bump(0.0, -38.0, 16.0, 4.0) - lower_lip)), 4.0),
-        ("dimple", f.field(dz=-(corners[0] + corners[1])), 2.5),
+        ("jaw open", f.field(dy=-(below_mouth + 0.4 * lower_lip), dz=-0.35 * below_mouth), 7.0),
+        ("smile left", smile[0], 3.5),
+        ("smile right", smile[1], 3.5),
+        ("brow raise", f.field(dy=brows[0] + brows[1]), 3.0),
+        ("brow furrow", f.field(dx=-np.tanh(f.x / 6.0) * inner_brows, dy=-0.6 * inner_brows), 2.0),
+        ("eye close left", eye_close[0], 2.5),
+        ("eye close right", eye_close[1], 2.5),
+        ("lip pucker", f.field(dx=-f.x / 25.0 * lips, dz=lips), 3.5),
+        ("mouth stretch", f.field(dx=f.x / 25.0 * lips), 3.0),
+        ("frown", f.field(dy=-(corners[0] + corners[1])), 2.5),
+        ("cheek puff", f.field(dz=cheeks[0] + cheeks[1], dx=side * 0.5 * (cheeks[0] + cheeks[1])), 3.0),
+        ("upper lip raise", f.field(dy=f.bump(0.0, -37.0, 16.0, 5.5)), 2.0),
+        ("lower lip depress", f.field(dy=-lower_lip, dz=0.3 * lower_lip), 2.0),
+        ("jaw sideways", f.field(dx=below_mouth), 3.0),
+        ("nose wrinkle", f.field(dy=f.bump(0.0, 10.0, 14.0, 8.0), dz=-0.3 * f.bump(0.0, 10.0, 14.0, 8.0)), 1.5),
+        ("lip press", f.field(dz=-lips, dy=0.3 * (f.bump(0.0, -50.0, 17.0, 4.0) - f.bump(0.0, -39.0, 18.0, 4.0))), 1.5),
+        ("brow raise left", f.field(dy=brows[0]), 2.5),
+        ("brow raise right", f.field(dy=brows[1]), 2.5),
+        ("squint", f.field(dy=0.5 * (eyes_upper[0] + eyes_upper[1]) * -1.0 + 0.5 * (cheeks[0] + cheeks[1])), 1.5),
+        ("mouth left", f.field(dx=lips), 2.5),
+        ("mouth right", f.field(dx=-lips), 2.5),
+        ("lip funnel", f.field(dz=lips, dy=0.4 * (f.bump(0.0, -38.0, 16.0, 4.0) - lower_lip)), 2.0),
+        ("dimple", f.field(dz=-(corners[0] + corners[1])), 1.25),
     ]
     fields = [field for _, field, _ in named]
     names = [name for name, _, _ in named]
@@ -233,7 +239,7 @@ def _expression_modes(f: _Frame) -> tuple[list[np.ndarray], list[str], list[floa
         components = [sum(weights[k, axis] * local[k] for k in range(len(local))) for axis in range(3)]
         fields.append(f.field(*components))
         names.append("")
-        peaks.append(3.0)
+        peaks.append(1.5)
     return fields, names, peaks
 
 

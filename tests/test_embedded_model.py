@@ -154,3 +154,19 @@ def test_corpus_is_deterministic_per_seed():
     np.testing.assert_array_equal(a.expression, b.expression)
     assert a.face_ids == b.face_ids and a.face_ids != c.face_ids
     assert not np.any(np.all(np.isclose(a.shape[:, None], c.shape[None]), axis=2))
+
+
+def test_real_expressions_do_not_fold_the_surface():
+    """Corpus faces use expression coefficients up to ~5; the surface must not turn inside out."""
+    model = embedded_model()
+    triangles = model.triangles
+
+    def normals(vertices):
+        return np.cross(vertices[triangles[:, 1]] - vertices[triangles[:, 0]],
+                        vertices[triangles[:, 2]] - vertices[triangles[:, 0]])
+
+    mean_normals = normals(model.mean.reshape(-1, 3).astype(np.float64))
+    corpus = embedded_corpus(200, seed=13)
+    faces = model.synthesize(corpus.shape, corpus.expression).astype(np.float64)
+    folded = [np.sum(np.einsum("ij,ij->i", normals(face), mean_normals) < 0) > 0 for face in faces]
+    assert np.mean(folded) <= 0.05
