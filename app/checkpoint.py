@@ -7,6 +7,7 @@ net was trained (σ, copies, epochs …), on what data, and how well it did; loa
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,19 @@ KINDS = ("shape", "expression")
 
 def checkpoint_path(folder: str | Path, kind: str) -> Path:
     return Path(folder) / f"{kind}.pt"
+
+
+def checkpoint_digests(folder: str | Path) -> dict[str, str]:
+    """kind → sha256 of that network's checkpoint file: which weights made a dataset or study."""
+    digests = {}
+    for kind in KINDS:
+        path = checkpoint_path(folder, kind)
+        try:
+            with open(path, "rb") as handle:
+                digests[kind] = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as failure:
+            raise CheckpointError(f"{path}: cannot read it to identify the weights ({failure.strerror})") from failure
+    return digests
 
 
 def save_checkpoint(path: str | Path, net: AutoEncoder4, metadata: dict[str, Any]) -> None:

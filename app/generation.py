@@ -15,7 +15,6 @@ plan, so a resume with other settings is refused instead of mixing two datasets.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import shutil
@@ -29,7 +28,7 @@ import numpy as np
 
 from app import __version__
 from app.atomic_files import atomic_output
-from app.checkpoint import KINDS, checkpoint_path
+from app.checkpoint import checkpoint_digests
 from app.denoiser import Denoiser
 from app.deterministic_npz import save_npz_deterministic
 from app.errors import ExportError, FaceExplorerError
@@ -104,7 +103,7 @@ class Provenance:
 
     @classmethod
     def of(cls, model: MorphableModel, checkpoint_folder: str | Path) -> Provenance:
-        return cls(model.identity, {kind: file_sha256(checkpoint_path(checkpoint_folder, kind)) for kind in KINDS})
+        return cls(model.identity, checkpoint_digests(checkpoint_folder))
 
 
 @dataclass
@@ -120,17 +119,6 @@ class GenerationSummary:
         rate = self.faces / self.seconds if self.seconds > 0 else float("nan")
         return (f"{self.faces:,} faces in {self.shards_written} shard(s) ({self.shards_skipped} already done), "
                 f"{self.files:,} files, {self.bytes / 1e6:,.1f} MB, {self.seconds:.1f} s ({rate:,.0f} faces/s)")
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as failure:
-        raise FaceExplorerError(f"{path}: cannot read it to identify the checkpoint ({failure.strerror})") from failure
-    return digest.hexdigest()
 
 
 def shard_name(shard: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from app.denoiser import Denoiser
 from app.embedded_corpus import embedded_corpus
 from app.embedded_model import embedded_model
 from app.errors import ExportError, FaceExplorerError
-from app.generation import GenerationSettings, Provenance, file_sha256, generate, load_dataset, write_shard
+from app.generation import GenerationSettings, Provenance, generate, load_dataset, write_shard
 from app.training import TrainingConfig, train_denoiser
 
 
@@ -74,7 +75,7 @@ def test_shard_contents_and_provenance(tmp_path: Path, setup: tuple, tiny_checkp
         assert int(shard["seed"]) == 7 and int(shard["shard"]) == 2
         assert json.loads(str(shard["sampling"])) == {"distribution": "uniform", "range_expression": 15.0, "range_shape": 10.0}
         assert str(shard["model_identity"]) == model.identity
-        assert json.loads(str(shard["checkpoints"]))["shape"] == file_sha256(tiny_checkpoints / "shape.pt")
+        assert json.loads(str(shard["checkpoints"]))["shape"] == hashlib.sha256((tiny_checkpoints / "shape.pt").read_bytes()).hexdigest()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["complete"] and manifest["plan"]["seed"] == 7 and len(manifest["shards"]) == 3
     assert load_dataset(tmp_path)["face_index"].tolist() == list(range(10))

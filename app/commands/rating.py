@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 from dataclasses import asdict
 from pathlib import Path
 
-from app.checkpoint import KINDS, checkpoint_path
+from app.checkpoint import checkpoint_digests
 from app.commands.core import open_workspace
 from app.errors import FaceExplorerError
 from app.rating_report import build_report, markdown, save_face_preset, write_report
@@ -45,11 +44,7 @@ def rate_study(args: argparse.Namespace) -> int:
         workspace.denoiser if needs_networks else None,
         workspace.data if "dataset" in definition.conditions else None,
     )
-    checkpoints = {}
-    if needs_networks:
-        for kind in KINDS:
-            with open(checkpoint_path(workspace.checkpoints, kind), "rb") as handle:
-                checkpoints[kind] = hashlib.file_digest(handle, "sha256").hexdigest()
+    checkpoints = checkpoint_digests(workspace.checkpoints) if needs_networks else {}
     database = RatingsDatabase.create(args.output, definition, faces, workspace.model.identity, checkpoints)
     database.close()
     print(f"wrote {args.output}: study '{definition.name}', {len(faces)} faces "
