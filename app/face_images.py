@@ -16,6 +16,7 @@ import numpy as np
 from app.atomic_files import atomic_output
 from app.errors import ExportError
 from app.export import vtk_faces
+from app.vertex_normals import VertexNormals
 
 
 def rotation(yaw_degrees: float, pitch_degrees: float) -> np.ndarray:
@@ -36,6 +37,7 @@ class FaceRenderer:
             raise ExportError(f"image size {size} is too small (at least 16 pixels)")
         self.centre = np.asarray(mean_vertices, dtype=np.float64).mean(axis=0)
         self.mesh = pyvista.PolyData(np.asarray(mean_vertices, dtype=np.float32).copy(), vtk_faces(triangles))
+        self._normals = VertexNormals(triangles, len(self.mesh.points))
         try:
             self.plotter = pyvista.Plotter(off_screen=True, window_size=(size, size))
         except Exception as failure:  # VTK raises plain RuntimeErrors when no GL context can be made
@@ -62,8 +64,7 @@ class FaceRenderer:
         return path
 
     def _update_normals(self) -> None:
-        normals = self.mesh.compute_normals(cell_normals=False, split_vertices=False)["Normals"]
-        self.mesh.point_data.active_normals = normals
+        self.mesh.point_data.active_normals = self._normals.compute(self.mesh.points)
 
     def close(self) -> None:
         self.plotter.close()
