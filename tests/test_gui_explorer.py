@@ -19,7 +19,7 @@ from app.training import TrainingConfig, train_denoiser
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.export_dialog import ExportDialog, ExportRequest
-from widgets.face_views import BACKGROUND
+from widgets.face_look import BACKGROUND
 
 
 @pytest.fixture(scope="module")

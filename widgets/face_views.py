@@ -22,9 +22,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, 
 from app.atomic_files import atomic_output
 from app.export import vtk_faces
 from app.live_face import LiveFace
+from widgets.face_look import BACKGROUND, SKIN, look_at_bounds
 
-SKIN = (0.87, 0.72, 0.62)
-BACKGROUND = (0.16, 0.17, 0.19)
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
 HEAT_MAP_TITLE = "mm"  # the check box says what is shown
@@ -153,16 +152,14 @@ class FaceViews(QWidget):
 
     # ---- camera ------------------------------------------------------------------------------
     def _look_from(self, direction: tuple[float, float, float]) -> None:
-        """Model coordinates are y-up with z toward the viewer; the cameras are linked."""
+        """The cameras are linked, so one renderer's camera moves both views."""
         if not self._meshes:
             return
         renderer = self.plotter.renderers[0]
         # Fit both faces: the denoised one can be larger than the input.
         bounds = np.array([mesh.bounds for mesh in self._meshes], dtype=float).reshape(-1, 3, 2)
         bounds = np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1)
-        center = bounds.mean(axis=1)
-        renderer.camera_position = [tuple(center + np.asarray(direction)), tuple(center), (0.0, 1.0, 0.0)]
-        renderer.ResetCamera(*bounds.ravel())
+        look_at_bounds(renderer, bounds, np.asarray(direction))
         self.plotter.update()
 
     def view_front(self) -> None:

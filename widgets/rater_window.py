@@ -45,9 +45,8 @@ from app.ratings import RatingsDatabase
 from app.study import StudyFace
 from app.vertex_normals import VertexNormals
 from widgets.application import application
+from widgets.face_look import BACKGROUND, SKIN, look_at_bounds
 
-SKIN = (0.87, 0.72, 0.62)
-BACKGROUND = (0.16, 0.17, 0.19)
 ROTATION_DEGREES = 40.0  # the face swings left and right; its back is not part of the mask
 ROTATION_PERIOD_S = 8.0
 FRAME_MARGIN = 1.3  # the view frames the mean face grown by this factor about its centre
@@ -315,14 +314,9 @@ class RaterWindow(QMainWindow):
         self._look_from_yaw(0.0)
 
     def _look_from_yaw(self, yaw_degrees: float) -> None:
-        """Camera around the face's vertical axis; model coordinates are y-up, z toward the viewer."""
-        bounds = self._frame_bounds
-        center = bounds.mean(axis=1)
+        """Camera around the face's vertical axis, framing the mean face's box."""
         yaw = math.radians(yaw_degrees)
-        direction = np.array([math.sin(yaw), 0.0, math.cos(yaw)])
-        renderer = self.plotter.renderer
-        renderer.camera_position = [tuple(center + direction), tuple(center), (0.0, 1.0, 0.0)]
-        renderer.ResetCamera(*bounds.ravel())
+        look_at_bounds(self.plotter.renderer, self._frame_bounds, np.array([math.sin(yaw), 0.0, math.cos(yaw)]))
         self.plotter.update()
 
     def _rotate_step(self) -> None:
