@@ -125,9 +125,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _open_explorer(args: argparse.Namespace) -> int:
-    from widgets.explorer import run_explorer  # Qt is only imported when the GUI is wanted
+    from widgets.explorer import (
+        run_explorer,  # Qt is only imported when a window is wanted
+    )
 
     return run_explorer(args)
+
+
+def _open_rater_window(args: argparse.Namespace) -> int:
+    from widgets.rater_window import (
+        run_rater,  # Qt is only imported when a window is wanted
+    )
+
+    return run_rater(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for option, default in (("model", None), ("data", None), ("checkpoints", None), ("device", "auto")):
         if not hasattr(args, option):
             setattr(args, option, default)
-    from app.commands import core, evaluate, generate
-    from app.commands import rating
+    from app.commands import core, evaluate, generate, rating
 
     handlers = {
         None: _open_explorer,
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "generate": generate.generate,
         "evaluate": evaluate.evaluate,
         "rate-study": rating.rate_study,
-        "rate": rating.rate,
+        "rate": _open_rater_window,
         "rate-report": rating.rate_report,
         "rate-export-csv": rating.rate_export_csv,
         "rate-face": rating.rate_face,

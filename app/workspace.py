@@ -11,13 +11,13 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from app.denoiser import SHIPPED_CHECKPOINTS, Denoiser
-from app.embedded_corpus import embedded_corpus
-from app.embedded_model import embedded_model
+from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser
 from app.errors import DatasetError
-from app.fitted_params import FittedParameters, load_fitted_parameters
-from app.model_files import load_model
-from app.morphable_model import MorphableModel
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
+from app.model.fitted_params import FittedParameters, load_fitted_parameters
+from app.model.model_files import load_model
+from app.model.morphable_model import MorphableModel
 
 
 class Workspace:

@@ -19,14 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from app.corruption import make_noisy_pairs  # noqa: E402
-from app.denoiser import Denoiser  # noqa: E402
-from app.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus  # noqa: E402
-from app.embedded_model import embedded_model  # noqa: E402
-from app.generation import GenerationSettings, Provenance, generate  # noqa: E402
-from app.network import AutoEncoder4  # noqa: E402
-from app.sampling import sample_coefficients  # noqa: E402
-from app.training import TrainingConfig  # noqa: E402
+from app.dataset.generation import GenerationSettings, Provenance, generate  # noqa: E402
+from app.denoising.corruption import make_noisy_pairs  # noqa: E402
+from app.denoising.denoiser import Denoiser  # noqa: E402
+from app.denoising.network import AutoEncoder4  # noqa: E402
+from app.denoising.training import TrainingConfig  # noqa: E402
+from app.model.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus  # noqa: E402
+from app.model.embedded_model import embedded_model  # noqa: E402
+from app.model.sampling import sample_coefficients  # noqa: E402
 
 
 def timed(function, repeats: int) -> float:

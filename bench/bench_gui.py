@@ -26,11 +26,11 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer  # no
 from PySide6.QtGui import QKeyEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.checkpoint import KINDS, checkpoint_path  # noqa: E402
-from app.denoiser import SHIPPED_CHECKPOINTS  # noqa: E402
-from app.embedded_corpus import embedded_corpus  # noqa: E402
-from app.embedded_model import embedded_model  # noqa: E402
-from app.training import TrainingConfig, train_denoiser  # noqa: E402
+from app.denoising.checkpoint import KINDS, checkpoint_path  # noqa: E402
+from app.denoising.denoiser import SHIPPED_CHECKPOINTS  # noqa: E402
+from app.denoising.training import TrainingConfig, train_denoiser  # noqa: E402
+from app.model.embedded_corpus import embedded_corpus  # noqa: E402
+from app.model.embedded_model import embedded_model  # noqa: E402
 from app.workspace import Workspace  # noqa: E402
 from widgets.explorer import ExplorerWindow  # noqa: E402
 

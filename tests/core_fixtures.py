@@ -90,9 +90,9 @@ def tiny_checkpoints(folder: Path) -> Path:
     Trained once per test process and reused, because several modules need a Denoiser.
     """
     if "folder" not in _TRAINED:
-        from app.embedded_corpus import embedded_corpus
-        from app.embedded_model import EMBEDDED_IDENTITY
-        from app.training import TrainingConfig, train_denoiser
+        from app.denoising.training import TrainingConfig, train_denoiser
+        from app.model.embedded_corpus import embedded_corpus
+        from app.model.embedded_model import EMBEDDED_IDENTITY
 
         data = embedded_corpus(200)
         for kind in ("shape", "expression"):

@@ -6,12 +6,11 @@ import pickle
 
 import pytest
 import torch
-
 from core_fixtures import tiny_checkpoints
 
-from app.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from app.denoising.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from app.denoising.network import AutoEncoder4
 from app.errors import CheckpointError
-from app.network import AutoEncoder4
 
 
 def metadata_for(kind: str, length: int, **extra) -> dict:

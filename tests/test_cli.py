@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 import pyvista
 import torch
-
 from core_fixtures import REPO, write_fitted_mat
 
 import main
-from app.checkpoint import load_checkpoint
-from app.denoiser import Denoiser
-from app.embedded_model import embedded_model
-from app.export import save_coefficients
+from app.dataset.export import save_coefficients
+from app.denoising.checkpoint import load_checkpoint
+from app.denoising.denoiser import Denoiser
+from app.model.embedded_model import embedded_model
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
 import pytest
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
-
-from app.corruption import corrupt, make_noisy_pairs
+from app.denoising.corruption import corrupt, make_noisy_pairs
 
 
 def changed(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from core_fixtures import tiny_checkpoints
 
-from app.corruption import corrupt
-from app.denoiser import SHIPPED_CHECKPOINTS, Denoiser
-from app.embedded_corpus import embedded_corpus
-from app.embedded_model import EMBEDDED_IDENTITY, embedded_model
+from app.denoising.corruption import corrupt
+from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser
 from app.errors import CheckpointError, FaceExplorerError
-from app.morphable_model import MorphableModel
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import EMBEDDED_IDENTITY, embedded_model
+from app.model.morphable_model import MorphableModel
 
 
 @pytest.fixture(scope="module")

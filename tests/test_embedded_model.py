@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
 import pytest
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
-
-from app.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus
-from app.embedded_model import EMBEDDED_IDENTITY, embedded_model
-from app.vertex_normals import VertexNormals
+from app.model.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus
+from app.model.embedded_model import EMBEDDED_IDENTITY, embedded_model
+from app.model.vertex_normals import VertexNormals
 
 MM = 1000.0  # model units are micrometres
 

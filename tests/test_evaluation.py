@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.checkpoint import checkpoint_path
-from app.denoiser import Denoiser
-from app.embedded_corpus import embedded_corpus
-from app.embedded_model import embedded_model
+from app.denoising.checkpoint import checkpoint_path
+from app.denoising.denoiser import Denoiser
+from app.denoising.training import TrainingConfig, train_denoiser
 from app.evaluation import EXPERIMENTS, EvaluationContext
 from app.evaluation.baselines import clip_to_ev, scale_into_ellipsoid, snap_to_nearest
 from app.evaluation.metrics import MahalanobisDistance, diversity
 from app.evaluation.report import write_report
-from app.training import TrainingConfig, train_denoiser
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
 
 
 def test_diversity_is_the_trace_of_the_covariance() -> None:

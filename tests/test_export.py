@@ -7,11 +7,10 @@ import json
 import numpy as np
 import pytest
 import pyvista
-
 from core_fixtures import grid_triangles_one_based
 
+from app.dataset.export import export_mesh, load_coefficients, save_coefficients
 from app.errors import ExportError, FaceExplorerError
-from app.export import export_mesh, load_coefficients, save_coefficients
 
 
 def little_face() -> tuple[np.ndarray, np.ndarray]:

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 
+from app.dataset.export import load_coefficients
+from app.dataset.face_export import ExportedFace, export_faces
 from app.errors import FaceExplorerError
-from app.export import load_coefficients
-from app.face_export import ExportedFace, export_faces
-from app.face_preset import apply_preset, load_preset, save_preset
-from app.face_state import FaceState, SamplingSettings
-from app.live_face import LiveFace
-from app.morphable_model import MorphableModel
-from app.vertex_normals import VertexNormals
+from app.explorer.face_preset import apply_preset, load_preset, save_preset
+from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.live_face import LiveFace
+from app.model.morphable_model import MorphableModel
+from app.model.vertex_normals import VertexNormals
 
 
 @pytest.fixture

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from core_fixtures import N_EXP, N_ID, write_fitted_mat
 
 from app.errors import DatasetError
-from app.fitted_params import FittedParameters, load_fitted_parameters, split_by_face
+from app.model.fitted_params import (
+    FittedParameters,
+    load_fitted_parameters,
+    split_by_face,
+)
 
 
 def vectors(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,14 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import app.generation as generation
-from app.checkpoint import checkpoint_path
-from app.denoiser import Denoiser
-from app.embedded_corpus import embedded_corpus
-from app.embedded_model import embedded_model
+import app.dataset.generation as generation
+from app.dataset.generation import (
+    GenerationSettings,
+    Provenance,
+    generate,
+    load_dataset,
+    write_shard,
+)
+from app.denoising.checkpoint import checkpoint_path
+from app.denoising.denoiser import Denoiser
+from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import ExportError, FaceExplorerError
-from app.generation import GenerationSettings, Provenance, generate, load_dataset, write_shard
-from app.training import TrainingConfig, train_denoiser
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +140,9 @@ def test_failure_mid_shard_leaves_no_complete_looking_shard(tmp_path: Path, setu
 
 def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path, setup: tuple,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.export
+    import app.dataset.export
 
-    real_export = app.export.export_mesh
+    real_export = app.dataset.export.export_mesh
     written = []
 
     def fails_on_third_mesh(path, vertices, triangles, binary=True):
@@ -145,12 +151,12 @@ def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path
             raise ExportError(f"cannot write {path}: No space left on device")
         return real_export(path, vertices, triangles, binary)
 
-    monkeypatch.setattr(app.export, "export_mesh", fails_on_third_mesh)
+    monkeypatch.setattr(app.dataset.export, "export_mesh", fails_on_third_mesh)
     settings = GenerationSettings(count=4, seed=1, shard_size=4, mesh_format="ply")
     with pytest.raises(ExportError):
         _run(tmp_path, setup, settings)
     assert not (tmp_path / "shard-00000.npz").exists()
-    monkeypatch.setattr(app.export, "export_mesh", real_export)
+    monkeypatch.setattr(app.dataset.export, "export_mesh", real_export)
     summary = _run(tmp_path, setup, settings, resume=True)
     meshes = sorted((tmp_path / "meshes" / "shard-00000").iterdir())
     assert [m.name for m in meshes] == [f"face-{i:08d}.ply" for i in range(4)]

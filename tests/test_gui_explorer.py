@@ -13,9 +13,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from app.embedded_corpus import embedded_corpus
-from app.embedded_model import embedded_model
-from app.training import TrainingConfig, train_denoiser
+from app.denoising.training import TrainingConfig, train_denoiser
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.export_dialog import ExportDialog, ExportRequest
@@ -341,8 +341,8 @@ def test_a_fitted_face_from_the_data_is_picked_by_the_seed(qtbot, window):
 
 
 def test_a_study_face_opens_by_id_and_a_wrong_id_is_reported(qtbot, window, tmp_path):
-    from app.ratings import RatingsDatabase
-    from app.study import StudyDefinition, generate_study_faces
+    from app.study.database import RatingsDatabase
+    from app.study.definition import StudyDefinition, generate_study_faces
 
     model = window.workspace.model
     definition = StudyDefinition(name="inspect", faces_per_condition=2, conditions=("normal",), seed=4)

@@ -8,12 +8,11 @@ import h5py
 import numpy as np
 import pytest
 import scipy.io
-
 from core_fixtures import N_EXP, N_ID, bfm_fields, write_3ddfa, write_bfm
 
 from app.errors import ModelFileError
-from app.model_files import load_model, save_model_npz
-from app.morphable_model import MorphableModel
+from app.model.model_files import load_model, save_model_npz
+from app.model.morphable_model import MorphableModel
 
 
 def expected_face(fields: dict[str, np.ndarray], alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from core_fixtures import N_EXP, N_ID, bfm_fields
 
 from app.errors import FaceExplorerError
-from app.morphable_model import MorphableModel
+from app.model.morphable_model import MorphableModel
 
 
 def small_model(seed: int = 0, **overrides) -> tuple[MorphableModel, dict[str, np.ndarray]]:

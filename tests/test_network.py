@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
 import pytest
 import torch
 from torch import nn
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
-
-from app.network import AutoEncoder4, apply_in_batches, parameter_count
+from app.denoising.network import AutoEncoder4, apply_in_batches, parameter_count
 
 
 @pytest.mark.parametrize("length", [199, 29, 16, 17, 64, 100, 255])

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.embedded_model import embedded_model
-from app.ratings import RatingsDatabase
-from app.study import StudyDefinition, generate_study_faces, rater_order
+from app.model.embedded_model import embedded_model
+from app.study.database import RatingsDatabase
+from app.study.definition import StudyDefinition, generate_study_faces, rater_order
 from widgets.rater_window import RaterWindow
 
 

@@ -11,10 +11,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.face_preset import load_preset  # noqa: E402
-from app.rating_report import build_report, fleiss_kappa, markdown, wilson_interval, write_report  # noqa: E402
-from app.ratings import RatingsDatabase  # noqa: E402
-from app.study import StudyDefinition, StudyFace  # noqa: E402
+from app.explorer.face_preset import load_preset  # noqa: E402
+from app.study.database import RatingsDatabase  # noqa: E402
+from app.study.definition import StudyDefinition, StudyFace  # noqa: E402
+from app.study.report import (  # noqa: E402
+    build_report,
+    fleiss_kappa,
+    markdown,
+    wilson_interval,
+    write_report,
+)
 from main import main  # noqa: E402
 
 MODEL = "embedded:v1"

@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from app.errors import FaceExplorerError  # noqa: E402
-from app.rating_session import RatingSession  # noqa: E402
-from app.ratings import CSV_COLUMNS, RatingsDatabase  # noqa: E402
-from app.study import StudyDefinition, StudyFace, rater_order  # noqa: E402
+from app.study.database import CSV_COLUMNS, RatingsDatabase  # noqa: E402
+from app.study.definition import StudyDefinition, StudyFace, rater_order  # noqa: E402
+from app.study.session import RatingSession  # noqa: E402
 
 MODEL = "embedded:v1"
 
@@ -201,8 +201,8 @@ def test_damaged_study_database_is_refused_untouched(tmp_path):
 VOTER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {repo!r})
-    from app.ratings import RatingsDatabase
-    from app.rating_session import RatingSession
+    from app.study.database import RatingsDatabase
+    from app.study.session import RatingSession
 
     path, rater, votes = sys.argv[1], sys.argv[2], int(sys.argv[3])
     session = RatingSession(RatingsDatabase.open(path), rater, "embedded:v1")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
 import pytest
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
-from app.embedded_model import embedded_model
-from app.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
+from app.model.embedded_model import embedded_model
+from app.model.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
 
 
 @pytest.fixture(scope="module")

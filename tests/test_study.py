@@ -10,12 +10,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.denoiser import SHIPPED_CHECKPOINTS, Denoiser  # noqa: E402
-from app.embedded_corpus import embedded_corpus  # noqa: E402
-from app.embedded_model import embedded_model  # noqa: E402
+from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser  # noqa: E402
 from app.errors import FaceExplorerError  # noqa: E402
-from app.sampling import sample_coefficients  # noqa: E402
-from app.study import StudyDefinition, generate_study_faces, normalise_rater_id, rater_order  # noqa: E402
+from app.model.embedded_corpus import embedded_corpus  # noqa: E402
+from app.model.embedded_model import embedded_model  # noqa: E402
+from app.model.sampling import sample_coefficients  # noqa: E402
+from app.study.definition import (  # noqa: E402
+    StudyDefinition,
+    generate_study_faces,
+    normalise_rater_id,
+    rater_order,
+)
 
 ALL = ("denoised", "uniform-raw", "normal", "dataset")
 
@@ -30,7 +35,7 @@ def denoiser(model, tmp_path_factory):
     """The shipped networks when present, else tiny ones trained here in seconds."""
     folder = SHIPPED_CHECKPOINTS
     if not (folder / "shape.pt").exists() or not (folder / "expression.pt").exists():
-        from app.training import TrainingConfig, train_denoiser
+        from app.denoising.training import TrainingConfig, train_denoiser
 
         folder = tmp_path_factory.mktemp("checkpoints")
         data = embedded_corpus(200)

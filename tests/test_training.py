@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 
+import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
 import pytest
 import torch
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
-
-from app.checkpoint import load_checkpoint
-from app.corruption import corrupt
-from app.embedded_corpus import embedded_corpus
-from app.embedded_model import EMBEDDED_IDENTITY
+from app.denoising.checkpoint import load_checkpoint
+from app.denoising.corruption import corrupt
+from app.denoising.network import apply_in_batches
+from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import ExportError
-from app.network import apply_in_batches
-from app.training import TrainingConfig, train_denoiser
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import EMBEDDED_IDENTITY
 
 
 def quiet_train(data, config, output):
@@ -135,7 +134,7 @@ def test_unwritable_output_fails_before_any_training(tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("training started although the checkpoint cannot be written")
 
-    monkeypatch.setattr("app.training.make_noisy_pairs", no_training)
+    monkeypatch.setattr("app.denoising.training.make_noisy_pairs", no_training)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     config = TrainingConfig.paper("expression", epochs=1, copies=1, test_faces=5)

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.face_state import FaceChange, FaceState
-from app.morphable_model import CoefficientKind
-from app.sampling import sampling_scale
+from app.explorer.face_state import FaceChange, FaceState
+from app.model.morphable_model import CoefficientKind
+from app.model.sampling import sampling_scale
 
 SLIDER_STEPS = 1000  # slider positions on each side of zero
 DEFAULT_SPAN = 8.0

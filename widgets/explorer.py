@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.devices import describe
+from app.dataset.face_export import ExportedFace, export_faces
+from app.denoising.devices import describe
 from app.errors import FaceExplorerError
-from app.face_export import ExportedFace, export_faces
-from app.face_preset import apply_preset, load_preset, save_preset
-from app.face_state import FaceChange, FaceState
-from app.live_face import LiveFace
-from app.ratings import RatingsDatabase
+from app.explorer.face_preset import apply_preset, load_preset, save_preset
+from app.explorer.face_state import FaceChange, FaceState
+from app.explorer.live_face import LiveFace
+from app.study.database import RatingsDatabase
 from app.workspace import Workspace
 from widgets.application import application
 from widgets.coefficient_panel import CoefficientPanel

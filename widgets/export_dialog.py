@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.face_export import ExportChoice
+from app.dataset.face_export import ExportChoice
 
 MESH_CHOICES = {"OBJ": (".obj", True), "PLY (binary)": (".ply", True), "PLY (ASCII)": (".ply", False)}
 COEFFICIENT_CHOICES = {"JSON": ".json", "npz": ".npz", "none": None}

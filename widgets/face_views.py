@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pyvista
-from pyvistaqt import QtInteractor
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from pyvistaqt import QtInteractor
 
 from app.atomic_files import atomic_output
-from app.export import vtk_faces
-from app.live_face import LiveFace
+from app.dataset.export import vtk_faces
+from app.explorer.live_face import LiveFace
 from widgets.face_look import BACKGROUND, SKIN, look_at_bounds
 
 INPUT_LABEL = "input (noisy)"

@@ -1,6 +1,6 @@
 """Rater mode: one face at a time in one large view, Accept / Reject (/ Unsure), undo, pause.
 
-The window is a thin shell around ``app.rating_session.RatingSession``: it asks for the rater
+The window is a thin shell around ``app.study.session.RatingSession``: it asks for the rater
 ID, draws the face the session says is next and forwards votes; the session commits each vote
 to the study database before the next face is drawn. The rater never sees the condition or the
 face id (the study is blind), only "face k of N".
@@ -13,13 +13,13 @@ keyboard focus, so Space/Enter cannot cast a vote by accident and VTK's own key 
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 import pyvista
-from pyvistaqt import QtInteractor
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -36,14 +36,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from pyvistaqt import QtInteractor
 
+from app.dataset.export import vtk_faces
 from app.errors import FaceExplorerError
-from app.export import vtk_faces
-from app.morphable_model import MorphableModel
-from app.rating_session import RatingSession
-from app.ratings import RatingsDatabase
-from app.study import StudyFace
-from app.vertex_normals import VertexNormals
+from app.model.morphable_model import MorphableModel
+from app.model.vertex_normals import VertexNormals
+from app.study.database import RatingsDatabase
+from app.study.definition import StudyFace
+from app.study.session import RatingSession
+from app.workspace import Workspace
 from widgets.application import application
 from widgets.face_look import BACKGROUND, SKIN, look_at_bounds
 
@@ -340,6 +342,17 @@ class RaterWindow(QMainWindow):
         self.plotter.close()
         self.database.close()  # the window owns its database; every vote is already committed
         super().closeEvent(event)
+
+
+def run_rater(args: argparse.Namespace) -> int:
+    """``python main.py rate STUDY``: open the rater window on a study and run until it is closed."""
+    database = RatingsDatabase.open(args.study)  # a bad file fails here, before any window opens
+    workspace = Workspace(args.model, args.data, args.checkpoints, args.device)
+    if workspace.model.identity != database.model_identity:
+        database.close()
+        raise FaceExplorerError(f"{args.study}: the study's faces belong to model {database.model_identity}, "
+                                f"but {workspace.model.identity} is loaded (give the same --model)")
+    return run_rater_window(database, workspace.model, args.rater)
 
 
 def run_rater_window(database: RatingsDatabase, model: MorphableModel, rater: str | None = None) -> int:

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.face_state import FaceState, SamplingSettings
-from app.sampling import DISTRIBUTIONS
+from app.explorer.face_state import FaceState, SamplingSettings
+from app.model.sampling import DISTRIBUTIONS
 
 MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from app.atomic_files import atomic_output
-from app.checkpoint import KINDS, checkpoint_path
-from app.devices import describe
-from app.embedded_corpus import embedded_corpus
+from app.dataset.export import export_mesh, load_coefficients
+from app.denoising.checkpoint import KINDS, checkpoint_path
+from app.denoising.devices import describe
+from app.denoising.network import AutoEncoder4, parameter_count
+from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import DatasetError, FaceExplorerError
-from app.export import export_mesh, load_coefficients
-from app.network import AutoEncoder4, parameter_count
-from app.training import TrainingConfig, train_denoiser
+from app.model.embedded_corpus import embedded_corpus
 from app.workspace import Workspace
 
 

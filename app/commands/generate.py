@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import functools
 
-from app.denoiser import Denoiser
-from app.devices import describe
-from app.generation import GenerationSettings, Provenance, generate as generate_dataset
-from app.morphable_model import MorphableModel
+from app.dataset.generation import GenerationSettings, Provenance
+from app.dataset.generation import generate as generate_dataset
+from app.denoising.denoiser import Denoiser
+from app.denoising.devices import describe
+from app.model.morphable_model import MorphableModel
 from app.workspace import Workspace
 
 

@@ -6,12 +6,12 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from app.checkpoint import checkpoint_digests
 from app.commands.core import open_workspace
+from app.denoising.checkpoint import checkpoint_digests
 from app.errors import FaceExplorerError
-from app.rating_report import build_report, markdown, save_face_preset, write_report
-from app.ratings import RatingsDatabase
-from app.study import StudyDefinition, generate_study_faces
+from app.study.database import RatingsDatabase
+from app.study.definition import StudyDefinition, generate_study_faces
+from app.study.report import build_report, markdown, save_face_preset, write_report
 
 # Options of rate-study that override the same field of a --definition file when given.
 _DEFINITION_OPTIONS = {
@@ -52,18 +52,6 @@ def rate_study(args: argparse.Namespace) -> int:
           f"seed {definition.seed}) on {workspace.model.identity}")
     print(f"raters: python main.py rate {args.output}    report: python main.py rate-report {args.output}")
     return 0
-
-
-def rate(args: argparse.Namespace) -> int:
-    database = RatingsDatabase.open(args.study)  # a bad file fails here, before any window opens
-    workspace = open_workspace(args)
-    if workspace.model.identity != database.model_identity:
-        database.close()
-        raise FaceExplorerError(f"{args.study}: the study's faces belong to model {database.model_identity}, "
-                                f"but {workspace.model.identity} is loaded (give the same --model)")
-    from widgets.rater_window import run_rater_window  # Qt is only imported when the window is wanted
-
-    return run_rater_window(database, workspace.model, args.rater)
 
 
 def rate_report(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """Simple alternatives to the networks that a reviewer would ask about.
 
 - clip: each coefficient clipped to ±k·s_i (s = the sampling scale: EV for identity, EV/max(EV)
-  for expression, as in app.sampling).
+  for expression, as in app.model.sampling).
 - ellipsoid: the vector scaled back into the k-σ ellipsoid of the prior. Its radius is k·√L in
   whitened units, i.e. at most k standard deviations per coefficient in the root-mean-square
   sense; a plain radius k would put every vector of 199 coefficients near the mean face.
@@ -18,8 +18,8 @@ from app.evaluation.context import KIND_ORDER, PAPER_TEST_MSE, EvaluationContext
 from app.evaluation.diversity import PAPER_DIVERSITY
 from app.evaluation.metrics import MahalanobisDistance, diversity
 from app.evaluation.report import Report, Row, new_figure
-from app.morphable_model import CoefficientKind, MorphableModel
-from app.sampling import sample_coefficients, sampling_scale
+from app.model.morphable_model import CoefficientKind, MorphableModel
+from app.model.sampling import sample_coefficients, sampling_scale
 
 Method = Callable[[np.ndarray], np.ndarray]
 PLAUSIBLE_DEVIATION = 0.5  # model standard deviations per mode, see corpus_distance

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.corruption import NoisyPairs, make_noisy_pairs
-from app.denoiser import Denoiser
+from app.denoising.corruption import NoisyPairs, make_noisy_pairs
+from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
-from app.fitted_params import FittedParameters, split_by_face
-from app.morphable_model import CoefficientKind, MorphableModel
+from app.model.fitted_params import FittedParameters, split_by_face
+from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.workspace import Workspace
 
 KIND_ORDER: tuple[CoefficientKind, ...] = ("expression", "shape")  # the paper reports expression first

@@ -5,14 +5,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-
-from app.checkpoint import load_checkpoint
-from app.denoiser import Denoiser
+from app.denoising.checkpoint import load_checkpoint
+from app.denoising.denoiser import Denoiser
+from app.denoising.training import TrainingConfig, train_denoiser
 from app.evaluation.context import KIND_ORDER, PAPER_TEST_MSE, EvaluationContext
 from app.evaluation.report import Report, Row, new_figure
-from app.fitted_params import FittedParameters
-from app.morphable_model import CoefficientKind
-from app.training import TrainingConfig, train_denoiser
+from app.model.fitted_params import FittedParameters
+from app.model.morphable_model import CoefficientKind
 
 TEST_SIGMA_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # nine test σ, × the training σ
 TRAIN_SIGMA_FACTORS = (0.5, 1.0, 2.0)  # three training σ, × the paper's σ

@@ -7,8 +7,8 @@ import numpy as np
 from app.evaluation.context import KIND_ORDER, EvaluationContext
 from app.evaluation.metrics import diversity as covariance_trace
 from app.evaluation.report import Report, Row, new_figure
-from app.morphable_model import CoefficientKind
-from app.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
+from app.model.morphable_model import CoefficientKind
+from app.model.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
 
 PAPER_DIVERSITY = {
     "shape": {"denoised uniform": 15.54e12, "normal": 1.87e12, "dataset": 0.86e12},

@@ -28,8 +28,8 @@ from app.evaluation.baselines import (
 )
 from app.evaluation.context import KIND_ORDER, EvaluationContext
 from app.evaluation.report import Report, Row, new_figure
-from app.morphable_model import MorphableModel
-from app.sampling import sample_coefficients, sampling_scale
+from app.model.morphable_model import MorphableModel
+from app.model.sampling import sample_coefficients, sampling_scale
 
 PAPER_RELIABILITY = {"expression": 0.982, "shape": 0.998}  # share of 500 faces no rater rejected
 MAX_EDGE_LOG2 = 1.0

@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from app.checkpoint import KINDS, checkpoint_path, load_checkpoint
-from app.devices import pick_device
+from app.denoising.checkpoint import KINDS, checkpoint_path, load_checkpoint
+from app.denoising.devices import pick_device
+from app.denoising.network import AutoEncoder4, apply_in_batches
 from app.errors import FaceExplorerError
-from app.morphable_model import CoefficientKind, MorphableModel
-from app.network import AutoEncoder4, apply_in_batches
+from app.model.morphable_model import CoefficientKind, MorphableModel
 
-SHIPPED_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+SHIPPED_CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 class Denoiser:

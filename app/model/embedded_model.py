@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.linalg
 
-from app.morphable_model import MorphableModel
+from app.model.morphable_model import MorphableModel
 
 EMBEDDED_IDENTITY = "embedded:v1"
 N_IDENTITY = 199

@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from app.denoiser import Denoiser
+from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
-from app.fitted_params import FittedParameters
-from app.morphable_model import MorphableModel
-from app.sampling import PAPER_RANGE, sample_coefficients
+from app.model.fitted_params import FittedParameters
+from app.model.morphable_model import MorphableModel
+from app.model.sampling import PAPER_RANGE, sample_coefficients
 
 CONDITIONS: tuple[str, ...] = ("denoised", "uniform-raw", "normal", "dataset")
 VARIED_PARTS: tuple[str, ...] = ("shape", "expression", "both")

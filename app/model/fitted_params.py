@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from app.errors import DatasetError
-from app.model_files import read_mat
+from app.model.model_files import read_mat
 
 
 @dataclass

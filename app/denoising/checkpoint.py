@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from app.atomic_files import atomic_output
+from app.denoising.network import AutoEncoder4
 from app.errors import CheckpointError
-from app.network import AutoEncoder4
 
 CHECKPOINT_FORMAT = 1
 KINDS = ("shape", "expression")

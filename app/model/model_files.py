@@ -20,7 +20,7 @@ import scipy.io
 
 from app.atomic_files import atomic_output
 from app.errors import ModelFileError
-from app.morphable_model import MorphableModel
+from app.model.morphable_model import MorphableModel
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NPZ_KEYS = ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles")

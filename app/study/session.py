@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 
 from app.errors import FaceExplorerError
-from app.ratings import RatingsDatabase, Vote, utc_now
-from app.study import StudyFace, normalise_rater_id, rater_order
+from app.study.database import RatingsDatabase, Vote, utc_now
+from app.study.definition import StudyFace, normalise_rater_id, rater_order
 
 
 class RatingSession:

@@ -20,8 +20,13 @@ from typing import Any, Literal
 import numpy as np
 
 from app.errors import FaceExplorerError
-from app.morphable_model import CoefficientKind, MorphableModel
-from app.sampling import DISTRIBUTIONS, PAPER_RANGE, Distribution, sample_coefficients
+from app.model.morphable_model import CoefficientKind, MorphableModel
+from app.model.sampling import (
+    DISTRIBUTIONS,
+    PAPER_RANGE,
+    Distribution,
+    sample_coefficients,
+)
 
 SampleTarget = Literal["shape", "expression", "both"]
 

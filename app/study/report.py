@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from app.atomic_files import atomic_output
+from app.dataset.export import save_coefficients
 from app.errors import FaceExplorerError
-from app.export import save_coefficients
-from app.face_preset import PRESET_FORMAT
-from app.face_state import SamplingSettings
-from app.ratings import RatingsDatabase, Vote
+from app.explorer.face_preset import PRESET_FORMAT
+from app.explorer.face_state import SamplingSettings
+from app.study.database import RatingsDatabase, Vote
 
 Z_95 = 1.959963984540054  # two-sided 95 % standard normal quantile
 ALL_CONDITIONS = "all"

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from app.atomic_files import atomic_output
+from app.dataset.export import vtk_faces
 from app.errors import ExportError
-from app.export import vtk_faces
-from app.vertex_normals import VertexNormals
+from app.model.vertex_normals import VertexNormals
 
 
 def rotation(yaw_degrees: float, pitch_degrees: float) -> np.ndarray:

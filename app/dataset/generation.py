@@ -28,12 +28,12 @@ import numpy as np
 
 from app import __version__
 from app.atomic_files import atomic_output
-from app.checkpoint import checkpoint_digests
-from app.denoiser import Denoiser
-from app.deterministic_npz import save_npz_deterministic
+from app.dataset.deterministic_npz import save_npz_deterministic
+from app.denoising.checkpoint import checkpoint_digests
+from app.denoising.denoiser import Denoiser
 from app.errors import ExportError, FaceExplorerError
-from app.morphable_model import MorphableModel
-from app.sampling import DISTRIBUTIONS, PAPER_RANGE, sample_coefficients
+from app.model.morphable_model import MorphableModel
+from app.model.sampling import DISTRIBUTIONS, PAPER_RANGE, sample_coefficients
 
 MANIFEST = "manifest.json"
 DATASET_FORMAT = "face-manifold-dataset/1"
@@ -337,7 +337,7 @@ class _LazyRenderer:
 
     def __call__(self, size: int) -> Any:
         if self.renderer is None or self.size != size:
-            from app.face_images import FaceRenderer
+            from app.dataset.face_images import FaceRenderer
 
             self.close()
             self.renderer = FaceRenderer(self.model.mean.reshape(-1, 3), self.model.triangles, size)
@@ -354,7 +354,7 @@ def _write_face_files(
     folder: Path, shard: int, rows: range, settings: GenerationSettings, model: MorphableModel,
     alpha_id: np.ndarray, alpha_exp: np.ndarray, renderer_factory: Callable[[int], Any] | None,
 ) -> list[Path]:
-    from app.export import export_mesh
+    from app.dataset.export import export_mesh
 
     written: list[Path] = []
     poses = _poses(settings, shard, len(rows)) if settings.images else None

@@ -22,11 +22,11 @@ from tqdm import tqdm
 
 from app import __version__
 from app.atomic_files import ensure_writable
-from app.checkpoint import save_checkpoint
-from app.corruption import NoisyPairs, make_noisy_pairs
-from app.devices import pick_device
-from app.fitted_params import FittedParameters, split_by_face
-from app.network import AutoEncoder4, apply_in_batches, parameter_count
+from app.denoising.checkpoint import save_checkpoint
+from app.denoising.corruption import NoisyPairs, make_noisy_pairs
+from app.denoising.devices import pick_device
+from app.denoising.network import AutoEncoder4, apply_in_batches, parameter_count
+from app.model.fitted_params import FittedParameters, split_by_face
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from app.dataset.export import (
+    COEFFICIENT_FORMATS,
+    MESH_FORMATS,
+    export_mesh,
+    save_coefficients,
+)
 from app.errors import ExportError
-from app.export import COEFFICIENT_FORMATS, MESH_FORMATS, export_mesh, save_coefficients
 
 ExportChoice = Literal["input", "denoised", "both"]
 

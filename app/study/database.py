@@ -32,7 +32,7 @@ import numpy as np
 from app import __version__
 from app.atomic_files import atomic_output
 from app.errors import FaceExplorerError
-from app.study import StudyDefinition, StudyFace, normalise_rater_id
+from app.study.definition import StudyDefinition, StudyFace, normalise_rater_id
 
 VOTES: tuple[str, ...] = ("accept", "reject", "unsure")
 APPLICATION_ID = 0x464D4552  # "FMER" in the SQLite header: marks the file as ours

@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from app.denoiser import Denoiser
-from app.face_state import FaceChange, FaceState
-from app.vertex_normals import VertexNormals
+from app.denoising.denoiser import Denoiser
+from app.explorer.face_state import FaceChange, FaceState
+from app.model.vertex_normals import VertexNormals
 
 # Model coordinates are micrometres (BFM, 3DDFA and the embedded model), the heat map shows mm.
 MODEL_UNITS_PER_MM = 1000.0

@@ -19,8 +19,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from app.embedded_model import N_EXPRESSION, N_IDENTITY, embedded_model
-from app.fitted_params import FittedParameters
+from app.model.embedded_model import N_EXPRESSION, N_IDENTITY, embedded_model
+from app.model.fitted_params import FittedParameters
 
 PAPER_FACE_COUNT = 5837  # 300W-3D (3,837) + AFLW2000-3D (2,000)
 _LATENT = 8

@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from app.morphable_model import CoefficientKind, MorphableModel
+from app.model.morphable_model import CoefficientKind, MorphableModel
 
 Distribution = Literal["uniform", "normal"]
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal")

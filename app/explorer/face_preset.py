@@ -1,6 +1,6 @@
 """Face presets: the coefficients of one face, the sampling settings and the model they belong to.
 
-A preset is a JSON file (written atomically through ``app.export.save_coefficients``) that
+A preset is a JSON file (written atomically through ``app.dataset.export.save_coefficients``) that
 brings the explorer back to exactly the same face and the same sampling settings. It records
 the model identity so that loading it on another model can be pointed out; it is refused only
 when the coefficient counts do not fit.
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from app.dataset.export import load_coefficients, save_coefficients
 from app.errors import FaceExplorerError
-from app.export import load_coefficients, save_coefficients
-from app.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceState, SamplingSettings
 
 PRESET_FORMAT = "face-manifold-explorer preset 1"
 

@@ -1,0 +1,1 @@
+"""Synthetic datasets: seeded sharded generation, mesh and coefficient files, rendered images."""
