@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test system-deps bench clean
 
-$(STAMP): pyproject.toml
+# Every package at the version in constraints.txt, the versions the tests passed with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: a bare "torch" requirement may pull a multi-GB CUDA build.
-	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt torch
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 # Xvfb and the GL/xcb libraries Qt and VTK need (Debian package names; run as root or via sudo).
@@ -38,4 +39,4 @@ bench: $(STAMP)
 	xvfb-run -a $(PY) bench/bench_gui.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .import_linter_cache build dist *.egg-info
