@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from app.denoising.network import AutoEncoder4, apply_in_batches
 from app.errors import FaceExplorerError
 from app.model.morphable_model import CoefficientKind, MorphableModel
 
-SHIPPED_CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
+# The weights ship as package data of the top-level `checkpoints` package, so they are found the
+# same way from a checkout and from a plain (non-editable) install run from any directory.
+SHIPPED_CHECKPOINTS = Path(str(files("checkpoints")))
 
 
 class Denoiser:
