@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import DatasetError, FaceExplorerError
 from app.model.embedded_corpus import embedded_corpus
 from app.workspace import Workspace
+from app.npz_files import read_npz
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
@@ -118,16 +118,16 @@ def export(args: argparse.Namespace) -> int:
 
 def _read_coefficient_tables(path: Path) -> dict[str, np.ndarray]:
     """alpha_id/alpha_exp tables from an .npz (also accepts the dataset names shape/expression)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            tables = {}
-            for key, alias in (("alpha_id", "shape"), ("alpha_exp", "expression")):
-                for name in (key, alias):
-                    if name in data:
-                        tables[key] = np.atleast_2d(np.asarray(data[name], dtype=np.float64))
-                        break
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as failure:
-        raise FaceExplorerError(f"{path}: not a readable .npz file ({failure})") from failure
+    data = read_npz(path)
+    tables = {}
+    for key, alias in (("alpha_id", "shape"), ("alpha_exp", "expression")):
+        for name in (key, alias):
+            if name in data:
+                try:
+                    tables[key] = np.atleast_2d(np.asarray(data[name], dtype=np.float64))
+                except (TypeError, ValueError) as failure:
+                    raise FaceExplorerError(f"{path}: table '{name}' is not numeric") from failure
+                break
     if not tables:
         raise FaceExplorerError(f"{path}: no 'alpha_id' or 'alpha_exp' table inside")
     return tables

@@ -7,7 +7,6 @@ use); every file goes through ``atomic_output`` so a failed export leaves nothin
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from app.atomic_files import atomic_output
 from app.errors import ExportError, FaceExplorerError
+from app.npz_files import read_npz
 
 MESH_FORMATS = (".obj", ".ply")
 COEFFICIENT_FORMATS = (".json", ".npz")
@@ -75,12 +75,12 @@ def load_coefficients(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[st
             alpha_id, alpha_exp = document.pop("alpha_id"), document.pop("alpha_exp")
             info = document
         else:
-            with np.load(path, allow_pickle=False) as data:
-                alpha_id, alpha_exp = data["alpha_id"], data["alpha_exp"]
-                info = json.loads(str(data["info"])) if "info" in data else {}
+            data = read_npz(path)
+            alpha_id, alpha_exp = data["alpha_id"], data["alpha_exp"]
+            info = json.loads(str(data["info"])) if "info" in data else {}
         alpha_id = np.asarray(alpha_id, dtype=np.float64)
         alpha_exp = np.asarray(alpha_exp, dtype=np.float64)
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as failure:
+    except (OSError, ValueError, KeyError, TypeError) as failure:
         raise FaceExplorerError(f"{path}: not a readable coefficient file ({failure})") from failure
     if not (np.all(np.isfinite(alpha_id)) and np.all(np.isfinite(alpha_exp))):
         raise FaceExplorerError(f"{path}: coefficients contain NaN or infinite values")

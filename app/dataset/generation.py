@@ -34,6 +34,7 @@ from app.denoising.denoiser import Denoiser
 from app.errors import ExportError, FaceExplorerError
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import DISTRIBUTIONS, PAPER_RANGE, sample_coefficients
+from app.npz_files import read_npz
 
 MANIFEST = "manifest.json"
 DATASET_FORMAT = "face-manifold-dataset/1"
@@ -236,12 +237,11 @@ def load_dataset(folder: str | Path) -> dict[str, np.ndarray]:
     manifest = _read_manifest(folder / MANIFEST)
     tables: dict[str, list[np.ndarray]] = {}
     for name in manifest["shards"]:
-        try:
-            with np.load(folder / name, allow_pickle=False) as shard:
-                for key in ("face_index", "alpha_id_noisy", "alpha_exp_noisy", "alpha_id", "alpha_exp"):
-                    tables.setdefault(key, []).append(shard[key])
-        except (OSError, ValueError, KeyError) as failure:
-            raise FaceExplorerError(f"{folder / name}: missing or unreadable shard ({failure})") from failure
+        shard = read_npz(folder / name)
+        for key in ("face_index", "alpha_id_noisy", "alpha_exp_noisy", "alpha_id", "alpha_exp"):
+            if key not in shard:
+                raise FaceExplorerError(f"{folder / name}: not a shard of this dataset (no '{key}' table)")
+            tables.setdefault(key, []).append(shard[key])
     return {key: np.concatenate(parts) for key, parts in tables.items()}
 
 

@@ -9,7 +9,6 @@ vectors with the same identity coefficients are one face and always land on the 
 
 from __future__ import annotations
 
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from app.errors import DatasetError
 from app.model.model_files import read_mat
+from app.npz_files import read_npz
 
 
 @dataclass
@@ -138,15 +138,12 @@ def _read_fitted_mat(file: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_npz(path: Path) -> FittedParameters:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [key for key in ("shape", "expression") if key not in data]
-            if missing:
-                raise DatasetError(f"{path}: .npz lacks {', '.join(missing)} (needs 'shape' and 'expression' tables)")
-            shape, expression = data["shape"], data["expression"]
-            ids = [str(i) for i in data["face_ids"]] if "face_ids" in data else [str(i) for i in range(len(shape))]
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as failure:
-        raise DatasetError(f"{path}: not a readable .npz file ({failure})") from failure
+    data = read_npz(path, DatasetError)
+    missing = [key for key in ("shape", "expression") if key not in data]
+    if missing:
+        raise DatasetError(f"{path}: .npz lacks {', '.join(missing)} (needs 'shape' and 'expression' tables)")
+    shape, expression = data["shape"], data["expression"]
+    ids = [str(i) for i in data["face_ids"]] if "face_ids" in data else [str(i) for i in range(len(shape))]
     params = FittedParameters(shape, expression, ids, str(path))
     bad = ~(np.isfinite(params.shape).all(1) & np.isfinite(params.expression).all(1))
     if bad.any():

@@ -11,7 +11,6 @@ Matlab v7.3 files are HDF5, which scipy cannot read: they are recognised and rep
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import scipy.io
 from app.atomic_files import atomic_output
 from app.errors import ModelFileError
 from app.model.morphable_model import MorphableModel
+from app.npz_files import read_npz
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NPZ_KEYS = ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles")
@@ -84,17 +84,14 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
 
 
 def _load_npz(path: Path) -> MorphableModel:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [key for key in _NPZ_KEYS if key not in data]
-            if missing:
-                raise ModelFileError(f"{path}: not a model .npz (missing {', '.join(missing)})")
-            arrays = {key: data[key] for key in _NPZ_KEYS}
-            names_id = [str(n) for n in data["names_id"]] if "names_id" in data else []
-            names_exp = [str(n) for n in data["names_exp"]] if "names_exp" in data else []
-            identity = str(data["identity"]) if "identity" in data else str(path)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as failure:
-        raise ModelFileError(f"{path}: not a readable .npz file ({failure})") from failure
+    data = read_npz(path, ModelFileError)
+    missing = [key for key in _NPZ_KEYS if key not in data]
+    if missing:
+        raise ModelFileError(f"{path}: not a model .npz (missing {', '.join(missing)})")
+    arrays = {key: data[key] for key in _NPZ_KEYS}
+    names_id = [str(n) for n in data["names_id"]] if "names_id" in data else []
+    names_exp = [str(n) for n in data["names_exp"]] if "names_exp" in data else []
+    identity = str(data["identity"]) if "identity" in data else str(path)
     return _build(path, identity=identity, names_id=names_id, names_exp=names_exp, **arrays)
 
 
