@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -216,27 +218,35 @@ VOTER = textwrap.dedent("""
 """)
 
 
-def start_voter(tmp_path: Path, study: Path, rater: str, votes: int) -> subprocess.Popen:
+@contextmanager
+def running_voters(tmp_path: Path, study: Path, raters: tuple[str, ...], votes: int) -> Iterator[list[subprocess.Popen]]:
+    """Voter processes, each ready to vote; their pipes are closed and they are reaped on exit."""
     script = tmp_path / "voter.py"
     script.write_text(VOTER.format(repo=str(REPO)))
-    process = subprocess.Popen([sys.executable, str(script), str(study), rater, str(votes)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "ready"
-    return process
+    with ExitStack() as stack:
+        processes = [
+            stack.enter_context(subprocess.Popen([sys.executable, str(script), str(study), rater, str(votes)],
+                                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+            for rater in raters
+        ]
+        for process in processes:
+            stack.callback(lambda p=process: p.poll() is None and p.kill())
+            assert process.stdout.readline().strip() == "ready"
+        yield processes
 
 
 def test_session_killed_with_sigkill_keeps_exactly_its_votes(tmp_path):
     study = tmp_path / "study.db"
     make_study(study, faces_per_condition=5).close()
     k = 7
-    voter = start_voter(tmp_path, study, "ann", k)
-    voter.stdin.write("go\n")
-    voter.stdin.flush()
-    lines = [voter.stdout.readline().strip() for _ in range(k + 1)]
-    assert lines[-1] == "done" and lines[-2] == f"voted {k}"
-    assert Path(f"{study}-wal").exists(), "the votes are still in the write-ahead log when the process dies"
-    voter.send_signal(signal.SIGKILL)
-    assert voter.wait(timeout=30) == -signal.SIGKILL
+    with running_voters(tmp_path, study, ("ann",), k) as (voter,):
+        voter.stdin.write("go\n")
+        voter.stdin.flush()
+        lines = [voter.stdout.readline().strip() for _ in range(k + 1)]
+        assert lines[-1] == "done" and lines[-2] == f"voted {k}"
+        assert Path(f"{study}-wal").exists(), "the votes are still in the write-ahead log when the process dies"
+        voter.send_signal(signal.SIGKILL)
+        assert voter.wait(timeout=30) == -signal.SIGKILL
     with RatingsDatabase.open(study) as database:
         votes = database.votes(include_undone=True)
         assert len(votes) == k
@@ -250,16 +260,16 @@ def test_two_processes_voting_at_once_lose_nothing(tmp_path):
     study = tmp_path / "study.db"
     faces = 200
     make_study(study, faces_per_condition=faces // 2).close()
-    voters = [start_voter(tmp_path, study, rater, faces) for rater in ("ann", "bob")]
-    for voter in voters:
-        voter.stdin.write("go\n")
-        voter.stdin.flush()
-    for voter in voters:
-        lines = [voter.stdout.readline().strip() for _ in range(faces + 1)]
-        assert lines[-1] == "done", lines
-        voter.stdin.write("\n")
-        voter.stdin.close()
-        assert voter.wait(timeout=60) == 0
+    with running_voters(tmp_path, study, ("ann", "bob"), faces) as voters:
+        for voter in voters:
+            voter.stdin.write("go\n")
+            voter.stdin.flush()
+        for voter in voters:
+            lines = [voter.stdout.readline().strip() for _ in range(faces + 1)]
+            assert lines[-1] == "done", lines
+            voter.stdin.write("\n")
+            voter.stdin.flush()
+            assert voter.wait(timeout=60) == 0
     with RatingsDatabase.open(study) as database:
         votes = database.votes(include_undone=True)
         assert len(votes) == 2 * faces
