@@ -420,6 +420,8 @@ class ExplorerWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
+        for dialog in self.findChildren(QMessageBox):  # an open error or information box goes with its window
+            dialog.close()
         self.views.close_views()
         super().closeEvent(event)
 
