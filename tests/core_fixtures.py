@@ -1,6 +1,6 @@
-"""Small files in the real layouts (DESIGN.md §2) and tiny trained checkpoints for the core tests.
+"""Small files in the real layouts of the Basel Face Model, 3DDFA and AFLW2000-3D, for the loaders.
 
-Imported by the core test modules; nothing here is a test. Files use few vertices but the real
+Imported by the test modules; nothing here is a test. Files use few vertices but the real
 field names, shapes and index bases, so loaders are exercised exactly as with the licensed data.
 """
 
@@ -79,24 +79,3 @@ def write_fitted_mat(path: Path, shape: np.ndarray, expression: np.ndarray, **ex
     path.parent.mkdir(parents=True, exist_ok=True)
     scipy.io.savemat(path, fields)
     return path
-
-
-_TRAINED: dict[str, Path] = {}
-
-
-def tiny_checkpoints(folder: Path) -> Path:
-    """shape.pt and expression.pt trained for one epoch on a 200-face embedded corpus (seconds).
-
-    Trained once per test process and reused, because several modules need a Denoiser.
-    """
-    if "folder" not in _TRAINED:
-        from app.denoising.training import TrainingConfig, train_denoiser
-        from app.model.embedded_corpus import embedded_corpus
-        from app.model.embedded_model import EMBEDDED_IDENTITY
-
-        data = embedded_corpus(200)
-        for kind in ("shape", "expression"):
-            config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-            train_denoiser(data, config, EMBEDDED_IDENTITY, folder / f"{kind}.pt", show_progress=False, log=lambda _: None)
-        _TRAINED["folder"] = folder
-    return _TRAINED["folder"]

@@ -6,7 +6,6 @@ import pickle
 
 import pytest
 import torch
-from core_fixtures import tiny_checkpoints
 
 from app.denoising.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from app.denoising.network import AutoEncoder4
@@ -19,8 +18,8 @@ def metadata_for(kind: str, length: int, **extra) -> dict:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return tiny_checkpoints(tmp_path_factory.mktemp("checkpoints"))
+def trained(tiny_checkpoints):
+    return tiny_checkpoints
 
 
 def test_save_and_load_keep_weights_and_metadata(tmp_path):

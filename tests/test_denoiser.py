@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from core_fixtures import tiny_checkpoints
 
 from app.denoising.corruption import corrupt
 from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser
@@ -16,8 +15,8 @@ from app.model.morphable_model import MorphableModel
 
 
 @pytest.fixture(scope="module")
-def denoiser(tmp_path_factory) -> Denoiser:
-    return Denoiser.from_folder(embedded_model(), tiny_checkpoints(tmp_path_factory.mktemp("checkpoints")), device="cpu")
+def denoiser(tiny_checkpoints) -> Denoiser:
+    return Denoiser.from_folder(embedded_model(), tiny_checkpoints, device="cpu")
 
 
 def test_shape_is_normalised_by_1e5_inside(denoiser):
@@ -75,13 +74,13 @@ def test_bad_input_is_one_clear_error(denoiser, kind, values, word):
         denoiser.denoise(kind, values)
 
 
-def test_checkpoints_for_another_model_are_refused(tmp_path):
+def test_checkpoints_for_another_model_are_refused(tmp_path, tiny_checkpoints):
     small = MorphableModel(
         mean=np.zeros(60), basis_id=np.eye(40, 60), basis_exp=np.eye(20, 60, k=40),
         ev_id=np.ones(40), ev_exp=np.ones(20), triangles=[[0, 1, 2]], identity="test:small",
     )
     with pytest.raises(CheckpointError, match="but the model has 40"):
-        Denoiser.from_folder(small, tiny_checkpoints(tmp_path))
+        Denoiser.from_folder(small, tiny_checkpoints)
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         Denoiser.from_folder(small, tmp_path / "empty")
 

@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.denoising.checkpoint import checkpoint_path
 from app.denoising.denoiser import Denoiser
-from app.denoising.training import TrainingConfig, train_denoiser
 from app.evaluation import EXPERIMENTS, EvaluationContext
 from app.evaluation.baselines import clip_to_ev, scale_into_ellipsoid, snap_to_nearest
 from app.evaluation.metrics import MahalanobisDistance, diversity
@@ -51,14 +49,10 @@ def test_baselines_do_what_they_say() -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_context(tmp_path_factory: pytest.TempPathFactory) -> EvaluationContext:
-    folder = tmp_path_factory.mktemp("checkpoints")
+def tiny_context(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: Path) -> EvaluationContext:
     corpus = embedded_corpus(200)
     model = embedded_model()
-    for kind in ("shape", "expression"):
-        config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-        train_denoiser(corpus, config, model.identity, checkpoint_path(folder, kind), show_progress=False, log=lambda _: None)
-    return EvaluationContext(model, corpus, Denoiser.from_folder(model, folder, "cpu"), tmp_path_factory.mktemp("out"),
+    return EvaluationContext(model, corpus, Denoiser.from_folder(model, tiny_checkpoints, "cpu"), tmp_path_factory.mktemp("out"),
                              epochs=1, vectors=50, scatter_points=10, mesh_faces=3, train_copies=1)
 
 

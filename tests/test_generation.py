@@ -17,23 +17,9 @@ from app.dataset.generation import (
     load_dataset,
     write_shard,
 )
-from app.denoising.checkpoint import checkpoint_path
 from app.denoising.denoiser import Denoiser
-from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import ExportError, FaceExplorerError
-from app.model.embedded_corpus import embedded_corpus
 from app.model.embedded_model import embedded_model
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("checkpoints")
-    corpus = embedded_corpus(200)
-    for kind in ("shape", "expression"):
-        config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-        train_denoiser(corpus, config, embedded_model().identity, checkpoint_path(folder, kind),
-                       show_progress=False, log=lambda _: None)
-    return folder
 
 
 @pytest.fixture(scope="module")

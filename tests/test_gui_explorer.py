@@ -13,23 +13,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from app.denoising.training import TrainingConfig, train_denoiser
-from app.model.embedded_corpus import embedded_corpus
-from app.model.embedded_model import embedded_model
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_look import BACKGROUND
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoints(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("checkpoints")
-    data = embedded_corpus(200)
-    for kind in ("shape", "expression"):
-        config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-        train_denoiser(data, config, embedded_model().identity, folder / f"{kind}.pt", show_progress=False, log=lambda _: None)
-    return folder
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
 import pytest
 

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser  # noqa: E402
+from app.denoising.denoiser import Denoiser  # noqa: E402
 from app.errors import FaceExplorerError  # noqa: E402
 from app.model.embedded_corpus import embedded_corpus  # noqa: E402
 from app.model.embedded_model import embedded_model  # noqa: E402
@@ -31,18 +31,8 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def denoiser(model, tmp_path_factory):
-    """The shipped networks when present, else tiny ones trained here in seconds."""
-    folder = SHIPPED_CHECKPOINTS
-    if not (folder / "shape.pt").exists() or not (folder / "expression.pt").exists():
-        from app.denoising.training import TrainingConfig, train_denoiser
-
-        folder = tmp_path_factory.mktemp("checkpoints")
-        data = embedded_corpus(200)
-        for kind in ("shape", "expression"):
-            config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-            train_denoiser(data, config, model.identity, folder / f"{kind}.pt", show_progress=False, log=lambda _: None)
-    return Denoiser.from_folder(model, folder, device="cpu")
+def denoiser(model, tiny_checkpoints):
+    return Denoiser.from_folder(model, tiny_checkpoints, device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import core_fixtures  # noqa: F401  (puts the repository root on sys.path)
+
 import numpy as np
 import pytest
 import torch
