@@ -11,7 +11,8 @@ from app.denoising.checkpoint import checkpoint_digests
 from app.errors import FaceExplorerError
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces
-from app.study.report import build_report, markdown, save_face_preset, write_report
+from app.study.report import markdown, save_face_preset, write_report
+from app.study.statistics import study_statistics
 
 # Options of rate-study that override the same field of a --definition file when given.
 _DEFINITION_OPTIONS = {
@@ -56,11 +57,11 @@ def rate_study(args: argparse.Namespace) -> int:
 
 def rate_report(args: argparse.Namespace) -> int:
     with RatingsDatabase.open(args.study) as database:
-        report = build_report(database)
-        print(markdown(report), end="")
+        statistics = study_statistics(database)
+        print(markdown(statistics), end="")
         folder = Path(args.output) if args.output else Path(args.study).with_name(Path(args.study).stem + "-report")
-        write_report(database, report, folder)
-        print(f"\nwrote {folder}: report.md, acceptance.png, rejected_faces.json and {len(report.rejected)} face preset(s)")
+        write_report(database, statistics, folder)
+        print(f"\nwrote {folder}: report.md, acceptance.png, rejected_faces.json and {len(statistics.rejected)} face preset(s)")
         if args.csv:
             rows = database.export_csv(args.csv)
             print(f"wrote {args.csv}: {rows} vote(s)")

@@ -1,2 +1,2 @@
 """The raters' reliability study: its definition and faces, the vote database, a rater's
-session, and the report (statistics and their presentation)."""
+session, the statistics of the votes, and the report that presents them."""
