@@ -84,6 +84,11 @@ def test_coefficients_are_copies(model):
         lambda s: s.update_settings(distribution="cauchy"),
         lambda s: s.update_settings(r_shape=-1.0),
         lambda s: s.update_settings(seed=-3),
+        lambda s: s.set_coefficient("shape", 0, 5e5 * 1000 * 1.01),  # beyond ±1000 × the largest EV
+        lambda s: s.set_coefficient("expression", 2, -1001.0),  # expression scales are EV/max(EV) ≤ 1
+        lambda s: s.set_face(np.full(5, 1e300), np.zeros(3)),  # finite but absurd: refused whole
+        lambda s: s.set_face(np.zeros(5), np.array([0.0, 1e30, 0.0])),
+        lambda s: s.update_settings(r_exp=1e9),
     ],
 )
 def test_bad_input_is_a_face_explorer_error_and_changes_nothing(model, call):
@@ -221,3 +226,33 @@ def test_export_to_a_missing_folder_writes_nothing(model, tmp_path):
     with pytest.raises(FaceExplorerError):
         export_faces(tmp_path / "missing" / "face.obj", [face], model.triangles)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_limit_is_one_per_kind_and_names_the_offender(model):
+    state = FaceState(model)
+    state.set_coefficient("shape", 4, 5e8)  # exactly 1000 × the largest identity EV: allowed
+    state.set_coefficient("expression", 2, 999.0)  # a small-EV mode may still take O(1..1000) values
+    with pytest.raises(FaceExplorerError, match=r"preset.json: identity coefficient 3 is 1e\+300, outside ±5e\+08"):
+        state.set_face(np.array([0, 0, 0, 1e300, 1e300]), None, source="preset.json")
+    assert state.coefficient("shape", 4) == 5e8
+
+
+def test_a_face_the_networks_cannot_take_keeps_the_last_good_face(model):
+    class Overflowing(FakeDenoiser):
+        def denoise_face(self, alpha_id, alpha_exp):
+            if alpha_id[0] > 1e6:
+                raise FaceExplorerError("the shape network's output is not finite for these coefficients")
+            return super().denoise_face(alpha_id, alpha_exp)
+
+    state = FaceState(model)
+    live = LiveFace(state, Overflowing())
+    state.set_coefficient("shape", 1, 2e5)
+    live.refresh()
+    shown_input, shown_denoised = live.input_vertices.copy(), live.denoised_vertices.copy()
+    state.set_coefficient("shape", 0, 2e6)  # moves the input vertices at once (incremental path) …
+    with pytest.raises(FaceExplorerError, match="not finite"):
+        live.refresh()
+    # … but a failed refresh puts every array back to the face that was computed completely.
+    np.testing.assert_allclose(live.input_vertices, shown_input, rtol=1e-6)
+    np.testing.assert_array_equal(live.denoised_vertices, shown_denoised)
+    assert live.good_coefficients[0][0] == 0.0 and live.good_coefficients[0][1] == 2e5

@@ -14,6 +14,7 @@ from app.denoising.devices import describe
 from app.denoising.network import AutoEncoder4, parameter_count
 from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import DatasetError, FaceExplorerError
+from app.model.coefficient_limits import check_coefficients
 from app.model.embedded_corpus import embedded_corpus
 from app.workspace import Workspace
 from app.npz_files import read_npz
@@ -93,7 +94,7 @@ def denoise(args: argparse.Namespace) -> int:
     result: dict[str, np.ndarray] = {}
     for key, kind in (("alpha_id", "shape"), ("alpha_exp", "expression")):
         if key in tables:
-            result[key] = tables[key]
+            result[key] = check_coefficients(workspace.model, kind, tables[key], args.input)
             result[f"{key}_denoised"] = workspace.denoiser.denoise(kind, tables[key])
     with atomic_output(args.output) as temp:
         with open(temp, "wb") as handle:
@@ -107,6 +108,8 @@ def export(args: argparse.Namespace) -> int:
     model = workspace.model
     if args.coefficients:
         alpha_id, alpha_exp, _ = load_coefficients(args.coefficients)
+        alpha_id = check_coefficients(model, "shape", alpha_id, args.coefficients)
+        alpha_exp = check_coefficients(model, "expression", alpha_exp, args.coefficients)
     else:
         alpha_id, alpha_exp = np.zeros(model.n_id), np.zeros(model.n_exp)
     if args.denoised:

@@ -47,6 +47,8 @@ class Denoiser:
         scale = self.metadata[kind]["normalisation"]
         batch = torch.from_numpy((values.reshape(-1, expected) / scale).astype(np.float32)).to(self.device)
         output = apply_in_batches(self.nets[kind], batch).cpu().numpy().astype(np.float64) * scale
+        if not np.all(np.isfinite(output)):  # float32 overflow inside the net: never pass it on as a face
+            raise FaceExplorerError(f"the {kind} network's output is not finite for these coefficients")
         return output.reshape(values.shape)
 
     def denoise_face(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

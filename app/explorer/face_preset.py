@@ -56,6 +56,7 @@ def load_preset(path: str | Path, n_id: int, n_exp: int) -> FacePreset:
     return FacePreset(alpha_id, alpha_exp, settings, str(info.get("model_identity", "unknown")))
 
 
-def apply_preset(state: FaceState, preset: FacePreset) -> None:
+def apply_preset(state: FaceState, preset: FacePreset, source: str = "preset") -> None:
+    """The preset's face, then its settings: a face beyond the limits changes nothing."""
+    state.set_face(preset.alpha_id, preset.alpha_exp, source)
     state.update_settings(**preset.settings.to_dict())
-    state.set_face(preset.alpha_id, preset.alpha_exp)

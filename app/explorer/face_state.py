@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.model.coefficient_limits import LIMIT_IN_SCALES, KIND_NAMES, check_coefficients, coefficient_limits
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import (
     DISTRIBUTIONS,
@@ -46,8 +47,9 @@ class SamplingSettings:
                 f"unknown distribution '{self.distribution}' (use {' or '.join(DISTRIBUTIONS)})"
             )
         for name, value in (("r_shape", self.r_shape), ("r_exp", self.r_exp)):
-            if not (np.isfinite(value) and value > 0):
-                raise FaceExplorerError(f"sampling range {name} must be a positive number (got {value})")
+            if not (np.isfinite(value) and 0 < value <= 2 * LIMIT_IN_SCALES):
+                raise FaceExplorerError(f"sampling range {name} must be a number in (0, {2 * LIMIT_IN_SCALES:g}] "
+                                        f"(got {value})")
         if int(self.seed) != self.seed or self.seed < 0:
             raise FaceExplorerError(f"seed must be a non-negative integer (got {self.seed})")
 
@@ -141,8 +143,10 @@ class FaceState:
         if not 0 <= index < len(values):
             raise FaceExplorerError(f"{kind} coefficient {index} does not exist (the model has {len(values)})")
         value = float(value)
-        if not np.isfinite(value):
-            raise FaceExplorerError(f"{kind} coefficient {index}: {value} is not a finite number")
+        limit = float(coefficient_limits(self.model, kind)[index])
+        if not abs(value) <= limit:
+            raise FaceExplorerError(f"{KIND_NAMES[kind]} coefficient {index}: {value:.4g} is outside ±{limit:.4g} "
+                                    f"({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale)")
         old = float(values[index])
         if value == old:
             return
@@ -152,19 +156,16 @@ class FaceState:
     def reset_coefficient(self, kind: CoefficientKind, index: int) -> None:
         self.set_coefficient(kind, index, 0.0)
 
-    def set_face(self, alpha_id: np.ndarray | None = None, alpha_exp: np.ndarray | None = None) -> None:
-        """Replace identity and/or expression coefficients (a part left as None is kept)."""
+    def set_face(self, alpha_id: np.ndarray | None = None, alpha_exp: np.ndarray | None = None,
+                 source: str = "face") -> None:
+        """Replace identity and/or expression coefficients (a part left as None is kept).
+
+        Both parts are checked before either is taken, so a refused face leaves the state as it was.
+        """
         checked = {}
         for kind, values in (("shape", alpha_id), ("expression", alpha_exp)):
-            if values is None:
-                continue
-            values = np.asarray(values, dtype=np.float64)
-            count = self.model.n_coefficients(kind)
-            if values.shape != (count,):
-                raise FaceExplorerError(f"{kind} coefficients have shape {values.shape}; this model needs ({count},)")
-            if not np.all(np.isfinite(values)):
-                raise FaceExplorerError(f"{kind} coefficients contain NaN or infinite values")
-            checked[kind] = values.copy()
+            if values is not None:
+                checked[kind] = check_coefficients(self.model, kind, values, source).copy()
         self._alpha.update(checked)
         self._announce(WHOLE_FACE)
 

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from app.denoising.denoiser import Denoiser
+from app.errors import FaceExplorerError
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.vertex_normals import VertexNormals
 
@@ -40,10 +41,12 @@ class LiveFace:
         self.displacement_mm = np.zeros(n, dtype=np.float32)
         self.denoised_id = state.alpha_id
         self.denoised_exp = state.alpha_exp
+        self.good_coefficients = (state.alpha_id, state.alpha_exp)  # of the face the arrays show
         self.last_compute_ms = 0.0
         self._normals = VertexNormals(self.model.triangles, n)
         self._input_vertices_current = False
         self._stale = True
+        self._returning = False
         self._unsubscribe = state.subscribe(self._on_face_change)
         self.refresh()
 
@@ -56,7 +59,19 @@ class LiveFace:
         """Stop following the state (the explorer switches models by replacing the LiveFace)."""
         self._unsubscribe()
 
+    def return_to_last_good_face(self) -> None:
+        """After a refused ``refresh()``: put the state back to the face the arrays show, no recompute."""
+        self._returning = True
+        try:
+            self.state.set_face(*self.good_coefficients, source="the last face shown")
+        finally:
+            self._returning = False
+        self._input_vertices_current = True
+        self._stale = False
+
     def _on_face_change(self, change: FaceChange) -> None:
+        if self._returning:
+            return
         if change.is_single and self._input_vertices_current:
             self.model.apply_coefficient_change(self.input_vertices, change.kind, change.index, change.new - change.old)
         else:
@@ -64,20 +79,35 @@ class LiveFace:
         self._stale = True
 
     def refresh(self) -> bool:
-        """Bring everything up to date; returns False when nothing had changed."""
+        """Bring everything up to date; returns False when nothing had changed.
+
+        All or nothing: when the networks or the synthesis fail, the arrays keep the last face
+        that was computed completely (the input vertices are rebuilt from its coefficients) and
+        the FaceExplorerError propagates, so the views never show half of a new face.
+        """
         if not self._stale:
             return False
         start = time.perf_counter()
         alpha_id, alpha_exp = self.state.alpha_id, self.state.alpha_exp
-        if not self._input_vertices_current:
-            self.input_vertices[...] = self.model.synthesize(alpha_id, alpha_exp)
-            self._input_vertices_current = True
-        if self.denoiser is not None:
-            self.denoised_id, self.denoised_exp = self.denoiser.denoise_face(alpha_id, alpha_exp)
-            self.denoised_vertices[...] = self.model.synthesize(self.denoised_id, self.denoised_exp)
-        else:
-            self.denoised_id, self.denoised_exp = alpha_id, alpha_exp
-            self.denoised_vertices[...] = self.input_vertices
+        try:
+            input_vertices = (self.input_vertices if self._input_vertices_current
+                              else self.model.synthesize(alpha_id, alpha_exp))
+            if self.denoiser is not None:
+                denoised_id, denoised_exp = self.denoiser.denoise_face(alpha_id, alpha_exp)
+                denoised_vertices = self.model.synthesize(denoised_id, denoised_exp)
+            else:
+                denoised_id, denoised_exp, denoised_vertices = alpha_id, alpha_exp, input_vertices
+            if not (np.all(np.isfinite(input_vertices)) and np.all(np.isfinite(denoised_vertices))):
+                raise FaceExplorerError("the face's vertices are not finite numbers")
+        except FaceExplorerError:
+            self.input_vertices[...] = self.model.synthesize(*self.good_coefficients)
+            self._input_vertices_current = False  # the state still holds the refused face
+            raise
+        self.input_vertices[...] = input_vertices
+        self._input_vertices_current = True
+        self.denoised_id, self.denoised_exp = denoised_id, denoised_exp
+        self.denoised_vertices[...] = denoised_vertices
+        self.good_coefficients = (alpha_id, alpha_exp)
         self._normals.compute(self.input_vertices, out=self.input_normals)
         self._normals.compute(self.denoised_vertices, out=self.denoised_normals)
         distance = np.linalg.norm(self.denoised_vertices - self.input_vertices, axis=1)
