@@ -6,6 +6,8 @@ weights; QSettings go to an .ini file in a temporary folder, never the user's se
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import pyvista
@@ -13,6 +15,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
+from app.errors import FaceExplorerError
+from app.explorer.face_preset import PRESET_FORMAT
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.export_dialog import ExportDialog, ExportRequest
@@ -343,3 +347,61 @@ def test_a_study_face_opens_by_id_and_a_wrong_id_is_reported(qtbot, window, tmp_
     window.open_study_face(path, 99)
     assert "99" in window.last_error
     np.testing.assert_allclose(window.state.alpha_id, face.alpha_id)
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("1,5", "use a point for decimals"),
+    ("abc", "is not a number"),
+    ("nan", "is not a number"),
+    ("1e400", "too large"),
+    ("1e30", "outside"),
+])
+def test_typed_text_that_is_not_taken_restores_the_field_and_says_why(qtbot, window, typed, says):
+    row = window.coefficient_panel.row("shape", 2)
+    window.state.set_coefficient("shape", 2, 1234.5)
+    qtbot.keyClicks(row.field, "")  # focus the field as a user would
+    row.field.setText(typed)
+    row.field.editingFinished.emit()
+    assert window.state.coefficient("shape", 2) == 1234.5
+    assert row.field.text() == "1234.5"
+    assert says in window.last_error and says in window.statusBar().currentMessage()
+
+
+def test_a_typed_number_with_a_point_is_taken(qtbot, window):
+    row = window.coefficient_panel.row("expression", 1)
+    row.field.setText("0.75")
+    row.field.editingFinished.emit()
+    assert window.state.coefficient("expression", 1) == 0.75
+
+
+def test_a_preset_beyond_the_limits_is_refused_and_the_face_stays(qtbot, window, tmp_path):
+    window.state.sample("both")
+    settle(qtbot, window)
+    face, shown = (window.state.alpha_id, window.state.alpha_exp), window.live.input_vertices.copy()
+    model = window.workspace.model
+    preset = tmp_path / "huge.json"
+    preset.write_text(json.dumps({"preset": PRESET_FORMAT, "alpha_id": [1e300] * model.n_id,
+                                  "alpha_exp": [0.0] * model.n_exp, "sampling": {}}))
+    window.load_preset(preset)
+    assert "huge.json" in window.last_error and "outside" in window.last_error
+    assert not window.statusBar().currentMessage().startswith("loaded")
+    assert np.array_equal(window.state.alpha_id, face[0]) and np.array_equal(window.state.alpha_exp, face[1])
+    np.testing.assert_array_equal(window.live.input_vertices, shown)
+
+
+def test_a_refresh_that_fails_shows_a_dialog_and_keeps_the_last_good_face(qtbot, window, monkeypatch):
+    settle_face = window.live.input_vertices.copy(), window.live.denoised_vertices.copy()
+    good = window.state.alpha_id
+    denoiser = window.live.denoiser
+
+    def failing(alpha_id, alpha_exp):
+        raise FaceExplorerError("the shape network's output is not finite for these coefficients")
+
+    monkeypatch.setattr(denoiser, "denoise_face", failing)
+    window.coefficient_panel.row("shape", 0).slider.setValue(400)
+    window.refresh_now()
+    assert "cannot be shown" in window.last_error and window.error_box.isVisible()
+    np.testing.assert_array_equal(window.state.alpha_id, good)  # the sliders show the face on screen
+    np.testing.assert_allclose(window.live.input_vertices, settle_face[0], atol=1e-3)
+    np.testing.assert_array_equal(window.live.denoised_vertices, settle_face[1])
+    window.error_box.close()

@@ -11,8 +11,10 @@ and scrolling moves plain widgets.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLocale, Qt, QTimer
-from PySide6.QtGui import QDoubleValidator, QWheelEvent
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -27,7 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import FaceExplorerError
 from app.explorer.face_state import FaceChange, FaceState
+from app.explorer.number_entry import parse_number
 from app.model.morphable_model import CoefficientKind
 from app.model.sampling import sampling_scale
 
@@ -56,9 +60,11 @@ class ScrollFriendlySlider(QSlider):
 class CoefficientRow(QWidget):
     """One coefficient: label, slider, exact value, reset."""
 
-    def __init__(self, state: FaceState, kind: CoefficientKind, index: int, name: str, scale: float) -> None:
+    def __init__(self, state: FaceState, kind: CoefficientKind, index: int, name: str, scale: float,
+                 refuse: Callable[[str], None]) -> None:
         super().__init__()
         self.state, self.kind, self.index, self.scale = state, kind, index, float(scale)
+        self._refuse = refuse  # tells the user why typed text was not taken
         self.name = name
         self.span = DEFAULT_SPAN
         self.label = QLabel(f"{index:3d}  {name}" if name else f"{index:3d}")
@@ -70,10 +76,8 @@ class CoefficientRow(QWidget):
         self.slider.setMinimumWidth(120)
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
-        self.field = QLineEdit()
-        validator = QDoubleValidator(self.field)
-        validator.setLocale(QLocale.c())  # the field shows and parses "1.5e5", whatever the user's locale
-        self.field.setValidator(validator)
+        self.field = QLineEdit()  # no QValidator: it would block or silently reinterpret "1,5"
+        self.field.setToolTip("exact value; type a number with a point for decimals (1.5, -2e5)")
         self.field.setFixedWidth(112)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.field.editingFinished.connect(self._field_edited)
@@ -110,17 +114,21 @@ class CoefficientRow(QWidget):
         self.state.set_coefficient(self.kind, self.index, position / SLIDER_STEPS * self.span * self.scale)
 
     def _field_edited(self) -> None:
+        """Take the typed value, or restore the field and say why not; the face stays as it was."""
+        text = self.field.text()
+        if text == format_value(self.state.coefficient(self.kind, self.index)):
+            return
         try:
-            value = float(self.field.text())
-        except ValueError:
-            value = float("nan")
-        if np.isfinite(value):
-            self.state.set_coefficient(self.kind, self.index, value)
+            self.state.set_coefficient(self.kind, self.index, parse_number(text))
+        except FaceExplorerError as problem:
+            self._refuse(f"{KIND_TITLES[self.kind].lower()} coefficient {self.index}: {problem}")
         self.show_value(self.state.coefficient(self.kind, self.index))
 
 
 class CoefficientPanel(QWidget):
     """Two tabs of coefficient rows plus filter, slider range, reset-all and the denoised toggle."""
+
+    entry_refused = Signal(str)  # typed text that was not taken, and why
 
     def __init__(self, state: FaceState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -213,7 +221,7 @@ class CoefficientPanel(QWidget):
         text = self.filter_box.text()
         editable = not self.denoised_box.isChecked()
         for index in range(model.n_coefficients(kind)):
-            row = CoefficientRow(self.state, kind, index, names[index], self._scales[kind][index])
+            row = CoefficientRow(self.state, kind, index, names[index], self._scales[kind][index], self.entry_refused.emit)
             row.span = self.span_box.value()
             row.set_editable(editable)
             row.setVisible(row.matches(text))

@@ -127,6 +127,7 @@ class ExplorerWindow(QMainWindow):
                 panel.deleteLater()
         self.sampling_panel = SamplingPanel(self.state)
         self.coefficient_panel = CoefficientPanel(self.state)
+        self.coefficient_panel.entry_refused.connect(self.show_notice)
         self.side_layout.addWidget(self.sampling_panel)
         self.side_layout.addWidget(self.coefficient_panel, 1)
         self.setWindowTitle(f"{APPLICATION} — {workspace.describe_model()}")
@@ -163,7 +164,16 @@ class ExplorerWindow(QMainWindow):
             self._refresh_timer.start()
 
     def _refresh(self) -> None:
-        if self.live is not None and self.live.refresh():
+        if self.live is None:
+            return
+        try:
+            changed = self.live.refresh()
+        except FaceExplorerError as problem:
+            # The live arrays still hold the last good face; its coefficients go back on the sliders.
+            self.live.return_to_last_good_face()
+            self.show_error(f"This face cannot be shown, the previous one is kept: {problem}")
+            changed = True
+        if changed:
             self._after_refresh()
 
     def _after_refresh(self) -> None:
@@ -349,7 +359,7 @@ class ExplorerWindow(QMainWindow):
     def load_preset(self, path: str | Path) -> None:
         model = self.workspace.model
         preset = load_preset(path, model.n_id, model.n_exp)
-        apply_preset(self.state, preset)
+        apply_preset(self.state, preset, str(path))
         self._remember_folder("preset", path)
         note = "" if preset.model_identity == model.identity else f" (saved for {preset.model_identity}, not {model.identity})"
         self.statusBar().showMessage(f"loaded {path}{note}", 10000)
@@ -382,7 +392,7 @@ class ExplorerWindow(QMainWindow):
     def open_study_face(self, study: str | Path, face_id: int) -> None:
         with RatingsDatabase.open(study) as database:
             face = database.face(face_id)
-        self.state.set_face(face.alpha_id, face.alpha_exp)
+        self.state.set_face(face.alpha_id, face.alpha_exp, f"{study}: face {face.face_id}")
         self._remember_folder("study", study)
         self.statusBar().showMessage(f"study face {face.face_id} ({face.condition}, {face.source}) from {study}", 10000)
 
@@ -412,6 +422,11 @@ class ExplorerWindow(QMainWindow):
         self._error_box = QMessageBox(QMessageBox.Icon.Critical, APPLICATION, message, parent=self)
         self._error_box.setWindowModality(Qt.WindowModality.WindowModal)
         self._error_box.open()
+
+    def show_notice(self, message: str) -> None:
+        """A refused entry (a typo): said in the status bar, without a dialog that steals the focus."""
+        self.last_error = message
+        self.statusBar().showMessage(f"not taken: {message}", 15000)
 
     @property
     def error_box(self) -> QMessageBox | None:
