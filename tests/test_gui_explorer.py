@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QApplication
 
 from app.errors import FaceExplorerError
 from app.explorer.face_preset import PRESET_FORMAT
+from app.rendering.look import BACKGROUND
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.export_dialog import ExportDialog, ExportRequest
-from widgets.face_look import BACKGROUND
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_opens_on_the_embedded_model_with_all_sliders(window):
 
 def test_slider_changes_input_then_denoised_mesh(qtbot, window):
     live, views = window.live, window.views
-    input_mesh, denoised_mesh = views._meshes
+    input_mesh, denoised_mesh = (mesh.polydata for mesh in views._meshes)
     actors = len(views.plotter.renderers[0].actors) + len(views.plotter.renderers[1].actors)
     before_input, before_denoised = live.input_vertices.copy(), live.denoised_vertices.copy()
     slider = window.coefficient_panel.row("shape", 0).slider
@@ -70,7 +70,7 @@ def test_slider_changes_input_then_denoised_mesh(qtbot, window):
     expected = window.workspace.model.synthesize(window.state.alpha_id, window.state.alpha_exp)
     assert np.allclose(input_mesh.points, expected, atol=1.0)
     # Same meshes, same actors: nothing is rebuilt per change.
-    assert views._meshes[0] is input_mesh
+    assert views._meshes[0].polydata is input_mesh
     assert len(views.plotter.renderers[0].actors) + len(views.plotter.renderers[1].actors) == actors
 
 

@@ -60,13 +60,13 @@ def test_keys_buttons_undo_and_pause_record_votes_on_disk(qtbot, tmp_path, model
     assert on_disk(path) == []
     order = rater_order(list(range(1, 7)), 2, "alice")
     face = database.face(order[0])
-    assert np.allclose(window._mesh.points, model.synthesize(face.alpha_id, face.alpha_exp))
+    assert np.allclose(window._mesh.polydata.points, model.synthesize(face.alpha_id, face.alpha_exp))
 
     qtbot.keyClick(window, Qt.Key.Key_A)
     assert on_disk(path) == [("alice", order[0], "accept")]
     assert window.progress_label.text() == "Face 2 of 6"
     face = database.face(order[1])
-    assert np.allclose(window._mesh.points, model.synthesize(face.alpha_id, face.alpha_exp))
+    assert np.allclose(window._mesh.polydata.points, model.synthesize(face.alpha_id, face.alpha_exp))
     qtbot.mouseClick(window.reject_button, Qt.MouseButton.LeftButton)
     qtbot.keyClick(window, Qt.Key.Key_Right)
     qtbot.keyClick(window, Qt.Key.Key_Left)
@@ -154,3 +154,29 @@ def test_every_face_is_framed_alike_so_sizes_are_comparable(qtbot, tmp_path, mod
     # The frame is the mean face's, not the last face's.
     mean = model.mean.reshape(-1, 3)
     np.testing.assert_allclose(cameras[0][1], (mean.min(axis=0) + mean.max(axis=0)) / 2, rtol=1e-6, atol=1e-3)
+
+
+def test_the_window_draws_a_face_as_a_dataset_image_does(qtbot, tmp_path, model):
+    """Same background, and the same lit skin where both cameras look: the centre of the mean face's frame."""
+    from matplotlib.image import imread
+
+    from app.dataset.face_images import FaceRenderer
+
+    window = open_window(qtbot, make_study(tmp_path / "study.db", model), model, rater="erin")
+    face = window.session.current
+    window.plotter.render()
+    shown = window.plotter.screenshot(return_img=True).astype(int)
+    renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, size=64)
+    try:
+        path = renderer.render(tmp_path / "face.png", model.synthesize(face.alpha_id, face.alpha_exp))
+    finally:
+        renderer.close()
+    image = np.round(imread(path)[..., :3] * 255).astype(int)
+
+    assert np.array_equal(shown[0, 0], image[0, 0])
+    assert np.array_equal(shown[-1, -1], image[-1, -1])
+    height, width = shown.shape[:2]
+    in_window = shown[height // 2 - 1 : height // 2 + 1, width // 2 - 1 : width // 2 + 1].reshape(-1, 3).mean(axis=0)
+    in_image = image[31:33, 31:33].reshape(-1, 3).mean(axis=0)
+    np.testing.assert_allclose(in_window / in_window.sum(), in_image / in_image.sum(), atol=0.003)  # hue
+    assert in_window.sum() == pytest.approx(in_image.sum(), rel=0.03)  # brightness

@@ -14,15 +14,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyvista
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
 from app.atomic_files import atomic_output
-from app.dataset.export import vtk_faces
 from app.explorer.live_face import LiveFace
-from widgets.face_look import BACKGROUND, SKIN, look_at_bounds
+from app.rendering.face_mesh import FaceMesh
+from app.rendering.look import BACKGROUND, LIGHTING, add_face, look_at_bounds
 
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
@@ -40,7 +39,8 @@ class FaceViews(QWidget):
         # No multisampling: pyvista's default 8× MSAA makes a software-GL (llvmpipe) frame about
         # 2.5× slower. On a real GPU, FXAA smooths the edges almost for free; in software it
         # still costs ~40 % of a frame, so there the edges stay as they are.
-        self.plotter = QtInteractor(self, shape=(1, 2), border=False, auto_update=False, multi_samples=0)
+        self.plotter = QtInteractor(self, shape=(1, 2), border=False, auto_update=False, multi_samples=0,
+                                    lighting=LIGHTING)
         self.software_gl = _is_software_renderer(self.plotter.render_window.ReportCapabilities())
         if not self.software_gl:
             self.plotter.enable_anti_aliasing("fxaa", all_renderers=True)
@@ -54,7 +54,7 @@ class FaceViews(QWidget):
         self.plotter.render_window.AddObserver("EndEvent", self._on_render_end)
         self.frames = 0
         self._live: LiveFace | None = None
-        self._meshes: list[pyvista.PolyData] = []
+        self._meshes: list[FaceMesh] = []
         self._denoised_actor = None
         self._scalar_bar = None
         self._labels = []
@@ -86,7 +86,6 @@ class FaceViews(QWidget):
             self.plotter.remove_scalar_bar(title, render=False)
         self.plotter.clear_actors()
         self._live = live
-        faces = vtk_faces(live.model.triangles)
         self._meshes = []
         for column, (vertices, normals, label) in enumerate(
             (
@@ -95,22 +94,10 @@ class FaceViews(QWidget):
             )
         ):
             self.plotter.subplot(0, column)
-            mesh = pyvista.PolyData(vertices, faces)  # wraps ``vertices``: VTK reads the same memory
-            mesh.point_data["Normals"] = normals
-            mesh.GetPointData().SetNormals(mesh.GetPointData().GetArray("Normals"))
+            mesh = FaceMesh(live.model.triangles, vertices, normals)  # LiveFace keeps both arrays current
             if column == 1:
-                mesh.point_data["displacement"] = live.displacement_mm
-            actor = self.plotter.add_mesh(
-                mesh,
-                color=SKIN,
-                scalars="displacement" if column == 1 else None,
-                cmap="YlOrRd",  # light at zero: readable on the dark background
-                show_scalar_bar=False,
-                smooth_shading=False,  # our own normals; pyvista's would recompute them in every render
-                specular=0.15,
-                reset_camera=False,
-            )
-            actor.prop.interpolation = "gouraud"
+                mesh.add_scalars("displacement", live.displacement_mm)
+            actor = add_face(self.plotter, mesh, scalars="displacement" if column == 1 else None)
             self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
             self._meshes.append(mesh)
             if column == 1:
@@ -126,11 +113,8 @@ class FaceViews(QWidget):
     def refresh(self) -> None:
         """The live arrays were rewritten: tell VTK and schedule one paint."""
         for mesh in self._meshes:
-            mesh.GetPoints().Modified()
-            mesh.GetPointData().GetNormals().Modified()
-            mesh.Modified()
+            mesh.modified()
         if self._meshes:
-            self._meshes[1].GetPointData().GetArray("displacement").Modified()
             self._update_heat_map_range()
         self.plotter.update()
 
@@ -151,22 +135,22 @@ class FaceViews(QWidget):
             self._denoised_actor.mapper.scalar_range = (0.0, max(largest, 1e-3))
 
     # ---- camera ------------------------------------------------------------------------------
-    def _look_from(self, direction: tuple[float, float, float]) -> None:
+    def _look_from(self, yaw_degrees: float) -> None:
         """The cameras are linked, so one renderer's camera moves both views."""
         if not self._meshes:
             return
         renderer = self.plotter.renderers[0]
         # Fit both faces: the denoised one can be larger than the input.
-        bounds = np.array([mesh.bounds for mesh in self._meshes], dtype=float).reshape(-1, 3, 2)
+        bounds = np.array([mesh.polydata.bounds for mesh in self._meshes], dtype=float).reshape(-1, 3, 2)
         bounds = np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1)
-        look_at_bounds(renderer, bounds, np.asarray(direction))
+        look_at_bounds(renderer, bounds, yaw_degrees)
         self.plotter.update()
 
     def view_front(self) -> None:
-        self._look_from((0.0, 0.0, 1.0))
+        self._look_from(0.0)
 
     def view_side(self) -> None:
-        self._look_from((1.0, 0.0, 0.0))
+        self._look_from(90.0)
 
     def reset_view(self) -> None:
         self.view_front()

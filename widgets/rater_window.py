@@ -18,8 +18,6 @@ import math
 import time
 from collections.abc import Callable
 
-import numpy as np
-import pyvista
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -38,20 +36,18 @@ from PySide6.QtWidgets import (
 )
 from pyvistaqt import QtInteractor
 
-from app.dataset.export import vtk_faces
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
-from app.model.vertex_normals import VertexNormals
+from app.rendering.face_mesh import FaceMesh
+from app.rendering.look import BACKGROUND, LIGHTING, add_face, framing_bounds, look_at_bounds
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyFace
 from app.study.session import RatingSession
 from app.workspace import Workspace
 from widgets.application import application
-from widgets.face_look import BACKGROUND, SKIN, look_at_bounds
 
 ROTATION_DEGREES = 40.0  # the face swings left and right; its back is not part of the mask
 ROTATION_PERIOD_S = 8.0
-FRAME_MARGIN = 1.3  # the view frames the mean face grown by this factor about its centre
 ROTATION_TICK_MS = 80
 
 
@@ -147,22 +143,15 @@ class RaterWindow(QMainWindow):
         layout.addLayout(top)
 
         # No multisampling: under software GL it makes every frame several times slower.
-        self.plotter = QtInteractor(page, auto_update=False, multi_samples=0)
+        self.plotter = QtInteractor(page, auto_update=False, multi_samples=0, lighting=LIGHTING)
         self.plotter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.plotter.set_background(BACKGROUND)
-        self._vertices = np.array(self.model.synthesize(np.zeros(self.model.n_id), np.zeros(self.model.n_exp)))
-        self._normals_of = VertexNormals(self.model.triangles, self.model.n_vertices)
-        self._normals = self._normals_of.compute(self._vertices)
+        mean_face = self.model.mean.reshape(-1, 3)
         # Every face is framed like the mean face (with a margin), not fitted to the view: raters
         # must see a face's true size, and one that leaves the frame is itself implausible.
-        mean_bounds = np.stack([self._vertices.min(axis=0), self._vertices.max(axis=0)], axis=1)
-        centre = mean_bounds.mean(axis=1, keepdims=True)
-        self._frame_bounds = centre + FRAME_MARGIN * (mean_bounds - centre)
-        self._mesh = pyvista.PolyData(self._vertices, vtk_faces(self.model.triangles))
-        self._mesh.point_data["Normals"] = self._normals
-        self._mesh.GetPointData().SetNormals(self._mesh.GetPointData().GetArray("Normals"))
-        self._actor = self.plotter.add_mesh(self._mesh, color=SKIN, smooth_shading=False, specular=0.15, reset_camera=False)
-        self._actor.prop.interpolation = "gouraud"
+        self._frame_bounds = framing_bounds(mean_face)
+        self._mesh = FaceMesh(self.model.triangles, mean_face)
+        self._actor = add_face(self.plotter, self._mesh)
         self._pause_text = self.plotter.add_text("Paused — press P to continue", position="upper_edge", font_size=14, color="white")
         self._pause_text.SetVisibility(False)
         layout.addWidget(self.plotter, 1)
@@ -308,17 +297,12 @@ class RaterWindow(QMainWindow):
             self.set_rotating(True)
 
     def _draw(self, face: StudyFace) -> None:
-        self._vertices[...] = self.model.synthesize(face.alpha_id, face.alpha_exp)
-        self._normals_of.compute(self._vertices, out=self._normals)
-        self._mesh.GetPoints().Modified()
-        self._mesh.GetPointData().GetNormals().Modified()
-        self._mesh.Modified()
+        self._mesh.update(self.model.synthesize(face.alpha_id, face.alpha_exp))
         self._look_from_yaw(0.0)
 
     def _look_from_yaw(self, yaw_degrees: float) -> None:
         """Camera around the face's vertical axis, framing the mean face's box."""
-        yaw = math.radians(yaw_degrees)
-        look_at_bounds(self.plotter.renderer, self._frame_bounds, np.array([math.sin(yaw), 0.0, math.cos(yaw)]))
+        look_at_bounds(self.plotter.renderer, self._frame_bounds, yaw_degrees)
         self.plotter.update()
 
     def _rotate_step(self) -> None:

@@ -1,10 +1,11 @@
 """Off-screen images of faces for image-to-3D training sets.
 
 One pyvista plotter is kept per renderer and only its vertex positions change between faces, so
-a batch costs one render per image, not one scene per image. Views other than the frontal one
-turn the face itself (yaw about the vertical axis, pitch about the horizontal one, around the
-mean face's centre) while the camera stays fixed, so every image has the same framing and the
-pose of each image is exactly the recorded angles.
+a batch costs one render per image, not one scene per image. Faces look as they do in the
+explorer and the rater window (``app.rendering.look``). Views other than the frontal one turn
+the face itself (yaw about the vertical axis, pitch about the horizontal one, around the mean
+face's centre) while the camera stays fixed on the mean face's frame, so every image has the
+same framing and the pose of each image is exactly the recorded angles.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyvista
 
 from app.atomic_files import atomic_output
-from app.dataset.export import vtk_faces
 from app.errors import ExportError
-from app.model.vertex_normals import VertexNormals
+from app.rendering.face_mesh import FaceMesh
+from app.rendering.look import BACKGROUND, LIGHTING, add_face, framing_bounds, look_at_bounds
+
+# Tighter than the rater window's frame: an image spends its pixels on the face, and faces
+# turned by the default ranges (yaw ±45°, pitch ±20°) still stay inside it.
+IMAGE_FRAME_MARGIN = 1.18
 
 
 def rotation(yaw_degrees: float, pitch_degrees: float) -> np.ndarray:
@@ -31,40 +37,27 @@ class FaceRenderer:
     """Renders (N, 3) vertex arrays of one mesh topology to square PNG images."""
 
     def __init__(self, mean_vertices: np.ndarray, triangles: np.ndarray, size: int = 256) -> None:
-        import pyvista  # VTK is only loaded by code that renders
-
         if size < 16:
             raise ExportError(f"image size {size} is too small (at least 16 pixels)")
         self.centre = np.asarray(mean_vertices, dtype=np.float64).mean(axis=0)
-        self.mesh = pyvista.PolyData(np.asarray(mean_vertices, dtype=np.float32).copy(), vtk_faces(triangles))
-        self._normals = VertexNormals(triangles, len(self.mesh.points))
+        self.mesh = FaceMesh(triangles, mean_vertices)
         try:
-            self.plotter = pyvista.Plotter(off_screen=True, window_size=(size, size))
+            self.plotter = pyvista.Plotter(off_screen=True, window_size=(size, size), lighting=LIGHTING)
         except Exception as failure:  # VTK raises plain RuntimeErrors when no GL context can be made
             raise ExportError(f"cannot render images off-screen here ({failure})") from failure
-        self.plotter.set_background("white")
-        self._update_normals()
-        # No smooth_shading here: pyvista would shade a private copy; the point normals we keep
-        # up to date on our own mesh give the same smooth look and follow every new face.
-        self.plotter.add_mesh(self.mesh, color="#d9b59c", specular=0.2)
-        self.plotter.camera_position = "xy"  # look down -z at the face, y up
-        self.plotter.reset_camera()
-        # A margin so turned faces stay inside the frame.
-        self.plotter.camera.zoom(0.85)
+        self.plotter.set_background(BACKGROUND)
+        add_face(self.plotter, self.mesh)
+        look_at_bounds(self.plotter.renderer, framing_bounds(mean_vertices, IMAGE_FRAME_MARGIN))
 
     def render(self, path: str | Path, vertices: np.ndarray, yaw: float = 0.0, pitch: float = 0.0) -> Path:
         """Write one PNG of the face turned by (yaw, pitch) degrees."""
         posed = (np.asarray(vertices, dtype=np.float64) - self.centre) @ rotation(yaw, pitch).T + self.centre
-        self.mesh.points = posed.astype(np.float32)  # the setter marks the data modified for VTK
-        self._update_normals()
+        self.mesh.update(posed)
         path = Path(path)
         self.plotter.render()  # screenshot() alone may return the previous frame
         with atomic_output(path) as temp:
             self.plotter.screenshot(str(temp))
         return path
-
-    def _update_normals(self) -> None:
-        self.mesh.point_data.active_normals = self._normals.compute(self.mesh.points)
 
     def close(self) -> None:
         self.plotter.close()

@@ -1,0 +1,57 @@
+"""How a face looks wherever it is drawn: the explorer, the rater window and dataset images.
+
+One set of colours, shading, lighting and framing, so that images made for training show faces
+as a person sees them in the GUI. Model coordinates are y up, with the face looking along +z.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyvista
+
+from app.rendering.face_mesh import FaceMesh
+
+SKIN = (0.87, 0.72, 0.62)
+BACKGROUND = (0.16, 0.17, 0.19)
+SPECULAR = 0.15
+LIGHTING = "light kit"  # pyvista's key, fill, back and head lights
+HEAT_MAP_COLOURS = "YlOrRd"  # light at zero: readable on the dark background
+FRAME_MARGIN = 1.3  # a fixed frame is a reference face's box grown by this factor about its centre
+
+
+def add_face(plotter: pyvista.BasePlotter, mesh: FaceMesh, scalars: str | None = None) -> pyvista.Actor:
+    """Draw ``mesh`` in skin colour (or coloured by its point array ``scalars``), smoothly shaded."""
+    return plotter.add_mesh(
+        mesh.polydata,
+        color=SKIN,
+        scalars=scalars,
+        cmap=HEAT_MAP_COLOURS if scalars else None,
+        show_scalar_bar=False,
+        smooth_shading=False,  # the mesh's own normals; pyvista's would be recomputed in every render
+        interpolation="gouraud",
+        specular=SPECULAR,
+        reset_camera=False,
+    )
+
+
+def framing_bounds(vertices: np.ndarray, margin: float = FRAME_MARGIN) -> np.ndarray:
+    """(3, 2) box of ``vertices`` (N, 3) grown by ``margin`` about its centre: a frame all faces share."""
+    vertices = np.asarray(vertices, dtype=np.float64)
+    bounds = np.stack([vertices.min(axis=0), vertices.max(axis=0)], axis=1)
+    centre = bounds.mean(axis=1, keepdims=True)
+    return centre + margin * (bounds - centre)
+
+
+def look_at_bounds(renderer: pyvista.Renderer, bounds: np.ndarray, yaw_degrees: float = 0.0) -> None:
+    """Look at the centre of ``bounds`` (3, 2), y up, framing the whole box.
+
+    The camera circles the vertical axis: yaw 0 is the front, 90 the face's left side.
+    """
+    bounds = np.asarray(bounds, dtype=float)
+    centre = bounds.mean(axis=1)
+    yaw = math.radians(yaw_degrees)
+    direction = np.array([math.sin(yaw), 0.0, math.cos(yaw)])
+    renderer.camera_position = [tuple(centre + direction), tuple(centre), (0.0, 1.0, 0.0)]
+    renderer.ResetCamera(*bounds.ravel())
