@@ -37,7 +37,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("info", parents=[common], help="describe the loaded model, data and checkpoints")
 
-    train = commands.add_parser("train", parents=[common], help="train the shape or expression denoiser")
+    train = commands.add_parser(
+        "train", parents=[common], help="train the shape or expression denoiser",
+        description="Train the shape or expression denoiser. The checkpoint goes to --output, else to "
+                    "<--checkpoints>/<kind>.pt, else to the user folder (~/.local/share/face-manifold-explorer/"
+                    "checkpoints, or $XDG_DATA_HOME/...). The shipped weights are replaced only when "
+                    "--checkpoints or --output names them.",
+    )
     train.add_argument("kind", choices=["shape", "expression"])
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=128)
@@ -48,7 +54,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-faces", type=int, default=600, help="held-out faces for the test MSE (default 600)")
     train.add_argument("--faces", type=int, help="size of the embedded corpus to train on (default 5837)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--output", metavar="PATH", help="checkpoint to write (default: <checkpoints>/<kind>.pt)")
+    train.add_argument("--output", metavar="PATH",
+                       help="checkpoint to write (default: <checkpoints>/<kind>.pt with --checkpoints, else the user folder)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     denoise = commands.add_parser("denoise", parents=[common], help="denoise coefficient tables: npz in, npz out")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+from app.denoising.denoiser import Denoiser
 from app.errors import DatasetError
 from app.model.embedded_corpus import embedded_corpus
 from app.model.embedded_model import embedded_model
@@ -45,7 +46,7 @@ class Workspace:
         elif self.model.is_embedded:
             data = embedded_corpus()
         else:
-            raise DatasetError(f"{self.model.identity} is not the embedded model: give its fitted parameters with --data")
+            raise DatasetError(f"{self.model.name} is not the embedded model: give its fitted parameters with --data")
         data.check_counts(self.model.n_id, self.model.n_exp)
         return data
 
@@ -54,6 +55,7 @@ class Workspace:
         return Denoiser.from_folder(self.model, self.checkpoints, self.device)
 
     def describe_model(self) -> str:
+        """The model's name and short digest, e.g. for the window title and ``info``."""
         if self.model.is_embedded:
-            return f"embedded face model ({self.model.identity}, generated; not the BFM)"
-        return f"{self.model_path}"
+            return f"{self.model.provenance.describe()} (generated; not the BFM)"
+        return self.model.provenance.describe()

@@ -45,7 +45,7 @@ def main() -> None:
           f"CUDA {'yes: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no'}; python {platform.python_version()}, torch {torch.__version__}")
     model = embedded_model()
     rng = np.random.default_rng(0)
-    print(f"model: {model.identity}, {model.n_vertices:,} vertices, {len(model.triangles):,} triangles")
+    print(f"model: {model.provenance.describe()}, {model.n_vertices:,} vertices, {len(model.triangles):,} triangles")
 
     alpha_id = sample_coefficients(model, "shape", "uniform", 256, rng)
     alpha_exp = sample_coefficients(model, "expression", "uniform", 256, rng)
@@ -67,7 +67,7 @@ def main() -> None:
     else:
         print("denoise (cuda): no GPU on this machine")
 
-    provenance = Provenance.of(model, Path(__file__).resolve().parent.parent / "checkpoints")
+    provenance = Provenance.of(model, denoiser)
     with tempfile.TemporaryDirectory() as scratch:
         settings = GenerationSettings(count=20_000, shard_size=5_000, seed=0)
         summary = generate(Path(scratch) / "coefficients", settings, model, denoiser, provenance, show_progress=False)

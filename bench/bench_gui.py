@@ -27,7 +27,7 @@ from PySide6.QtGui import QKeyEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.denoising.checkpoint import KINDS, checkpoint_path  # noqa: E402
-from app.denoising.denoiser import SHIPPED_CHECKPOINTS  # noqa: E402
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS  # noqa: E402
 from app.denoising.training import TrainingConfig, train_denoiser  # noqa: E402
 from app.model.embedded_corpus import embedded_corpus  # noqa: E402
 from app.model.embedded_model import embedded_model  # noqa: E402
@@ -140,7 +140,7 @@ def checkpoints_folder(temp: Path) -> Path:
     data = embedded_corpus(200)
     for kind in KINDS:
         config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-        train_denoiser(data, config, embedded_model().identity, checkpoint_path(temp, kind), show_progress=False, log=lambda _: None)
+        train_denoiser(data, config, embedded_model().provenance, checkpoint_path(temp, kind), show_progress=False, log=lambda _: None)
     return temp
 
 

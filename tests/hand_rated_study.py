@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from app.model.provenance import ModelProvenance
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, StudyFace
 
-MODEL = "embedded:v1"
+MODEL = ModelProvenance("hand model", "12" * 32)
 
 # Faces 1–3 are "uniform-raw", 4–6 "normal". (rater, face, vote, decision ms), in voting order.
 VOTES = [
@@ -32,7 +33,7 @@ def hand_rated_study(path: Path) -> RatingsDatabase:
                        np.full(199, float(i)), np.full(29, -float(i))) for i in range(1, 7)]
     database = RatingsDatabase.create(path, definition, faces, MODEL)
     for rater, face, vote, ms in VOTES:
-        database.record_vote(rater, face, vote, "shown", "voted", ms, MODEL)
+        database.record_vote(rater, face, vote, "shown", "voted", ms, MODEL.digest)
     database.undo_last_vote("z")
-    database.record_vote("z", 5, "accept", "shown", "voted", 40, MODEL)
+    database.record_vote("z", 5, "accept", "shown", "voted", 40, MODEL.digest)
     return database

@@ -16,6 +16,7 @@ from core_fixtures import REPO, write_fitted_mat
 import main
 from app.dataset.export import save_coefficients
 from app.denoising.checkpoint import load_checkpoint
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS, user_checkpoints
 from app.denoising.denoiser import Denoiser
 from app.model.embedded_model import embedded_model
 
@@ -65,9 +66,23 @@ def test_info_reports_skipped_data_files(capsys, tmp_path):
     assert "corrupt.mat" in out
 
 
+def test_info_exits_2_on_a_data_path_it_cannot_use_after_printing_the_rest(capsys, tmp_path):
+    status, out, err = run(capsys, "info", "--data", str(tmp_path / "nowhere"))
+    assert_one_error_line(status, err, f"{tmp_path / 'nowhere'}: no such file or folder")
+    assert "model:          embedded face model" in out and "data:           none" in out
+    assert "checkpoints:    " in out and "shape: trained on" in out  # everything that could be read is there
+
+
+def test_info_exits_2_on_checkpoints_it_cannot_use(capsys, tmp_path):
+    (tmp_path / "shape.pt").write_text("not a checkpoint")
+    status, out, err = run(capsys, "info", "--checkpoints", str(tmp_path))
+    assert_one_error_line(status, err, f"{tmp_path / 'shape.pt'} is not a valid checkpoint file")
+    assert "5,837 faces loaded" in out and "checkpoints:    not usable" in out
+
+
 def test_train_writes_a_checkpoint_with_its_settings(trained_folder, capsys):
     for kind, length in (("shape", 199), ("expression", 29)):
-        _, metadata = load_checkpoint(trained_folder / f"{kind}.pt", kind, length)
+        metadata = load_checkpoint(trained_folder / f"{kind}.pt", kind, length).metadata
         assert metadata["copies"] == 2 and metadata["epochs"] == 1 and metadata["test_faces"] == 20
         assert metadata["train_faces"] == 100 and metadata["device"] == "cpu"
         assert "120 faces" in metadata["data_source"]
@@ -78,6 +93,33 @@ def test_train_prints_the_improvement(capsys, tmp_path):
                            "--test-faces", "10", "--output", str(tmp_path / "e.pt"), "--quiet", "--device", "cpu")
     assert status == 0, err
     assert f"wrote {tmp_path / 'e.pt'}" in out and "× lower" in out
+
+
+def test_train_without_an_output_writes_to_the_user_folder_never_the_shipped_weights(capsys, tmp_path, monkeypatch):
+    shipped = {kind: (SHIPPED_CHECKPOINTS / f"{kind}.pt").read_bytes() for kind in ("shape", "expression")}
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    status, out, err = run(capsys, "train", "expression", "--faces", "60", "--epochs", "1", "--copies", "2",
+                           "--test-faces", "10", "--quiet", "--device", "cpu")
+    assert status == 0, err
+    written = tmp_path / "data" / "face-manifold-explorer" / "checkpoints" / "expression.pt"
+    assert f"→ {written}" in out and f"wrote {written}" in out
+    assert f"use it with --checkpoints {written.parent}" in out and "the shipped weights are unchanged" in out
+    assert load_checkpoint(written, "expression", 29).metadata["epochs_completed"] == 1
+    assert {kind: (SHIPPED_CHECKPOINTS / f"{kind}.pt").read_bytes() for kind in ("shape", "expression")} == shipped
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/path")  # the XDG spec says to ignore it
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_checkpoints() == tmp_path / "home" / ".local" / "share" / "face-manifold-explorer" / "checkpoints"
+
+
+def test_train_on_data_without_a_model_says_which_model_shows_the_coefficients(capsys, tmp_path):
+    fits = tmp_path / "fits.npz"
+    rng = np.random.default_rng(4)
+    np.savez(fits, shape=rng.normal(size=(40, 199)) * 1e5, expression=rng.normal(size=(40, 29)))
+    status, out, err = run(capsys, "train", "expression", "--data", str(fits), "--epochs", "1", "--copies", "1",
+                           "--test-faces", "5", "--quiet", "--device", "cpu", "--output", str(tmp_path / "e.pt"))
+    assert status == 0, err
+    assert (f"note: no --model given, so the coefficients of {fits} will be shown on "
+            f"{embedded_model().provenance.describe()}; give --model for the model they were fitted with") in out
 
 
 def test_denoise_npz_to_npz(trained_folder, capsys, tmp_path):
@@ -93,7 +135,8 @@ def test_denoise_npz_to_npz(trained_folder, capsys, tmp_path):
         np.testing.assert_array_equal(result["alpha_id"], alpha_id)
         np.testing.assert_allclose(result["alpha_id_denoised"], denoiser.denoise("shape", alpha_id), rtol=1e-6)
         np.testing.assert_allclose(result["alpha_exp_denoised"], denoiser.denoise("expression", alpha_exp), rtol=1e-6)
-        assert str(result["model_identity"]) == "embedded:v1"
+        assert str(result["model_digest"]) == embedded_model().digest
+        assert str(result["model_name"]) == embedded_model().name
 
 
 def test_denoise_accepts_dataset_names_and_one_table(trained_folder, capsys, tmp_path):
@@ -231,7 +274,9 @@ def test_info_with_a_bfm_file_warns_about_the_checkpoints(capsys, small_bfm):
     assert status == 0, err
     assert str(small_bfm) in out and "20 vertices, 24 triangles" in out
     assert "data:           none" in out and "--data" in out
-    assert "warning: the checkpoints were trained for embedded:v1" in out
+    model = embedded_model().provenance.describe()
+    assert f"warning: the shape network was made on {model}, but {small_bfm} [" in out
+    assert f"; the expression network was made on {model}" in out
 
 
 def test_export_with_a_bfm_file(capsys, small_bfm, tmp_path):
@@ -265,8 +310,9 @@ def test_training_a_bfm_on_a_folder_of_fitted_files(capsys, small_bfm, tmp_path)
                            "--epochs", "1", "--copies", "2", "--test-faces", "3", "--quiet", "--device", "cpu",
                            "--output", str(tmp_path / "expression.pt"))
     assert status == 0, err
-    _, metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29)
-    assert metadata["model_identity"] == str(small_bfm) and metadata["data_source"] == str(tmp_path / "fits")
+    metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29).metadata
+    assert metadata["model_name"] == str(small_bfm) and metadata["data_source"] == str(tmp_path / "fits")
+    assert len(metadata["model_digest"]) == 64 and "note: no --model given" not in out
     assert metadata["train_faces"] == 9 and metadata["test_faces"] == 3
 
 

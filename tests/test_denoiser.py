@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import numpy as np
 import pytest
 import torch
 
 from app.denoising.corruption import corrupt
-from app.denoising.denoiser import SHIPPED_CHECKPOINTS, Denoiser
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+from app.denoising.denoiser import Denoiser
 from app.errors import CheckpointError, FaceExplorerError
 from app.model.embedded_corpus import embedded_corpus
-from app.model.embedded_model import EMBEDDED_IDENTITY, embedded_model
+from app.model.embedded_model import EMBEDDED_NAME, embedded_model
+from app.model.fitted_params import split_by_face
 from app.model.morphable_model import MorphableModel
 
 
@@ -56,7 +59,6 @@ def test_denoise_face_uses_both_nets(denoiser):
     shape, expression = denoiser.denoise_face(alpha_id, alpha_exp)
     np.testing.assert_array_equal(shape, denoiser.denoise("shape", alpha_id))
     np.testing.assert_array_equal(expression, denoiser.denoise("expression", alpha_exp))
-    assert denoiser.trained_for() == {EMBEDDED_IDENTITY}
 
 
 @pytest.mark.parametrize(
@@ -77,7 +79,7 @@ def test_bad_input_is_one_clear_error(denoiser, kind, values, word):
 def test_checkpoints_for_another_model_are_refused(tmp_path, tiny_checkpoints):
     small = MorphableModel(
         mean=np.zeros(60), basis_id=np.eye(40, 60), basis_exp=np.eye(20, 60, k=40),
-        ev_id=np.ones(40), ev_exp=np.ones(20), triangles=[[0, 1, 2]], identity="test:small",
+        ev_id=np.ones(40), ev_exp=np.ones(20), triangles=[[0, 1, 2]], name="test:small",
     )
     with pytest.raises(CheckpointError, match="but the model has 40"):
         Denoiser.from_folder(small, tiny_checkpoints)
@@ -85,10 +87,31 @@ def test_checkpoints_for_another_model_are_refused(tmp_path, tiny_checkpoints):
         Denoiser.from_folder(small, tmp_path / "empty")
 
 
+def test_the_denoiser_carries_the_digest_of_the_bytes_it_loaded(tiny_checkpoints, denoiser):
+    for kind in ("shape", "expression"):
+        assert denoiser.digests[kind] == hashlib.sha256((tiny_checkpoints / f"{kind}.pt").read_bytes()).hexdigest()
+        assert denoiser.trained_on[kind] == embedded_model().provenance
+
+
+def test_nets_trained_on_another_model_are_pointed_out(tiny_checkpoints, tmp_path):
+    model = embedded_model()
+    loaded = Denoiser.from_folder(model, tiny_checkpoints, device="cpu")
+    assert loaded.model_mismatch(model) is None
+    other = MorphableModel(mean=model.mean, basis_id=model.basis_id * 2, basis_exp=model.basis_exp, ev_id=model.ev_id,
+                           ev_exp=model.ev_exp, triangles=model.triangles, name=EMBEDDED_NAME)
+    message = loaded.model_mismatch(other)
+    assert message.count("the model changed since") == 2 and "\n" not in message
+    assert message.startswith(f"the shape network was made on {EMBEDDED_NAME} [{model.digest[:12]}], but the loaded model")
+
+
 @pytest.mark.skipif(not (SHIPPED_CHECKPOINTS / "shape.pt").is_file(), reason="shipped weights not present")
 def test_shipped_weights_reduce_error_five_fold_on_held_out_faces():
     """The issue's bar for the shipped checkpoints, on faces of a corpus seed never trained on."""
     shipped = Denoiser.from_folder(embedded_model(), SHIPPED_CHECKPOINTS, device="cpu")
+    assert shipped.model_mismatch(embedded_model()) is None  # the shipped metadata names this model's digest
+    for kind, meta in shipped.metadata.items():  # the recorded held-out faces are the ones training held out
+        _, held_out = split_by_face(embedded_corpus(), meta["test_faces"], np.random.default_rng(meta["seed"]))
+        assert meta["held_out_faces"] == held_out.face_ids, kind
     faces = embedded_corpus(300, seed=2024)
     for kind, sigma in (("shape", 5e5), ("expression", 2.0)):
         clean = faces.coefficients(kind)

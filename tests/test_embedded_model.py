@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.model.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus
-from app.model.embedded_model import EMBEDDED_IDENTITY, embedded_model
+from app.model.embedded_model import EMBEDDED_NAME, embedded_model
 from app.model.vertex_normals import VertexNormals
 
 MM = 1000.0  # model units are micrometres
@@ -33,7 +33,7 @@ def test_generation_is_deterministic(model):
 def test_size_counts_and_identity(model):
     assert model.n_vertices >= 20_000
     assert (model.n_id, model.n_exp) == (199, 29)
-    assert model.identity == EMBEDDED_IDENTITY and model.is_embedded
+    assert model.name == EMBEDDED_NAME and model.is_embedded
     assert model.triangles.min() == 0 and model.triangles.max() == model.n_vertices - 1
     t = model.triangles
     assert not np.any((t[:, 0] == t[:, 1]) | (t[:, 1] == t[:, 2]) | (t[:, 0] == t[:, 2]))

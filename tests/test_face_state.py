@@ -28,7 +28,7 @@ def model() -> MorphableModel:
         ev_id=np.array([5e5, 3e5, 2e5, 1e5, 5e4]),
         ev_exp=np.array([4.0, 2.0, 1.0]),
         triangles=np.array([[0, 1, 2], [0, 2, 3]]),
-        identity="test:tiny",
+        name="test:tiny",
         names_id=["width", "height"],
         names_exp=["smile"],
     )
@@ -183,7 +183,7 @@ def test_preset_round_trip(model, tmp_path):
     other = FaceState(model)
     preset = load_preset(path, model.n_id, model.n_exp)
     apply_preset(other, preset)
-    assert preset.model_identity == "test:tiny"
+    assert preset.model == model.provenance
     assert np.array_equal(other.alpha_id, state.alpha_id) and np.array_equal(other.alpha_exp, state.alpha_exp)
     assert other.settings == state.settings
 
@@ -212,10 +212,10 @@ def test_export_both_writes_meshes_and_coefficients(model, tmp_path):
         ExportedFace("denoised", live.denoised_vertices, live.denoised_id, live.denoised_exp),
     ]
     written = export_faces(tmp_path / "face.ply", faces, model.triangles, binary=False, coefficient_format=".npz",
-                           model_identity=model.identity)
+                           **model.provenance.to_record())
     assert sorted(p.name for p in written) == ["face_denoised.npz", "face_denoised.ply", "face_input.npz", "face_input.ply"]
     alpha_id, _, info = load_coefficients(tmp_path / "face_denoised.npz")
-    assert np.allclose(alpha_id, state.alpha_id * 0.5) and info == {"face": "denoised", "model_identity": "test:tiny"}
+    assert np.allclose(alpha_id, state.alpha_id * 0.5) and info == {"face": "denoised", **model.provenance.to_record()}
     assert (tmp_path / "face_input.ply").read_text(errors="replace").startswith("ply\nformat ascii")
 
 

@@ -13,6 +13,7 @@ from app.model.fitted_params import (
     FittedParameters,
     load_fitted_parameters,
     split_by_face,
+    split_by_ids,
 )
 
 
@@ -125,6 +126,21 @@ def test_bad_npz_tables(tmp_path, content, word):
     assert str(path) in str(excinfo.value)
 
 
+def test_complex_coefficients_are_refused_not_made_real(tmp_path):
+    shape, expression = vectors(3, 4)
+    path = tmp_path / "fits.npz"
+    np.savez(path, shape=shape, expression=expression + 1j)
+    with pytest.raises(DatasetError) as excinfo:
+        load_fitted_parameters(path)  # no ComplexWarning either: warnings are errors in the tests
+    assert str(excinfo.value) == f"{path}: the expression table holds complex numbers; coefficients are real"
+    root = tmp_path / "fits"
+    write_fitted_mat(root / "good.mat", shape[0], expression[0])
+    write_fitted_mat(root / "complex.mat", shape[1], expression[1], Shape_Para=(shape[1] + 2j).reshape(-1, 1))
+    data = load_fitted_parameters(root)
+    assert data.face_ids == ["good"]
+    assert data.skipped == [(str(root / "complex.mat"), "Shape_Para holds complex numbers; fitted coefficients are real")]
+
+
 def test_unreadable_or_missing_inputs(tmp_path):
     garbage = tmp_path / "fits.npz"
     garbage.write_bytes(b"PK\x03\x04 broken zip")
@@ -192,3 +208,13 @@ def test_split_is_seeded():
 def test_split_needs_faces_on_both_sides(test_faces):
     with pytest.raises(DatasetError, match="30 distinct faces"):
         split_by_face(views_dataset(), test_faces, np.random.default_rng(0))
+
+
+def test_split_by_recorded_ids_gives_exactly_the_held_out_rows():
+    data = views_dataset()
+    train, test = split_by_face(data, 7, np.random.default_rng(3))
+    again_train, again_test = split_by_ids(data, test.face_ids)
+    assert again_test.face_ids == test.face_ids and again_train.face_ids == train.face_ids
+    np.testing.assert_array_equal(again_test.expression, test.expression)
+    with pytest.raises(DatasetError, match="lacks 1 of the 29 held-out faces .e.g. 'face99_view0'.: it is not the data"):
+        split_by_ids(data, [*test.face_ids, "face99_view0"])

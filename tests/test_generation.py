@@ -26,7 +26,7 @@ from app.model.embedded_model import embedded_model
 def setup(tiny_checkpoints: Path) -> tuple:
     model = embedded_model()
     denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
-    return model, denoiser, Provenance.of(model, tiny_checkpoints)
+    return model, denoiser, Provenance.of(model, denoiser)
 
 
 def _run(folder: Path, setup: tuple, settings: GenerationSettings, **options: object):
@@ -66,7 +66,7 @@ def test_shard_contents_and_provenance(tmp_path: Path, setup: tuple, tiny_checkp
         assert np.all(np.abs(shard["alpha_id_noisy"]) <= 5 * model.ev_id + 1e-6)
         assert int(shard["seed"]) == 7 and int(shard["shard"]) == 2
         assert json.loads(str(shard["sampling"])) == {"distribution": "uniform", "range_expression": 15.0, "range_shape": 10.0}
-        assert str(shard["model_identity"]) == model.identity
+        assert str(shard["model_name"]) == model.name and str(shard["model_digest"]) == model.digest
         assert json.loads(str(shard["checkpoints"]))["shape"] == hashlib.sha256((tiny_checkpoints / "shape.pt").read_bytes()).hexdigest()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["complete"] and manifest["plan"]["seed"] == 7 and len(manifest["shards"]) == 3

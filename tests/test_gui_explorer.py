@@ -338,7 +338,7 @@ def test_a_study_face_opens_by_id_and_a_wrong_id_is_reported(qtbot, window, tmp_
     model = window.workspace.model
     definition = StudyDefinition(name="inspect", faces_per_condition=2, conditions=("normal",), seed=4)
     path = tmp_path / "study.db"
-    RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.identity).close()
+    RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.provenance).close()
     with RatingsDatabase.open(path) as database:
         face = database.face(2)
     window.open_study_face(path, 2)
@@ -381,7 +381,8 @@ def test_a_preset_beyond_the_limits_is_refused_and_the_face_stays(qtbot, window,
     model = window.workspace.model
     preset = tmp_path / "huge.json"
     preset.write_text(json.dumps({"preset": PRESET_FORMAT, "alpha_id": [1e300] * model.n_id,
-                                  "alpha_exp": [0.0] * model.n_exp, "sampling": {}}))
+                                  "alpha_exp": [0.0] * model.n_exp, "sampling": {},
+                                  **model.provenance.to_record()}))
     window.load_preset(preset)
     assert "huge.json" in window.last_error and "outside" in window.last_error
     assert not window.statusBar().currentMessage().startswith("loaded")

@@ -43,7 +43,7 @@ def test_bfm_layout_loads_with_counts_and_zero_based_triangles(tmp_path):
     assert model.triangles.min() == 0 and model.triangles.max() == 19
     np.testing.assert_allclose(model.ev_id, fields["shapeEV"][:, 0])
     np.testing.assert_allclose(model.ev_exp, fields["expEV"][:, 0])
-    assert model.identity == str(tmp_path / "BFM.mat")
+    assert model.name == str(tmp_path / "BFM.mat")
     assert not model.is_embedded
 
 
@@ -78,7 +78,7 @@ def test_3ddfa_layout_loads_from_either_file(tmp_path):
     for path in (shape_path, exp_path):
         model = load_model(path)
         assert (model.n_vertices, model.n_id, model.n_exp) == (20, N_ID, N_EXP)
-        assert model.identity == str(shape_path)  # one model, one name, whichever file was picked
+        assert model.name == str(shape_path)  # one model, one name, whichever file was picked
         np.testing.assert_array_equal(model.triangles, fields["tri"].T.astype(np.int64) - 1)
         np.testing.assert_allclose(model.synthesize(alpha_id, alpha_exp), expected, atol=1e-5 * np.abs(expected).max())
 
@@ -112,11 +112,11 @@ def test_3ddfa_bad_expression_basis_names_the_expression_file(tmp_path):
 # --- the project's .npz ------------------------------------------------------------------------
 
 
-def test_npz_round_trip_keeps_every_array_names_and_identity(tmp_path):
+def test_npz_round_trip_keeps_every_array_the_names_and_the_digest(tmp_path):
     source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields(seed=7)))
     named = MorphableModel(
         mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
-        ev_exp=source.ev_exp, triangles=source.triangles, identity="test:v1",
+        ev_exp=source.ev_exp, triangles=source.triangles, name="test:v1",
         names_id=["face width", "jaw"], names_exp=["jaw open"],
     )
     path = tmp_path / "model.npz"
@@ -126,7 +126,9 @@ def test_npz_round_trip_keeps_every_array_names_and_identity(tmp_path):
     loaded = load_model(path)
     for name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(named, name), err_msg=name)
-    assert loaded.identity == "test:v1"
+    assert loaded.name == "test:v1"
+    # The same numbers read from the .mat and from the .npz they were saved as: one model, one digest.
+    assert loaded.digest == named.digest == source.digest and len(loaded.digest) == 64
     assert loaded.names_id[:3] == ["face width", "jaw", ""] and len(loaded.names_id) == N_ID
     assert loaded.names_exp[0] == "jaw open" and len(loaded.names_exp) == N_EXP
     alpha = np.random.default_rng(0).normal(size=(2, N_ID)), np.random.default_rng(1).normal(size=(2, N_EXP))
@@ -196,7 +198,8 @@ def test_not_a_matlab_file_and_missing_file(tmp_path):
     text.write_text("just some text, not a matrix file\n" * 20)
     with pytest.raises(ModelFileError) as excinfo:
         load_model(text)
-    assert_error_names(excinfo, text)
+    assert_error_names(excinfo, text, "is not a valid .mat file")
+    assert "pickle" not in str(excinfo.value)
     missing = tmp_path / "nowhere" / "BFM.mat"
     with pytest.raises(ModelFileError) as excinfo:
         load_model(missing)
@@ -280,3 +283,52 @@ def test_bfm_nan_in_basis_and_non_positive_ev(tmp_path):
     with pytest.raises(ModelFileError) as excinfo:
         load_model(path)
     assert_error_names(excinfo, path, "positive")
+
+
+@pytest.mark.parametrize("value", [1.5, np.nan])
+def test_bfm_non_integer_triangle_index_is_refused_not_truncated(tmp_path, value):
+    fields = bfm_fields()
+    fields["tri"][1, 3] = value  # 1.5 used to become vertex 0 without a word
+    path = write_bfm(tmp_path / "BFM.mat", fields)
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(path)
+    assert_error_names(excinfo, path, f"tri contains {value:g}", "whole numbers")
+
+
+def test_npz_non_integer_triangle_index_is_refused(tmp_path):
+    source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
+    path = tmp_path / "model.npz"
+    np.savez(path, mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
+             ev_exp=source.ev_exp, triangles=source.triangles + 0.5)
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(path)
+    assert_error_names(excinfo, path, "triangle indices must be whole numbers (found 0.5)")
+
+
+@pytest.mark.parametrize("field", ["shapePC", "expEV", "shapeMU", "tri"])
+def test_bfm_complex_values_are_refused(tmp_path, field):
+    fields = bfm_fields()
+    fields[field] = fields[field] + 0j
+    path = write_bfm(tmp_path / "BFM.mat", fields)
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(path)  # no ComplexWarning either: warnings are errors in the tests
+    assert_error_names(excinfo, path, f"{field} holds complex numbers")
+
+
+def test_npz_complex_values_are_refused(tmp_path):
+    source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
+    path = tmp_path / "model.npz"
+    np.savez(path, mean=source.mean, basis_id=source.basis_id + 1j, basis_exp=source.basis_exp, ev_id=source.ev_id,
+             ev_exp=source.ev_exp, triangles=source.triangles)
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(path)
+    assert_error_names(excinfo, path, "basis_id holds complex numbers")
+
+
+def test_a_text_file_named_npz_is_named_as_such(tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_text("mean,basis\n1,2\n")
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(path)
+    assert_error_names(excinfo, path, "is not a valid .npz file")
+    assert "allow_pickle" not in str(excinfo.value)

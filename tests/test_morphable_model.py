@@ -20,7 +20,7 @@ def small_model(seed: int = 0, **overrides) -> tuple[MorphableModel, dict[str, n
         ev_id=f["shapeEV"][:, 0],
         ev_exp=f["expEV"][:, 0],
         triangles=f["tri"].T.astype(np.int64) - 1,
-        identity="test:small",
+        name="test:small",
     )
     arguments.update(overrides)
     return MorphableModel(**arguments), f
@@ -37,7 +37,7 @@ def test_counts_come_from_the_arrays():
     assert model.n_coefficients("shape") == N_ID and model.n_coefficients("expression") == N_EXP
     shorter = MorphableModel(
         mean=np.zeros(30), basis_id=np.eye(7, 30), basis_exp=np.eye(3, 30, k=7),
-        ev_id=np.ones(7), ev_exp=np.ones(3), triangles=[[0, 1, 2]], identity="test:tiny",
+        ev_id=np.ones(7), ev_exp=np.ones(3), triangles=[[0, 1, 2]], name="test:tiny",
     )
     assert (shorter.n_vertices, shorter.n_id, shorter.n_exp) == (10, 7, 3)
     assert shorter.names("shape") == [""] * 7

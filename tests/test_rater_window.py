@@ -24,7 +24,7 @@ def model():
 def make_study(path, model, allow_unsure=True):
     definition = StudyDefinition(name="window test", faces_per_condition=3, conditions=("normal", "uniform-raw"),
                                  seed=2, allow_unsure=allow_unsure)
-    database = RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.identity)
+    database = RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.provenance)
     return database
 
 
@@ -98,8 +98,8 @@ def test_a_rater_resumes_where_they_left_off(qtbot, tmp_path, model):
     path = tmp_path / "study.db"
     database = make_study(path, model)
     order = rater_order(list(range(1, 7)), 2, "bob")
-    database.record_vote("bob", order[0], "accept", "t0", "t1", 5, model.identity)
-    database.record_vote("bob", order[1], "reject", "t2", "t3", 5, model.identity)
+    database.record_vote("bob", order[0], "accept", "t0", "t1", 5, model.digest)
+    database.record_vote("bob", order[1], "reject", "t2", "t3", 5, model.digest)
     window = open_window(qtbot, database, model, rater="bob")
     assert window.pages.currentIndex() == 1 and window.progress_label.text() == "Face 3 of 6"
     assert window.session.current.face_id == order[2]

@@ -34,7 +34,7 @@ def test_markdown_plot_and_rejected_presets(study, tmp_path):
     listing = json.loads((tmp_path / "report" / "rejected_faces.json").read_text())
     assert [f["face_id"] for f in listing["faces"]] == [2, 3] and listing["faces"][1]["alpha_exp"] == [-3.0] * 29
     preset = load_preset(tmp_path / "report" / "rejected" / "face-0003.json", 199, 29)
-    assert np.array_equal(preset.alpha_id, np.full(199, 3.0)) and preset.model_identity == MODEL
+    assert np.array_equal(preset.alpha_id, np.full(199, 3.0)) and preset.model == MODEL
 
 
 def test_cli_report_export_and_errors(study, tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,12 +22,15 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import main  # noqa: E402
 from app.errors import FaceExplorerError  # noqa: E402
+from app.model.provenance import ModelProvenance  # noqa: E402
 from app.study.database import CSV_COLUMNS, RatingsDatabase  # noqa: E402
 from app.study.definition import StudyDefinition, StudyFace, rater_order  # noqa: E402
 from app.study.session import RatingSession  # noqa: E402
+from app.study.statistics import study_statistics  # noqa: E402
 
-MODEL = "embedded:v1"
+MODEL = ModelProvenance("test model", "ab" * 32)
 
 
 def make_study(path: Path, faces_per_condition: int = 3, allow_unsure: bool = True) -> RatingsDatabase:
@@ -53,7 +58,7 @@ def test_faces_round_trip_exactly_and_file_is_wal(tmp_path):
     path = tmp_path / "study.db"
     with make_study(path) as database:
         assert len(database.faces()) == 6
-        assert database.definition.name == "test" and database.model_identity == MODEL
+        assert database.definition.name == "test" and database.model == MODEL
         assert database.checkpoints == {"shape": "ab", "expression": "cd"}
     with RatingsDatabase.open(path) as database:
         first = database.face(1)
@@ -68,20 +73,20 @@ def test_faces_round_trip_exactly_and_file_is_wal(tmp_path):
 
 def test_votes_undo_and_unique_standing_vote(tmp_path):
     database = make_study(tmp_path / "study.db")
-    database.record_vote("ann", 1, "accept", "t0", "t1", 1200, MODEL)
-    database.record_vote("ann", 2, "reject", "t2", "t3", 800, MODEL)
+    database.record_vote("ann", 1, "accept", "t0", "t1", 1200, MODEL.digest)
+    database.record_vote("ann", 2, "reject", "t2", "t3", 800, MODEL.digest)
     with pytest.raises(FaceExplorerError, match="already voted on face 2"):
-        database.record_vote("ann", 2, "accept", "t4", "t5", 10, MODEL)
+        database.record_vote("ann", 2, "accept", "t4", "t5", 10, MODEL.digest)
     with pytest.raises(FaceExplorerError, match="unknown vote 'maybe'"):
-        database.record_vote("ann", 3, "maybe", "t4", "t5", 10, MODEL)
+        database.record_vote("ann", 3, "maybe", "t4", "t5", 10, MODEL.digest)
     undone = database.undo_last_vote("ann")
     assert (undone.face_id, undone.vote, undone.undone_at is not None) == (2, "reject", True)
-    database.record_vote("ann", 2, "accept", "t6", "t7", 300, MODEL)
+    database.record_vote("ann", 2, "accept", "t6", "t7", 300, MODEL.digest)
     standing = database.votes()
     assert [(v.face_id, v.vote, v.decision_ms) for v in standing] == [(1, "accept", 1200), (2, "accept", 300)]
     assert len(database.votes(include_undone=True)) == 3
     vote = standing[0]
-    assert (vote.rater, vote.condition, vote.app_version, vote.model_identity) == ("ann", "uniform-raw", "0.1.0", MODEL)
+    assert (vote.rater, vote.condition, vote.app_version, vote.model_identity) == ("ann", "uniform-raw", "0.1.0", MODEL.digest)
     assert vote.study.startswith("test [")
     assert database.undo_last_vote("bob") is None
 
@@ -89,7 +94,7 @@ def test_votes_undo_and_unique_standing_vote(tmp_path):
 def test_unsure_is_refused_when_the_study_does_not_allow_it(tmp_path):
     database = make_study(tmp_path / "study.db", allow_unsure=False)
     with pytest.raises(FaceExplorerError, match="does not allow 'unsure'"):
-        database.record_vote("ann", 1, "unsure", "t0", "t1", 5, MODEL)
+        database.record_vote("ann", 1, "unsure", "t0", "t1", 5, MODEL.digest)
 
 
 def test_session_order_timing_pause_undo_and_resume(tmp_path):
@@ -130,14 +135,16 @@ def test_session_order_timing_pause_undo_and_resume(tmp_path):
 
 def test_session_refuses_another_model(tmp_path):
     database = make_study(tmp_path / "study.db")
-    with pytest.raises(FaceExplorerError, match="belong to model embedded:v1"):
-        RatingSession(database, "ann", "/data/BFM.mat")
+    with pytest.raises(FaceExplorerError) as excinfo:
+        RatingSession(database, "ann", ModelProvenance("/data/BFM.mat", "cd" * 32))
+    assert str(excinfo.value) == (f"the study {database.path} was made on test model [abababababab], "
+                                  "but /data/BFM.mat [cdcdcdcdcdcd] is loaded")
 
 
 def test_csv_export(tmp_path):
     database = make_study(tmp_path / "study.db")
-    database.record_vote("ann", 3, "accept", "t0", "t1", 10, MODEL)
-    database.record_vote("ann", 4, "reject", "t2", "t3", 20, MODEL)
+    database.record_vote("ann", 3, "accept", "t0", "t1", 10, MODEL.digest)
+    database.record_vote("ann", 4, "reject", "t2", "t3", 20, MODEL.digest)
     database.undo_last_vote("ann")
     assert database.export_csv(tmp_path / "all.csv") == 2
     assert database.export_csv(tmp_path / "standing.csv", include_undone=False) == 1
@@ -199,15 +206,166 @@ def test_damaged_study_database_is_refused_untouched(tmp_path):
     assert path.read_bytes() == bytes(data)
 
 
+def tamper(path: Path, sql: str, *parameters: object) -> None:
+    """Change a study file behind the database's back, as a bug, a crash or a hand edit could."""
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute(sql, parameters)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize(("sql", "parameters", "message"), [
+    ("UPDATE faces SET alpha_id = ? WHERE face_id = 3", ("[1.0, 2.0",), "face 3 has corrupt alpha_id (not a JSON list of numbers)"),
+    ("UPDATE faces SET alpha_exp = ? WHERE face_id = 2", ('["a", "b"]',), "face 2 has corrupt alpha_exp (not a JSON list of numbers)"),
+    ("UPDATE faces SET alpha_exp = ? WHERE face_id = 2", ('{"x": 1}',), "face 2 has corrupt alpha_exp (not a JSON list of numbers)"),
+    ("UPDATE faces SET alpha_exp = ? WHERE face_id = 6", ("5",), "face 6 has corrupt alpha_exp (not a flat list of numbers)"),
+    ("UPDATE faces SET alpha_id = ? WHERE face_id = 4", ("[1.0, NaN]",), "face 4 has NaN or infinite values in alpha_id"),
+    ("UPDATE faces SET alpha_id = ? WHERE face_id = 5", (str([0.0] * 198),), "face 5 has 198 alpha_id values, the study's other faces have 199"),
+    ("UPDATE faces SET condition = 'dataset' WHERE face_id = 1", (), "face 1 has condition 'dataset', which the study does not compare"),
+])
+def test_corrupt_face_rows_are_one_error_naming_the_row(tmp_path, capsys, sql, parameters, message):
+    path = tmp_path / "study.db"
+    make_study(path).close()
+    tamper(path, sql, *parameters)
+    with RatingsDatabase.open(path) as database, pytest.raises(FaceExplorerError) as excinfo:
+        database.faces()
+    assert str(excinfo.value) == f"{path}: {message}"
+    assert main.main(["rate-report", str(path)]) == 2  # the report says the same, no traceback
+    assert capsys.readouterr().err == f"error: {path}: {message}\n"
+
+
+def test_votes_for_unknown_faces_or_another_condition_are_one_error_naming_the_vote(tmp_path, capsys):
+    path = tmp_path / "study.db"
+    with make_study(path) as database:
+        database.record_vote("ann", 1, "accept", "t0", "t1", 5, MODEL.digest)
+        database.record_vote("ann", 2, "reject", "t2", "t3", 5, MODEL.digest)
+    tamper(path, "UPDATE votes SET face_id = 99 WHERE vote_id = 2")
+    assert main.main(["rate-report", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: {path}: vote 2 is for face 99, which the study does not have\n"
+    tamper(path, "UPDATE votes SET face_id = 2 WHERE vote_id = 2")
+    tamper(path, "UPDATE votes SET condition = 'normal' WHERE vote_id = 1")
+    with RatingsDatabase.open(path) as database, pytest.raises(FaceExplorerError) as excinfo:
+        database.votes()
+    assert str(excinfo.value) == f"{path}: vote 1 files face 1 under 'normal', but the face belongs to 'uniform-raw'"
+
+
+def test_a_study_from_before_model_digests_still_reports_but_is_never_rated_on_a_guess(tmp_path):
+    path = tmp_path / "study.db"
+    make_study(path).close()
+    tamper(path, "DELETE FROM study WHERE key IN ('model_name', 'model_digest')")
+    tamper(path, "INSERT INTO study VALUES ('model_identity', 'embedded:v1')")
+    with RatingsDatabase.open(path) as database:
+        assert database.model == ModelProvenance("embedded:v1", None)
+        assert study_statistics(database).model_identity == "embedded:v1 [no digest]"
+        with pytest.raises(FaceExplorerError) as excinfo:
+            RatingSession(database, "ann", MODEL)
+    assert str(excinfo.value) == (
+        f"the study {path} records only the model name 'embedded:v1' (it was made before face models were "
+        "identified by their content), so it cannot be checked against test model [abababababab]"
+    )
+
+
+# ---- a full disk ---------------------------------------------------------------------------------------
+def test_creating_a_study_on_a_full_disk_says_so_and_leaves_nothing(tmp_path, monkeypatch):
+    real_connect = sqlite3.connect
+
+    def connect_with_no_room(*args, **kwargs):
+        connection = real_connect(*args, **kwargs)
+        connection.execute("PRAGMA max_page_count = 3")  # SQLite's own SQLITE_FULL, as on a full disk
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect_with_no_room)
+    path = tmp_path / "study.db"
+    with pytest.raises(FaceExplorerError) as excinfo:
+        make_study(path, faces_per_condition=20)
+    assert str(excinfo.value) == f"{path}: the study could not be written (the disk is full); nothing was created"
+    assert list(tmp_path.iterdir()) == []
+
+
+class NoRoomForSharedMemory:
+    """A connection on a full disk: SQLite cannot create the WAL's shared-memory file and says only
+    "disk I/O error" (what a real full tmpfs gives, see the next test)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, *parameters: object) -> sqlite3.Cursor:
+        if sql.startswith("PRAGMA journal_mode"):
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._connection.execute(sql, *parameters)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def test_an_intact_study_on_a_full_disk_is_not_called_damaged(tmp_path, monkeypatch):
+    path = tmp_path / "study.db"
+    make_study(path).close()
+    before = path.read_bytes()
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: NoRoomForSharedMemory(real_connect(*a, **k)))
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: SimpleNamespace(free=0))
+    with pytest.raises(FaceExplorerError) as excinfo:
+        RatingsDatabase.open(path)
+    assert str(excinfo.value) == (f"{path}: cannot open the study database (the disk is full (disk I/O error)); "
+                                  "the file was not changed")
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: SimpleNamespace(free=5 << 30))
+    with pytest.raises(FaceExplorerError, match=r"a disk read or write failed \(disk I/O error\)"):
+        RatingsDatabase.open(path)
+    assert path.read_bytes() == before
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 256 KiB tmpfs filled to the last byte; needs root (skipped elsewhere), unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True).returncode == 0
+    if not mounted:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def fill(folder: Path) -> None:
+    handle = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(handle, b"\0" * 4096)
+    except OSError:
+        pass  # ENOSPC: the disk is full
+    finally:
+        os.close(handle)
+
+
+def test_on_a_really_full_disk_studies_say_disk_full(tmp_path, full_disk, capsys):
+    make_study(tmp_path / "study.db").close()
+    shutil.copy(tmp_path / "study.db", full_disk / "study.db")
+    fill(full_disk)
+    assert shutil.disk_usage(full_disk).free == 0
+    assert main.main(["rate-report", str(full_disk / "study.db")]) == 2
+    error = capsys.readouterr().err
+    assert "the disk is full" in error and "damaged" not in error, error
+    with pytest.raises(FaceExplorerError, match=r"the study could not be written \(the disk is full\)"):
+        make_study(full_disk / "new.db")
+    assert not (full_disk / "new.db").exists()
+
+
 # ---- real processes --------------------------------------------------------------------------------------
 VOTER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {repo!r})
     from app.study.database import RatingsDatabase
+    from app.model.provenance import ModelProvenance
     from app.study.session import RatingSession
 
     path, rater, votes = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    session = RatingSession(RatingsDatabase.open(path), rater, "embedded:v1")
+    session = RatingSession(RatingsDatabase.open(path), rater, ModelProvenance("test model", "ab" * 32))
     print("ready", flush=True)
     sys.stdin.readline()  # wait for "go", so that concurrent voters really start together
     for index in range(votes):

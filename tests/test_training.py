@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 import numpy as np
 import pytest
 import torch
@@ -15,12 +14,15 @@ from app.denoising.network import apply_in_batches
 from app.denoising.training import TrainingConfig, train_denoiser
 from app.errors import ExportError
 from app.model.embedded_corpus import embedded_corpus
-from app.model.embedded_model import EMBEDDED_IDENTITY
+from app.model.fitted_params import split_by_face, split_by_ids
+from app.model.provenance import ModelProvenance
+
+MODEL = ModelProvenance("test model", "cd" * 32)
 
 
 def quiet_train(data, config, output):
     lines: list[str] = []
-    metadata = train_denoiser(data, config, EMBEDDED_IDENTITY, output, show_progress=False, log=lines.append)
+    metadata = train_denoiser(data, config, MODEL, output, show_progress=False, log=lines.append)
     return metadata, lines
 
 
@@ -51,10 +53,11 @@ def test_short_run_lowers_the_held_out_error_and_records_everything(tmp_path):
     assert any("epoch 2" in line for line in lines)
 
     # The file holds the same metadata (JSON-able) and the weights that earned that test MSE.
-    net, loaded = load_checkpoint(output, "expression", 29)
+    checkpoint = load_checkpoint(output, "expression", 29)
+    net, loaded = checkpoint.net, checkpoint.metadata
     assert loaded == json.loads(json.dumps(metadata))
     for key, value in {"kind": "expression", "sigma": 2.0, "copies": 10, "normalisation": 1.0, "epochs": 2,
-                       "model_identity": EMBEDDED_IDENTITY, "data_source": data.source}.items():
+                       "model_name": "test model", "model_digest": "cd" * 32, "data_source": data.source}.items():
         assert loaded[key] == value, key
 
     # On faces from another corpus seed (never seen), the loaded net still removes most noise.
@@ -64,11 +67,22 @@ def test_short_run_lowers_the_held_out_error_and_records_everything(tmp_path):
     assert np.mean((output_vectors - fresh) ** 2) < np.mean((noisy - fresh) ** 2) / 4
 
 
+def test_the_checkpoint_lists_its_held_out_faces_so_other_weights_can_be_scored_on_them(tmp_path):
+    data = embedded_corpus(80, seed=3)
+    config = TrainingConfig.paper("expression", epochs=1, copies=2, test_faces=15, seed=4, device="cpu")
+    metadata, _ = quiet_train(data, config, tmp_path / "expression.pt")
+    _, expected_test = split_by_face(data, 15, np.random.default_rng(4))  # training's own split
+    assert metadata["held_out_faces"] == expected_test.face_ids and len(expected_test.face_ids) == 15
+    train, test = split_by_ids(data, metadata["held_out_faces"])
+    np.testing.assert_array_equal(test.expression, expected_test.expression)
+    assert len(train) == 65 and not set(train.face_ids) & set(test.face_ids)
+
+
 def test_shape_training_stores_the_normalisation(tmp_path):
     data = embedded_corpus(120, seed=6)
     config = TrainingConfig.paper("shape", epochs=1, copies=2, test_faces=20, device="cpu")
     metadata, _ = quiet_train(data, config, tmp_path / "shape.pt")
-    _, loaded = load_checkpoint(tmp_path / "shape.pt", "shape", 199)
+    loaded = load_checkpoint(tmp_path / "shape.pt", "shape", 199).metadata
     assert loaded["normalisation"] == 1e5 and loaded["sigma"] == 5e5 and loaded["input_length"] == 199
     # The MSEs are in normalised units: σ/1e5 = 5, so the noisy input is ≈ 25 · 100/199.
     assert metadata["test_mse_noisy"] == pytest.approx(25 * 100 / 199, rel=0.25)
@@ -82,8 +96,8 @@ def test_same_seed_same_weights(tmp_path):
     again, _ = quiet_train(data, config, tmp_path / "b.pt")
     # Close rather than bitwise: threaded CPU reductions may sum in another order.
     assert first["test_mse_denoised"] == pytest.approx(again["test_mse_denoised"], rel=1e-4)
-    net_a, _ = load_checkpoint(tmp_path / "a.pt", "expression", 29)
-    net_b, _ = load_checkpoint(tmp_path / "b.pt", "expression", 29)
+    net_a = load_checkpoint(tmp_path / "a.pt", "expression", 29).net
+    net_b = load_checkpoint(tmp_path / "b.pt", "expression", 29).net
     for (name, a), b in zip(net_a.state_dict().items(), net_b.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
     other, _ = quiet_train(data, TrainingConfig.paper("expression", epochs=1, copies=2, test_faces=10, device="cpu",
@@ -108,7 +122,8 @@ def test_ctrl_c_mid_epoch_leaves_a_loadable_checkpoint(tmp_path, monkeypatch):
     output = tmp_path / "expression.pt"
     with pytest.raises(KeyboardInterrupt):
         quiet_train(data, config, output)
-    net, metadata = load_checkpoint(output, "expression", 29)
+    checkpoint = load_checkpoint(output, "expression", 29)
+    net, metadata = checkpoint.net, checkpoint.metadata
     assert metadata["interrupted"] is True
     assert metadata["epochs_completed"] == 1 and len(metadata["history"]) == 1
     assert np.isfinite(metadata["test_mse_denoised"])
@@ -126,7 +141,7 @@ def test_ctrl_c_in_the_first_epoch_still_writes_weights(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.optim.Adam, "step", interrupt)
     with pytest.raises(KeyboardInterrupt):
         quiet_train(data, config, tmp_path / "expression.pt")
-    _, metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29)
+    metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29).metadata
     assert metadata["interrupted"] is True and metadata["epochs_completed"] == 0 and metadata["history"] == []
 
 
@@ -139,4 +154,4 @@ def test_unwritable_output_fails_before_any_training(tmp_path, monkeypatch):
     blocker.write_text("not a folder")
     config = TrainingConfig.paper("expression", epochs=1, copies=1, test_faces=5)
     with pytest.raises(ExportError, match="e.pt"):
-        train_denoiser(embedded_corpus(30), config, EMBEDDED_IDENTITY, blocker / "e.pt", show_progress=False)
+        train_denoiser(embedded_corpus(30), config, MODEL, blocker / "e.pt", show_progress=False)

@@ -33,11 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.dataset.face_export import ExportedFace, export_faces
+from app.denoising.checkpoint import describe_training
 from app.denoising.devices import describe
 from app.errors import FaceExplorerError
 from app.explorer.face_preset import apply_preset, load_preset, save_preset
 from app.explorer.face_state import FaceChange, FaceState
 from app.explorer.live_face import LiveFace
+from app.model.provenance import SHORT_DIGEST
 from app.study.database import RatingsDatabase
 from app.workspace import Workspace
 from widgets.application import application
@@ -142,11 +144,9 @@ class ExplorerWindow(QMainWindow):
         except FaceExplorerError as problem:
             self.show_error(f"The denoising networks are not available: {problem}")
             return None
-        if workspace.model.identity not in denoiser.trained_for():
-            self.statusBar().showMessage(
-                f"warning: the checkpoints were trained for {', '.join(sorted(denoiser.trained_for()))}, "
-                f"not {workspace.model.identity}", 15000,
-            )
+        mismatch = denoiser.model_mismatch(workspace.model)
+        if mismatch:
+            self.statusBar().showMessage(f"warning: {mismatch}", 15000)
         return denoiser
 
     def _install_denoiser(self, denoiser: Any) -> None:
@@ -319,7 +319,7 @@ class ExplorerWindow(QMainWindow):
         written = export_faces(
             request.path, chosen, self.workspace.model.triangles, binary=request.binary,
             coefficient_format=request.coefficient_format,
-            model_identity=self.workspace.model.identity, sampling=self.state.settings.to_dict(),
+            **self.workspace.model.provenance.to_record(), sampling=self.state.settings.to_dict(),
         )
         self._remember_folder("export", request.path)
         self.statusBar().showMessage("wrote " + ", ".join(p.name for p in written), 10000)
@@ -361,8 +361,7 @@ class ExplorerWindow(QMainWindow):
         preset = load_preset(path, model.n_id, model.n_exp)
         apply_preset(self.state, preset, str(path))
         self._remember_folder("preset", path)
-        note = "" if preset.model_identity == model.identity else f" (saved for {preset.model_identity}, not {model.identity})"
-        self.statusBar().showMessage(f"loaded {path}{note}", 10000)
+        self.statusBar().showMessage(f"loaded {path}", 10000)
 
     @reports_errors
     def apply_denoised(self) -> None:
@@ -391,6 +390,7 @@ class ExplorerWindow(QMainWindow):
     @reports_errors
     def open_study_face(self, study: str | Path, face_id: int) -> None:
         with RatingsDatabase.open(study) as database:
+            database.require_model(self.workspace.model.provenance)
             face = database.face(face_id)
         self.state.set_face(face.alpha_id, face.alpha_exp, f"{study}: face {face.face_id}")
         self._remember_folder("study", study)
@@ -403,11 +403,7 @@ class ExplorerWindow(QMainWindow):
         else:
             lines = [f"checkpoints: {self.workspace.checkpoints}", f"device: {describe(denoiser.device)}"]
             for kind, meta in denoiser.metadata.items():
-                lines.append(
-                    f"{kind}: trained on {meta.get('model_identity')} / {meta.get('data_source')}, "
-                    f"σ = {meta.get('sigma')}, {meta.get('epochs_completed')} epochs, test MSE "
-                    f"{meta.get('test_mse_noisy', float('nan')):.3f} → {meta.get('test_mse_denoised', float('nan')):.3f}"
-                )
+                lines.append(f"{kind}: {describe_training(meta)}; sha256 {denoiser.digests[kind][:SHORT_DIGEST]}")
             text = "\n".join(lines)
         box = QMessageBox(QMessageBox.Icon.Information, "Denoising networks", text, parent=self)
         box.open()

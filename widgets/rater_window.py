@@ -209,7 +209,7 @@ class RaterWindow(QMainWindow):
     def start(self) -> None:
         """Begin (or resume) the session of the rater named in the ID field."""
         try:
-            self.session = RatingSession(self.database, self.rater_field.text(), self.model.identity)
+            self.session = RatingSession(self.database, self.rater_field.text(), self.model.provenance)
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return
@@ -332,10 +332,11 @@ def run_rater(args: argparse.Namespace) -> int:
     """``python main.py rate STUDY``: open the rater window on a study and run until it is closed."""
     database = RatingsDatabase.open(args.study)  # a bad file fails here, before any window opens
     workspace = Workspace(args.model, args.data, args.checkpoints, args.device)
-    if workspace.model.identity != database.model_identity:
+    try:
+        database.require_model(workspace.model.provenance)
+    except FaceExplorerError:
         database.close()
-        raise FaceExplorerError(f"{args.study}: the study's faces belong to model {database.model_identity}, "
-                                f"but {workspace.model.identity} is loaded (give the same --model)")
+        raise
     return run_rater_window(database, workspace.model, args.rater)
 
 
@@ -361,10 +362,11 @@ def open_rater_mode(parent: QWidget, model: MorphableModel) -> RaterWindow | Non
     except FaceExplorerError as problem:
         QMessageBox.warning(parent, "Rater mode", str(problem))
         return None
-    if database.model_identity != model.identity:
+    try:
+        database.require_model(model.provenance)
+    except FaceExplorerError as problem:
         database.close()
-        QMessageBox.warning(parent, "Rater mode", f"{path}: the study's faces belong to model {database.model_identity}, "
-                                                  f"but {model.identity} is loaded")
+        QMessageBox.warning(parent, "Rater mode", str(problem))
         return None
     window = RaterWindow(database, model)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

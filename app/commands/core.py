@@ -9,13 +9,15 @@ import numpy as np
 
 from app.atomic_files import atomic_output
 from app.dataset.export import export_mesh, load_coefficients
-from app.denoising.checkpoint import KINDS, checkpoint_path
+from app.denoising.checkpoint import KINDS, checkpoint_path, describe_training
+from app.denoising.checkpoint_folders import is_shipped, user_checkpoints
 from app.denoising.devices import describe
 from app.denoising.network import AutoEncoder4, parameter_count
 from app.denoising.training import TrainingConfig, train_denoiser
-from app.errors import DatasetError, FaceExplorerError
+from app.errors import DatasetError, ExportError, FaceExplorerError
 from app.model.coefficient_limits import check_coefficients
 from app.model.embedded_corpus import embedded_corpus
+from app.model.provenance import SHORT_DIGEST
 from app.workspace import Workspace
 from app.npz_files import read_npz
 
@@ -25,13 +27,17 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
 
 
 def info(args: argparse.Namespace) -> int:
+    """Describe the model, data and checkpoints; an explicitly given input that cannot be used
+    is reported after everything that could be read, and makes the command fail."""
     workspace = open_workspace(args)
     model = workspace.model
+    unusable: list[str] = []
     named_id = sum(bool(n) for n in model.names_id)
     named_exp = sum(bool(n) for n in model.names_exp)
     print(f"model:          {workspace.describe_model()}")
     print(f"                {model.n_vertices:,} vertices, {len(model.triangles):,} triangles, "
           f"{model.n_id} identity + {model.n_exp} expression coefficients ({named_id} + {named_exp} named)")
+    print(f"                sha256 {model.digest}")
     try:
         data = workspace.data
         print(f"data:           {data.source}: {len(data):,} faces loaded, {len(data.skipped)} files skipped")
@@ -39,6 +45,8 @@ def info(args: argparse.Namespace) -> int:
             print(f"  skipped {file}: {reason}")
     except DatasetError as problem:
         print(f"data:           none ({problem})")
+        if args.data:
+            unusable.append(str(problem))
     for kind in KINDS:
         length = model.n_coefficients(kind)
         print(f"{kind + ' net:':<16}{parameter_count(AutoEncoder4(length)):,} parameters (input {length})")
@@ -46,15 +54,17 @@ def info(args: argparse.Namespace) -> int:
         denoiser = workspace.denoiser
     except FaceExplorerError as problem:
         print(f"checkpoints:    not usable ({problem})")
-        return 0
-    print(f"checkpoints:    {workspace.checkpoints} on {describe(denoiser.device)}")
-    for kind in KINDS:
-        meta = denoiser.metadata[kind]
-        print(f"  {kind}: trained on {meta.get('model_identity')} / {meta.get('data_source')}; "
-              f"σ={meta.get('sigma'):g}, {meta.get('copies')} copies, {meta.get('epochs_completed')} epochs; "
-              f"test MSE noisy {meta.get('test_mse_noisy', float('nan')):.3f} → denoised {meta.get('test_mse_denoised', float('nan')):.3f}")
-    if model.identity not in denoiser.trained_for():
-        print(f"  warning: the checkpoints were trained for {', '.join(sorted(denoiser.trained_for()))}, not {model.identity}")
+        if args.checkpoints:
+            unusable.append(str(problem))
+    else:
+        print(f"checkpoints:    {workspace.checkpoints} on {describe(denoiser.device)}")
+        for kind in KINDS:
+            print(f"  {kind}: {describe_training(denoiser.metadata[kind])}; sha256 {denoiser.digests[kind][:SHORT_DIGEST]}")
+        mismatch = denoiser.model_mismatch(model)
+        if mismatch:
+            print(f"  warning: {mismatch}")
+    if unusable:
+        raise FaceExplorerError("; ".join(unusable))
     return 0
 
 
@@ -80,12 +90,36 @@ def train(args: argparse.Namespace) -> int:
             raise FaceExplorerError(f"{name} must be at least 1 (got {value})")
     if not (config.sigma > 0 and config.normalisation > 0 and config.learning_rate > 0):
         raise FaceExplorerError("sigma, normalisation and learning rate must be positive")
-    output = Path(args.output) if args.output else checkpoint_path(workspace.checkpoints, args.kind)
-    metadata = train_denoiser(data, config, workspace.model.identity, output, show_progress=not args.quiet)
+    output = _training_output(args)
+    model = workspace.model.provenance
+    if args.data and not args.model:
+        print(f"note: no --model given, so the coefficients of {args.data} will be shown on {model.describe()}; "
+              "give --model for the model they were fitted with")
+    if is_shipped(output):
+        print(f"note: {output} is one of the shipped weights; --checkpoints/--output asked to replace it")
+    print(f"training the {args.kind} network on {data.source} for {model.describe()} → {output}")
+    metadata = train_denoiser(data, config, model, output, show_progress=not args.quiet)
     print(f"wrote {output}: test MSE noisy input {metadata['test_mse_noisy']:.4f} → "
           f"denoised {metadata['test_mse_denoised']:.4f} "
           f"({metadata['test_mse_noisy'] / metadata['test_mse_denoised']:.1f}× lower)")
+    if not (args.output or args.checkpoints):
+        print(f"use it with --checkpoints {output.parent} (the folder needs both shape.pt and expression.pt); "
+              "the shipped weights are unchanged")
     return 0
+
+
+def _training_output(args: argparse.Namespace) -> Path:
+    """--output, else <--checkpoints>/<kind>.pt, else the user's folder: the shipped weights only when named."""
+    if args.output:
+        return Path(args.output)
+    if args.checkpoints:
+        return checkpoint_path(args.checkpoints, args.kind)
+    folder = user_checkpoints()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as failure:
+        raise ExportError(f"cannot create {folder}: {failure.strerror or failure}") from failure
+    return checkpoint_path(folder, args.kind)
 
 
 def denoise(args: argparse.Namespace) -> int:
@@ -98,7 +132,7 @@ def denoise(args: argparse.Namespace) -> int:
             result[f"{key}_denoised"] = workspace.denoiser.denoise(kind, tables[key])
     with atomic_output(args.output) as temp:
         with open(temp, "wb") as handle:
-            np.savez(handle, **result, model_identity=np.array(workspace.model.identity))
+            np.savez(handle, **result, **{key: np.array(value) for key, value in workspace.model.provenance.to_record().items()})
     print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape}" for k, v in result.items()))
     return 0
 

@@ -7,7 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from app.commands.core import open_workspace
-from app.denoising.checkpoint import checkpoint_digests
 from app.errors import FaceExplorerError
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces
@@ -45,12 +44,12 @@ def rate_study(args: argparse.Namespace) -> int:
         workspace.denoiser if needs_networks else None,
         workspace.data if "dataset" in definition.conditions else None,
     )
-    checkpoints = checkpoint_digests(workspace.checkpoints) if needs_networks else {}
-    database = RatingsDatabase.create(args.output, definition, faces, workspace.model.identity, checkpoints)
+    checkpoints = workspace.denoiser.digests if needs_networks else {}
+    database = RatingsDatabase.create(args.output, definition, faces, workspace.model.provenance, checkpoints)
     database.close()
     print(f"wrote {args.output}: study '{definition.name}', {len(faces)} faces "
           f"({definition.faces_per_condition} × {', '.join(definition.conditions)}; varies {definition.varies}; "
-          f"seed {definition.seed}) on {workspace.model.identity}")
+          f"seed {definition.seed}) on {workspace.model.provenance.describe()}")
     print(f"raters: python main.py rate {args.output}    report: python main.py rate-report {args.output}")
     return 0
 

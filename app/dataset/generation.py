@@ -6,8 +6,8 @@ run can be resumed, split over processes (``workers``) or machines, and gives by
 coefficient files for the same settings (written with a fixed zip date, see deterministic_npz).
 
 Per shard, in this order: optional meshes, optional images, then ``shard-XXXXX.npz`` with the
-noisy and denoised coefficients and the provenance (seed, sampling settings, model and
-checkpoint identity). Every file is written to a temporary name and renamed, and the shard's
+noisy and denoised coefficients and the provenance (seed, sampling settings, model name and
+digest, checkpoint digests). Every file is written to a temporary name and renamed, and the shard's
 .npz is written last, so a shard counts as done exactly when its .npz exists: an interruption
 leaves nothing that looks complete. ``manifest.json`` marks the folder as ours and records the
 plan, so a resume with other settings is refused instead of mixing two datasets.
@@ -29,10 +29,10 @@ import numpy as np
 from app import __version__
 from app.atomic_files import atomic_output
 from app.dataset.deterministic_npz import save_npz_deterministic
-from app.denoising.checkpoint import checkpoint_digests
 from app.denoising.denoiser import Denoiser
 from app.errors import ExportError, FaceExplorerError
 from app.model.morphable_model import MorphableModel
+from app.model.provenance import ModelProvenance, require_same_model
 from app.model.sampling import DISTRIBUTIONS, PAPER_RANGE, sample_coefficients
 from app.npz_files import read_npz
 
@@ -99,12 +99,12 @@ class GenerationSettings:
 class Provenance:
     """What produced the faces: the model and the two networks' weights."""
 
-    model_identity: str
-    checkpoints: dict[str, str]  # kind → sha256 of the checkpoint file
+    model: ModelProvenance
+    checkpoints: dict[str, str]  # kind → sha256 of the checkpoint bytes the denoiser loaded
 
     @classmethod
-    def of(cls, model: MorphableModel, checkpoint_folder: str | Path) -> Provenance:
-        return cls(model.identity, checkpoint_digests(checkpoint_folder))
+    def of(cls, model: MorphableModel, denoiser: Denoiser) -> Provenance:
+        return cls(model.provenance, dict(denoiser.digests))
 
 
 @dataclass
@@ -153,6 +153,8 @@ def prepare_output(
         if overwrite:
             _remove_dataset(folder)
         elif resume:
+            require_same_model(ModelProvenance.from_record(previous.get("plan", {}), str(manifest_path)),
+                               provenance.model, f"the dataset in {folder}")
             if previous.get("plan") != plan:
                 changed = sorted(k for k in set(plan) | set(previous.get("plan", {}))
                                  if plan.get(k) != previous.get("plan", {}).get(k))
@@ -215,7 +217,7 @@ def write_shard(
         "seed": np.int64(settings.seed),
         "shard": np.int64(shard),
         "sampling": np.array(json.dumps(settings.sampling(), sort_keys=True)),
-        "model_identity": np.array(provenance.model_identity),
+        **{key: np.array(value) for key, value in provenance.model.to_record().items()},
         "checkpoints": np.array(json.dumps(provenance.checkpoints, sort_keys=True)),
     }
     if settings.images:
@@ -394,7 +396,7 @@ def _poses(settings: GenerationSettings, shard: int, faces: int) -> np.ndarray:
 
 
 def _plan(settings: GenerationSettings, provenance: Provenance) -> dict[str, Any]:
-    return {**asdict(settings), "model_identity": provenance.model_identity, "checkpoints": provenance.checkpoints}
+    return {**asdict(settings), **provenance.model.to_record(), "checkpoints": provenance.checkpoints}
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from app.denoising.checkpoint import KINDS, checkpoint_path, load_checkpoint
+from app.denoising.checkpoint import KINDS, Checkpoint, checkpoint_path, load_checkpoint
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.denoising.devices import pick_device
-from app.denoising.network import AutoEncoder4, apply_in_batches
+from app.denoising.network import apply_in_batches
 from app.errors import FaceExplorerError
 from app.model.morphable_model import CoefficientKind, MorphableModel
-
-# The weights ship as package data of the top-level `checkpoints` package, so they are found the
-# same way from a checkout and from a plain (non-editable) install run from any directory.
-SHIPPED_CHECKPOINTS = Path(str(files("checkpoints")))
+from app.model.provenance import model_mismatch
 
 
 class Denoiser:
     """The shape and expression networks on one device, working in model units."""
 
-    def __init__(self, nets: dict[str, AutoEncoder4], metadata: dict[str, dict[str, Any]], device: torch.device) -> None:
+    def __init__(self, checkpoints: dict[str, Checkpoint], device: torch.device) -> None:
         self.device = device
-        self.nets = {kind: net.to(device).eval() for kind, net in nets.items()}
-        self.metadata = metadata
+        self.checkpoints = checkpoints
+        self.nets = {kind: checkpoint.net.to(device).eval() for kind, checkpoint in checkpoints.items()}
+        self.metadata = {kind: checkpoint.metadata for kind, checkpoint in checkpoints.items()}
+        # sha256 of the bytes each net was loaded from: what made a dataset or a study, exactly.
+        self.digests = {kind: checkpoint.sha256 for kind, checkpoint in checkpoints.items()}
+        self.trained_on = {kind: checkpoint.trained_on for kind, checkpoint in checkpoints.items()}
 
     @classmethod
     def from_folder(cls, model: MorphableModel, folder: str | Path = SHIPPED_CHECKPOINTS, device: str = "auto") -> Denoiser:
         """Load ``shape.pt`` and ``expression.pt`` from ``folder`` for this model's coefficient counts."""
-        nets, metadata = {}, {}
-        for kind in KINDS:
-            nets[kind], metadata[kind] = load_checkpoint(checkpoint_path(folder, kind), kind, model.n_coefficients(kind))
-        return cls(nets, metadata, pick_device(device))
+        checkpoints = {kind: load_checkpoint(checkpoint_path(folder, kind), kind, model.n_coefficients(kind)) for kind in KINDS}
+        return cls(checkpoints, pick_device(device))
+
+    def model_mismatch(self, model: MorphableModel) -> str | None:
+        """Why the nets may not suit ``model`` (trained on another one), as one line; None when they do.
+
+        A warning, not an error: nets trained on one model with the same coefficient counts still
+        run on another, and trying that is legitimate.
+        """
+        problems = [model_mismatch(self.trained_on[kind], model.provenance, f"the {kind} network") for kind in self.nets]
+        return "; ".join(problem for problem in problems if problem) or None
 
     def denoise(self, kind: CoefficientKind, coefficients: np.ndarray) -> np.ndarray:
         """Denoised copy of one (L,) vector or a (B, L) batch, in model units (float64)."""
@@ -53,7 +60,3 @@ class Denoiser:
 
     def denoise_face(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.denoise("shape", alpha_id), self.denoise("expression", alpha_exp)
-
-    def trained_for(self) -> set[str]:
-        """Model identities the checkpoints were trained on (to warn about a mismatch)."""
-        return {str(meta.get("model_identity", "unknown")) for meta in self.metadata.values()}

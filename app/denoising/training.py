@@ -3,8 +3,10 @@
 Pairs come from the corruption protocol applied to the clean training faces; the validation
 set is the same protocol applied to held-out faces (never seen in training). Shape vectors are
 divided by 1e5 before the network (the paper's normalisation), and the factor is stored in the
-checkpoint so the denoiser undoes it. A checkpoint is written after every epoch, and Ctrl-C
-writes one for the weights of that moment, so an interrupted run always leaves a usable net.
+checkpoint so the denoiser undoes it. The checkpoint also records the face model (name and
+digest) and the ids of the held-out faces, so other weights can be scored on exactly those
+faces. A checkpoint is written after every epoch, and Ctrl-C writes one for the weights of that
+moment, so an interrupted run always leaves a usable net.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.denoising.corruption import NoisyPairs, make_noisy_pairs
 from app.denoising.devices import pick_device
 from app.denoising.network import AutoEncoder4, apply_in_batches, parameter_count
 from app.model.fitted_params import FittedParameters, split_by_face
+from app.model.provenance import ModelProvenance
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class TrainingConfig:
 
     @classmethod
     def paper(cls, kind: str, **overrides: Any) -> TrainingConfig:
-        """The paper's settings (DESIGN.md §1), with any field overridden."""
+        """The paper's settings, with any field overridden."""
         settings = {
             "shape": {"sigma": 5e5, "copies": 100, "normalisation": 1e5},
             "expression": {"sigma": 2.0, "copies": 50, "normalisation": 1.0},
@@ -55,7 +58,7 @@ class TrainingConfig:
 def train_denoiser(
     data: FittedParameters,
     config: TrainingConfig,
-    model_identity: str,
+    model: ModelProvenance,
     output: str | Path,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
@@ -83,8 +86,9 @@ def train_denoiser(
         **asdict(config),
         "input_length": int(train.clean.shape[1]),
         "device": str(device),
-        "model_identity": model_identity,
+        **model.to_record(),
         "data_source": data.source,
+        "held_out_faces": test_faces.face_ids,
         "train_faces": len(train.clean),
         "test_faces": len(test.clean),
         "train_pairs": len(train),

@@ -1,6 +1,7 @@
 """What every experiment works on: model, clean data, denoiser, held-out faces, settings.
 
-The held-out faces are the ones the checkpoint never saw: training splits the data with
+The held-out faces are the ones the checkpoint never saw: the checkpoint lists their ids. For
+older checkpoints without the list, training split the data with
 ``split_by_face(data, test_faces, default_rng(seed))`` as its first use of the generator, so the
 same call with the seed and test-face count stored in the checkpoint gives the same split.
 Noisy test pairs are then drawn afresh with the paper's protocol (σ and copies from the
@@ -18,7 +19,7 @@ import numpy as np
 from app.denoising.corruption import NoisyPairs, make_noisy_pairs
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
-from app.model.fitted_params import FittedParameters, split_by_face
+from app.model.fitted_params import FittedParameters, split_by_face, split_by_ids
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.workspace import Workspace
 
@@ -63,6 +64,9 @@ class EvaluationContext:
         splits = {}
         for kind in KIND_ORDER:
             meta = self.denoiser.metadata[kind]
+            if meta.get("held_out_faces") and meta.get("data_source") == self.data.source:
+                splits[kind] = split_by_ids(self.data, meta["held_out_faces"])
+                continue
             if meta.get("data_source") != self.data.source:
                 self.notes.append(
                     f"the {kind} checkpoint was trained on '{meta.get('data_source')}', not on '{self.data.source}': "

@@ -144,9 +144,7 @@ def _train_at_sigma(context: EvaluationContext, kind: CoefficientKind, sigma: fl
     overrides = {"copies": context.train_copies} if context.train_copies else {}
     config = TrainingConfig.paper(kind, sigma=sigma, epochs=context.epochs, seed=context.seed,
                                   test_faces=max(1, min(100, len(faces) // 10)), device="auto", **overrides)
-    train_denoiser(faces, config, context.model.identity, path, show_progress=False, log=lambda _: None)
-    net, meta = load_checkpoint(path, kind, context.model.n_coefficients(kind))
+    train_denoiser(faces, config, context.model.provenance, path, show_progress=False, log=lambda _: None)
     other = "shape" if kind == "expression" else "expression"
-    nets = {kind: net, other: context.denoiser.nets[other]}
-    metadata = {kind: meta, other: context.denoiser.metadata[other]}
-    return Denoiser(nets, metadata, context.denoiser.device)
+    trained = load_checkpoint(path, kind, context.model.n_coefficients(kind))
+    return Denoiser({kind: trained, other: context.denoiser.checkpoints[other]}, context.denoiser.device)

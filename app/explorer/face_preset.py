@@ -2,8 +2,7 @@
 
 A preset is a JSON file (written atomically through ``app.dataset.export.save_coefficients``) that
 brings the explorer back to exactly the same face and the same sampling settings. It records
-the model identity so that loading it on another model can be pointed out; it is refused only
-when the coefficient counts do not fit.
+the model's name and digest, and is applied only to the model it was made on.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import numpy as np
 from app.dataset.export import load_coefficients, save_coefficients
 from app.errors import FaceExplorerError
 from app.explorer.face_state import FaceState, SamplingSettings
+from app.model.provenance import ModelProvenance, require_same_model
 
 PRESET_FORMAT = "face-manifold-explorer preset 1"
 
@@ -25,7 +25,8 @@ class FacePreset:
     alpha_id: np.ndarray
     alpha_exp: np.ndarray
     settings: SamplingSettings
-    model_identity: str
+    model: ModelProvenance  # the model the face was made on
+    path: Path
 
 
 def save_preset(path: str | Path, state: FaceState) -> Path:
@@ -34,7 +35,7 @@ def save_preset(path: str | Path, state: FaceState) -> Path:
         raise FaceExplorerError(f"{path}: a face preset is a .json file")
     return save_coefficients(
         path, state.alpha_id, state.alpha_exp,
-        preset=PRESET_FORMAT, model_identity=state.model.identity, sampling=state.settings.to_dict(),
+        preset=PRESET_FORMAT, **state.model.provenance.to_record(), sampling=state.settings.to_dict(),
     )
 
 
@@ -53,10 +54,11 @@ def load_preset(path: str | Path, n_id: int, n_exp: int) -> FacePreset:
         settings = SamplingSettings.from_dict(info.get("sampling", {}))
     except FaceExplorerError as problem:
         raise FaceExplorerError(f"{path}: {problem}") from problem
-    return FacePreset(alpha_id, alpha_exp, settings, str(info.get("model_identity", "unknown")))
+    return FacePreset(alpha_id, alpha_exp, settings, ModelProvenance.from_record(info, str(path)), path)
 
 
 def apply_preset(state: FaceState, preset: FacePreset, source: str = "preset") -> None:
-    """The preset's face, then its settings: a face beyond the limits changes nothing."""
+    """The preset's face, then its settings: a face beyond the limits, or made on another model, changes nothing."""
+    require_same_model(preset.model, state.model.provenance, f"the face preset {preset.path}")
     state.set_face(preset.alpha_id, preset.alpha_exp, source)
     state.update_settings(**preset.settings.to_dict())

@@ -21,9 +21,11 @@ from functools import lru_cache
 import numpy as np
 import scipy.linalg
 
-from app.model.morphable_model import MorphableModel
+from app.model.morphable_model import EMBEDDED_NAME_PREFIX, MorphableModel
 
-EMBEDDED_IDENTITY = "embedded:v1"
+# For people only: the model is told apart by its digest, so a change to it needs no new name to
+# be noticed. v3 is the third generation of the mesh and modes.
+EMBEDDED_NAME = f"{EMBEDDED_NAME_PREFIX} v3"
 N_IDENTITY = 199
 N_EXPRESSION = 29
 GRID_COLUMNS = 180  # left to right
@@ -278,7 +280,7 @@ def embedded_model() -> MorphableModel:
         ev_id=ev_id,
         ev_exp=ev_exp,
         triangles=_grid_triangles(GRID_ROWS, GRID_COLUMNS),
-        identity=EMBEDDED_IDENTITY,
+        name=EMBEDDED_NAME,
         names_id=id_names,
         names_exp=exp_names,
     )

@@ -31,6 +31,9 @@ class FittedParameters:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
     def __post_init__(self) -> None:
+        for name in ("shape", "expression"):
+            if np.iscomplexobj(getattr(self, name)):
+                raise DatasetError(f"{self.source}: the {name} table holds complex numbers; coefficients are real")
         self.shape = np.asarray(self.shape, dtype=np.float64)
         self.expression = np.asarray(self.expression, dtype=np.float64)
         if self.shape.ndim != 2 or self.expression.ndim != 2 or len(self.shape) != len(self.expression):
@@ -94,6 +97,22 @@ def split_by_face(
     )
 
 
+def split_by_ids(params: FittedParameters, held_out: list[str]) -> tuple[FittedParameters, FittedParameters]:
+    """(train, test) with exactly the rows whose face ids a checkpoint recorded as held out."""
+    wanted = set(held_out)
+    test_rows = np.array([row for row, face in enumerate(params.face_ids) if face in wanted], dtype=np.int64)
+    found = {params.face_ids[row] for row in test_rows}
+    if len(found) != len(wanted):
+        missing = sorted(wanted - found)
+        raise DatasetError(f"{params.source}: lacks {len(missing)} of the {len(wanted)} held-out faces "
+                           f"(e.g. '{missing[0]}'): it is not the data the checkpoint was trained on")
+    train_rows = np.setdiff1d(np.arange(len(params)), test_rows)
+    return (
+        params.subset(train_rows, f"{params.source} [train]"),
+        params.subset(test_rows, f"{params.source} [held out: {len(test_rows)} rows]"),
+    )
+
+
 def _load_mat_folder(folder: Path) -> FittedParameters:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".mat" and p.is_file())
     readable, skipped = [], []
@@ -128,6 +147,8 @@ def _read_fitted_mat(file: Path) -> tuple[np.ndarray, np.ndarray]:
         if name not in contents:
             raise DatasetError(f"{file}: no {name} field")
         value = np.asarray(contents[name])
+        if np.iscomplexobj(value):
+            raise DatasetError(f"{file}: {name} holds complex numbers; fitted coefficients are real")
         if value.ndim != 2 or 1 not in value.shape or not np.issubdtype(value.dtype, np.number):
             raise DatasetError(f"{file}: {name} has shape {value.shape}, expected a column vector")
         value = value.reshape(-1).astype(np.float64)

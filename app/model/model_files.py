@@ -1,6 +1,6 @@
 """Read morphable models from the files researchers actually have, and the project's own .npz.
 
-Supported layouts (DESIGN.md §2):
+Supported layouts:
 - face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV and a
   1-based ``tri``; the face mean is shapeMU + expMU.
 - 3DDFA ``Model_Shape.mat`` (mu_shape, w, sigma, tri) next to ``Model_Exp.mat``
@@ -19,7 +19,7 @@ import scipy.io
 
 from app.atomic_files import atomic_output
 from app.errors import ModelFileError
-from app.model.morphable_model import MorphableModel
+from app.model.morphable_model import MorphableModel, first_non_whole
 from app.npz_files import read_npz
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -61,8 +61,10 @@ def read_mat(path: Path, error: type[Exception]) -> dict[str, Any]:
         )
     try:
         return scipy.io.loadmat(path)
-    except Exception as failure:  # scipy raises ValueError, TypeError, OSError … for damaged files
-        raise error(f"{path}: not a readable Matlab file ({failure})") from failure
+    except OSError as failure:
+        raise error(f"{path}: cannot read it ({failure.strerror or failure})") from failure
+    except Exception as failure:  # scipy raises ValueError, TypeError, KeyError … for damaged files
+        raise error(f"{path} is not a valid .mat file (not a Matlab file, or damaged or truncated)") from failure
 
 
 def save_model_npz(model: MorphableModel, path: str | Path) -> None:
@@ -79,7 +81,7 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
                 triangles=model.triangles.astype(np.int32),
                 names_id=np.array(model.names_id),
                 names_exp=np.array(model.names_exp),
-                identity=np.array(model.identity),
+                name=np.array(model.name),
             )
 
 
@@ -91,8 +93,9 @@ def _load_npz(path: Path) -> MorphableModel:
     arrays = {key: data[key] for key in _NPZ_KEYS}
     names_id = [str(n) for n in data["names_id"]] if "names_id" in data else []
     names_exp = [str(n) for n in data["names_exp"]] if "names_exp" in data else []
-    identity = str(data["identity"]) if "identity" in data else str(path)
-    return _build(path, identity=identity, names_id=names_id, names_exp=names_exp, **arrays)
+    # "identity" is where files written before models had digests kept the name.
+    name = next((str(data[key]) for key in ("name", "identity") if key in data), str(path))
+    return _build(path, name=name, names_id=names_id, names_exp=names_exp, **arrays)
 
 
 def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
@@ -117,7 +120,7 @@ def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
         ev_id=_column(path, "shapeEV", model["shapeEV"]),
         ev_exp=_column(path, "expEV", model["expEV"]),
         triangles=_one_based_triangles(path, model["tri"]),
-        identity=str(path),
+        name=str(path),
     )
 
 
@@ -142,7 +145,7 @@ def _from_3ddfa(shape_path: Path, shape: dict[str, Any], exp_path: Path, exp: di
         ev_id=_column(shape_path, "sigma", shape["sigma"]),
         ev_exp=_column(exp_path, "sigma_exp", exp["sigma_exp"]),
         triangles=_one_based_triangles(shape_path, shape["tri"]),
-        identity=str(shape_path),
+        name=str(shape_path),
     )
 
 
@@ -154,36 +157,49 @@ def _build(path: Path, **fields: Any) -> MorphableModel:
         raise
     except Exception as failure:
         message = str(failure)
-        identity = str(fields.get("identity", ""))
-        if identity and message.startswith(identity + ": "):
-            message = message[len(identity) + 2 :]
+        name = str(fields.get("name", ""))
+        if name and message.startswith(name + ": "):
+            message = message[len(name) + 2 :]
         raise ModelFileError(f"{path}: {message}") from failure
 
 
 def _column(path: Path, name: str, value: Any) -> np.ndarray:
-    array = np.asarray(value)
-    if array.ndim != 2 or 1 not in array.shape or not np.issubdtype(array.dtype, np.number):
+    array = _real(path, name, value)
+    if array.ndim != 2 or 1 not in array.shape:
         raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected a numeric column vector")
     return array.reshape(-1).astype(np.float64)
 
 
 def _basis(path: Path, name: str, value: Any, n_values: int) -> np.ndarray:
     """A (3N, K) principal-component matrix as (K, 3N) rows."""
-    array = np.asarray(value)
-    if array.ndim != 2 or array.shape[0] != n_values or not np.issubdtype(array.dtype, np.number):
+    array = _real(path, name, value)
+    if array.ndim != 2 or array.shape[0] != n_values:
         raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected ({n_values}, K)")
     return np.ascontiguousarray(array.T, dtype=np.float32)
 
 
 def _one_based_triangles(path: Path, value: Any) -> np.ndarray:
     """Matlab's (3, T) 1-based triangle list as (T, 3) 0-based."""
-    tri = np.asarray(value)
-    if tri.ndim != 2 or 3 not in tri.shape or not np.issubdtype(tri.dtype, np.number):
+    tri = _real(path, "tri", value)
+    if tri.ndim != 2 or 3 not in tri.shape:
         raise ModelFileError(f"{path}: tri has shape {tri.shape}, expected (3, T)")
     tri = tri if tri.shape[0] == 3 else tri.T
+    fraction = first_non_whole(tri)
+    if fraction is not None:
+        raise ModelFileError(f"{path}: tri contains {fraction:g}; triangle indices must be whole numbers")
     if tri.size and tri.min() < 1:
         raise ModelFileError(f"{path}: tri contains index {int(tri.min())}, but Matlab triangles are 1-based")
     return tri.T.astype(np.int64) - 1
+
+
+def _real(path: Path, name: str, value: Any) -> np.ndarray:
+    """``value`` as a real numeric array; complex numbers are refused, never silently made real."""
+    array = np.asarray(value)
+    if np.iscomplexobj(array):
+        raise ModelFileError(f"{path}: {name} holds complex numbers; a face model is real-valued")
+    if not np.issubdtype(array.dtype, np.number):
+        raise ModelFileError(f"{path}: {name} is not numeric (found {array.dtype.name} values)")
+    return array
 
 
 def _sibling(path: Path, name: str) -> Path:

@@ -1,21 +1,25 @@
 """A 3D morphable model: S = mean + A_id·α_id + A_exp·α_exp.
 
 The bases are stored row-major as one (K_id + K_exp, 3N) float32 matrix so that a face is a
-single ``alpha @ basis`` GEMM (DESIGN.md §5: faster than ``basis.T @ alpha``), and a change of
+single ``alpha @ basis`` GEMM (faster than ``basis.T @ alpha``), and a change of
 one coefficient is one scaled row added in place. Vertices are interleaved x0 y0 z0 x1 … as in
 the .mat files, so ``flat.reshape(N, 3)`` is free.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.model.provenance import ModelProvenance
 
 CoefficientKind = Literal["shape", "expression"]
+EMBEDDED_NAME_PREFIX = "embedded face model"  # the generated model's name; the corpus goes with it
 
 
 @dataclass(eq=False)
@@ -28,21 +32,24 @@ class MorphableModel:
     ev_id: np.ndarray  # (K_id,) standard deviation of each identity coefficient
     ev_exp: np.ndarray  # (K_exp,) standard deviation of each expression coefficient
     triangles: np.ndarray  # (T, 3) int64, 0-based
-    identity: str  # what was loaded: "embedded:v1" or the file path
+    name: str  # for people: "embedded face model v3" or the file path; the digest is the identity
     names_id: list[str] = field(default_factory=list)
     names_exp: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        for array_name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
+            if np.iscomplexobj(getattr(self, array_name)):
+                raise FaceExplorerError(f"{self.name}: {array_name} holds complex numbers; a face model is real-valued")
         self.mean = np.ascontiguousarray(self.mean, dtype=np.float32).reshape(-1)
         n_values = self.mean.shape[0]
         if n_values % 3:
-            raise FaceExplorerError(f"{self.identity}: mean has {n_values} values, not a multiple of 3")
+            raise FaceExplorerError(f"{self.name}: mean has {n_values} values, not a multiple of 3")
         basis_id = np.asarray(self.basis_id, dtype=np.float32)
         basis_exp = np.asarray(self.basis_exp, dtype=np.float32)
         for name, basis in (("identity", basis_id), ("expression", basis_exp)):
             if basis.ndim != 2 or basis.shape[1] != n_values:
                 raise FaceExplorerError(
-                    f"{self.identity}: {name} basis has shape {basis.shape}, expected (K, {n_values})"
+                    f"{self.name}: {name} basis has shape {basis.shape}, expected (K, {n_values})"
                 )
         # One contiguous block so synthesis is a single GEMM; the two bases are views into it.
         self._basis = np.ascontiguousarray(np.vstack([basis_id, basis_exp]))
@@ -53,20 +60,23 @@ class MorphableModel:
         for name, ev, basis in (("identity", self.ev_id, basis_id), ("expression", self.ev_exp, basis_exp)):
             if ev.shape[0] != basis.shape[0]:
                 raise FaceExplorerError(
-                    f"{self.identity}: {ev.shape[0]} {name} standard deviations for {basis.shape[0]} basis vectors"
+                    f"{self.name}: {ev.shape[0]} {name} standard deviations for {basis.shape[0]} basis vectors"
                 )
             if not np.all(np.isfinite(ev)) or np.any(ev <= 0):
-                raise FaceExplorerError(f"{self.identity}: {name} standard deviations must be finite and positive")
+                raise FaceExplorerError(f"{self.name}: {name} standard deviations must be finite and positive")
+        fraction = first_non_whole(self.triangles)
+        if fraction is not None:  # casting would silently truncate 1.5 to 1 and connect the wrong vertices
+            raise FaceExplorerError(f"{self.name}: triangle indices must be whole numbers (found {fraction:g})")
         self.triangles = np.ascontiguousarray(self.triangles, dtype=np.int64)
         if self.triangles.ndim != 2 or self.triangles.shape[1] != 3:
-            raise FaceExplorerError(f"{self.identity}: triangles have shape {self.triangles.shape}, expected (T, 3)")
+            raise FaceExplorerError(f"{self.name}: triangles have shape {self.triangles.shape}, expected (T, 3)")
         if self.triangles.size and (self.triangles.min() < 0 or self.triangles.max() >= self.n_vertices):
             raise FaceExplorerError(
-                f"{self.identity}: triangle indices out of range 0..{self.n_vertices - 1} "
+                f"{self.name}: triangle indices out of range 0..{self.n_vertices - 1} "
                 f"(found {self.triangles.min()}..{self.triangles.max()})"
             )
         if not np.all(np.isfinite(self.mean)) or not np.all(np.isfinite(self._basis)):
-            raise FaceExplorerError(f"{self.identity}: mean or basis contains NaN or infinite values")
+            raise FaceExplorerError(f"{self.name}: mean or basis contains NaN or infinite values")
         self.names_id = _pad_names(self.names_id, self.n_id)
         self.names_exp = _pad_names(self.names_exp, self.n_exp)
 
@@ -93,7 +103,25 @@ class MorphableModel:
 
     @property
     def is_embedded(self) -> bool:
-        return self.identity.startswith("embedded:")
+        return self.name.startswith(EMBEDDED_NAME_PREFIX)
+
+    @cached_property
+    def digest(self) -> str:
+        """sha256 of everything that decides a face: sizes, mean, bases, standard deviations, triangles.
+
+        Mode names are left out (renaming a mode changes no face). The arrays are hashed in the
+        fixed little-endian types ``__post_init__`` gives them, so the same model read from a .mat
+        or from the .npz it was saved as has the same digest.
+        """
+        sha = hashlib.sha256(f"3dmm {self.n_vertices} {self.n_id} {self.n_exp} {len(self.triangles)}\n".encode())
+        for array, dtype in ((self.mean, "<f4"), (self._basis, "<f4"), (self.ev_id, "<f8"), (self.ev_exp, "<f8"),
+                             (self.triangles, "<i8")):
+            sha.update(np.ascontiguousarray(array, dtype=dtype).data)
+        return sha.hexdigest()
+
+    @property
+    def provenance(self) -> ModelProvenance:
+        return ModelProvenance(self.name, self.digest)
 
     def synthesize(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
         """Vertices (N, 3) for one face, or (B, N, 3) for a batch of coefficient rows."""
@@ -131,6 +159,15 @@ class MorphableModel:
         if not np.all(np.isfinite(alpha)):
             raise FaceExplorerError(f"{name} coefficients contain NaN or infinite values")
         return alpha
+
+
+def first_non_whole(values: np.ndarray) -> float | None:
+    """The first value that is not a whole number (NaN and ∞ included), or None when all are."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":
+        return None
+    whole = np.isfinite(values) & (values == np.round(values))
+    return None if whole.all() else float(values[~whole][0])
 
 
 def _pad_names(names: list[str], count: int) -> list[str]:

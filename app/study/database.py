@@ -10,7 +10,9 @@ to survive anything a rating session can go through:
 - an undo never deletes anything: the vote is marked undone, so the log stays a full history;
 - a file that is not a study database (another SQLite file, a damaged file, anything else) is
   refused with a clear error, and opening never creates a file, so nothing is ever replaced by
-  a silent new empty database.
+  a silent new empty database;
+- a full disk or a failing drive is reported as such, never as a damaged database;
+- every face and vote is validated when read, so a corrupted row is one error naming the row.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ import numpy as np
 from app import __version__
 from app.atomic_files import atomic_output
 from app.errors import FaceExplorerError
+from app.model.provenance import ModelProvenance, require_same_model
 from app.study.definition import StudyDefinition, StudyFace, normalise_rater_id
 
 VOTES: tuple[str, ...] = ("accept", "reject", "unsure")
@@ -40,6 +45,7 @@ SCHEMA_VERSION = 1
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 10.0  # SQLite's own wait for a lock held by another rater's process
 RETRY_FOR_S = 60.0  # then keep retrying: a vote is never dropped because someone else was writing
+_NEARLY_FULL_BYTES = 1 << 20  # less free space than this makes an SQLite I/O error a full disk
 CSV_COLUMNS: tuple[str, ...] = (
     "vote_id", "study", "rater", "face_id", "condition", "vote", "shown_at", "voted_at",
     "decision_ms", "app_version", "model_identity", "undone_at",
@@ -88,7 +94,7 @@ class Vote:
     voted_at: str
     decision_ms: int
     app_version: str
-    model_identity: str
+    model_identity: str  # digest of the model the rater's session had loaded
     undone_at: str | None
 
 
@@ -107,19 +113,21 @@ class RatingsDatabase:
         try:
             self.definition = StudyDefinition.from_json(meta["definition"], f"{path} (study definition)")
             self.study_key = meta["study_key"]
-            self.model_identity = meta["model_identity"]
             self.checkpoints: dict[str, str] = json.loads(meta["checkpoints"])
-        except (KeyError, json.JSONDecodeError) as failure:
+        except (KeyError, TypeError, json.JSONDecodeError) as failure:
             raise FaceExplorerError(f"{path}: the study description inside is incomplete ({failure})") from failure
+        if not (isinstance(self.checkpoints, dict) and all(isinstance(v, str) for v in self.checkpoints.values())):
+            raise FaceExplorerError(f"{path}: the study's checkpoint record is not a table of digests")
+        self.model = ModelProvenance.from_record(meta, str(path))
         self._faces: dict[int, StudyFace] | None = None
 
     # ---- creating and opening ------------------------------------------------------------------
     @classmethod
     def create(
         cls, path: str | Path, definition: StudyDefinition, faces: list[StudyFace],
-        model_identity: str, checkpoints: dict[str, str] | None = None,
+        model: ModelProvenance, checkpoints: dict[str, str] | None = None,
     ) -> RatingsDatabase:
-        """Write a new study database with its faces; an existing file is never replaced."""
+        """Write a new study database with its faces, made on ``model``; an existing file is never replaced."""
         path = Path(path)
         if path.exists():
             raise FaceExplorerError(f"{path} already exists; a study database is never overwritten (choose a new name)")
@@ -135,7 +143,7 @@ class RatingsDatabase:
                 connection.executemany("INSERT INTO study VALUES (?, ?)", [
                     ("definition", definition_json),
                     ("study_key", study_key),
-                    ("model_identity", model_identity),
+                    *model.to_record().items(),
                     ("checkpoints", json.dumps(checkpoints or {})),
                     ("created_at", utc_now()),
                     ("app_version", __version__),
@@ -149,6 +157,10 @@ class RatingsDatabase:
                 connection.execute("COMMIT")
                 # WAL is a property of the file; closing checkpoints it, so no -wal file is left behind.
                 connection.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.Error as failure:
+                raise FaceExplorerError(
+                    f"{path}: the study could not be written ({_explain(failure, path.parent)}); nothing was created"
+                ) from None
             finally:
                 connection.close()
             if path.exists():
@@ -191,13 +203,21 @@ class RatingsDatabase:
             return cls(path, connection)
         except sqlite3.DatabaseError as failure:
             connection.close()
-            raise FaceExplorerError(f"{path}: the study database is damaged or unreadable ({failure})") from failure
+            if _is_damage(failure):
+                raise FaceExplorerError(f"{path}: the study database is damaged or unreadable ({failure})") from None
+            raise FaceExplorerError(
+                f"{path}: cannot open the study database ({_explain(failure, path.parent)}); the file was not changed"
+            ) from None
         except FaceExplorerError:
             connection.close()
             raise
 
     def close(self) -> None:
         self._connection.close()
+
+    def require_model(self, loaded: ModelProvenance) -> None:
+        """Refuse to show this study's faces on a model they were not made on."""
+        require_same_model(self.model, loaded, f"the study {self.path}")
 
     def __enter__(self) -> RatingsDatabase:
         return self
@@ -210,11 +230,32 @@ class RatingsDatabase:
         """All faces by id (read once: they never change after creation)."""
         if self._faces is None:
             rows = self._read("SELECT face_id, condition, sample, source, alpha_id, alpha_exp FROM faces ORDER BY face_id")
-            self._faces = {
-                row[0]: StudyFace(row[0], row[1], row[2], row[3], np.array(json.loads(row[4])), np.array(json.loads(row[5])))
-                for row in rows
-            }
+            faces = {row[0]: self._face_from_row(*row) for row in rows}
+            for name in ("alpha_id", "alpha_exp"):
+                lengths = Counter(getattr(face, name).size for face in faces.values())
+                usual = lengths.most_common(1)[0][0] if lengths else 0
+                odd = next((face for face in faces.values() if getattr(face, name).size != usual), None)
+                if odd is not None:
+                    raise FaceExplorerError(f"{self.path}: face {odd.face_id} has {getattr(odd, name).size} {name} values, "
+                                            f"the study's other faces have {usual}")
+            self._faces = faces
         return self._faces
+
+    def _face_from_row(self, face_id: int, condition: str, sample: int, source: str, alpha_id: str, alpha_exp: str) -> StudyFace:
+        if condition not in self.definition.conditions:
+            raise FaceExplorerError(f"{self.path}: face {face_id} has condition {condition!r}, which the study does not compare")
+        vectors = []
+        for name, text in (("alpha_id", alpha_id), ("alpha_exp", alpha_exp)):
+            try:
+                values = np.array(json.loads(text), dtype=np.float64)
+            except (TypeError, ValueError):  # JSONDecodeError is a ValueError
+                raise FaceExplorerError(f"{self.path}: face {face_id} has corrupt {name} (not a JSON list of numbers)") from None
+            if values.ndim != 1 or not values.size:
+                raise FaceExplorerError(f"{self.path}: face {face_id} has corrupt {name} (not a flat list of numbers)")
+            if not np.all(np.isfinite(values)):
+                raise FaceExplorerError(f"{self.path}: face {face_id} has NaN or infinite values in {name}")
+            vectors.append(values)
+        return StudyFace(face_id, condition, sample, source, *vectors)
 
     def face(self, face_id: int) -> StudyFace:
         try:
@@ -224,9 +265,9 @@ class RatingsDatabase:
 
     # ---- votes ------------------------------------------------------------------------------------
     def record_vote(
-        self, rater: str, face_id: int, vote: str, shown_at: str, voted_at: str, decision_ms: int, model_identity: str,
+        self, rater: str, face_id: int, vote: str, shown_at: str, voted_at: str, decision_ms: int, model_digest: str,
     ) -> Vote:
-        """Append one vote and commit it durably before returning."""
+        """Append one vote, cast on the model with ``model_digest``, and commit it durably before returning."""
         rater = normalise_rater_id(rater)
         if vote not in VOTES:
             raise FaceExplorerError(f"unknown vote '{vote}' (use {', '.join(VOTES)})")
@@ -234,7 +275,7 @@ class RatingsDatabase:
             raise FaceExplorerError(f"study '{self.definition.name}' does not allow 'unsure' votes")
         face = self.face(face_id)
         row = (self.study_key, rater, face_id, face.condition, vote, shown_at, voted_at,
-               max(0, int(decision_ms)), __version__, model_identity)
+               max(0, int(decision_ms)), __version__, model_digest)
 
         def insert(connection: sqlite3.Connection) -> int:
             cursor = connection.execute(
@@ -276,7 +317,16 @@ class RatingsDatabase:
             parameters.append(normalise_rater_id(rater))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._read(f"SELECT {', '.join(CSV_COLUMNS)} FROM votes{clause} ORDER BY vote_id", tuple(parameters))
-        return [Vote(*row) for row in rows]
+        votes = [Vote(*row) for row in rows]
+        faces = self.faces()
+        for vote in votes:
+            face = faces.get(vote.face_id)
+            if face is None:
+                raise FaceExplorerError(f"{self.path}: vote {vote.vote_id} is for face {vote.face_id}, which the study does not have")
+            if vote.condition != face.condition:
+                raise FaceExplorerError(f"{self.path}: vote {vote.vote_id} files face {vote.face_id} under "
+                                        f"'{vote.condition}', but the face belongs to '{face.condition}'")
+        return votes
 
     def export_csv(self, path: str | Path, include_undone: bool = True) -> int:
         """Write the vote log as CSV (atomically); returns the number of rows written."""
@@ -294,7 +344,7 @@ class RatingsDatabase:
         try:
             return self._retrying(lambda: self._connection.execute(sql, parameters).fetchall())
         except sqlite3.DatabaseError as failure:
-            raise FaceExplorerError(f"{self.path}: cannot read the study database ({failure})") from failure
+            raise FaceExplorerError(f"{self.path}: cannot read the study database ({_explain(failure, self.path.parent)})") from None
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in its own immediate transaction and commit it (durably) before returning."""
@@ -308,7 +358,7 @@ class RatingsDatabase:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.DatabaseError as failure:
-            raise FaceExplorerError(f"{self.path}: the vote could not be saved ({failure})") from failure
+            raise FaceExplorerError(f"{self.path}: the vote could not be saved ({_explain(failure, self.path.parent)})") from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -332,3 +382,32 @@ class RatingsDatabase:
                 if not busy or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+
+def _explain(failure: sqlite3.Error, folder: Path) -> str:
+    """What an SQLite failure means for the user: a full disk and a failing drive are named as such.
+
+    On a full disk SQLite often says only "disk I/O error" (it cannot create its shared-memory
+    file), so an I/O error is checked against the free space where the file lives.
+    """
+    name = getattr(failure, "sqlite_errorname", "") or ""
+    text = str(failure)
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return "the disk is full"
+    if name.startswith("SQLITE_IOERR") or "disk I/O error" in text:
+        try:
+            full = shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
+        except OSError:
+            full = False
+        return f"the disk is full ({text})" if full else f"a disk read or write failed ({text})"
+    if name == "SQLITE_READONLY" or "readonly" in text:
+        return "the file or its folder is read-only"
+    return text
+
+
+def _is_damage(failure: sqlite3.Error) -> bool:
+    """Whether the file itself is bad, as opposed to the disk or the system around it."""
+    name = getattr(failure, "sqlite_errorname", "") or ""
+    return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or any(
+        sign in str(failure) for sign in ("file is not a database", "malformed")
+    )

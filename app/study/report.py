@@ -116,7 +116,7 @@ def save_face_preset(database: RatingsDatabase, face_id: int, path: str | Path) 
     face = database.face(face_id)
     return save_coefficients(
         path, face.alpha_id, face.alpha_exp,
-        preset=PRESET_FORMAT, model_identity=database.model_identity, sampling=SamplingSettings().to_dict(),
+        preset=PRESET_FORMAT, **database.model.to_record(), sampling=SamplingSettings().to_dict(),
         study=database.study_key, study_face_id=face.face_id, condition=face.condition, source=face.source,
     )
 

@@ -12,23 +12,20 @@ import time
 from collections.abc import Callable
 
 from app.errors import FaceExplorerError
+from app.model.provenance import ModelProvenance
 from app.study.database import RatingsDatabase, Vote, utc_now
 from app.study.definition import StudyFace, normalise_rater_id, rater_order
 
 
 class RatingSession:
     def __init__(
-        self, database: RatingsDatabase, rater_id: str, model_identity: str,
+        self, database: RatingsDatabase, rater_id: str, model: ModelProvenance,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if model_identity != database.model_identity:
-            raise FaceExplorerError(
-                f"{database.path}: the study's faces belong to model {database.model_identity}, "
-                f"but {model_identity} is loaded (open the study with the same --model)"
-            )
+        database.require_model(model)
         self.database = database
         self.rater = normalise_rater_id(rater_id)
-        self.model_identity = model_identity
+        self.model = model
         self.order = rater_order(list(database.faces()), database.definition.seed, self.rater)
         self._clock = clock
         self.current: StudyFace | None = None
@@ -66,7 +63,7 @@ class RatingSession:
         if self.paused:
             raise FaceExplorerError("the session is paused; resume it before voting")
         self.database.record_vote(
-            self.rater, self.current.face_id, choice, self._shown_at, utc_now(), self.decision_ms(), self.model_identity,
+            self.rater, self.current.face_id, choice, self._shown_at, utc_now(), self.decision_ms(), self.model.digest,
         )
         return self.advance()
 

@@ -144,7 +144,7 @@ def study_statistics(database: RatingsDatabase) -> StudyStatistics:
             accepted_by=sorted(v.rater for v in on_face if v.vote == "accept"),
             alpha_id=face.alpha_id, alpha_exp=face.alpha_exp,
         ))
-    return StudyStatistics(database.definition.name, database.model_identity, summaries, raters, rejected)
+    return StudyStatistics(database.definition.name, database.model.describe(), summaries, raters, rejected)
 
 
 def _decisions(votes: list[Vote]) -> tuple[int, int]:
