@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.dataset.mesh_formats import MESH_FORMATS
 from app.errors import FaceExplorerError
 
 
@@ -76,7 +77,7 @@ def _build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--distribution", choices=["uniform", "normal"], default="uniform")
     generate.add_argument("--r-shape", type=float, default=10.0, help="uniform range r for identity (paper: 10)")
     generate.add_argument("--r-exp", type=float, default=15.0, help="uniform range r for expression (paper: 15)")
-    generate.add_argument("--meshes", nargs="?", const="ply", choices=["ply", "obj"], help="also write meshes (binary PLY, or obj)")
+    generate.add_argument("--meshes", nargs="?", const="ply", choices=MESH_FORMATS, help="also write meshes (binary PLY, or obj)")
     generate.add_argument("--images", action="store_true", help="also render a frontal PNG of each face (off-screen)")
     generate.add_argument("--random-views", type=int, default=0, help="extra images per face at random yaw/pitch")
     generate.add_argument("--image-size", type=int, default=256, help="image width and height in pixels (default 256)")
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         if not hasattr(args, option):
             setattr(args, option, default)
     from app.commands import core, evaluate, generate, rating
+    from app.seeds import check_seed
 
     handlers = {
         None: _open_explorer,
@@ -169,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         "rate-face": rating.rate_face,
     }
     try:
+        if getattr(args, "seed", None) is not None:
+            args.seed = check_seed(args.seed, "--seed")
         return handlers[args.command](args) or 0
     except FaceExplorerError as problem:
         print(f"error: {problem}", file=sys.stderr)

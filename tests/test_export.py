@@ -1,16 +1,20 @@
-"""Mesh export (OBJ, binary and ASCII PLY) read back with pyvista, and coefficient files."""
+"""Mesh export (OBJ, binary and ASCII PLY) read back with pyvista, full disks, and coefficient files."""
 
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 import pyvista
 from core_fixtures import grid_triangles_one_based
+from full_disk import disk_full_at_sync, small_disk  # noqa: F401 (fixtures)
 
-from app.dataset.export import export_mesh, load_coefficients, save_coefficients
+from app.dataset.export import load_coefficients, save_coefficients
+from app.dataset.mesh_files import export_mesh
 from app.errors import ExportError, FaceExplorerError
+from app.model.vertex_normals import VertexNormals
 
 
 def little_face() -> tuple[np.ndarray, np.ndarray]:
@@ -79,19 +83,55 @@ def test_bad_vertices_are_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failed_write_keeps_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+def test_full_disk_is_reported_and_keeps_the_previous_file(tmp_path, disk_full_at_sync):
     vertices, triangles = little_face()
-    path = export_mesh(tmp_path / "face.ply", vertices, triangles)
-    before = path.read_bytes()
-
-    def broken_save(self, *args, **kwargs):
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(pyvista.PolyData, "save", broken_save)
-    with pytest.raises(RuntimeError):
+    path = tmp_path / "face.ply"
+    path.write_bytes(b"the previous export")
+    with pytest.raises(ExportError, match=f"^disk full while writing {path}$"):
         export_mesh(path, vertices * 2, triangles)
-    assert path.read_bytes() == before
-    assert leftovers(tmp_path) == []
+    assert path.read_bytes() == b"the previous export"
+    assert leftovers(tmp_path) == [] and len(disk_full_at_sync) == 1
+
+
+def test_a_real_full_disk_keeps_the_previous_file(small_disk):
+    """A 40k-vertex mesh (2 MB of binary PLY) on a 1 MB disk: VTK's writer reported success here."""
+    small = export_mesh(small_disk / "face.ply", *little_face())
+    before = small.read_bytes()
+    big_triangles = (grid_triangles_one_based(200, 200).T - 1).astype(np.int64)
+    big_vertices = np.random.default_rng(2).normal(size=(200 * 200, 3))
+    with pytest.raises(ExportError, match=f"^disk full while writing {small}$"):
+        export_mesh(small, big_vertices, big_triangles)
+    assert small.read_bytes() == before and leftovers(small_disk) == []
+
+
+@pytest.mark.parametrize(("name", "binary"), [("face.ply", True), ("face.ply", False), ("face.obj", True)])
+def test_meshes_carry_the_projects_normals(tmp_path, name, binary):
+    vertices, triangles = little_face()
+    mesh = pyvista.read(export_mesh(tmp_path / name, vertices, triangles, binary=binary))
+    expected = VertexNormals(triangles, len(vertices)).compute(vertices)
+    np.testing.assert_allclose(mesh.point_data["Normals"], expected, atol=1e-5)
+
+
+def test_binary_ply_has_exactly_the_expected_size(tmp_path):
+    vertices, triangles = little_face()
+    data = export_mesh(tmp_path / "face.ply", vertices, triangles).read_bytes()
+    header = data[: data.index(b"end_header\n") + len(b"end_header\n")]
+    assert len(data) == len(header) + 42 * 6 * 4 + 60 * (1 + 3 * 4)
+
+
+def test_a_file_name_that_is_not_utf8_is_written(tmp_path):
+    vertices, triangles = little_face()
+    path = tmp_path / os.fsdecode(b"face-\xff.obj")
+    export_mesh(path, vertices, triangles)
+    assert os.listdir(os.fsencode(tmp_path)) == [b"face-\xff.obj"]
+
+
+def test_bad_triangles_are_refused(tmp_path):
+    vertices, triangles = little_face()
+    for bad in (triangles + 1, triangles[:, :2], triangles.astype(np.float64) + 0.5):
+        with pytest.raises(ExportError, match="triangles"):
+            export_mesh(tmp_path / "face.ply", vertices, bad)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("suffix", [".json", ".npz"])

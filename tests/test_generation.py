@@ -114,7 +114,7 @@ def test_failure_mid_shard_leaves_no_complete_looking_shard(tmp_path: Path, setu
         real_writer(path, arrays)
 
     monkeypatch.setattr(generation, "save_npz_deterministic", disk_fills_on_second_shard)
-    with pytest.raises(ExportError, match="No space left on device"):
+    with pytest.raises(ExportError, match="^disk full while writing .*shard-00001.npz$"):
         _run(tmp_path, setup, SETTINGS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "shard-00000.npz"]
     assert not json.loads((tmp_path / "manifest.json").read_text())["complete"]
@@ -126,9 +126,9 @@ def test_failure_mid_shard_leaves_no_complete_looking_shard(tmp_path: Path, setu
 
 def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path, setup: tuple,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.dataset.export
+    import app.dataset.mesh_files
 
-    real_export = app.dataset.export.export_mesh
+    real_export = app.dataset.mesh_files.export_mesh
     written = []
 
     def fails_on_third_mesh(path, vertices, triangles, binary=True):
@@ -137,12 +137,12 @@ def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path
             raise ExportError(f"cannot write {path}: No space left on device")
         return real_export(path, vertices, triangles, binary)
 
-    monkeypatch.setattr(app.dataset.export, "export_mesh", fails_on_third_mesh)
+    monkeypatch.setattr(app.dataset.mesh_files, "export_mesh", fails_on_third_mesh)
     settings = GenerationSettings(count=4, seed=1, shard_size=4, mesh_format="ply")
     with pytest.raises(ExportError):
         _run(tmp_path, setup, settings)
     assert not (tmp_path / "shard-00000.npz").exists()
-    monkeypatch.setattr(app.dataset.export, "export_mesh", real_export)
+    monkeypatch.setattr(app.dataset.mesh_files, "export_mesh", real_export)
     summary = _run(tmp_path, setup, settings, resume=True)
     meshes = sorted((tmp_path / "meshes" / "shard-00000").iterdir())
     assert [m.name for m in meshes] == [f"face-{i:08d}.ply" for i in range(4)]

@@ -18,8 +18,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
-from app.atomic_files import atomic_output
 from app.explorer.live_face import LiveFace
+from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
 from app.rendering.look import BACKGROUND, LIGHTING, add_face, look_at_bounds
 
@@ -162,10 +162,7 @@ class FaceViews(QWidget):
 
     def save_screenshot(self, path: str | Path) -> Path:
         """Both views to a PNG, written atomically."""
-        path = Path(path)
-        with atomic_output(path) as temp:
-            self.plotter.screenshot(str(temp))
-        return path
+        return write_png(path, self.grab_image())
 
     def close_views(self) -> None:
         self.plotter.close()

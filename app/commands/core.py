@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from app.atomic_files import atomic_output
-from app.dataset.export import export_mesh, load_coefficients
+from app.dataset.export import load_coefficients
+from app.dataset.mesh_files import export_mesh
 from app.denoising.checkpoint import KINDS, checkpoint_path, describe_training
 from app.denoising.checkpoint_folders import is_shipped, user_checkpoints
 from app.denoising.devices import describe
@@ -18,12 +19,19 @@ from app.errors import DatasetError, ExportError, FaceExplorerError
 from app.model.coefficient_limits import check_coefficients
 from app.model.embedded_corpus import embedded_corpus
 from app.model.provenance import SHORT_DIGEST
+from app.output_paths import refuse_output_over_input
 from app.workspace import Workspace
 from app.npz_files import read_npz
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
     return Workspace(args.model, args.data, args.checkpoints, args.device)
+
+
+def workspace_inputs(workspace: Workspace) -> dict[str, Path | None]:
+    """What a command may read besides its own arguments: --model, --data, the checkpoints."""
+    return {"--model file": workspace.model_path, "--data": workspace.data_path, "--checkpoints folder": workspace.checkpoints,
+            **{f"{kind} checkpoint": checkpoint_path(workspace.checkpoints, kind) for kind in KINDS}}
 
 
 def info(args: argparse.Namespace) -> int:
@@ -91,6 +99,7 @@ def train(args: argparse.Namespace) -> int:
     if not (config.sigma > 0 and config.normalisation > 0 and config.learning_rate > 0):
         raise FaceExplorerError("sigma, normalisation and learning rate must be positive")
     output = _training_output(args)
+    refuse_output_over_input(output, {"--model file": args.model, "--data": args.data})
     model = workspace.model.provenance
     if args.data and not args.model:
         print(f"note: no --model given, so the coefficients of {args.data} will be shown on {model.describe()}; "
@@ -124,6 +133,7 @@ def _training_output(args: argparse.Namespace) -> Path:
 
 def denoise(args: argparse.Namespace) -> int:
     workspace = open_workspace(args)
+    refuse_output_over_input(args.output, {"input table": args.input, **workspace_inputs(workspace)})
     tables = _read_coefficient_tables(Path(args.input))
     result: dict[str, np.ndarray] = {}
     for key, kind in (("alpha_id", "shape"), ("alpha_exp", "expression")):
@@ -139,6 +149,7 @@ def denoise(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     workspace = open_workspace(args)
+    refuse_output_over_input(args.output, {"--coefficients file": args.coefficients, **workspace_inputs(workspace)})
     model = workspace.model
     if args.coefficients:
         alpha_id, alpha_exp, _ = load_coefficients(args.coefficients)

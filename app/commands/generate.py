@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import functools
 
+from app.commands.core import workspace_inputs
 from app.dataset.generation import GenerationSettings, Provenance
 from app.dataset.generation import generate as generate_dataset
 from app.denoising.denoiser import Denoiser
 from app.denoising.devices import describe
 from app.model.morphable_model import MorphableModel
+from app.output_paths import refuse_output_over_input
 from app.workspace import Workspace
 
 
@@ -21,6 +23,7 @@ def open_model_and_denoiser(model_path: str | None, checkpoints: str | None, dev
 
 def generate(args: argparse.Namespace) -> int:
     workspace = Workspace(args.model, args.data, args.checkpoints, args.device)
+    refuse_output_over_input(args.output, workspace_inputs(workspace))
     settings = GenerationSettings(
         count=args.count,
         seed=args.seed,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.commands.core import open_workspace
 from app.errors import FaceExplorerError
+from app.output_paths import refuse_output_over_input
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces
 from app.study.report import markdown, save_face_preset, write_report
@@ -55,10 +56,13 @@ def rate_study(args: argparse.Namespace) -> int:
 
 
 def rate_report(args: argparse.Namespace) -> int:
+    folder = Path(args.output) if args.output else Path(args.study).with_name(Path(args.study).stem + "-report")
+    refuse_output_over_input(folder, {"study database": args.study})
+    if args.csv:
+        refuse_output_over_input(args.csv, {"study database": args.study})
     with RatingsDatabase.open(args.study) as database:
         statistics = study_statistics(database)
         print(markdown(statistics), end="")
-        folder = Path(args.output) if args.output else Path(args.study).with_name(Path(args.study).stem + "-report")
         write_report(database, statistics, folder)
         print(f"\nwrote {folder}: report.md, acceptance.png, rejected_faces.json and {len(statistics.rejected)} face preset(s)")
         if args.csv:
@@ -68,6 +72,7 @@ def rate_report(args: argparse.Namespace) -> int:
 
 
 def rate_export_csv(args: argparse.Namespace) -> int:
+    refuse_output_over_input(args.output, {"study database": args.study})
     with RatingsDatabase.open(args.study) as database:
         rows = database.export_csv(args.output, include_undone=not args.standing_only)
     print(f"wrote {args.output}: {rows} vote(s)")
@@ -75,6 +80,7 @@ def rate_export_csv(args: argparse.Namespace) -> int:
 
 
 def rate_face(args: argparse.Namespace) -> int:
+    refuse_output_over_input(args.output, {"study database": args.study})
     with RatingsDatabase.open(args.study) as database:
         path = save_face_preset(database, args.face_id, args.output)
         face = database.face(args.face_id)

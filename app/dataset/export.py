@@ -1,7 +1,7 @@
-"""Writing faces out: meshes as OBJ or PLY (binary or ASCII), coefficients as JSON or .npz.
+"""Writing and reading a face's coefficients as JSON or .npz (meshes: ``mesh_files``).
 
-Meshes are written by VTK through pyvista (a well-kept writer, and what the views already
-use); every file goes through ``atomic_output`` so a failed export leaves nothing behind.
+Every file goes through ``atomic_output``, so a failed write leaves nothing behind and keeps
+the previous version.
 """
 
 from __future__ import annotations
@@ -16,34 +16,7 @@ from app.atomic_files import atomic_output
 from app.errors import ExportError, FaceExplorerError
 from app.npz_files import read_npz
 
-MESH_FORMATS = (".obj", ".ply")
 COEFFICIENT_FORMATS = (".json", ".npz")
-
-
-def vtk_faces(triangles: np.ndarray) -> np.ndarray:
-    """Triangles (T, 3) in VTK's flat cell layout [3, a, b, c, 3, …]."""
-    return np.hstack([np.full((len(triangles), 1), 3, dtype=np.int64), triangles]).ravel()
-
-
-def export_mesh(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, binary: bool = True) -> Path:
-    """Write one face; the format comes from the suffix (``binary`` applies to PLY only)."""
-    import pyvista  # VTK takes a second to import; only exporting code pays for it
-
-    path = Path(path)
-    if path.suffix.lower() not in MESH_FORMATS:
-        raise ExportError(f"{path}: unsupported mesh format (use {' or '.join(MESH_FORMATS)})")
-    vertices = np.asarray(vertices, dtype=np.float32)
-    if vertices.ndim != 2 or vertices.shape[1] != 3 or not np.all(np.isfinite(vertices)):
-        raise ExportError(f"{path}: vertices must be a finite (N, 3) array, got shape {vertices.shape}")
-    mesh = pyvista.PolyData(vertices, vtk_faces(np.asarray(triangles)))
-    with atomic_output(path) as temp:
-        if path.suffix.lower() == ".ply":
-            mesh.save(temp, binary=binary)
-        else:
-            mesh.save(temp)
-        if not temp.stat().st_size:
-            raise ExportError(f"{path}: the mesh writer produced an empty file")
-    return path
 
 
 def save_coefficients(path: str | Path, alpha_id: np.ndarray, alpha_exp: np.ndarray, **info: Any) -> Path:

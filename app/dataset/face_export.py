@@ -14,12 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.dataset.export import (
-    COEFFICIENT_FORMATS,
-    MESH_FORMATS,
-    export_mesh,
-    save_coefficients,
-)
+from app.dataset.export import COEFFICIENT_FORMATS, save_coefficients
+from app.dataset.mesh_files import export_mesh
+from app.dataset.mesh_formats import mesh_format
 from app.errors import ExportError
 
 ExportChoice = Literal["input", "denoised", "both"]
@@ -45,8 +42,7 @@ def export_faces(
 ) -> list[Path]:
     """Write each face's mesh (format from ``path``'s suffix) and, unless None, its coefficients."""
     path = Path(path)
-    if path.suffix.lower() not in MESH_FORMATS:
-        raise ExportError(f"{path}: unsupported mesh format (use {' or '.join(MESH_FORMATS)})")
+    mesh_format(path)
     if coefficient_format is not None and coefficient_format not in COEFFICIENT_FORMATS:
         raise ExportError(f"unsupported coefficient format '{coefficient_format}' (use {' or '.join(COEFFICIENT_FORMATS)})")
     written = []

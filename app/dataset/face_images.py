@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pyvista
 
-from app.atomic_files import atomic_output
 from app.errors import ExportError
+from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
 from app.rendering.look import BACKGROUND, LIGHTING, add_face, framing_bounds, look_at_bounds
 
@@ -53,11 +53,8 @@ class FaceRenderer:
         """Write one PNG of the face turned by (yaw, pitch) degrees."""
         posed = (np.asarray(vertices, dtype=np.float64) - self.centre) @ rotation(yaw, pitch).T + self.centre
         self.mesh.update(posed)
-        path = Path(path)
         self.plotter.render()  # screenshot() alone may return the previous frame
-        with atomic_output(path) as temp:
-            self.plotter.screenshot(str(temp))
-        return path
+        return write_png(path, self.plotter.screenshot(return_img=True))
 
     def close(self) -> None:
         self.plotter.close()

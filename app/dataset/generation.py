@@ -356,7 +356,7 @@ def _write_face_files(
     folder: Path, shard: int, rows: range, settings: GenerationSettings, model: MorphableModel,
     alpha_id: np.ndarray, alpha_exp: np.ndarray, renderer_factory: Callable[[int], Any] | None,
 ) -> list[Path]:
-    from app.dataset.export import export_mesh
+    from app.dataset.mesh_files import export_mesh
 
     written: list[Path] = []
     poses = _poses(settings, shard, len(rows)) if settings.images else None

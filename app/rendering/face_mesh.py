@@ -11,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pyvista
 
-from app.dataset.export import vtk_faces
 from app.model.vertex_normals import VertexNormals
+
+
+def vtk_faces(triangles: np.ndarray) -> np.ndarray:
+    """Triangles (T, 3) in VTK's flat cell layout [3, a, b, c, 3, …]."""
+    return np.hstack([np.full((len(triangles), 1), 3, dtype=np.int64), triangles]).ravel()
 
 
 class FaceMesh:

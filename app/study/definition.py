@@ -29,6 +29,7 @@ from app.errors import FaceExplorerError
 from app.model.fitted_params import FittedParameters
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import PAPER_RANGE, sample_coefficients
+from app.seeds import check_seed
 
 CONDITIONS: tuple[str, ...] = ("denoised", "uniform-raw", "normal", "dataset")
 VARIED_PARTS: tuple[str, ...] = ("shape", "expression", "both")
@@ -72,8 +73,7 @@ class StudyDefinition:
             raise FaceExplorerError(f"'varies' must be one of {', '.join(VARIED_PARTS)} (got '{self.varies}')")
         if self.view not in VIEWS:
             raise FaceExplorerError(f"'view' must be one of {', '.join(VIEWS)} (got '{self.view}')")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise FaceExplorerError(f"study seed must be a non-negative integer (got {self.seed!r})")
+        check_seed(self.seed, "the study seed")
         for name, value in (("r_shape", self.r_shape), ("r_exp", self.r_exp)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
                 raise FaceExplorerError(f"study range {name} must be a positive number (got {value!r})")

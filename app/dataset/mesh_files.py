@@ -1,0 +1,96 @@
+"""Writing faces as mesh files: binary PLY, ASCII PLY or OBJ, with smooth-shading normals.
+
+The bytes are built with numpy and written by ``write_atomically``, which reports every
+failure (a full disk as a full disk), checks the size that reached the disk and keeps the
+previous file when anything goes wrong. VTK's writers do none of that: on a full disk they
+leave a short file and report success, and they cannot open non-UTF-8 file names. The normals
+are the project's own (``VertexNormals``), the same the views shade with.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from app.atomic_files import write_atomically
+from app.dataset.mesh_formats import mesh_format
+from app.errors import ExportError
+from app.model.vertex_normals import VertexNormals
+
+# 9 significant digits give back every float32 exactly; normals are unit vectors.
+_POSITION = "%.9g"
+_NORMAL = "%.6g"
+_BINARY_FACE = np.dtype([("count", "u1"), ("corners", "<i4", (3,))])  # packed: 13 bytes per triangle
+
+
+class MeshWriter:
+    """Writes faces that share one triangle list (T, 3) over ``n_vertices`` vertices.
+
+    The triangle part of each format and the normals' incidence matrix are built once, so a
+    dataset of thousands of faces pays only for the vertices of each.
+    """
+
+    def __init__(self, triangles: np.ndarray, n_vertices: int) -> None:
+        triangles = np.asarray(triangles)
+        if (triangles.ndim != 2 or triangles.shape[1] != 3 or not np.issubdtype(triangles.dtype, np.integer)
+                or (triangles.size and (triangles.min() < 0 or triangles.max() >= n_vertices))):
+            raise ExportError(f"triangles must be an integer (T, 3) array of indices below {n_vertices:,}")
+        self.triangles = triangles.astype(np.int64)
+        self.n_vertices = n_vertices
+        self._normals = VertexNormals(self.triangles, n_vertices)
+
+    def write(self, path: str | Path, vertices: np.ndarray, binary: bool = True) -> Path:
+        """Write one face; the format comes from ``path``'s suffix (``binary`` applies to PLY only)."""
+        path = Path(path)
+        kind = mesh_format(path)
+        vertices = np.asarray(vertices, dtype=np.float32)
+        if vertices.shape != (self.n_vertices, 3) or not np.all(np.isfinite(vertices)):
+            raise ExportError(f"{path}: vertices must be a finite ({self.n_vertices:,}, 3) array, got shape {vertices.shape}")
+        normals = self._normals.compute(vertices)
+        if kind == "obj":
+            parts = [_lines("v", _POSITION, vertices), _lines("vn", _NORMAL, normals), self._obj_faces]
+        elif binary:
+            table = np.hstack([vertices, normals]).astype("<f4")
+            parts = [self._ply_header("binary_little_endian"), memoryview(table), self._binary_faces]
+        else:
+            rows = (f"{_POSITION} {_POSITION} {_POSITION} {_NORMAL} {_NORMAL} {_NORMAL}\n" * self.n_vertices)
+            parts = [self._ply_header("ascii"), (rows % tuple(np.hstack([vertices, normals]).ravel().tolist())).encode(),
+                     self._ascii_faces]
+        return write_atomically(path, parts)
+
+    def _ply_header(self, encoding: str) -> bytes:
+        return (
+            f"ply\nformat {encoding} 1.0\ncomment face-manifold-explorer\n"
+            f"element vertex {self.n_vertices}\n"
+            + "".join(f"property float {axis}\n" for axis in ("x", "y", "z", "nx", "ny", "nz"))
+            + f"element face {len(self.triangles)}\nproperty list uchar int vertex_indices\nend_header\n"
+        ).encode("ascii")
+
+    @cached_property
+    def _binary_faces(self) -> memoryview:
+        faces = np.empty(len(self.triangles), dtype=_BINARY_FACE)
+        faces["count"] = 3
+        faces["corners"] = self.triangles
+        return memoryview(faces.view(np.uint8))
+
+    @cached_property
+    def _ascii_faces(self) -> bytes:
+        return (("3 %d %d %d\n" * len(self.triangles)) % tuple(self.triangles.ravel().tolist())).encode()
+
+    @cached_property
+    def _obj_faces(self) -> bytes:
+        # OBJ counts from 1; "a//a" pairs each corner with the normal of the same index.
+        one_based = np.repeat(self.triangles + 1, 2, axis=1)
+        return (("f %d//%d %d//%d %d//%d\n" * len(self.triangles)) % tuple(one_based.ravel().tolist())).encode()
+
+
+def export_mesh(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, binary: bool = True) -> Path:
+    """Write one face (N, 3) over ``triangles``; see ``MeshWriter.write``."""
+    mesh_format(path)  # an unsupported suffix is named before anything else is checked
+    return MeshWriter(triangles, len(np.asarray(vertices))).write(path, vertices, binary)
+
+
+def _lines(tag: str, number: str, table: np.ndarray) -> bytes:
+    return ((f"{tag} {number} {number} {number}\n" * len(table)) % tuple(table.ravel().tolist())).encode()
