@@ -12,13 +12,6 @@ from app.study.statistics import acceptance_rate, fleiss_kappa, study_statistics
 from hand_rated_study import hand_rated_study
 
 
-@pytest.fixture
-def study(tmp_path):
-    database = hand_rated_study(tmp_path / "hand.db")
-    yield database
-    database.close()
-
-
 def test_wilson_interval_by_hand():
     # 5 of 8: centre (p + z²/2n)/(1 + z²/n), half-width z·√(p(1−p)/n + z²/4n²)/(1 + z²/n), z = 1.96
     assert wilson_interval(5, 8) == pytest.approx((0.30574, 0.86316), abs=1e-5)
@@ -45,8 +38,9 @@ def test_acceptance_rate_ignores_unsure_votes():
     assert math.isnan(acceptance_rate([]))
 
 
-def test_study_numbers_match_the_hand_computation(study):
-    statistics = study_statistics(study)
+def test_study_numbers_match_the_hand_computation(tmp_path):
+    with hand_rated_study(tmp_path / "hand.db") as study:
+        statistics = study_statistics(study)
     raw, normal = statistics.condition("uniform-raw"), statistics.condition("normal")
     everything = statistics.condition("all")
 
