@@ -96,9 +96,9 @@ def test_a_dataset_image_shows_the_face_in_the_shared_look(tmp_path, model):
         edges = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
         assert np.abs(edges - background).max() <= 1
         assert (np.abs(image - background).sum(axis=2) > 30).mean() > 0.15
-    centre = front[31:33, 31:33].reshape(-1, 3).mean(axis=0)
-    # Lit skin: the skin colour's hue, brighter than the background (light intensity scales all channels).
-    np.testing.assert_allclose(centre / centre.sum(), np.array(SKIN) / sum(SKIN), atol=0.02)
-    assert centre.sum() > 3 * background.sum()
+    skin = front[np.abs(front - background).sum(axis=2) > 60].mean(axis=0)
+    # Lit skin: the skin colour's hue (the light kit's warm key light shifts it by ~0.01), brighter than the background.
+    np.testing.assert_allclose(skin / skin.sum(), np.array(SKIN) / sum(SKIN), atol=0.02)
+    assert skin.sum() > 2 * background.sum()
     # A new face reaches VTK: moved far out of the frame, only background is left.
     assert np.abs(away - background).max() <= 1
