@@ -1,12 +1,17 @@
-"""The embedded default face model and its corpus of "fitted" coefficients (DESIGN.md §3)."""
+"""The embedded default face model (ICT-FaceKit's head on BFM scales), its data file and its corpus."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.model.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus
-from app.model.embedded_model import EMBEDDED_NAME, embedded_model
+from app.errors import ModelFileError
+from app.model.action_units import ACTION_UNITS
+from app.model.embedded_corpus import PAPER_FACE_COUNT, corpus_blendshape_weights, embedded_corpus
+from app.model.embedded_model import EMBEDDED_NAME, UNITS_PER_ACTIVATION, embedded_model
+from app.model.face_asset import ASSET_PATH, load_face_asset
+from app.model.face_parts import FacePart
+from app.model.sampling import sample_coefficients
 from app.model.vertex_normals import VertexNormals
 
 MM = 1000.0  # model units are micrometres
@@ -18,6 +23,11 @@ def model():
 
 
 @pytest.fixture(scope="module")
+def asset():
+    return load_face_asset()
+
+
+@pytest.fixture(scope="module")
 def mean_face(model):
     return model.synthesize(np.zeros(model.n_id), np.zeros(model.n_exp)).astype(np.float64)
 
@@ -25,19 +35,51 @@ def mean_face(model):
 def test_generation_is_deterministic(model):
     rebuilt = embedded_model.__wrapped__()  # a second, uncached build
     assert rebuilt is not model
-    for name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
+    for name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles", "landmarks", "triangle_parts"):
         np.testing.assert_array_equal(getattr(rebuilt, name), getattr(model, name), err_msg=name)
     assert rebuilt.names_id == model.names_id and rebuilt.names_exp == model.names_exp
+    assert rebuilt.digest == model.digest
 
 
-def test_size_counts_and_identity(model):
-    assert model.n_vertices >= 20_000
+def test_size_counts_and_name(model, asset):
+    assert model.n_vertices == len(asset.neutral) > 20_000
     assert (model.n_id, model.n_exp) == (199, 29)
     assert model.name == EMBEDDED_NAME and model.is_embedded
-    assert model.triangles.min() == 0 and model.triangles.max() == model.n_vertices - 1
     t = model.triangles
     assert not np.any((t[:, 0] == t[:, 1]) | (t[:, 1] == t[:, 2]) | (t[:, 0] == t[:, 2]))
     assert len(np.unique(t)) == model.n_vertices  # no stray vertices
+
+
+# --- the data file ---------------------------------------------------------------------------
+
+
+def test_the_asset_decodes_to_the_ict_vertices_it_was_built_from(asset):
+    """The build stored some vertices exactly as the OBJs give them; decoding must land within half a step."""
+    assert len(asset.identity) == 100 and asset.expression_names == [unit.label for unit in ACTION_UNITS]
+    at = asset.reference_vertices
+    assert len(at) >= 32 and at.min() == 0 and at.max() == len(asset.neutral) - 1  # spread over every part
+    np.testing.assert_allclose(asset.neutral[at], asset.reference_neutral, atol=0.01)
+    np.testing.assert_allclose(asset.identity[:, at], asset.reference_identity, atol=0.55)
+    np.testing.assert_allclose(asset.expression[:, at], asset.reference_expression, atol=0.6)
+    # The references are not all zero: the check above has something to compare.
+    assert np.abs(asset.reference_identity).max() > 5 * MM and np.abs(asset.reference_expression).max() > 5 * MM
+    assert len(asset.source_digest) == 64
+
+
+def test_a_damaged_asset_is_refused(tmp_path):
+    with np.load(ASSET_PATH) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["identity_steps"][3, 100, 2] += 1  # one micrometre, one mode, one vertex
+    np.savez(tmp_path / "damaged.npz", **arrays)
+    with pytest.raises(ModelFileError, match="damaged .its contents do not match its checksum"):
+        load_face_asset(tmp_path / "damaged.npz")
+    del arrays["landmarks"]
+    np.savez(tmp_path / "partial.npz", **arrays)
+    with pytest.raises(ModelFileError, match="not an embedded face asset .missing landmarks"):
+        load_face_asset(tmp_path / "partial.npz")
+
+
+# --- scales and modes ------------------------------------------------------------------------
 
 
 def test_identity_rows_are_orthonormal(model):
@@ -49,58 +91,90 @@ def test_bfm_scales(model):
     assert np.sum(model.ev_id**2) == pytest.approx(1.87e12, rel=0.01)
     assert np.sum((model.ev_exp / model.ev_exp.max()) ** 2) == pytest.approx(2.5, rel=0.02)
     assert np.all(np.diff(model.ev_exp) < 0)
-    # Higher identity modes are weaker than the named low-order ones.
-    assert model.ev_id[150:].mean() < 0.5 * model.ev_id[:22].mean()
+    # The smooth modes are weaker than ICT's, as the BFM's high modes are.
+    assert model.ev_id[100:].max() < model.ev_id[99] and model.ev_id[150:].mean() < 0.05 * model.ev_id[:22].mean()
     # A 1σ identity change moves the face by millimetres, not metres or microns.
     one_sigma = np.abs(model.basis_id[0] * model.ev_id[0]).max()
-    assert 2 * MM < one_sigma < 20 * MM
-    # The head is about head-sized: 15 cm wide, 20 cm tall.
+    assert 5 * MM < one_sigma < 30 * MM
+    # Head and shoulders: about 25 cm wide and 34 cm tall.
     extent = np.ptp(model.mean.reshape(-1, 3), axis=0)
-    assert 120 * MM < extent[0] < 200 * MM and 150 * MM < extent[1] < 260 * MM
+    assert 200 * MM < extent[0] < 300 * MM and 280 * MM < extent[1] < 400 * MM
 
 
-def test_named_modes(model):
-    for name in ("face width", "jaw width", "nose length", "nose width", "brow height", "eye spacing"):
-        assert name in model.names_id[:30], name
-    for name in ("jaw open", "smile left", "smile right", "brow raise", "eye close left", "eye close right", "lip pucker"):
-        assert name in model.names_exp, name
+def test_ict_identity_modes_keep_their_distribution(model, asset):
+    """Weights ~ N(0, 1) on ICT's modes are the same faces as α ~ N(0, EV²) on the first 100 rows, up to one scale."""
+    modes = asset.identity.reshape(100, -1).astype(np.float64)
+    rows = model.basis_id[:100].astype(np.float64)
+    coefficients = modes @ rows.T  # ICT mode k in the model's coordinates
+    np.testing.assert_allclose(coefficients @ rows, modes, atol=2.0)  # nothing of ICT's modes is lost
+    covariance = coefficients.T @ coefficients  # of α when ICT's weights are N(0, I)
+    scale = np.sqrt(model.ev_id[:100] ** 2 / np.diag(covariance))
+    np.testing.assert_allclose(scale, scale[0], rtol=1e-4)
+    assert 1.2 < scale[0] < 1.7  # the BFM's total variance is a bit larger than ICT's
+    off_diagonal = covariance - np.diag(np.diag(covariance))
+    assert np.abs(off_diagonal).max() < 1e-6 * covariance.max()
+
+
+def test_mode_names(model):
+    assert model.names_id[:2] == ["identity PC 1", "identity PC 2"] and model.names_id[100] == "smooth mode 101"
+    assert model.names_exp == [unit.label for unit in ACTION_UNITS]
+    assert model.names_exp[:3] == ["AU27 mouth stretch", "AU12 lip corner puller", "AU45 blink"]
     assert model.names("expression") is model.names_exp
-    assert model.names_id[-1] == ""  # high-order modes are unnamed
 
 
-def test_named_modes_do_what_they_say(model, mean_face):
-    x, y = mean_face[:, 0], mean_face[:, 1]
-    deform = {name: model.basis_exp[i].reshape(-1, 3).astype(np.float64) for i, name in enumerate(model.names_exp) if name}
-    left = np.linalg.norm(deform["smile left"], axis=1)
-    right = np.linalg.norm(deform["smile right"], axis=1)
-    assert left[x > 0].sum() > 100 * left[x < 0].sum()
-    assert right[x < 0].sum() > 100 * right[x > 0].sum()
-    # Mirror images of each other.
-    assert left.sum() == pytest.approx(right.sum(), rel=1e-3)
-    # Opening the jaw moves the chin down, not the forehead.
-    jaw = deform["jaw open"]
-    assert jaw[y < -60 * MM, 1].mean() < -3 * MM
-    assert np.abs(jaw[y > 30 * MM]).max() < 0.01 * MM
-    # Wider face: +x vertices move right, -x vertices left.
-    width = model.basis_id[model.names_id.index("face width")].reshape(-1, 3)
-    assert np.mean(width[x > 20 * MM, 0] > 0) > 0.95 and np.mean(width[x < -20 * MM, 0] < 0) > 0.95
+def unit_displacement(model, label: str) -> np.ndarray:
+    """(N, 3) displacement of an action unit at full activation."""
+    return model.basis_exp[model.names_exp.index(label)].reshape(-1, 3).astype(np.float64) * UNITS_PER_ACTIVATION
+
+
+def test_action_units_do_what_their_names_say(model, mean_face):
+    lm = model.landmarks
+    jaw = unit_displacement(model, "AU27 mouth stretch")
+    assert jaw[lm[8], 1] < -15 * MM  # the chin drops
+    forehead = (mean_face[:, 1] > mean_face[lm[27], 1] + 20 * MM) & (np.abs(mean_face[:, 0]) < 40 * MM)
+    assert np.abs(jaw[forehead]).max() < 0.1 * MM  # the forehead stays
+    smile = unit_displacement(model, "AU12 lip corner puller")
+    right, left = smile[lm[48]], smile[lm[54]]
+    assert right[1] > 2 * MM and left[1] > 2 * MM  # both corners go up …
+    assert right[0] < 0 < left[0]  # … and outward
+    assert np.linalg.norm(right) == pytest.approx(np.linalg.norm(left), rel=0.05)
+    blink = unit_displacement(model, "AU45 blink")
+    assert np.all(blink[lm[[37, 38, 43, 44]], 1] < -3 * MM)  # upper lids close
+    look_left = unit_displacement(model, "AU61 eyes turn left")
+    iris = np.unique(model.triangles[model.triangle_parts == FacePart.IRIS])
+    assert np.all(look_left[iris, 0] > 0)  # toward the face's left, +x
+
+
+def test_landmarks_sit_where_multi_pie_puts_them(model, mean_face):
+    lm = model.landmarks
+    assert lm.shape == (68,) and len(set(lm)) == 68 and lm.max() < model.n_vertices
+    skin = np.unique(model.triangles[model.triangle_parts == FacePart.SKIN])
+    assert np.isin(lm, skin).all()
+    points = mean_face[lm]
+    assert np.argmin(points[:, 1]) == 8  # the chin is the lowest
+    assert np.argmax(points[:, 2]) == 30  # the nose tip the most forward
+    # Mirror pairs: the eyes' outer corners, the mouth corners.
+    for right, left in ((36, 45), (48, 54), (0, 16)):
+        np.testing.assert_allclose(points[right] * [-1, 1, 1], points[left], atol=0.5 * MM)
+
+
+def test_parts_give_eyes_teeth_and_mouth(model, mean_face):
+    counts = np.bincount(model.triangle_parts, minlength=len(FacePart))
+    assert np.all(counts > 100), counts
+    normals = VertexNormals(model.triangles, model.n_vertices).compute(mean_face.astype(np.float32))
+    for part in (FacePart.IRIS, FacePart.PUPIL):
+        vertices = np.unique(model.triangles[model.triangle_parts == part])
+        assert np.mean(normals[vertices, 2] > 0.5) > 0.95  # looking out of the face
+    teeth = np.unique(model.triangles[model.triangle_parts == FacePart.TEETH])
+    assert mean_face[teeth, 2].max() < mean_face[model.landmarks[[51, 57]], 2].min()  # behind the lips
 
 
 def test_the_mean_face_looks_out_along_plus_z(model, mean_face):
+    """Triangles are wound so that normals point out of the face (lighting depends on it)."""
     normals = VertexNormals(model.triangles, model.n_vertices).compute(mean_face.astype(np.float32))
-    x, y = mean_face[:, 0], mean_face[:, 1]
-    front = (np.abs(x) < 40 * MM) & (np.abs(y) < 60 * MM)
-    assert front.sum() > 5_000
-    assert np.mean(normals[front, 2] > 0) > 0.95
-    # The nose tip is the most forward point of the face, centred, below the eyes.
-    tip = mean_face[np.argmax(np.where(front, mean_face[:, 2], -np.inf))]
-    assert abs(tip[0]) < 3 * MM and -30 * MM < tip[1] < 0
-    # Eye sockets sit behind the brow ridge above them.
-    def depth_near(cx, cy):
-        near = (np.abs(x - cx) < 4 * MM) & (np.abs(y - cy) < 3 * MM)
-        return mean_face[near, 2].mean()
-    for side in (-1, 1):
-        assert depth_near(side * 32 * MM, 30 * MM) < depth_near(side * 33 * MM, 38 * MM)
+    lm = model.landmarks
+    assert np.all(normals[lm[17:36], 2] > 0.35)  # brows and nose
+    assert np.all(normals[lm[[8, *range(48, 60)]], 2] > 0.5)  # chin and outer lips
 
 
 # --- the corpus ------------------------------------------------------------------------------
@@ -118,7 +192,7 @@ def corpus():
 def test_corpus_diversity_matches_the_papers_real_data(corpus):
     assert len(corpus) == 2000 and corpus.shape.shape == (2000, 199) and corpus.expression.shape == (2000, 29)
     assert np.trace(np.cov(corpus.shape.T)) == pytest.approx(0.86e12, rel=0.1)
-    assert np.trace(np.cov(corpus.expression.T)) == pytest.approx(7.0, rel=0.1)
+    assert np.trace(np.cov(corpus.expression.T)) == pytest.approx(7.08, rel=0.1)
     corpus.check_counts(199, 29)
 
 
@@ -131,19 +205,42 @@ def explained_by_top(vectors: np.ndarray, k: int) -> float:
 def test_corpus_lies_on_a_low_dimensional_manifold(model, corpus):
     # Whitened by EV, a Gaussian in 199 dims would put ~8 % in the top 10 components.
     assert explained_by_top(corpus.shape / model.ev_id, 10) > 0.9
-    assert explained_by_top(corpus.expression, 10) > 0.9
     gaussian = np.random.default_rng(0).normal(size=(2000, 199))
     assert explained_by_top(gaussian, 10) < 0.15
+    # A few displays per face: far more concentrated than 29 independent coefficients (~40 %).
+    assert explained_by_top(corpus.expression, 10) > 0.75
+    assert explained_by_top(np.random.default_rng(0).normal(size=(2000, 29)), 10) < 0.45
 
 
-def test_corpus_expressions_are_sparse_symmetric_actions(model, corpus):
+def test_corpus_expressions_are_sparse_non_negative_action_units(model, corpus):
     e = corpus.expression
-    smile_left, smile_right = model.names_exp.index("smile left"), model.names_exp.index("smile right")
-    eye_left, eye_right = model.names_exp.index("eye close left"), model.names_exp.index("eye close right")
-    assert np.corrcoef(e[:, smile_left], e[:, smile_right])[0, 1] > 0.6
-    assert np.corrcoef(e[:, eye_left], e[:, eye_right])[0, 1] > 0.9
-    jaw = e[:, model.names_exp.index("jaw open")]
-    assert np.mean(np.abs(jaw) < 0.2) > 0.4  # most faces have the mouth closed
+    assert e.min() >= 0.0 and e.max() <= UNITS_PER_ACTIVATION + 1e-9  # never negative, never beyond full
+    active = (e > 0.05 * UNITS_PER_ACTIVATION).sum(axis=1)
+    assert 2 <= active.mean() <= 8 and np.mean(e == 0) > 0.6  # a few units at a time
+    jaw = e[:, model.names_exp.index("AU27 mouth stretch")]
+    assert np.mean(jaw == 0) > 0.5  # most faces have the mouth closed
+    # A uniform sample in ±r·EV is half negative: nothing like a real expression.
+    uniform = sample_coefficients(model, "expression", "uniform", 2000, np.random.default_rng(0))
+    assert np.mean(uniform[:, :10] < 0) > 0.4
+
+
+def test_corpus_left_and_right_move_together():
+    names, weights = corpus_blendshape_weights(2000, seed=1)
+    assert weights.shape == (2000, len(names)) and weights.min() >= 0.0 and weights.max() <= 1.0
+
+    def correlation(a: str, b: str) -> float:
+        return float(np.corrcoef(weights[:, names.index(a)], weights[:, names.index(b)])[0, 1])
+
+    assert 0.8 < correlation("mouthSmile_L", "mouthSmile_R") < 0.99  # mostly symmetric, a few smirks
+    assert 0.85 < correlation("eyeBlink_L", "eyeBlink_R") < 0.99  # blinks paired, a few winks
+    assert correlation("browDown_L", "browDown_R") > 0.95
+    assert correlation("eyeLookOut_L", "eyeLookIn_R") == pytest.approx(1.0)  # the eyes turn together
+    assert correlation("jawLeft", "jawRight") < 0.0
+    # The corpus's coefficients are these weights read as action units.
+    corpus = embedded_corpus(2000, seed=1)
+    for k, unit in enumerate(ACTION_UNITS):
+        mean_weight = np.mean([weights[:, names.index(shape)] for shape in unit.shapes], axis=0)
+        np.testing.assert_allclose(corpus.expression[:, k], UNITS_PER_ACTIVATION * mean_weight, atol=1e-12)
 
 
 def test_corpus_is_deterministic_per_seed():
@@ -154,17 +251,24 @@ def test_corpus_is_deterministic_per_seed():
     assert not np.any(np.all(np.isclose(a.shape[:, None], c.shape[None]), axis=2))
 
 
-def test_real_expressions_do_not_fold_the_surface():
-    """Corpus faces use expression coefficients up to ~5; the surface must not turn inside out."""
-    model = embedded_model()
+def test_corpus_faces_barely_fold_and_uniform_faces_do(model):
+    """ICT's lips and eyelids flip a few thin triangles under any real motion; uniform faces flip far more."""
     triangles = model.triangles
 
-    def normals(vertices):
-        return np.cross(vertices[triangles[:, 1]] - vertices[triangles[:, 0]],
-                        vertices[triangles[:, 2]] - vertices[triangles[:, 0]])
+    def folded(coefficients_id, coefficients_exp):
+        faces = model.synthesize(coefficients_id, coefficients_exp).astype(np.float64)
+        mean = model.mean.reshape(-1, 3).astype(np.float64)
 
-    mean_normals = normals(model.mean.reshape(-1, 3).astype(np.float64))
-    corpus = embedded_corpus(200, seed=13)
-    faces = model.synthesize(corpus.shape, corpus.expression).astype(np.float64)
-    folded = [np.sum(np.einsum("ij,ij->i", normals(face), mean_normals) < 0) > 0 for face in faces]
-    assert np.mean(folded) <= 0.05
+        def normals(v):
+            return np.cross(v[..., triangles[:, 1], :] - v[..., triangles[:, 0], :],
+                            v[..., triangles[:, 2], :] - v[..., triangles[:, 0], :])
+
+        return np.sum(np.einsum("bij,ij->bi", normals(faces), normals(mean)) < 0, axis=1)
+
+    corpus = embedded_corpus(60, seed=13)
+    real = folded(corpus.shape, corpus.expression)
+    assert real.max() < 0.004 * len(triangles)
+    rng = np.random.default_rng(13)
+    uniform = folded(sample_coefficients(model, "shape", "uniform", 60, rng),
+                     sample_coefficients(model, "expression", "uniform", 60, rng))
+    assert np.median(uniform) > 5 * np.median(real)

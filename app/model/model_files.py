@@ -1,11 +1,14 @@
 """Read morphable models from the files researchers actually have, and the project's own .npz.
 
 Supported layouts:
-- face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV and a
-  1-based ``tri``; the face mean is shapeMU + expMU.
+- face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV, a
+  1-based ``tri`` and, when present, the 68 1-based landmark vertices ``kpt_ind``; the face mean
+  is shapeMU + expMU.
 - 3DDFA ``Model_Shape.mat`` (mu_shape, w, sigma, tri) next to ``Model_Exp.mat``
   (mu_exp, w_exp, sigma_exp).
-- the compact ``.npz`` written by ``save_model_npz`` (float32, 0-based triangles, mode names).
+- ICT-FaceKit's ``FaceXModel`` folder (see ``ict_facekit``).
+- the compact ``.npz`` written by ``save_model_npz`` (float32, 0-based triangles, mode names,
+  landmarks and triangle parts).
 Matlab v7.3 files are HDF5, which scipy cannot read: they are recognised and reported.
 """
 
@@ -19,6 +22,7 @@ import scipy.io
 
 from app.atomic_files import atomic_output
 from app.errors import ModelFileError
+from app.model.ict_facekit import load_ict_model
 from app.model.morphable_model import MorphableModel, first_non_whole
 from app.npz_files import read_npz
 
@@ -27,8 +31,10 @@ _NPZ_KEYS = ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles")
 
 
 def load_model(path: str | Path) -> MorphableModel:
-    """Load a morphable model from a BFM.mat, a 3DDFA Model_Shape.mat/Model_Exp.mat or an .npz."""
+    """Load a morphable model from a BFM.mat, a 3DDFA Model_Shape.mat/Model_Exp.mat, an ICT-FaceKit folder or an .npz."""
     path = Path(path)
+    if path.is_dir():
+        return load_ict_model(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     if path.suffix.lower() == ".npz":
@@ -82,6 +88,8 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
                 names_id=np.array(model.names_id),
                 names_exp=np.array(model.names_exp),
                 name=np.array(model.name),
+                triangle_parts=model.triangle_parts,
+                **({} if model.landmarks is None else {"landmarks": model.landmarks.astype(np.int32)}),
             )
 
 
@@ -95,7 +103,8 @@ def _load_npz(path: Path) -> MorphableModel:
     names_exp = [str(n) for n in data["names_exp"]] if "names_exp" in data else []
     # "identity" is where files written before models had digests kept the name.
     name = next((str(data[key]) for key in ("name", "identity") if key in data), str(path))
-    return _build(path, name=name, names_id=names_id, names_exp=names_exp, **arrays)
+    labels = {key: data[key] for key in ("landmarks", "triangle_parts") if key in data}
+    return _build(path, name=name, names_id=names_id, names_exp=names_exp, **arrays, **labels)
 
 
 def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
@@ -121,6 +130,7 @@ def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
         ev_exp=_column(path, "expEV", model["expEV"]),
         triangles=_one_based_triangles(path, model["tri"]),
         name=str(path),
+        landmarks=_one_based_landmarks(path, model["kpt_ind"]) if "kpt_ind" in fields else None,
     )
 
 
@@ -190,6 +200,17 @@ def _one_based_triangles(path: Path, value: Any) -> np.ndarray:
     if tri.size and tri.min() < 1:
         raise ModelFileError(f"{path}: tri contains index {int(tri.min())}, but Matlab triangles are 1-based")
     return tri.T.astype(np.int64) - 1
+
+
+def _one_based_landmarks(path: Path, value: Any) -> np.ndarray:
+    """Matlab's 1-based ``kpt_ind`` as 0-based vertex indices."""
+    kpt = _real(path, "kpt_ind", value).reshape(-1)
+    fraction = first_non_whole(kpt)
+    if fraction is not None:
+        raise ModelFileError(f"{path}: kpt_ind contains {fraction:g}; landmark indices must be whole numbers")
+    if kpt.size and kpt.min() < 1:
+        raise ModelFileError(f"{path}: kpt_ind contains index {int(kpt.min())}, but Matlab indices are 1-based")
+    return kpt.astype(np.int64) - 1
 
 
 def _real(path: Path, name: str, value: Any) -> np.ndarray:

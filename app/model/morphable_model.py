@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.model.face_parts import FacePart, all_skin
 from app.model.provenance import ModelProvenance
 
 CoefficientKind = Literal["shape", "expression"]
@@ -35,6 +36,8 @@ class MorphableModel:
     name: str  # for people: "embedded face model v3" or the file path; the digest is the identity
     names_id: list[str] = field(default_factory=list)
     names_exp: list[str] = field(default_factory=list)
+    landmarks: np.ndarray | None = None  # (68,) vertex indices of the Multi-PIE landmarks, when known
+    triangle_parts: np.ndarray | None = None  # (T,) FacePart code per triangle; given None, all skin
 
     def __post_init__(self) -> None:
         for array_name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
@@ -79,6 +82,24 @@ class MorphableModel:
             raise FaceExplorerError(f"{self.name}: mean or basis contains NaN or infinite values")
         self.names_id = _pad_names(self.names_id, self.n_id)
         self.names_exp = _pad_names(self.names_exp, self.n_exp)
+        self._check_labels()
+
+    def _check_labels(self) -> None:
+        """Landmarks and triangle parts: what is drawn and exported beside the face, not the face itself."""
+        if self.landmarks is not None:
+            fraction = first_non_whole(self.landmarks)
+            if fraction is not None:
+                raise FaceExplorerError(f"{self.name}: landmark indices must be whole numbers (found {fraction:g})")
+            self.landmarks = np.asarray(self.landmarks, dtype=np.int64).reshape(-1)
+            if self.landmarks.size and (self.landmarks.min() < 0 or self.landmarks.max() >= self.n_vertices):
+                raise FaceExplorerError(f"{self.name}: landmark indices must lie in 0..{self.n_vertices - 1} "
+                                        f"(found {self.landmarks.min()}..{self.landmarks.max()})")
+        if self.triangle_parts is None:
+            self.triangle_parts = all_skin(len(self.triangles))
+        self.triangle_parts = np.asarray(self.triangle_parts)
+        if self.triangle_parts.shape != (len(self.triangles),) or not np.isin(self.triangle_parts, list(FacePart)).all():
+            raise FaceExplorerError(f"{self.name}: triangle parts must be one FacePart code per triangle")
+        self.triangle_parts = self.triangle_parts.astype(np.uint8)
 
     @property
     def n_vertices(self) -> int:
@@ -109,7 +130,7 @@ class MorphableModel:
     def digest(self) -> str:
         """sha256 of everything that decides a face: sizes, mean, bases, standard deviations, triangles.
 
-        Mode names are left out (renaming a mode changes no face). The arrays are hashed in the
+        Mode names, landmarks and triangle parts are left out (they change no face). The arrays are hashed in the
         fixed little-endian types ``__post_init__`` gives them, so the same model read from a .mat
         or from the .npz it was saved as has the same digest.
         """
