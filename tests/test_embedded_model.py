@@ -15,6 +15,7 @@ from app.model.sampling import sample_coefficients
 from app.model.vertex_normals import VertexNormals
 
 MM = 1000.0  # model units are micrometres
+UNIT_LABELS = [unit.label for unit in ACTION_UNITS]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_size_counts_and_name(model, asset):
 
 def test_the_asset_decodes_to_the_ict_vertices_it_was_built_from(asset):
     """The build stored some vertices exactly as the OBJs give them; decoding must land within half a step."""
-    assert len(asset.identity) == 100 and asset.expression_names == [unit.label for unit in ACTION_UNITS]
+    assert len(asset.identity) == 100 and asset.expression_names == UNIT_LABELS
     at = asset.reference_vertices
     assert len(at) >= 32 and at.min() == 0 and at.max() == len(asset.neutral) - 1  # spread over every part
     np.testing.assert_allclose(asset.neutral[at], asset.reference_neutral, atol=0.01)
@@ -117,14 +118,15 @@ def test_ict_identity_modes_keep_their_distribution(model, asset):
 
 def test_mode_names(model):
     assert model.names_id[:2] == ["identity PC 1", "identity PC 2"] and model.names_id[100] == "smooth mode 101"
-    assert model.names_exp == [unit.label for unit in ACTION_UNITS]
-    assert model.names_exp[:3] == ["AU27 mouth stretch", "AU12 lip corner puller", "AU45 blink"]
+    assert model.names_exp == [unit.mode_name for unit in ACTION_UNITS]
+    assert model.names_exp[:3] == ["AU27 mouth stretch (jawOpen)", "AU12 lip corner puller (mouthSmile)", "AU45 blink (eyeBlink)"]
+    assert model.names_exp[23] == "AU61 eyes turn left (eyeLookOut_L + eyeLookIn_R)"
     assert model.names("expression") is model.names_exp
 
 
 def unit_displacement(model, label: str) -> np.ndarray:
     """(N, 3) displacement of an action unit at full activation."""
-    return model.basis_exp[model.names_exp.index(label)].reshape(-1, 3).astype(np.float64) * UNITS_PER_ACTIVATION
+    return model.basis_exp[UNIT_LABELS.index(label)].reshape(-1, 3).astype(np.float64) * UNITS_PER_ACTIVATION
 
 
 def test_action_units_do_what_their_names_say(model, mean_face):
@@ -217,7 +219,7 @@ def test_corpus_expressions_are_sparse_non_negative_action_units(model, corpus):
     assert e.min() >= 0.0 and e.max() <= UNITS_PER_ACTIVATION + 1e-9  # never negative, never beyond full
     active = (e > 0.05 * UNITS_PER_ACTIVATION).sum(axis=1)
     assert 2 <= active.mean() <= 8 and np.mean(e == 0) > 0.6  # a few units at a time
-    jaw = e[:, model.names_exp.index("AU27 mouth stretch")]
+    jaw = e[:, UNIT_LABELS.index("AU27 mouth stretch")]
     assert np.mean(jaw == 0) > 0.5  # most faces have the mouth closed
     # A uniform sample in ±r·EV is half negative: nothing like a real expression.
     uniform = sample_coefficients(model, "expression", "uniform", 2000, np.random.default_rng(0))

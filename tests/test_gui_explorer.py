@@ -111,7 +111,7 @@ def test_numeric_field_filter_and_denoised_toggle(qtbot, window):
     assert window.state.alpha_exp[1] == 0.75
     panel.filter_box.setText("smile")
     visible = [r.index for r in panel.rows["expression"] if not r.isHidden()]
-    assert visible and all("smile" in r.name for r in panel.rows["expression"] if not r.isHidden())
+    assert visible and all("smile" in r.name.lower() for r in panel.rows["expression"] if not r.isHidden())
     assert "/" in panel.tabs.tabText(1)
     panel.filter_box.setText("")
     settle(qtbot, window)

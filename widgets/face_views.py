@@ -21,7 +21,7 @@ from pyvistaqt import QtInteractor
 from app.explorer.live_face import LiveFace
 from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
-from app.rendering.look import BACKGROUND, LIGHTING, add_face, look_at_bounds
+from app.rendering.look import BACKGROUND, LIGHTING, add_face, colour_by, look_at_bounds
 
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
@@ -97,7 +97,7 @@ class FaceViews(QWidget):
             mesh = FaceMesh(live.model.triangles, vertices, normals)  # LiveFace keeps both arrays current
             if column == 1:
                 mesh.add_scalars("displacement", live.displacement_mm)
-            actor = add_face(self.plotter, mesh, scalars="displacement" if column == 1 else None)
+            actor = add_face(self.plotter, mesh, live.model.triangle_parts, scalars="displacement" if column == 1 else None)
             self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
             self._meshes.append(mesh)
             if column == 1:
@@ -121,7 +121,7 @@ class FaceViews(QWidget):
     def set_heat_map(self, enabled: bool) -> None:
         if self._denoised_actor is None:
             return
-        self._denoised_actor.mapper.scalar_visibility = bool(enabled)
+        colour_by(self._denoised_actor, "displacement" if enabled else None)
         self._scalar_bar.SetVisibility(bool(enabled))
         self._update_heat_map_range()
         self.plotter.update()

@@ -151,7 +151,7 @@ class RaterWindow(QMainWindow):
         # must see a face's true size, and one that leaves the frame is itself implausible.
         self._frame_bounds = framing_bounds(mean_face)
         self._mesh = FaceMesh(self.model.triangles, mean_face)
-        self._actor = add_face(self.plotter, self._mesh)
+        self._actor = add_face(self.plotter, self._mesh, self.model.triangle_parts)
         self._pause_text = self.plotter.add_text("Paused — press P to continue", position="upper_edge", font_size=14, color="white")
         self._pause_text.SetVisibility(False)
         layout.addWidget(self.plotter, 1)

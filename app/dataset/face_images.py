@@ -16,6 +16,7 @@ import numpy as np
 import pyvista
 
 from app.errors import ExportError
+from app.model.face_parts import all_skin
 from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
 from app.rendering.look import BACKGROUND, LIGHTING, add_face, framing_bounds, look_at_bounds
@@ -36,7 +37,10 @@ def rotation(yaw_degrees: float, pitch_degrees: float) -> np.ndarray:
 class FaceRenderer:
     """Renders (N, 3) vertex arrays of one mesh topology to square PNG images."""
 
-    def __init__(self, mean_vertices: np.ndarray, triangles: np.ndarray, size: int = 256) -> None:
+    def __init__(
+        self, mean_vertices: np.ndarray, triangles: np.ndarray, size: int = 256, triangle_parts: np.ndarray | None = None
+    ) -> None:
+        """``triangle_parts`` (the model's) colours eyes, teeth and mouth; without them the face is all skin."""
         if size < 16:
             raise ExportError(f"image size {size} is too small (at least 16 pixels)")
         self.centre = np.asarray(mean_vertices, dtype=np.float64).mean(axis=0)
@@ -46,7 +50,7 @@ class FaceRenderer:
         except Exception as failure:  # VTK raises plain RuntimeErrors when no GL context can be made
             raise ExportError(f"cannot render images off-screen here ({failure})") from failure
         self.plotter.set_background(BACKGROUND)
-        add_face(self.plotter, self.mesh)
+        add_face(self.plotter, self.mesh, all_skin(len(triangles)) if triangle_parts is None else triangle_parts)
         look_at_bounds(self.plotter.renderer, framing_bounds(mean_vertices, IMAGE_FRAME_MARGIN))
 
     def render(self, path: str | Path, vertices: np.ndarray, yaw: float = 0.0, pitch: float = 0.0) -> Path:

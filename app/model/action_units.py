@@ -20,8 +20,15 @@ class ActionUnit:
 
     @property
     def label(self) -> str:
-        """What a mode built from this unit is called: "AU12 lip corner puller"."""
+        """The unit's FACS name, "AU12 lip corner puller": how the embedded data file keys it."""
         return f"{self.code} {self.name}"
+
+    @property
+    def mode_name(self) -> str:
+        """What a mode built from this unit is called, with ICT's shapes: "AU12 lip corner puller (mouthSmile)"."""
+        stems = {shape.removesuffix("_L").removesuffix("_R") for shape in self.shapes}
+        shapes = stems.pop() if len(stems) == 1 else " + ".join(self.shapes)
+        return f"{self.label} ({shapes})"
 
 
 ACTION_UNITS: tuple[ActionUnit, ...] = (

@@ -83,7 +83,7 @@ def embedded_model() -> MorphableModel:
         name=EMBEDDED_NAME,
         names_id=[f"identity PC {k + 1}" for k in range(len(ict_rows))]
         + [f"smooth mode {k + 1}" for k in range(len(ict_rows), N_IDENTITY)],
-        names_exp=[unit.label for unit in ACTION_UNITS],
+        names_exp=[unit.mode_name for unit in ACTION_UNITS],
         landmarks=asset.landmarks,
         triangle_parts=asset.triangle_parts,
     )

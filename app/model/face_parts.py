@@ -28,3 +28,10 @@ class FacePart(IntEnum):
 def all_skin(triangle_count: int) -> np.ndarray:
     """Part codes for a model that does not label its triangles."""
     return np.full(triangle_count, FacePart.SKIN, dtype=np.uint8)
+
+
+def vertex_parts(triangles: np.ndarray, triangle_parts: np.ndarray, vertex_count: int) -> np.ndarray:
+    """(N,) part code per vertex: the highest code among its triangles (the iris wins over the white around it)."""
+    parts = np.zeros(vertex_count, dtype=np.uint8)
+    np.maximum.at(parts, np.asarray(triangles).ravel(), np.repeat(np.asarray(triangle_parts, dtype=np.uint8), 3))
+    return parts

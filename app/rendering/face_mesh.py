@@ -29,7 +29,7 @@ class FaceMesh:
     """
 
     def __init__(self, triangles: np.ndarray, vertices: np.ndarray, normals: np.ndarray | None = None) -> None:
-        self._triangles = triangles
+        self.triangles = triangles
         self._vertex_normals: VertexNormals | None = None
         self._scalar_names: list[str] = []
         if normals is None:
@@ -63,7 +63,7 @@ class FaceMesh:
     def _normals_of(self) -> VertexNormals:
         # Built on first use: a mesh whose caller keeps the normals never needs the incidence matrix.
         if self._vertex_normals is None:
-            self._vertex_normals = VertexNormals(self._triangles, len(self.vertices))
+            self._vertex_normals = VertexNormals(self.triangles, len(self.vertices))
         return self._vertex_normals
 
 

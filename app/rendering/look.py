@@ -11,9 +11,20 @@ import math
 import numpy as np
 import pyvista
 
+from app.model.face_parts import FacePart, vertex_parts
 from app.rendering.face_mesh import FaceMesh
 
 SKIN = (0.87, 0.72, 0.62)
+PART_COLOURS = {
+    FacePart.SKIN: SKIN,
+    FacePart.MOUTH_INTERIOR: (0.42, 0.17, 0.17),
+    FacePart.GUMS_AND_TONGUE: (0.80, 0.42, 0.44),
+    FacePart.TEETH: (0.93, 0.90, 0.82),
+    FacePart.EYE_WHITE: (0.93, 0.93, 0.90),
+    FacePart.IRIS: (0.33, 0.21, 0.12),
+    FacePart.PUPIL: (0.04, 0.04, 0.04),
+}
+PART_COLOUR_ARRAY = "part colours"
 BACKGROUND = (0.16, 0.17, 0.19)
 SPECULAR = 0.15
 LIGHTING = "light kit"  # pyvista's key, fill, back and head lights
@@ -21,19 +32,36 @@ HEAT_MAP_COLOURS = "YlOrRd"  # light at zero: readable on the dark background
 FRAME_MARGIN = 1.3  # a fixed frame is a reference face's box grown by this factor about its centre
 
 
-def add_face(plotter: pyvista.BasePlotter, mesh: FaceMesh, scalars: str | None = None) -> pyvista.Actor:
-    """Draw ``mesh`` in skin colour (or coloured by its point array ``scalars``), smoothly shaded."""
-    return plotter.add_mesh(
+def add_face(
+    plotter: pyvista.BasePlotter, mesh: FaceMesh, triangle_parts: np.ndarray, scalars: str | None = None
+) -> pyvista.Actor:
+    """Draw ``mesh`` smoothly shaded, each part (skin, eyes, teeth …) in its colour, or coloured by its point array ``scalars``.
+
+    The colours are per vertex: the parts are separate meshes that share no vertices, except
+    where the iris meets the white of the eye, whose colours then blend over one triangle.
+    """
+    palette = np.array([PART_COLOURS[part] for part in FacePart], dtype=np.float32)
+    mesh.polydata.point_data[PART_COLOUR_ARRAY] = palette[vertex_parts(mesh.triangles, triangle_parts, len(mesh.vertices))]
+    actor = plotter.add_mesh(
         mesh.polydata,
-        color=SKIN,
-        scalars=scalars,
-        cmap=HEAT_MAP_COLOURS if scalars else None,
+        scalars=PART_COLOUR_ARRAY,
+        rgb=True,
+        cmap=HEAT_MAP_COLOURS,
         show_scalar_bar=False,
         smooth_shading=False,  # the mesh's own normals; pyvista's would be recomputed in every render
         interpolation="gouraud",
         specular=SPECULAR,
         reset_camera=False,
     )
+    colour_by(actor, scalars)
+    return actor
+
+
+def colour_by(actor: pyvista.Actor, scalars: str | None) -> None:
+    """Colour a face drawn by ``add_face`` by its point array ``scalars`` (a heat map), or by its parts when None."""
+    mapper = actor.mapper
+    mapper.array_name = scalars or PART_COLOUR_ARRAY
+    mapper.color_mode = "map" if scalars else "direct"
 
 
 def framing_bounds(vertices: np.ndarray, margin: float = FRAME_MARGIN) -> np.ndarray:
