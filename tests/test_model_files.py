@@ -10,7 +10,8 @@ import pytest
 import scipy.io
 from core_fixtures import N_EXP, N_ID, bfm_fields, write_3ddfa, write_bfm
 
-from app.errors import ModelFileError
+from app.errors import FaceExplorerError, ModelFileError
+from app.model.face_parts import FacePart
 from app.model.model_files import load_model, save_model_npz
 from app.model.morphable_model import MorphableModel
 
@@ -332,3 +333,39 @@ def test_a_text_file_named_npz_is_named_as_such(tmp_path):
         load_model(path)
     assert_error_names(excinfo, path, "is not a valid .npz file")
     assert "allow_pickle" not in str(excinfo.value)
+
+
+# --- landmarks and triangle parts --------------------------------------------------------------
+
+
+def test_bfm_kpt_ind_gives_zero_based_landmarks(tmp_path):
+    fields = bfm_fields()
+    model = load_model(write_bfm(tmp_path / "BFM.mat", fields))
+    np.testing.assert_array_equal(model.landmarks, fields["kpt_ind"].ravel().astype(np.int64) - 1)
+    assert list(np.unique(model.triangle_parts)) == [FacePart.SKIN]  # a BFM says nothing of parts
+    without = {key: value for key, value in fields.items() if key != "kpt_ind"}
+    assert load_model(write_bfm(tmp_path / "plain.mat", without)).landmarks is None
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(write_bfm(tmp_path / "zero.mat", {**fields, "kpt_ind": fields["kpt_ind"] - 1}))
+    assert_error_names(excinfo, tmp_path / "zero.mat", "kpt_ind contains index 0", "1-based")
+    with pytest.raises(ModelFileError) as excinfo:
+        load_model(write_bfm(tmp_path / "far.mat", {**fields, "kpt_ind": fields["kpt_ind"] + 100}))
+    assert_error_names(excinfo, tmp_path / "far.mat", "landmark indices must lie in 0..19")
+
+
+def test_npz_round_trip_keeps_landmarks_and_triangle_parts(tmp_path):
+    source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields(seed=7)))
+    parts = np.arange(len(source.triangles)) % len(FacePart)
+    labelled = MorphableModel(
+        mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
+        ev_exp=source.ev_exp, triangles=source.triangles, name="test:v1", landmarks=source.landmarks,
+        triangle_parts=parts,
+    )
+    save_model_npz(labelled, tmp_path / "model.npz")
+    loaded = load_model(tmp_path / "model.npz")
+    np.testing.assert_array_equal(loaded.landmarks, source.landmarks)
+    np.testing.assert_array_equal(loaded.triangle_parts, parts)
+    assert loaded.digest == source.digest  # labels change no face
+    with pytest.raises(FaceExplorerError, match="one FacePart code per triangle"):
+        MorphableModel(mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
+                       ev_exp=source.ev_exp, triangles=source.triangles, name="bad", triangle_parts=parts + 7)
