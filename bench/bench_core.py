@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from app.dataset.generation import GenerationSettings, Provenance, generate  # noqa: E402
+from app.dataset.generation import generate  # noqa: E402
+from app.dataset.mesh_files import MeshWriter  # noqa: E402
+from app.dataset.settings import GenerationSettings, Provenance  # noqa: E402
 from app.denoising.corruption import make_noisy_pairs  # noqa: E402
 from app.denoising.denoiser import Denoiser  # noqa: E402
 from app.denoising.network import AutoEncoder4  # noqa: E402
@@ -77,6 +79,10 @@ def main() -> None:
         summary = generate(Path(scratch) / "meshes", settings, model, denoiser, provenance, show_progress=False)
         print(f"generate → binary PLY: {summary.faces / summary.seconds:,.1f} faces/s, "
               f"{summary.bytes / summary.seconds / 1e6:,.1f} MB/s ({summary.bytes / summary.faces / 1e6:.2f} MB/face)")
+        writer, face = MeshWriter(model.triangles, model.n_vertices), model.mean.reshape(-1, 3)
+        for name, binary in (("face.ply", True), ("face_ascii.ply", False), ("face.obj", True)):
+            seconds = timed(lambda name=name, binary=binary: writer.write(Path(scratch) / name, face, binary), 5)
+            print(f"write one mesh ({name}, synced to disk, with normals): {seconds * 1e3:.1f} ms")
 
     corpus = embedded_corpus(PAPER_FACE_COUNT)
     for kind in ("expression", "shape"):

@@ -186,3 +186,11 @@ def test_unreadable_coefficient_files(tmp_path, name, content):
     with pytest.raises(FaceExplorerError) as excinfo:
         load_coefficients(path)
     assert str(path) in str(excinfo.value)
+
+
+def test_a_text_file_named_npz_is_named_as_such(tmp_path):
+    path = tmp_path / "face.npz"
+    path.write_text("alpha_id = 1, 2, 3")
+    with pytest.raises(FaceExplorerError) as excinfo:
+        load_coefficients(path)
+    assert str(excinfo.value) == f"{path} is not a valid .npz file (not a zip of numpy arrays)"

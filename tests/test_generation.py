@@ -1,22 +1,25 @@
-"""Batch generation: byte-identical shards, independent shards, resume, failures, foreign folders."""
+"""Batch generation: byte-identical shards, verified resume, failures, full disks, foreign folders, user files."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from full_disk import small_disk  # noqa: F401 (fixture)
 
+import app.atomic_files
 import app.dataset.generation as generation
-from app.dataset.generation import (
-    GenerationSettings,
-    Provenance,
-    generate,
-    load_dataset,
-    write_shard,
-)
+import app.dataset.requirements as requirements
+from app.dataset.generation import generate
+from app.dataset.mesh_files import MeshWriter
+from app.dataset.settings import GenerationSettings, Provenance
+from app.dataset.shards import FaceFileWriters, load_dataset, write_shard
 from app.denoising.denoiser import Denoiser
 from app.errors import ExportError, FaceExplorerError
 from app.model.embedded_model import embedded_model
@@ -38,6 +41,14 @@ def _shard_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("shard-*.npz"))}
 
 
+def _manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
 SETTINGS = GenerationSettings(count=10, seed=7, shard_size=4)
 
 
@@ -54,22 +65,26 @@ def test_same_settings_give_byte_identical_shards(tmp_path: Path, setup: tuple) 
     assert _shard_bytes(tmp_path / "c")["shard-00000.npz"] != first["shard-00000.npz"]
 
 
-def test_shard_contents_and_provenance(tmp_path: Path, setup: tuple, tiny_checkpoints: Path) -> None:
+def test_shard_contents_provenance_and_digests(tmp_path: Path, setup: tuple, tiny_checkpoints: Path) -> None:
     model, denoiser, _ = setup
     _run(tmp_path, setup, SETTINGS)
     with np.load(tmp_path / "shard-00002.npz", allow_pickle=False) as shard:
         assert shard["face_index"].tolist() == [8, 9]
-        assert shard["alpha_id_noisy"].shape == (2, 199) and shard["alpha_exp_noisy"].shape == (2, 29)
+        assert shard["alpha_id_noisy"].shape == (2, model.n_id) and shard["alpha_exp_noisy"].shape == (2, model.n_exp)
         np.testing.assert_allclose(shard["alpha_id"], denoiser.denoise("shape", shard["alpha_id_noisy"]))
         np.testing.assert_allclose(shard["alpha_exp"], denoiser.denoise("expression", shard["alpha_exp_noisy"]))
         # Uniform with r = 10: every identity coefficient within ±5 EV.
         assert np.all(np.abs(shard["alpha_id_noisy"]) <= 5 * model.ev_id + 1e-6)
         assert int(shard["seed"]) == 7 and int(shard["shard"]) == 2
-        assert json.loads(str(shard["sampling"])) == {"distribution": "uniform", "range_expression": 15.0, "range_shape": 10.0}
+        assert json.loads(str(shard["sampling"])) == {"distribution": "uniform", "r_exp": 15.0, "r_shape": 10.0}
         assert str(shard["model_name"]) == model.name and str(shard["model_digest"]) == model.digest
         assert json.loads(str(shard["checkpoints"]))["shape"] == hashlib.sha256((tiny_checkpoints / "shape.pt").read_bytes()).hexdigest()
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["complete"] and manifest["plan"]["seed"] == 7 and len(manifest["shards"]) == 3
+    manifest = _manifest(tmp_path)
+    assert manifest["complete"] and manifest["plan"]["seed"] == 7 and manifest["plan"]["r_shape"] == 10.0
+    assert manifest["shards"] == [
+        {"shard": i, "faces": faces, "sha256": hashlib.sha256((tmp_path / f"shard-{i:05d}.npz").read_bytes()).hexdigest()}
+        for i, faces in enumerate((4, 4, 2))
+    ]
     assert load_dataset(tmp_path)["face_index"].tolist() == list(range(10))
 
 
@@ -78,7 +93,7 @@ def test_a_shard_depends_only_on_seed_and_index(tmp_path: Path, setup: tuple) ->
     _run(tmp_path / "full", setup, SETTINGS)
     alone = tmp_path / "alone"
     alone.mkdir()
-    write_shard(alone, 1, SETTINGS, model, denoiser, provenance)
+    write_shard(alone, 1, SETTINGS, model, denoiser, provenance, FaceFileWriters(model))
     assert (alone / "shard-00001.npz").read_bytes() == (tmp_path / "full" / "shard-00001.npz").read_bytes()
     # A larger dataset with the same seed and shard size shares its complete shards.
     _run(tmp_path / "larger", setup, GenerationSettings(count=12, seed=7, shard_size=4))
@@ -101,64 +116,158 @@ def test_resume_finishes_only_missing_shards(tmp_path: Path, setup: tuple) -> No
     assert summary.shards_written == 3 and _shard_bytes(tmp_path) == reference
 
 
-def test_failure_mid_shard_leaves_no_complete_looking_shard(tmp_path: Path, setup: tuple,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    real_writer = generation.save_npz_deterministic
-    calls = []
+@pytest.mark.parametrize("damage", ["zero bytes", "truncated", "another dataset's shard", "one byte changed"])
+def test_a_shard_counts_as_done_only_when_its_digest_verifies(tmp_path: Path, setup: tuple, damage: str) -> None:
+    _run(tmp_path / "other", setup, GenerationSettings(count=10, seed=8, shard_size=4))
+    _run(tmp_path / "data", setup, SETTINGS)
+    folder = tmp_path / "data"
+    reference = _shard_bytes(folder)
+    shard = folder / "shard-00001.npz"
+    content = shard.read_bytes()
+    shard.write_bytes({
+        "zero bytes": b"",
+        "truncated": content[: len(content) // 2],
+        "another dataset's shard": (tmp_path / "other" / "shard-00001.npz").read_bytes(),
+        "one byte changed": content[:-30] + bytes([content[-30] ^ 1]) + content[-29:],
+    }[damage])
+    with pytest.raises(FaceExplorerError) as excinfo:
+        load_dataset(folder)
+    assert str(excinfo.value) == (f"{shard}: missing, damaged or changed since it was written (its sha256 is not the one "
+                                  "manifest.json records); make it again with generate --resume")
+    summary = _run(folder, setup, SETTINGS, resume=True)
+    assert (summary.shards_written, summary.shards_skipped) == (1, 2)
+    assert _shard_bytes(folder) == reference
+    assert load_dataset(folder)["face_index"].tolist() == list(range(10))
 
-    def disk_fills_on_second_shard(path: Path, arrays: dict) -> None:
-        calls.append(path)
-        if len(calls) == 2:
-            Path(path).write_bytes(b"PK\x03\x04 half a zip")
-            raise OSError(28, "No space left on device")
-        real_writer(path, arrays)
 
-    monkeypatch.setattr(generation, "save_npz_deterministic", disk_fills_on_second_shard)
-    with pytest.raises(ExportError, match="^disk full while writing .*shard-00001.npz$"):
+def test_an_unfinished_dataset_does_not_load(tmp_path: Path, setup: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(tmp_path, setup, SETTINGS)
+    manifest = _manifest(tmp_path)
+    manifest["shards"] = manifest["shards"][:2]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FaceExplorerError, match=r"unfinished \(1 of 3 shards missing\); finish it with generate --resume"):
+        load_dataset(tmp_path)
+    summary = _run(tmp_path, setup, SETTINGS, resume=True)
+    assert (summary.shards_written, summary.shards_skipped) == (1, 2)
+
+
+def _disk_full_at_shard(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    real_sync = app.atomic_files._sync
+
+    def sync(path: Path, mode: int) -> None:
+        if Path(path).name.startswith(f".{name}."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_sync(path, mode)
+
+    monkeypatch.setattr(app.atomic_files, "_sync", sync)
+
+
+def test_failure_mid_run_records_the_finished_shards_only(tmp_path: Path, setup: tuple,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _disk_full_at_shard(monkeypatch, "shard-00001")
+    with pytest.raises(ExportError, match=f"^disk full while writing {tmp_path / 'shard-00001.npz'}$"):
         _run(tmp_path, setup, SETTINGS)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "shard-00000.npz"]
-    assert not json.loads((tmp_path / "manifest.json").read_text())["complete"]
-    monkeypatch.setattr(generation, "save_npz_deterministic", real_writer)
-    _run(tmp_path, setup, SETTINGS, resume=True)
+    assert _files(tmp_path) == ["manifest.json", "shard-00000.npz"]
+    manifest = _manifest(tmp_path)
+    assert not manifest["complete"] and [record["shard"] for record in manifest["shards"]] == [0]
+    monkeypatch.undo()
+    summary = _run(tmp_path, setup, SETTINGS, resume=True)
+    assert (summary.shards_written, summary.shards_skipped) == (2, 1)
     _run(tmp_path / "clean", setup, SETTINGS)
     assert _shard_bytes(tmp_path) == _shard_bytes(tmp_path / "clean")
 
 
 def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path, setup: tuple,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.dataset.mesh_files
-
-    real_export = app.dataset.mesh_files.export_mesh
+    real_write = MeshWriter.write
     written = []
 
-    def fails_on_third_mesh(path, vertices, triangles, binary=True):
+    def fails_on_third_mesh(self, path, vertices, binary=True):
         written.append(path)
         if len(written) == 3:
-            raise ExportError(f"cannot write {path}: No space left on device")
-        return real_export(path, vertices, triangles, binary)
+            raise ExportError(f"disk full while writing {path}")
+        return real_write(self, path, vertices, binary)
 
-    monkeypatch.setattr(app.dataset.mesh_files, "export_mesh", fails_on_third_mesh)
+    monkeypatch.setattr(MeshWriter, "write", fails_on_third_mesh)
     settings = GenerationSettings(count=4, seed=1, shard_size=4, mesh_format="ply")
     with pytest.raises(ExportError):
         _run(tmp_path, setup, settings)
-    assert not (tmp_path / "shard-00000.npz").exists()
-    monkeypatch.setattr(app.dataset.mesh_files, "export_mesh", real_export)
+    assert not (tmp_path / "shard-00000.npz").exists() and _manifest(tmp_path)["shards"] == []
+    monkeypatch.setattr(MeshWriter, "write", real_write)
     summary = _run(tmp_path, setup, settings, resume=True)
     meshes = sorted((tmp_path / "meshes" / "shard-00000").iterdir())
     assert [m.name for m in meshes] == [f"face-{i:08d}.ply" for i in range(4)]
     assert summary.files == 5 and meshes[0].read_bytes().startswith(b"ply\nformat binary")
+    # A shard whose mesh went missing is made again, meshes and all.
+    meshes[2].unlink()
+    summary = _run(tmp_path, setup, settings, resume=True)
+    assert summary.shards_written == 1 and meshes[2].is_file()
 
 
-def test_foreign_folder_is_refused(tmp_path: Path, setup: tuple) -> None:
+def test_a_real_full_disk_stops_cleanly_and_resume_finishes(small_disk: Path, tmp_path: Path, setup: tuple,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = GenerationSettings(count=400, seed=3, shard_size=50)  # 8 shards of 183 kB on a 1 MB disk
+    folder = small_disk / "data"
+    with pytest.raises(FaceExplorerError, match=f"^{folder}: this dataset needs about .* MB on disk, but only .* are free there$"):
+        _run(folder, setup, settings)
+    assert not folder.exists()
+    monkeypatch.setattr(generation, "refuse_unaffordable", lambda *args, **kwargs: None)  # as if the estimate were wrong
+    with pytest.raises(ExportError, match=f"^disk full while writing {folder}/shard-0000[3-6].npz$"):
+        _run(folder, setup, settings)
+    recorded = [record["shard"] for record in _manifest(folder)["shards"]]
+    assert recorded and set(_files(folder)) == {"manifest.json", *(f"shard-{i:05d}.npz" for i in recorded)}
+    for shard in recorded:  # move the finished shards to a bigger disk and finish there
+        (tmp_path / f"shard-{shard:05d}.npz").write_bytes((folder / f"shard-{shard:05d}.npz").read_bytes())
+    (tmp_path / "manifest.json").write_bytes((folder / "manifest.json").read_bytes())
+    summary = _run(tmp_path, setup, settings, resume=True)
+    assert summary.shards_skipped == len(recorded) and load_dataset(tmp_path)["face_index"].tolist() == list(range(400))
+
+
+def test_requests_that_cannot_fit_are_refused_before_anything_is_written(tmp_path: Path, setup: tuple,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "out"
+    with pytest.raises(FaceExplorerError, match=r"this dataset needs about [\d.,]+ PB on disk"):
+        _run(folder, setup, GenerationSettings(count=10**12))
+    monkeypatch.setattr(requirements, "physical_memory", lambda: 2**30)
+    with pytest.raises(FaceExplorerError) as excinfo:
+        _run(folder, setup, GenerationSettings(count=10**6, shard_size=10**6))
+    assert re.fullmatch(r"this request needs about [\d.]+ GB of memory \(1 worker\(s\), shards of 1,000,000 faces, 1 shards "
+                        r"to track\), but this machine has 1.1 GB: use a smaller --shard-size or --count, or fewer --workers",
+                        str(excinfo.value))
+    assert not folder.exists()
+
+
+def test_foreign_folder_is_refused_and_its_junk_shard_never_counts(tmp_path: Path, setup: tuple) -> None:
     (tmp_path / "notes.txt").write_text("someone else's work")
+    (tmp_path / "shard-00000.npz").write_bytes(b"not a shard of ours")
     with pytest.raises(FaceExplorerError, match="not a dataset folder"):
         _run(tmp_path, setup, SETTINGS)
     with pytest.raises(FaceExplorerError, match="nothing to resume"):
         _run(tmp_path, setup, SETTINGS, resume=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
-    _run(tmp_path, setup, SETTINGS, overwrite=True)
+    assert _files(tmp_path) == ["notes.txt", "shard-00000.npz"]
+    summary = _run(tmp_path, setup, SETTINGS, overwrite=True)
+    assert (summary.shards_written, summary.shards_skipped) == (3, 0)
     assert (tmp_path / "notes.txt").read_text() == "someone else's work"
-    assert len(list(tmp_path.glob("shard-*.npz"))) == 3
+    assert load_dataset(tmp_path)["face_index"].tolist() == list(range(10))
+
+
+def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, setup: tuple) -> None:
+    _run(tmp_path, setup, GenerationSettings(count=6, seed=1, shard_size=2, mesh_format="obj"))
+    user_files = {
+        "meshes/my_scan.obj": "a user's scan",
+        "meshes/shard-00000/notes.txt": "kept beside the faces",
+        "meshes/shard-00001/face-99999999.obj": "named like ours, but not in the plan",
+        "shard-00009.npz": "not in the plan either",
+        ".notes.abcdefgh.part.txt": "looks temporary, is not ours",
+    }
+    for name, text in user_files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / ".shard-00002.k3j4h5g6.part.npz").write_bytes(b"an interrupted write of ours")
+    summary = _run(tmp_path, setup, GenerationSettings(count=2, seed=1, shard_size=2), overwrite=True)
+    assert summary.shards_written == 1
+    assert _files(tmp_path) == sorted(["manifest.json", "shard-00000.npz", *user_files])
+    assert all((tmp_path / name).read_text() == text for name, text in user_files.items())
+    assert not (tmp_path / "meshes" / "shard-00002").exists()
 
 
 @pytest.mark.parametrize(
@@ -168,6 +277,8 @@ def test_foreign_folder_is_refused(tmp_path: Path, setup: tuple) -> None:
         (GenerationSettings(count=5, distribution="cauchy"), "unknown distribution"),
         (GenerationSettings(count=5, random_views=2), "ask for images"),
         (GenerationSettings(count=5, mesh_format="stl"), "unknown mesh format"),
+        (GenerationSettings(count=5, seed=2**64), r"seed must be a non-negative integer below 2\^63"),
+        (GenerationSettings(count=5, seed=-1), r"seed must be a non-negative integer below 2\^63"),
     ],
 )
 def test_bad_settings_are_explained(tmp_path: Path, setup: tuple, settings: GenerationSettings, message: str) -> None:

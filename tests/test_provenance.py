@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.dataset.generation import GenerationSettings, Provenance, prepare_output
+from app.dataset.generation import inspect_output, prepare_output
+from app.dataset.settings import GenerationSettings, Provenance
 from app.errors import FaceExplorerError
 from app.explorer.face_preset import apply_preset, load_preset, save_preset
 from app.explorer.face_state import FaceState
@@ -109,13 +110,13 @@ def test_a_preset_applies_only_to_the_model_it_was_made_on(tmp_path):
 def test_resuming_a_dataset_on_another_model_is_one_clear_error(tmp_path: Path):
     settings = GenerationSettings(count=4, shard_size=2)
     made_on = Provenance(ModelProvenance("embedded face model v3", "e" * 64), {"shape": "s", "expression": "x"})
-    prepare_output(tmp_path, settings, made_on, resume=False, overwrite=False)
+    prepare_output(inspect_output(tmp_path, settings, made_on, resume=False, overwrite=False))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["plan"]["model_name"] == "embedded face model v3" and manifest["plan"]["model_digest"] == "e" * 64
-    prepare_output(tmp_path, settings, made_on, resume=True, overwrite=False)  # same model: fine
+    prepare_output(inspect_output(tmp_path, settings, made_on, resume=True, overwrite=False))  # same model: fine
     other = Provenance(ModelProvenance("embedded face model v3", "f" * 64), made_on.checkpoints)
     with pytest.raises(FaceExplorerError) as excinfo:
-        prepare_output(tmp_path, settings, other, resume=True, overwrite=False)
+        inspect_output(tmp_path, settings, other, resume=True, overwrite=False)
     assert str(excinfo.value) == (
         f"the dataset in {tmp_path} was made on embedded face model v3 [eeeeeeeeeeee], but the loaded model of the "
         "same name has other content (embedded face model v3 [ffffffffffff]): the model changed since"

@@ -6,8 +6,8 @@ import argparse
 import functools
 
 from app.commands.core import workspace_inputs
-from app.dataset.generation import GenerationSettings, Provenance
 from app.dataset.generation import generate as generate_dataset
+from app.dataset.settings import GenerationSettings, Provenance
 from app.denoising.denoiser import Denoiser
 from app.denoising.devices import describe
 from app.model.morphable_model import MorphableModel
@@ -29,8 +29,8 @@ def generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         shard_size=args.shard_size,
         distribution=args.distribution,
-        range_shape=args.r_shape,
-        range_expression=args.r_exp,
+        r_shape=args.r_shape,
+        r_exp=args.r_exp,
         mesh_format=args.meshes,
         images=args.images,
         image_size=args.image_size,

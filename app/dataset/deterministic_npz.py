@@ -3,26 +3,28 @@
 ``np.savez`` stamps every zip entry with the current time, so two runs of the same seeded
 generation would differ byte for byte. Writing the zip ourselves with a fixed date and a fixed
 entry order makes dataset shards reproducible to the byte (checkable with sha256sum), and
-``np.load`` reads the result like any other .npz.
+``np.load`` reads the result like any other .npz. The bytes are built in memory, so the writer
+can check and digest exactly what it writes.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 
 
-def save_npz_deterministic(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` (in the dict's order) as an uncompressed .npz to ``path``."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+def deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """``arrays`` (in the dict's order) as the bytes of an uncompressed .npz."""
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
             entry = zipfile.ZipInfo(f"{name}.npy", date_time=_FIXED_DATE)
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, buffer.getvalue())
+    return content.getvalue()

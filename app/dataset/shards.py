@@ -1,0 +1,182 @@
+"""One shard of a dataset: its faces drawn from (seed, shard) alone, its files, and reading it back.
+
+Shard i draws its faces from ``np.random.default_rng([seed, i])`` and nothing else, so any
+shard can be (re)made alone and gives byte-identical coefficient files for the same settings.
+Per shard, in this order: optional meshes, optional images, then ``shard-XXXXX.npz`` with the
+noisy and denoised coefficients and the provenance (seed, sampling settings, model name and
+digest, checkpoint digests). Each file is written atomically and synced, and the .npz last, so
+a shard is complete once its .npz exists with the digest the manifest records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from app.atomic_files import write_atomically
+from app.dataset.deterministic_npz import deterministic_npz
+from app.dataset.layout import MANIFEST, face_files, shard_file
+from app.dataset.manifest import Manifest, ShardRecord, file_digest
+from app.dataset.mesh_files import MeshWriter
+from app.dataset.settings import GenerationSettings, Provenance
+from app.denoising.denoiser import Denoiser
+from app.errors import ExportError, FaceExplorerError
+from app.model.morphable_model import MorphableModel
+from app.model.sampling import sample_coefficients
+from app.npz_files import read_npz
+
+if TYPE_CHECKING:
+    from app.dataset.face_images import FaceRenderer
+
+TABLES = ("face_index", "alpha_id_noisy", "alpha_exp_noisy", "alpha_id", "alpha_exp")
+# Faces are synthesized this many at a time for meshes and images: a shard's vertices at once
+# could be gigabytes.
+FACE_BATCH = 64
+
+
+@dataclass(frozen=True)
+class WrittenShard:
+    record: ShardRecord
+    files: int
+    bytes: int
+
+
+def shard_rng(seed: int, shard: int) -> np.random.Generator:
+    """The only randomness shard ``shard`` uses for its coefficients."""
+    return np.random.default_rng([seed, shard])
+
+
+def pose_rng(seed: int, shard: int) -> np.random.Generator:
+    """A separate stream for image poses, so asking for images never changes the coefficients."""
+    return np.random.default_rng([seed, shard, 1])
+
+
+class FaceFileWriters:
+    """A process's mesh writer and off-screen renderer, made on first use and then reused.
+
+    The renderer is only made when images are wanted, so VTK's start-up is only paid then.
+    """
+
+    def __init__(self, model: MorphableModel) -> None:
+        self.model = model
+        self._mesh_writer: MeshWriter | None = None
+        self._renderer: FaceRenderer | None = None
+        self._renderer_size = 0
+
+    def mesh_writer(self) -> MeshWriter:
+        if self._mesh_writer is None:
+            self._mesh_writer = MeshWriter(self.model.triangles, self.model.n_vertices)
+        return self._mesh_writer
+
+    def renderer(self, size: int) -> FaceRenderer:
+        if self._renderer is None or self._renderer_size != size:
+            from app.dataset.face_images import FaceRenderer  # VTK takes a second to start
+
+            self.close()
+            self._renderer = FaceRenderer(self.model.mean.reshape(-1, 3), self.model.triangles, size)
+            self._renderer_size = size
+        return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+def write_shard(
+    folder: Path, shard: int, settings: GenerationSettings, model: MorphableModel, denoiser: Denoiser,
+    provenance: Provenance, writers: FaceFileWriters,
+) -> WrittenShard:
+    """Make shard ``shard`` completely; its record carries the digest of the .npz it wrote."""
+    rows = settings.shard_rows(shard)
+    rng = shard_rng(settings.seed, shard)
+    noisy_id = sample_coefficients(model, "shape", settings.distribution, len(rows), rng, settings.r_shape)
+    noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
+    alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
+    written = _write_face_files(folder, shard, settings, model, alpha_id, alpha_exp, writers)
+    arrays = {
+        "face_index": np.asarray(rows, dtype=np.int64),
+        "alpha_id_noisy": noisy_id,
+        "alpha_exp_noisy": noisy_exp,
+        "alpha_id": alpha_id,
+        "alpha_exp": alpha_exp,
+        "seed": np.int64(settings.seed),
+        "shard": np.int64(shard),
+        "sampling": np.array(json.dumps(settings.sampling(), sort_keys=True)),
+        **{key: np.array(value) for key, value in provenance.model.to_record().items()},
+        "checkpoints": np.array(json.dumps(provenance.checkpoints, sort_keys=True)),
+    }
+    if settings.images:
+        arrays["view_yaw_pitch"] = poses(settings, shard, len(rows))
+    content = deterministic_npz(arrays)
+    written.append(write_atomically(folder / shard_file(shard), [content]))
+    record = ShardRecord(shard, len(rows), hashlib.sha256(content).hexdigest())
+    return WrittenShard(record, len(written), sum(path.stat().st_size for path in written))
+
+
+def poses(settings: GenerationSettings, shard: int, faces: int) -> np.ndarray:
+    """(faces, 1 + random_views, 2) yaw/pitch in degrees; view 0 is frontal."""
+    rng = pose_rng(settings.seed, shard)
+    angles = np.zeros((faces, 1 + settings.random_views, 2))
+    angles[:, 1:, 0] = rng.uniform(-settings.max_yaw, settings.max_yaw, size=(faces, settings.random_views))
+    angles[:, 1:, 1] = rng.uniform(-settings.max_pitch, settings.max_pitch, size=(faces, settings.random_views))
+    return angles
+
+
+def _write_face_files(
+    folder: Path, shard: int, settings: GenerationSettings, model: MorphableModel,
+    alpha_id: np.ndarray, alpha_exp: np.ndarray, writers: FaceFileWriters,
+) -> list[Path]:
+    rows = settings.shard_rows(shard)
+    if not (settings.mesh_format or settings.images):
+        return []
+    for sub in {path.parent for path in face_files(settings, shard, rows[0])}:
+        try:
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as failure:
+            raise ExportError(f"cannot create {folder / sub}: {failure.strerror or failure}") from failure
+    angles = poses(settings, shard, len(rows)) if settings.images else None
+    written: list[Path] = []
+    for start in range(0, len(rows), FACE_BATCH):
+        vertices = model.synthesize(alpha_id[start:start + FACE_BATCH], alpha_exp[start:start + FACE_BATCH])
+        for offset, face in enumerate(vertices):
+            j = start + offset
+            paths = iter(face_files(settings, shard, rows[j]))
+            if settings.mesh_format:
+                written.append(writers.mesh_writer().write(folder / next(paths), face))
+            if settings.images:
+                renderer = writers.renderer(settings.image_size)
+                for path, (yaw, pitch) in zip(paths, angles[j], strict=True):
+                    written.append(renderer.render(folder / path, face, yaw, pitch))
+    return written
+
+
+def load_dataset(folder: str | Path) -> dict[str, np.ndarray]:
+    """All shards of a finished dataset concatenated (face_index, noisy and denoised coefficients).
+
+    Every shard is checked against the digest the manifest records, so a damaged or replaced
+    file is one error naming it, never numpy's or zipfile's.
+    """
+    folder = Path(folder)
+    manifest = Manifest.read(folder / MANIFEST)
+    missing = manifest.settings.shard_count - len(manifest.shards)
+    if missing:
+        raise FaceExplorerError(f"{folder}: the dataset is unfinished ({missing:,} of {manifest.settings.shard_count:,} "
+                                "shards missing); finish it with generate --resume")
+    tables: dict[str, list[np.ndarray]] = {key: [] for key in TABLES}
+    for shard, record in sorted(manifest.shards.items()):
+        path = folder / shard_file(shard)
+        if file_digest(path) != record.sha256:
+            raise FaceExplorerError(f"{path}: missing, damaged or changed since it was written (its sha256 is not the one "
+                                    f"{MANIFEST} records); make it again with generate --resume")
+        content = read_npz(path)
+        for key in TABLES:
+            if key not in content or len(content[key]) != record.faces:
+                raise FaceExplorerError(f"{path}: not a shard of this dataset (no '{key}' table of {record.faces} rows)")
+            tables[key].append(content[key])
+    return {key: np.concatenate(parts) for key, parts in tables.items()}
