@@ -39,7 +39,7 @@ def generate(args: argparse.Namespace) -> int:
     settings.check()
     model, denoiser = workspace.model, workspace.denoiser
     provenance = Provenance.of(model, denoiser)
-    print(f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count} shard(s) of "
+    print(f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "
           f"≤{settings.shard_size:,} → {args.output}; denoising on {describe(denoiser.device)}, {args.workers} worker(s)")
     setup = functools.partial(open_model_and_denoiser, args.model, args.checkpoints, args.device)
     summary = generate_dataset(
