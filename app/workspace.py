@@ -57,5 +57,5 @@ class Workspace:
     def describe_model(self) -> str:
         """The model's name and short digest, e.g. for the window title and ``info``."""
         if self.model.is_embedded:
-            return f"{self.model.provenance.describe()} (generated; not the BFM)"
+            return f"{self.model.provenance.describe()} (built in; not the BFM)"
         return self.model.provenance.describe()
