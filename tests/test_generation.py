@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from full_disk import small_disk  # noqa: F401 (fixture)
+from PIL import Image
 
 import app.atomic_files
 import app.dataset.generation as generation
@@ -202,6 +203,19 @@ def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path
     meshes[2].unlink()
     summary = _run(tmp_path, setup, settings, resume=True)
     assert summary.shards_written == 1 and meshes[2].is_file()
+
+
+def test_images_are_part_of_a_shard(tmp_path: Path, setup: tuple) -> None:
+    settings = GenerationSettings(count=2, seed=4, shard_size=2, images=True, image_size=32, random_views=1)
+    summary = _run(tmp_path, setup, settings)
+    images = [f"images/shard-00000/face-{face:08d}-{view}.png" for face in (0, 1) for view in ("front", "view1")]
+    assert _files(tmp_path) == sorted(["manifest.json", "shard-00000.npz", *images]) and summary.files == 5
+    with Image.open(tmp_path / images[0]) as image:
+        assert image.size == (32, 32) and np.asarray(image).std() > 0  # a face, not a blank frame
+    with np.load(tmp_path / "shard-00000.npz", allow_pickle=False) as shard:
+        assert shard["view_yaw_pitch"].shape == (2, 2, 2) and not shard["view_yaw_pitch"][:, 0].any()
+    (tmp_path / images[3]).unlink()
+    assert _run(tmp_path, setup, settings, resume=True).shards_written == 1 and (tmp_path / images[3]).is_file()
 
 
 def test_a_real_full_disk_stops_cleanly_and_resume_finishes(small_disk: Path, tmp_path: Path, setup: tuple,

@@ -78,7 +78,7 @@ class FaceFileWriters:
             from app.dataset.face_images import FaceRenderer  # VTK takes a second to start
 
             self.close()
-            self._renderer = FaceRenderer(self.model.mean.reshape(-1, 3), self.model.triangles, size)
+            self._renderer = FaceRenderer(self.model.mean.reshape(-1, 3), self.model.triangles, size, self.model.triangle_parts)
             self._renderer_size = size
         return self._renderer
 
