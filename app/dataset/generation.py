@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.dataset.layout import MANIFEST, own_files, own_temporary_files, shard_folders
+from app.atomic_files import write_error
+from app.dataset.layout import FACE_FOLDERS, MANIFEST, own_files, own_temporary_files, shard_folders
 from app.dataset.manifest import Manifest
 from app.dataset.requirements import estimate_needs, refuse_unaffordable
 from app.dataset.settings import GenerationSettings, Provenance
@@ -103,8 +104,8 @@ def prepare_output(output: OutputFolder) -> None:
         for path in [*output.stale, *own_temporary_files(folder)]:
             path.unlink(missing_ok=True)
     except OSError as failure:
-        raise ExportError(f"cannot prepare {folder}: {failure.strerror or failure}") from failure
-    for sub in [*shard_folders(folder), folder / "meshes", folder / "images"]:
+        raise write_error(folder, failure) from failure
+    for sub in [*shard_folders(folder), *(folder / kind for kind in FACE_FOLDERS)]:
         try:
             sub.rmdir()
         except OSError:  # not empty (a user's file is kept, and so is its folder) or not there

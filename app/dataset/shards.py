@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.atomic_files import write_atomically
+from app.atomic_files import write_atomically, write_error
 from app.dataset.deterministic_npz import deterministic_npz
 from app.dataset.layout import MANIFEST, face_files, shard_file
 from app.dataset.manifest import Manifest, ShardRecord, file_digest
 from app.dataset.mesh_files import MeshWriter
 from app.dataset.settings import GenerationSettings, Provenance
 from app.denoising.denoiser import Denoiser
-from app.errors import ExportError, FaceExplorerError
+from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import sample_coefficients
 from app.npz_files import read_npz
@@ -139,7 +139,7 @@ def _write_face_files(
         try:
             (folder / sub).mkdir(parents=True, exist_ok=True)
         except OSError as failure:
-            raise ExportError(f"cannot create {folder / sub}: {failure.strerror or failure}") from failure
+            raise write_error(folder / sub, failure) from failure
     angles = poses(settings, shard, len(rows)) if settings.images else None
     written: list[Path] = []
     for start in range(0, len(rows), FACE_BATCH):
