@@ -29,7 +29,7 @@ def singleton_counts() -> dict[str, int]:
     return {"None": sys.getrefcount(None), "True": sys.getrefcount(True), "False": sys.getrefcount(False)}
 
 
-def drift(action, rounds: int = ROUNDS, chunk: int = 500) -> dict[str, int]:
+def drift(action, rounds: int = ROUNDS, chunk: int = 100) -> dict[str, int]:
     """Change in the singletons' reference counts over ``rounds`` calls of ``action``.
 
     Checked every ``chunk`` rounds so that a leaking binding fails here with numbers instead of
