@@ -103,7 +103,10 @@ def embedded_corpus(count: int = PAPER_FACE_COUNT, seed: int = 0) -> FittedParam
 
 
 def corpus_blendshape_weights(count: int = PAPER_FACE_COUNT, seed: int = 0) -> tuple[list[str], np.ndarray]:
-    """The ICT blendshape names and weights (count, 53) behind ``embedded_corpus(count, seed)``'s expressions."""
+    """The ICT blendshape weights (count, 50) behind ``embedded_corpus(count, seed)``'s expressions, and their names.
+
+    These are the 50 of ICT's 53 shapes that its action units use (not mouthClose, mouthLeft, mouthRight).
+    """
     manifold = _manifold()
     _, expression_rng = np.random.default_rng(seed).spawn(2)
     return list(manifold.shape_names), manifold.blendshape_weights(count, expression_rng)
