@@ -35,17 +35,6 @@ def assert_one_error_line(status: int, err: str, *words: str) -> None:
         assert word in lines[0], lines[0]
 
 
-@pytest.fixture(scope="module")
-def trained_folder(tmp_path_factory):
-    """Both nets trained by `python main.py train` on a tiny corpus, into one folder."""
-    folder = tmp_path_factory.mktemp("cli_checkpoints")
-    for kind in ("shape", "expression"):
-        status = main.main(["train", kind, "--faces", "120", "--epochs", "1", "--copies", "2", "--test-faces", "20",
-                            "--output", str(folder / f"{kind}.pt"), "--quiet", "--device", "cpu"])
-        assert status == 0
-    return folder
-
-
 def test_info_describes_model_nets_and_checkpoints(capsys):
     status, out, err = run(capsys, "info")
     assert status == 0, err
@@ -80,12 +69,14 @@ def test_info_exits_2_on_checkpoints_it_cannot_use(capsys, tmp_path):
     assert "5,837 faces loaded" in out and "checkpoints:    not usable" in out
 
 
-def test_train_writes_a_checkpoint_with_its_settings(trained_folder, capsys):
-    for kind, length in (("shape", 199), ("expression", 29)):
-        metadata = load_checkpoint(trained_folder / f"{kind}.pt", kind, length).metadata
-        assert metadata["copies"] == 2 and metadata["epochs"] == 1 and metadata["test_faces"] == 20
-        assert metadata["train_faces"] == 100 and metadata["device"] == "cpu"
-        assert "120 faces" in metadata["data_source"]
+def test_train_writes_a_checkpoint_with_its_settings(capsys, tmp_path):
+    status, _, err = run(capsys, "train", "shape", "--faces", "120", "--epochs", "1", "--copies", "2", "--test-faces",
+                         "20", "--output", str(tmp_path / "shape.pt"), "--quiet", "--device", "cpu")
+    assert status == 0, err
+    metadata = load_checkpoint(tmp_path / "shape.pt", "shape", 199).metadata
+    assert metadata["copies"] == 2 and metadata["epochs"] == 1 and metadata["test_faces"] == 20
+    assert metadata["train_faces"] == 100 and metadata["device"] == "cpu"
+    assert "120 faces" in metadata["data_source"]
 
 
 def test_train_prints_the_improvement(capsys, tmp_path):
@@ -122,15 +113,15 @@ def test_train_on_data_without_a_model_says_which_model_shows_the_coefficients(c
             f"{embedded_model().provenance.describe()}; give --model for the model they were fitted with") in out
 
 
-def test_denoise_npz_to_npz(trained_folder, capsys, tmp_path):
+def test_denoise_npz_to_npz(tiny_checkpoints, capsys, tmp_path):
     rng = np.random.default_rng(1)
     alpha_id, alpha_exp = rng.normal(size=(4, 199)) * 2e5, rng.normal(size=(4, 29)) * 2
     source = tmp_path / "in.npz"
     np.savez(source, alpha_id=alpha_id, alpha_exp=alpha_exp)
     status, out, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"),
-                           "--checkpoints", str(trained_folder), "--device", "cpu")
+                           "--checkpoints", str(tiny_checkpoints), "--device", "cpu")
     assert status == 0, err
-    denoiser = Denoiser.from_folder(embedded_model(), trained_folder, device="cpu")
+    denoiser = Denoiser.from_folder(embedded_model(), tiny_checkpoints, device="cpu")
     with np.load(tmp_path / "out.npz") as result:
         np.testing.assert_array_equal(result["alpha_id"], alpha_id)
         np.testing.assert_allclose(result["alpha_id_denoised"], denoiser.denoise("shape", alpha_id), rtol=1e-6)
@@ -139,26 +130,26 @@ def test_denoise_npz_to_npz(trained_folder, capsys, tmp_path):
         assert str(result["model_name"]) == embedded_model().name
 
 
-def test_denoise_accepts_dataset_names_and_one_table(trained_folder, capsys, tmp_path):
+def test_denoise_accepts_dataset_names_and_one_table(tiny_checkpoints, capsys, tmp_path):
     source = tmp_path / "fits.npz"
     np.savez(source, expression=np.ones(29))
-    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(trained_folder))
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tiny_checkpoints))
     assert status == 0, err
     with np.load(tmp_path / "out.npz") as result:
         assert result["alpha_exp_denoised"].shape == (1, 29) and "alpha_id" not in result
 
 
 @pytest.mark.parametrize("ascii_ply", [False, True])
-def test_export_denoised_face(trained_folder, capsys, tmp_path, ascii_ply):
+def test_export_denoised_face(tiny_checkpoints, capsys, tmp_path, ascii_ply):
     rng = np.random.default_rng(2)
     alpha_id, alpha_exp = rng.normal(size=199) * 1e5, rng.normal(size=29)
     coefficients = save_coefficients(tmp_path / "face.json", alpha_id, alpha_exp)
     argv = ["export", str(tmp_path / "face.ply"), "--coefficients", str(coefficients), "--denoised",
-            "--checkpoints", str(trained_folder)] + (["--ascii"] if ascii_ply else [])
+            "--checkpoints", str(tiny_checkpoints)] + (["--ascii"] if ascii_ply else [])
     status, out, err = run(capsys, *argv)
     assert status == 0, err
     model = embedded_model()
-    denoised = Denoiser.from_folder(model, trained_folder, device="cpu").denoise_face(alpha_id, alpha_exp)
+    denoised = Denoiser.from_folder(model, tiny_checkpoints, device="cpu").denoise_face(alpha_id, alpha_exp)
     mesh = pyvista.read(tmp_path / "face.ply")
     assert mesh.n_points == model.n_vertices
     np.testing.assert_allclose(mesh.points, model.synthesize(*denoised), atol=1.0)  # µm
@@ -194,14 +185,14 @@ def test_npz_without_tables_and_broken_npz(capsys, tmp_path):
     assert not (tmp_path / "out.npz").exists()
 
 
-def test_wrong_table_width(trained_folder, capsys, tmp_path):
+def test_wrong_table_width(tiny_checkpoints, capsys, tmp_path):
     source = tmp_path / "in.npz"
     np.savez(source, alpha_id=np.zeros((2, 150)))
-    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(trained_folder))
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tiny_checkpoints))
     assert_one_error_line(status, err, "199")
 
 
-def test_unwritable_outputs(trained_folder, capsys, tmp_path):
+def test_unwritable_outputs(tiny_checkpoints, capsys, tmp_path):
     status, _, err = run(capsys, "export", str(tmp_path / "missing" / "face.obj"))
     assert_one_error_line(status, err, "face.obj")
     status, _, err = run(capsys, "export", str(tmp_path / "face.stl"))
@@ -209,7 +200,7 @@ def test_unwritable_outputs(trained_folder, capsys, tmp_path):
     source = tmp_path / "in.npz"
     np.savez(source, alpha_exp=np.zeros((1, 29)))
     status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "missing" / "out.npz"),
-                         "--checkpoints", str(trained_folder))
+                         "--checkpoints", str(tiny_checkpoints))
     assert_one_error_line(status, err, "out.npz")
     status, _, err = run(capsys, "train", "expression", "--faces", "40", "--epochs", "1", "--copies", "1",
                          "--test-faces", "5", "--quiet", "--output", str(tmp_path / "missing" / "e.pt"))
