@@ -129,6 +129,8 @@ def edit_index(**changes):
         (write_text("jawOpen.obj", "v 1 2 three\nf 1 2 3\n"), "jawOpen.obj: every 'v' line must hold the numbers x y z"),
         (write_text("jawOpen.obj", "v 1 2 nan\n"), "jawOpen.obj: vertices contain NaN"),
         (write_text("generic_neutral_mesh.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 4\n"), "needs 3 or more vertices numbered 1..3"),
+        (replace_obj("generic_neutral_mesh.obj", NEUTRAL, [("M_EyeLashes", [p for _, ps in GROUPS for p in ps])]),
+         "every face is an overlay"),
         (edit_index(idx_to_landmark_verts=[0, 40]), "landmark vertex 40 is not a vertex of the mesh"),
         (edit_index(idx_to_landmark_verts=[0, 14]), "landmark vertex 14 lies on a mesh that is dropped"),
     ],

@@ -113,6 +113,8 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
     neutral_vertices, topology = _read_obj(folder / NEUTRAL_FILE, digest.update)
     polygons, materials = _polygons(folder / NEUTRAL_FILE, topology, len(neutral_vertices))
     kept = [i for i, material in enumerate(materials) if material not in DROPPED_MATERIALS]
+    if not kept:
+        raise ModelFileError(f"{folder / NEUTRAL_FILE}: every face is an overlay that is not drawn (eyelashes, eye shells)")
     vertices = np.unique(np.concatenate([polygons[i] for i in kept]))
     new_index = np.full(len(neutral_vertices), -1, dtype=np.int64)
     new_index[vertices] = np.arange(len(vertices))
