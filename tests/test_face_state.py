@@ -256,3 +256,44 @@ def test_a_face_the_networks_cannot_take_keeps_the_last_good_face(model):
     np.testing.assert_allclose(live.input_vertices, shown_input, rtol=1e-6)
     np.testing.assert_array_equal(live.denoised_vertices, shown_denoised)
     assert live.good_coefficients[0][0] == 0.0 and live.good_coefficients[0][1] == 2e5
+
+
+def test_live_denoising_runs_on_one_torch_thread_and_batch_work_keeps_the_default(model):
+    import torch
+
+    class Counting(FakeDenoiser):
+        threads: list[int] = []
+
+        def denoise_face(self, alpha_id, alpha_exp):
+            self.threads.append(torch.get_num_threads())
+            return super().denoise_face(alpha_id, alpha_exp)
+
+    default = torch.get_num_threads()
+    torch.set_num_threads(2)  # what a two-core machine gets by default; the live face must not use it
+    try:
+        state = FaceState(model)
+        live = LiveFace(state, Counting())
+        state.sample("both")
+        live.refresh()
+        assert Counting.threads == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(default)
+
+
+def test_a_live_face_that_cannot_be_built_does_not_follow_the_state(model):
+    class Refusing(FakeDenoiser):
+        def denoise_face(self, alpha_id, alpha_exp):
+            raise FaceExplorerError("the shape network's output is not finite for these coefficients")
+
+    class Listening(LiveFace):
+        heard: list = []
+
+        def _on_face_change(self, change):
+            self.heard.append(change)
+            super()._on_face_change(change)
+
+    state = FaceState(model)
+    with pytest.raises(FaceExplorerError, match="not finite"):
+        Listening(state, Refusing())
+    state.set_coefficient("shape", 0, 1.0)
+    assert Listening.heard == []

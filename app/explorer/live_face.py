@@ -5,7 +5,8 @@ vertices in place with one scaled basis row (``MorphableModel.apply_coefficient_
 whole-face change re-synthesizes them; both only mark the denoised face as stale. ``refresh()``
 then runs the networks, the synthesis of the denoised face, the normals and the displacement
 once, for the latest state only — the GUI calls it from a coalescing timer, never per event
-and never from inside a paint.
+and never from inside a paint. The networks run on one torch thread (``one_torch_thread``):
+a face at a time is too little work for a thread pool, and a pool stalls under CPU contention.
 
 The vertex, normal and displacement arrays are allocated once and only ever written in
 place, so a view can wrap them (VTK shares the memory) and just mark them modified.
@@ -18,6 +19,7 @@ import time
 import numpy as np
 
 from app.denoising.denoiser import Denoiser
+from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.vertex_normals import VertexNormals
@@ -48,7 +50,11 @@ class LiveFace:
         self._stale = True
         self._returning = False
         self._unsubscribe = state.subscribe(self._on_face_change)
-        self.refresh()
+        try:
+            self.refresh()
+        except FaceExplorerError:
+            self.close()  # a live face that cannot be built must not keep following the state
+            raise
 
     @property
     def stale(self) -> bool:
@@ -93,7 +99,8 @@ class LiveFace:
             input_vertices = (self.input_vertices if self._input_vertices_current
                               else self.model.synthesize(alpha_id, alpha_exp))
             if self.denoiser is not None:
-                denoised_id, denoised_exp = self.denoiser.denoise_face(alpha_id, alpha_exp)
+                with one_torch_thread():
+                    denoised_id, denoised_exp = self.denoiser.denoise_face(alpha_id, alpha_exp)
                 denoised_vertices = self.model.synthesize(denoised_id, denoised_exp)
             else:
                 denoised_id, denoised_exp, denoised_vertices = alpha_id, alpha_exp, input_vertices
