@@ -8,8 +8,9 @@ still describes the model.
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.denoising.denoiser import Denoiser
@@ -19,6 +20,28 @@ from app.model.embedded_model import embedded_model
 from app.model.fitted_params import FittedParameters, load_fitted_parameters
 from app.model.model_files import load_model
 from app.model.morphable_model import MorphableModel
+
+T = TypeVar("T")
+
+
+class read_once(Generic[T]):  # noqa: N801 - a decorator, named like functools.cached_property
+    """``functools.cached_property`` without the lock that Python 3.11 shares among all instances.
+
+    With that lock, the explorer reading one model file on a worker thread would wait for another
+    worker still reading a superseded one. Two threads reading the same instance at once both read.
+    """
+
+    def __init__(self, read: Callable[[Any], T]) -> None:
+        self._read = read
+        self._name = read.__name__
+        self.__doc__ = read.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]  # looked up on the class: the descriptor itself
+        value = self._read(instance)
+        instance.__dict__[self._name] = value  # found before this (non-data) descriptor from now on
+        return value
 
 
 class Workspace:
@@ -34,11 +57,11 @@ class Workspace:
         self.checkpoints = Path(checkpoints) if checkpoints else SHIPPED_CHECKPOINTS
         self.device = device
 
-    @cached_property
+    @read_once
     def model(self) -> MorphableModel:
         return load_model(self.model_path) if self.model_path else embedded_model()
 
-    @cached_property
+    @read_once
     def data(self) -> FittedParameters:
         """Clean fitted coefficients; the embedded corpus only goes with the embedded model."""
         if self.data_path:
@@ -50,9 +73,30 @@ class Workspace:
         data.check_counts(self.model.n_id, self.model.n_exp)
         return data
 
-    @cached_property
+    @read_once
     def denoiser(self) -> Denoiser:
         return Denoiser.from_folder(self.model, self.checkpoints, self.device)
+
+    def with_data(self, data_path: str | Path | None) -> Workspace:
+        """The same model (not read again) with other fitted-parameter data; None: the default data."""
+        return self._sharing_model(data_path, self.checkpoints)
+
+    def with_checkpoints(self, checkpoints: str | Path) -> Workspace:
+        """The same model and data (not read again) with the networks of another checkpoints folder."""
+        workspace = self._sharing_model(self.data_path, checkpoints)
+        if self.data_loaded:
+            workspace.__dict__["data"] = self.data
+        return workspace
+
+    def _sharing_model(self, data_path: str | Path | None, checkpoints: str | Path) -> Workspace:
+        workspace = Workspace(self.model_path, data_path, checkpoints, self.device)
+        workspace.__dict__["model"] = self.model  # where read_once keeps what it read
+        return workspace
+
+    @property
+    def data_loaded(self) -> bool:
+        """True once ``data`` was read (reading a folder of fitted files can take seconds)."""
+        return "data" in self.__dict__
 
     def describe_model(self) -> str:
         """The model's name and short digest, e.g. for the window title and ``info``."""
