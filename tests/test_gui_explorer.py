@@ -7,15 +7,17 @@ weights; QSettings go to an .ini file in a temporary folder, never the user's se
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
 import pyvista
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.errors import FaceExplorerError
+from core_fixtures import bfm_fields, write_bfm
 from app.explorer.face_preset import PRESET_FORMAT
 from app.rendering.look import BACKGROUND
 from app.workspace import Workspace
@@ -33,6 +35,11 @@ def window(qtbot, tmp_path, tiny_checkpoints):
     qtbot.waitExposed(explorer)
     qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
     return explorer
+
+
+def finish_loading(qtbot, window):
+    """Wait until the files the window reads on its worker thread are read and adopted (or refused)."""
+    qtbot.waitUntil(lambda: not window.loading, timeout=60000)
 
 
 def settle(qtbot, window):
@@ -190,6 +197,7 @@ def test_unwritable_export_shows_an_error_and_the_app_keeps_running(qtbot, windo
 def test_bad_checkpoints_folder_keeps_the_current_networks(qtbot, window, tmp_path):
     denoiser = window.live.denoiser
     window.open_checkpoints(tmp_path)
+    finish_loading(qtbot, window)
     assert "no such checkpoint" in window.last_error
     assert window.live.denoiser is denoiser
 
@@ -281,15 +289,19 @@ def test_switching_checkpoints_and_model_rebuilds_the_scene_once(qtbot, window, 
     window.state.sample("both")
     before = scene()
     face = window.state.alpha_id
+    frames = window.views.frames
     window.open_checkpoints(tiny_checkpoints)
+    finish_loading(qtbot, window)
     assert not window.last_error and scene() == before
     assert np.array_equal(window.state.alpha_id, face)  # new networks, same face
-    settle(qtbot, window)
-    window.open_workspace(Workspace(checkpoints=tiny_checkpoints, device="cpu"))
+    qtbot.waitUntil(lambda: window.views.frames > frames, timeout=20000)
+    frames = window.views.frames
+    window.open_model(None)
+    finish_loading(qtbot, window)
     assert not window.last_error and scene() == before
     assert np.all(window.state.alpha_id == 0)
     assert len(window.side.findChildren(type(window.coefficient_panel))) == 1
-    settle(qtbot, window)
+    qtbot.waitUntil(lambda: window.views.frames > frames, timeout=20000)
 
 
 def test_vtk_letter_keys_do_not_change_the_views(qtbot, window):
@@ -324,7 +336,9 @@ def test_dragging_in_a_view_turns_both_linked_cameras(qtbot, window):
 
 def test_a_fitted_face_from_the_data_is_picked_by_the_seed(qtbot, window):
     window.sampling_panel.seed_box.setValue(3)
-    window.load_fitted_face()
+    window.load_fitted_face()  # the data is read on the worker thread first
+    finish_loading(qtbot, window)
+    assert window.workspace.data_loaded
     data = window.workspace.data
     matches = np.flatnonzero(np.all(data.shape == window.state.alpha_id, axis=1))
     assert len(matches) >= 1 and np.array_equal(data.expression[matches[0]], window.state.alpha_exp)
@@ -406,3 +420,92 @@ def test_a_refresh_that_fails_shows_a_dialog_and_keeps_the_last_good_face(qtbot,
     np.testing.assert_allclose(window.live.input_vertices, settle_face[0], atol=1e-3)
     np.testing.assert_array_equal(window.live.denoised_vertices, settle_face[1])
     window.error_box.close()
+
+
+@pytest.fixture
+def gated_model_reading(monkeypatch):
+    """Reading a model file named in ``gates`` waits until the test sets its event.
+
+    Returns (gates, threads, returned): the events by file name, the thread that read each
+    file, and the files whose reading has finished.
+    """
+    from app import workspace as workspace_module
+
+    real = workspace_module.load_model
+    gates: dict[str, threading.Event] = {}
+    threads: dict[str, str] = {}
+    returned: list[str] = []
+
+    def gated(path):
+        threads[path.name] = threading.current_thread().name
+        if path.name in gates:
+            gates[path.name].wait(60)  # bounded: a failing test must not hang the worker forever
+        model = real(path)
+        returned.append(path.name)
+        return model
+
+    monkeypatch.setattr(workspace_module, "load_model", gated)
+    return gates, threads, returned
+
+
+def test_a_model_is_read_off_the_gui_thread_while_the_window_keeps_working(qtbot, window, tmp_path, gated_model_reading):
+    gates, threads, _ = gated_model_reading
+    path = write_bfm(tmp_path / "BFM.mat", bfm_fields())
+    gates["BFM.mat"] = threading.Event()
+    window.open_model(path)
+    qtbot.waitUntil(lambda: "BFM.mat" in threads)
+    assert window.loading and window.loading_bar.isVisible() and "BFM.mat" in window.loading_label.text()
+    assert QApplication.overrideCursor().shape() == Qt.CursorShape.BusyCursor
+    qtbot.mouseClick(window.sampling_panel.buttons["both"], Qt.MouseButton.LeftButton)  # still answering
+    settle(qtbot, window)
+    assert window.workspace.model.is_embedded and np.any(window.state.alpha_id != 0)
+    gates["BFM.mat"].set()
+    finish_loading(qtbot, window)
+    assert threads["BFM.mat"] != threading.current_thread().name
+    assert window.workspace.model.n_vertices == 20 and window.vertices_label.text() == "20 vertices"
+    assert np.all(window.state.alpha_id == 0) and len(window.coefficient_panel.rows["shape"]) == 199
+    assert not window.loading_bar.isVisible() and QApplication.overrideCursor() is None
+    assert not window.last_error
+
+
+def test_a_later_load_supersedes_an_earlier_one(qtbot, window, tmp_path, gated_model_reading):
+    gates, threads, returned = gated_model_reading
+    first = write_bfm(tmp_path / "first.mat", bfm_fields(rows=4, columns=5))
+    second = write_bfm(tmp_path / "second.mat", bfm_fields(rows=3, columns=4))
+    gates["first.mat"] = threading.Event()
+    window.open_model(first)
+    qtbot.waitUntil(lambda: "first.mat" in threads)
+    window.open_model(second)
+    finish_loading(qtbot, window)
+    assert window.workspace.model.n_vertices == 12
+    gates["first.mat"].set()
+    qtbot.waitUntil(lambda: "first.mat" in returned)
+    qtbot.wait(200)  # room for the superseded result to arrive: it must be dropped
+    assert window.workspace.model.n_vertices == 12 and not window.loading and not window.last_error
+
+
+def test_files_that_cannot_be_read_are_one_dialog_each_and_nothing_changes(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.mat"
+    bad.write_text("not a mat file")
+    window.open_model(bad)
+    finish_loading(qtbot, window)
+    assert "broken.mat" in window.last_error
+    assert [box for box in window.findChildren(QMessageBox) if box.isVisible()] == [window.error_box]
+    assert window.workspace.model.is_embedded and QApplication.overrideCursor() is None
+    window.open_data(tmp_path / "no such folder")
+    finish_loading(qtbot, window)
+    assert "no such folder" in window.last_error and window.workspace.data_path is None
+    assert len([box for box in window.findChildren(QMessageBox) if box.isVisible()]) == 1
+    window.error_box.close()
+
+
+def test_closing_during_a_load_waits_for_it_and_drops_it(qtbot, window, tmp_path, gated_model_reading):
+    gates, threads, returned = gated_model_reading
+    path = write_bfm(tmp_path / "BFM.mat", bfm_fields())
+    gates["BFM.mat"] = threading.Event()
+    window.open_model(path)
+    qtbot.waitUntil(lambda: "BFM.mat" in threads)
+    threading.Timer(0.2, gates["BFM.mat"].set).start()
+    window.close()
+    assert returned == ["BFM.mat"] and not window.loading and QApplication.overrideCursor() is None
+    assert window.workspace.model.is_embedded

@@ -1,13 +1,17 @@
 """The explorer window: two face views, the sampling and coefficient panels, menus and status bar.
 
-The window wires things together and nothing more: panels change the ``FaceState``; a
-``LiveFace`` follows it (the input face incrementally, per event); a zero-delay single-shot
-timer coalesces any burst of changes into one ``LiveFace.refresh()`` (networks, synthesis,
-normals) for the latest state only, after which the views are marked modified and one paint
-is scheduled. Slider events arriving during a slow software-GL frame therefore cost a few
+The window turns user actions into calls on an ``ExplorerSession`` (app/explorer/session.py)
+and shows their results; it holds no workspace logic of its own. Panels change the session's
+``FaceState``; its ``LiveFace`` follows (the input face incrementally, per event); a zero-delay
+single-shot timer coalesces any burst of changes into one refresh (networks, synthesis,
+normals) for the latest state only, after which the views are marked modified and one paint is
+scheduled. Slider events arriving during a slow software-GL frame therefore cost a few
 microseconds each and never queue stale work.
 
-Every ``FaceExplorerError`` raised by an action is shown in a dialog; the window keeps running.
+Models, data and checkpoints are read on a worker thread (``BackgroundLoader``) while the window
+keeps working, with a busy cursor and a note in the status bar; a later load supersedes an
+earlier one. Every ``FaceExplorerError`` raised by an action is shown in a dialog; the window
+keeps running.
 """
 
 from __future__ import annotations
@@ -18,31 +22,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from app.dataset.face_export import ExportedFace, export_faces
-from app.denoising.checkpoint import describe_training
 from app.denoising.devices import describe
 from app.errors import FaceExplorerError
-from app.explorer.face_preset import apply_preset, load_preset, save_preset
 from app.explorer.face_state import FaceChange, FaceState
 from app.explorer.live_face import LiveFace
-from app.model.provenance import SHORT_DIGEST
-from app.study.database import RatingsDatabase
+from app.explorer.opened_workspace import OpenedWorkspace, open_checkpoints, open_data, open_model
+from app.explorer.session import ExplorerSession
 from app.workspace import Workspace
 from widgets.application import application
+from widgets.background_loader import BackgroundLoader
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
@@ -76,15 +79,17 @@ class ExplorerWindow(QMainWindow):
     refreshed = Signal(float)  # compute milliseconds of the refresh that just finished
 
     def __init__(self, workspace: Workspace, settings: QSettings | None = None) -> None:
+        """Open on ``workspace``, whose model is already read (its networks are read here)."""
         super().__init__()
         self.settings = settings if settings is not None else user_settings()
-        self.workspace = workspace
+        self.session = ExplorerSession(workspace)
         self.last_error = ""
         self._error_box: QMessageBox | None = None
-        self.state: FaceState | None = None
-        self.live: LiveFace | None = None
         self.coefficient_panel: CoefficientPanel | None = None
         self.sampling_panel: SamplingPanel | None = None
+        self.loader = BackgroundLoader(self)
+        self.loader.busy_changed.connect(self._show_busy)
+        self._busy_cursor = False
 
         self.views = FaceViews()
         self.side = QWidget()
@@ -104,24 +109,39 @@ class ExplorerWindow(QMainWindow):
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self._refresh)
 
+        self.loading_label = QLabel()
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setRange(0, 0)  # no known end: Qt animates it as "busy"
+        self.loading_bar.setMaximumWidth(120)
         self.model_label, self.vertices_label, self.device_label, self.compute_label = (QLabel() for _ in range(4))
-        for label in (self.model_label, self.vertices_label, self.device_label, self.compute_label):
-            self.statusBar().addPermanentWidget(label)
+        for widget in (self.loading_label, self.loading_bar, self.model_label, self.vertices_label,
+                       self.device_label, self.compute_label):
+            self.statusBar().addPermanentWidget(widget)
+        self._show_busy(False)
         self._build_menus()
-        self._install_model(workspace)
+        self._show_model()
+        self._show_networks()
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1500, 900)
 
-    # ---- setting up a model -------------------------------------------------------------------
-    def _install_model(self, workspace: Workspace) -> None:
-        """(Re)build everything that depends on the model: state, live face, panels, meshes."""
-        self.workspace = workspace
-        model = workspace.model
-        old_state = self.state
-        self.state = FaceState(model, old_state.settings if old_state is not None else None)
+    # ---- what the session holds ---------------------------------------------------------------
+    @property
+    def workspace(self) -> Workspace:
+        return self.session.workspace
+
+    @property
+    def state(self) -> FaceState:
+        return self.session.state
+
+    @property
+    def live(self) -> LiveFace:
+        return self.session.live
+
+    def _show_model(self) -> None:
+        """(Re)build what depends on the model: the panels and the labels."""
         self.state.subscribe(self._face_changed)
         for panel in (self.sampling_panel, self.coefficient_panel):
             if panel is not None:
@@ -132,31 +152,22 @@ class ExplorerWindow(QMainWindow):
         self.coefficient_panel.entry_refused.connect(self.show_notice)
         self.side_layout.addWidget(self.sampling_panel)
         self.side_layout.addWidget(self.coefficient_panel, 1)
-        self.setWindowTitle(f"{APPLICATION} — {workspace.describe_model()}")
-        self.model_label.setText(f"model: {workspace.describe_model()}")
-        self.vertices_label.setText(f"{model.n_vertices:,} vertices")
-        self._install_denoiser(self._load_denoiser(workspace))
+        described = self.workspace.describe_model()
+        self.setWindowTitle(f"{APPLICATION} — {described}")
+        self.model_label.setText(f"model: {described}")
+        self.vertices_label.setText(f"{self.workspace.model.n_vertices:,} vertices")
 
-    def _load_denoiser(self, workspace: Workspace) -> Any:
-        """The workspace's denoiser, or None (with a dialog) when its checkpoints cannot be used."""
-        try:
-            denoiser = workspace.denoiser
-        except FaceExplorerError as problem:
-            self.show_error(f"The denoising networks are not available: {problem}")
-            return None
-        mismatch = denoiser.model_mismatch(workspace.model)
-        if mismatch:
-            self.statusBar().showMessage(f"warning: {mismatch}", 15000)
-        return denoiser
-
-    def _install_denoiser(self, denoiser: Any) -> None:
-        if self.live is not None:
-            self.live.close()
-        self.live = LiveFace(self.state, denoiser)
-        note = "" if denoiser is not None else ": no networks, showing the input"
-        self.views.show_face(self.live, note)
+    def _show_networks(self) -> None:
+        """Rebuild the views around the session's new live face; say what is wrong with the networks."""
+        networks = self.session.networks
+        denoiser = networks.denoiser
+        self.views.show_face(self.live, "" if denoiser is not None else ": no networks, showing the input")
         self.device_label.setText(f"device: {describe(denoiser.device)}" if denoiser is not None else "device: none")
         self._after_refresh()
+        if networks.problem:
+            self.show_error(networks.problem)
+        elif networks.warning:
+            self.statusBar().showMessage(f"warning: {networks.warning}", 15000)
 
     # ---- the update loop ----------------------------------------------------------------------
     def _face_changed(self, _change: FaceChange) -> None:
@@ -164,15 +175,11 @@ class ExplorerWindow(QMainWindow):
             self._refresh_timer.start()
 
     def _refresh(self) -> None:
-        if self.live is None:
-            return
         try:
-            changed = self.live.refresh()
+            changed = self.session.refresh()
         except FaceExplorerError as problem:
-            # The live arrays still hold the last good face; its coefficients go back on the sliders.
-            self.live.return_to_last_good_face()
-            self.show_error(f"This face cannot be shown, the previous one is kept: {problem}")
-            changed = True
+            self.show_error(str(problem))
+            changed = True  # the live arrays were rebuilt for the last good face
         if changed:
             self._after_refresh()
 
@@ -186,6 +193,41 @@ class ExplorerWindow(QMainWindow):
         """Run a pending refresh immediately (exports and 'apply denoised' need current results)."""
         self._refresh_timer.stop()
         self._refresh()
+
+    # ---- loading off the GUI thread -------------------------------------------------------------
+    @property
+    def loading(self) -> bool:
+        return self.loader.busy
+
+    def _load(self, what: str, work: Callable[[], OpenedWorkspace], then: Callable[[], Any] | None = None) -> None:
+        """Read ``what`` on a worker thread, then adopt it (and run ``then``) here."""
+        self.loading_label.setText(f"loading {what} …")
+        self.loader.start(work, functools.partial(self._adopt, then=then), self._load_failed)
+
+    @reports_errors
+    def _adopt(self, opened: OpenedWorkspace, then: Callable[[], Any] | None = None) -> None:
+        self.session.adopt(opened)
+        if opened.part == "model":
+            self._show_model()
+        if opened.networks is not None:
+            self._show_networks()
+        if not self.session.networks.problem:
+            self.statusBar().showMessage(opened.summary, 8000)
+        if then is not None:
+            then()
+
+    def _load_failed(self, problem: FaceExplorerError) -> None:
+        self.show_error(str(problem))
+
+    def _show_busy(self, busy: bool) -> None:
+        self.loading_label.setVisible(busy)
+        self.loading_bar.setVisible(busy)
+        if busy != self._busy_cursor:  # the override cursor is a stack: push and pop exactly once
+            if busy:
+                QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+            else:
+                QApplication.restoreOverrideCursor()
+            self._busy_cursor = busy
 
     # ---- menus ------------------------------------------------------------------------------------
     def _action(self, menu: Any, text: str, slot: Callable[[], Any], shortcut: str | None = None, tip: str = "") -> QAction:
@@ -205,7 +247,7 @@ class ExplorerWindow(QMainWindow):
         self._action(file_menu, "Open fitted data &folder…", lambda: self.choose_data(folder=True))
         self._action(file_menu, "Open fitted data .&npz…", lambda: self.choose_data(folder=False))
         self._action(file_menu, "Open &checkpoints folder…", self.choose_checkpoints, tip="a folder with shape.pt and expression.pt")
-        self._action(file_menu, "Use the &embedded model", lambda: self.open_workspace(Workspace(device=self.workspace.device)))
+        self._action(file_menu, "Use the &embedded model", lambda: self.open_model(None))
         file_menu.addSeparator()
         self._action(file_menu, "&Export faces…", self.choose_export, "Ctrl+E", "input, denoised or both as OBJ/PLY with coefficients")
         self._action(file_menu, "Save &screenshot…", self.choose_screenshot, "Ctrl+P", "both views as a PNG")
@@ -250,18 +292,16 @@ class ExplorerWindow(QMainWindow):
         path = Path(path)
         self.settings.setValue(f"folders/{key}", str(path if path.is_dir() else path.parent))
 
-    @reports_errors
-    def open_workspace(self, workspace: Workspace) -> None:
-        """Switch to another model (loaded here, so a bad file leaves the current one in place)."""
-        workspace.model  # noqa: B018 - loading raises the user-facing error before anything changes
-        self._install_model(workspace)
-        self.statusBar().showMessage(f"opened {workspace.describe_model()}", 8000)
-
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open face model", self._folder("model"), "models (*.mat *.npz)")
         if path:
             self._remember_folder("model", path)
-            self.open_workspace(Workspace(path, None, self.workspace.checkpoints, self.workspace.device))
+            self.open_model(path)
+
+    def open_model(self, path: str | Path | None) -> None:
+        """Switch to the model in ``path`` (None: the embedded one) once it is read; a bad file changes nothing."""
+        what = f"the model {Path(path).name}" if path else "the embedded model"
+        self._load(what, functools.partial(open_model, self.workspace, path))
 
     def choose_data(self, folder: bool) -> None:
         if folder:
@@ -272,12 +312,8 @@ class ExplorerWindow(QMainWindow):
             self._remember_folder("data", path)
             self.open_data(path)
 
-    @reports_errors
     def open_data(self, path: str | Path) -> None:
-        workspace = self._workspace_with(data_path=path)
-        data = workspace.data
-        self.workspace = workspace
-        self.statusBar().showMessage(f"data: {data.source}: {len(data):,} faces", 8000)
+        self._load(f"the fitted data {Path(path).name}", functools.partial(open_data, self.workspace, path))
 
     def choose_checkpoints(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open checkpoints folder", self._folder("checkpoints"))
@@ -285,22 +321,9 @@ class ExplorerWindow(QMainWindow):
             self._remember_folder("checkpoints", path)
             self.open_checkpoints(path)
 
-    @reports_errors
     def open_checkpoints(self, folder: str | Path) -> None:
-        workspace = self._workspace_with(checkpoints=folder)
-        denoiser = workspace.denoiser  # raises before anything changes
-        self.workspace = workspace
-        self._install_denoiser(denoiser)
-        self.statusBar().showMessage(f"checkpoints: {folder}", 8000)
-
-    def _workspace_with(self, **changes: Any) -> Workspace:
-        """A copy of the workspace with other data or checkpoints, keeping the loaded model."""
-        current = self.workspace
-        values = {"model_path": current.model_path, "data_path": current.data_path,
-                  "checkpoints": current.checkpoints, "device": current.device, **changes}
-        workspace = Workspace(**values)
-        workspace.__dict__["model"] = current.model  # cached_property: reuse, do not reload
-        return workspace
+        """Use the networks in ``folder`` once they are read; a folder that cannot be used keeps the current ones."""
+        self._load(f"the networks in {Path(folder).name}", functools.partial(open_checkpoints, self.workspace, folder))
 
     def choose_export(self) -> None:
         dialog = ExportDialog(self._folder("export"), self)
@@ -310,17 +333,7 @@ class ExplorerWindow(QMainWindow):
     @reports_errors
     def export_faces(self, request: ExportRequest) -> list[Path]:
         self.refresh_now()
-        live = self.live
-        faces = {
-            "input": ExportedFace("input", live.input_vertices, self.state.alpha_id, self.state.alpha_exp),
-            "denoised": ExportedFace("denoised", live.denoised_vertices, live.denoised_id, live.denoised_exp),
-        }
-        chosen = list(faces.values()) if request.which == "both" else [faces[request.which]]
-        written = export_faces(
-            request.path, chosen, self.workspace.model.triangles, binary=request.binary,
-            coefficient_format=request.coefficient_format,
-            **self.workspace.model.provenance.to_record(), sampling=self.state.settings.to_dict(),
-        )
+        written = self.session.export_faces(request.path, request.which, request.binary, request.coefficient_format)
         self._remember_folder("export", request.path)
         self.statusBar().showMessage("wrote " + ", ".join(p.name for p in written), 10000)
         return written
@@ -345,7 +358,7 @@ class ExplorerWindow(QMainWindow):
 
     @reports_errors
     def save_preset(self, path: str | Path) -> Path:
-        written = save_preset(path, self.state)
+        written = self.session.save_preset(path)
         self._remember_folder("preset", written)
         self.statusBar().showMessage(f"wrote {written}", 8000)
         return written
@@ -357,27 +370,26 @@ class ExplorerWindow(QMainWindow):
 
     @reports_errors
     def load_preset(self, path: str | Path) -> None:
-        model = self.workspace.model
-        preset = load_preset(path, model.n_id, model.n_exp)
-        apply_preset(self.state, preset, str(path))
+        self.session.load_preset(path)
         self._remember_folder("preset", path)
         self.statusBar().showMessage(f"loaded {path}", 10000)
 
     @reports_errors
     def apply_denoised(self) -> None:
         self.refresh_now()
-        if self.live.denoiser is None:
-            raise FaceExplorerError("no denoising networks are loaded (File → Open checkpoints folder)")
-        self.state.set_face(self.live.denoised_id, self.live.denoised_exp)
+        self.session.apply_denoised()
+
+    def load_fitted_face(self) -> None:
+        """A face from the fitted data; data not read yet is read off the GUI thread first."""
+        if self.workspace.data_loaded:
+            self._show_fitted_face()
+        else:
+            self._load("the fitted data", functools.partial(open_data, self.workspace, self.workspace.data_path),
+                       then=self._show_fitted_face)
 
     @reports_errors
-    def load_fitted_face(self) -> None:
-        data = self.workspace.data
-        settings = self.state.settings
-        row = int(np.random.default_rng(settings.seed).integers(len(data)))
-        self.state.set_face(data.shape[row], data.expression[row])
-        self.state.update_settings(seed=settings.seed + 1)
-        self.statusBar().showMessage(f"fitted face {data.face_ids[row]} from {data.source}", 8000)
+    def _show_fitted_face(self) -> None:
+        self.statusBar().showMessage(self.session.load_fitted_face(), 8000)
 
     def choose_study_face(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open study", self._folder("study"), "studies (*.db)")
@@ -389,23 +401,12 @@ class ExplorerWindow(QMainWindow):
 
     @reports_errors
     def open_study_face(self, study: str | Path, face_id: int) -> None:
-        with RatingsDatabase.open(study) as database:
-            database.require_model(self.workspace.model.provenance)
-            face = database.face(face_id)
-        self.state.set_face(face.alpha_id, face.alpha_exp, f"{study}: face {face.face_id}")
+        face = self.session.open_study_face(study, face_id)
         self._remember_folder("study", study)
         self.statusBar().showMessage(f"study face {face.face_id} ({face.condition}, {face.source}) from {study}", 10000)
 
     def show_network_information(self) -> None:
-        denoiser = self.live.denoiser
-        if denoiser is None:
-            text = "No denoising networks are loaded."
-        else:
-            lines = [f"checkpoints: {self.workspace.checkpoints}", f"device: {describe(denoiser.device)}"]
-            for kind, meta in denoiser.metadata.items():
-                lines.append(f"{kind}: {describe_training(meta)}; sha256 {denoiser.digests[kind][:SHORT_DIGEST]}")
-            text = "\n".join(lines)
-        box = QMessageBox(QMessageBox.Icon.Information, "Denoising networks", text, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Information, "Denoising networks", self.session.network_information(), parent=self)
         box.open()
 
     # ---- errors and lifetime ---------------------------------------------------------------------
@@ -429,6 +430,7 @@ class ExplorerWindow(QMainWindow):
         return self._error_box
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.loader.shut_down()  # a load still running is waited for; its result is dropped
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         for dialog in self.findChildren(QMessageBox):  # an open error or information box goes with its window
