@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from core_fixtures import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the root on the path
     sys.path.insert(0, str(REPO))
 

@@ -6,15 +6,12 @@ field names, shapes and index bases, so loaders are exercised exactly as with th
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the root on the path
-    sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parent.parent  # the checkout's root
 
 N_ID = 199
 N_EXP = 29

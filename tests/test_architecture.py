@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from core_fixtures import REPO
 from importlinter.cli import lint_imports
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def run_contracts(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -18,16 +18,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from core_fixtures import REPO
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-import main  # noqa: E402
-from app.errors import FaceExplorerError  # noqa: E402
-from app.model.provenance import ModelProvenance  # noqa: E402
-from app.study.database import CSV_COLUMNS, RatingsDatabase  # noqa: E402
-from app.study.definition import StudyDefinition, StudyFace, rater_order  # noqa: E402
-from app.study.session import RatingSession  # noqa: E402
+import main
+from app.errors import FaceExplorerError
+from app.model.provenance import ModelProvenance
+from app.study.database import CSV_COLUMNS, RatingsDatabase
+from app.study.definition import StudyDefinition, StudyFace, rater_order
+from app.study.session import RatingSession
 from app.study.statistics import study_statistics  # noqa: E402
 
 MODEL = ModelProvenance("test model", "ab" * 32)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.denoising.denoiser import Denoiser  # noqa: E402
-from app.errors import FaceExplorerError  # noqa: E402
-from app.model.embedded_corpus import embedded_corpus  # noqa: E402
-from app.model.embedded_model import embedded_model  # noqa: E402
-from app.model.sampling import sample_coefficients  # noqa: E402
-from app.study.definition import (  # noqa: E402
+from app.denoising.denoiser import Denoiser
+from app.errors import FaceExplorerError
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
+from app.model.sampling import sample_coefficients
+from app.study.definition import (
     StudyDefinition,
     generate_study_faces,
     normalise_rater_id,
