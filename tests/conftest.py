@@ -20,6 +20,8 @@ from core_fixtures import REPO
 if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the root on the path
     sys.path.insert(0, str(REPO))
 
+pytest_plugins = ["full_disk"]  # small_disk, disk_full_at_sync
+
 
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:

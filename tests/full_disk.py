@@ -1,8 +1,9 @@
 """Full disks for the tests: a real one-megabyte file system where possible, a simulated one always.
 
-Imported by the test modules; nothing here is a test. ``small_disk`` mounts a tmpfs, which
-needs root (it skips cleanly elsewhere); ``disk_full_at_sync`` makes the flush before the
-rename fail with ENOSPC, which is where network and delayed-allocation file systems report it.
+A pytest plugin (conftest.py loads it), so any test can ask for these fixtures by name.
+``small_disk`` mounts a tmpfs, which needs root (it skips cleanly elsewhere);
+``disk_full_at_sync`` makes the flush before the rename fail with ENOSPC, which is where network
+and delayed-allocation file systems report it.
 """
 
 from __future__ import annotations

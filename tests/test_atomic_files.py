@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from full_disk import disk_full_at_sync, small_disk  # noqa: F401 (fixtures)
 from PIL import Image
 
 import app.atomic_files

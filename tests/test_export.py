@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import pyvista
 from core_fixtures import grid_triangles_one_based
-from full_disk import disk_full_at_sync, small_disk  # noqa: F401 (fixtures)
 
 from app.dataset.export import load_coefficients, save_coefficients
 from app.dataset.mesh_files import export_mesh

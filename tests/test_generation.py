@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from full_disk import small_disk  # noqa: F401 (fixture)
 from PIL import Image
 
 import app.atomic_files

@@ -315,21 +315,6 @@ def test_an_intact_study_on_a_full_disk_is_not_called_damaged(tmp_path, monkeypa
     assert path.read_bytes() == before
 
 
-@pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 256 KiB tmpfs filled to the last byte; needs root (skipped elsewhere), unmounted afterwards."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = os.geteuid() == 0 and subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True).returncode == 0
-    if not mounted:
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
-
-
 def fill(folder: Path) -> None:
     handle = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
     try:
@@ -341,17 +326,17 @@ def fill(folder: Path) -> None:
         os.close(handle)
 
 
-def test_on_a_really_full_disk_studies_say_disk_full(tmp_path, full_disk, capsys):
+def test_on_a_really_full_disk_studies_say_disk_full(tmp_path, small_disk, capsys):
     make_study(tmp_path / "study.db").close()
-    shutil.copy(tmp_path / "study.db", full_disk / "study.db")
-    fill(full_disk)
-    assert shutil.disk_usage(full_disk).free == 0
-    assert main.main(["rate-report", str(full_disk / "study.db")]) == 2
+    shutil.copy(tmp_path / "study.db", small_disk / "study.db")
+    fill(small_disk)
+    assert shutil.disk_usage(small_disk).free == 0
+    assert main.main(["rate-report", str(small_disk / "study.db")]) == 2
     error = capsys.readouterr().err
     assert "the disk is full" in error and "damaged" not in error, error
     with pytest.raises(FaceExplorerError, match=r"the study could not be written \(the disk is full\)"):
-        make_study(full_disk / "new.db")
-    assert not (full_disk / "new.db").exists()
+        make_study(small_disk / "new.db")
+    assert not (small_disk / "new.db").exists()
 
 
 # ---- real processes --------------------------------------------------------------------------------------
