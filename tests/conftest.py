@@ -1,6 +1,7 @@
 """Fixtures every test module can use, and checks that run after every test.
 
 - ``tiny_checkpoints``: real shape/expression networks trained once per test session in seconds.
+- ``small_disk`` and ``disk_full_at_sync`` from tests/full_disk.py: a real and a simulated full disk.
 - After each test: no pyvista plotter left open (on screen or off, e.g. dataset images) and no
   window left on screen, as pyvistaqt's own tests check, so a leaked GL context or window shows
   up in the test that leaked it.
