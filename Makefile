@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test system-deps bench soak clean
 
 # Every package at the version in constraints.txt, the versions the tests passed with.
 $(STAMP): pyproject.toml constraints.txt
@@ -34,9 +34,13 @@ run: system-deps $(STAMP)
 test: system-deps $(STAMP)
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m pytest
 
-bench: $(STAMP)
+bench: system-deps $(STAMP)
 	$(PY) bench/bench_core.py
 	xvfb-run -a $(PY) bench/bench_gui.py
+
+# The long version of tests/test_soak.py: 200,000 actions through one explorer window.
+soak: system-deps $(STAMP)
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) bench/bench_soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .import_linter_cache build dist *.egg-info
