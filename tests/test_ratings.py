@@ -347,11 +347,14 @@ VOTER = textwrap.dedent("""
     from app.model.provenance import ModelProvenance
     from app.study.session import RatingSession
 
-    path, rater, votes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    path, rater, votes, pause_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     session = RatingSession(RatingsDatabase.open(path), rater, ModelProvenance("test model", "ab" * 32))
     print("ready", flush=True)
     sys.stdin.readline()  # wait for "go", so that concurrent voters really start together
     for index in range(votes):
+        if index == pause_at:  # a barrier: the other voter's votes land between ours, however busy the machine
+            print("paused", flush=True)
+            sys.stdin.readline()
         session.vote(("accept", "reject", "unsure")[index % 3])
         print("voted", session.done, flush=True)
     print("done", flush=True)
@@ -360,13 +363,15 @@ VOTER = textwrap.dedent("""
 
 
 @contextmanager
-def running_voters(tmp_path: Path, study: Path, raters: tuple[str, ...], votes: int) -> Iterator[list[subprocess.Popen]]:
-    """Voter processes, each ready to vote; their pipes are closed and they are reaped on exit."""
+def running_voters(tmp_path: Path, study: Path, raters: tuple[str, ...], votes: int,
+                   pause_at: int = -1) -> Iterator[list[subprocess.Popen]]:
+    """Voter processes, each ready to vote (and to pause before vote ``pause_at``, if given);
+    their pipes are closed and they are reaped on exit."""
     script = tmp_path / "voter.py"
     script.write_text(VOTER.format(repo=str(REPO)))
     with ExitStack() as stack:
         processes = [
-            stack.enter_context(subprocess.Popen([sys.executable, str(script), str(study), rater, str(votes)],
+            stack.enter_context(subprocess.Popen([sys.executable, str(script), str(study), rater, str(votes), str(pause_at)],
                                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
             for rater in raters
         ]
@@ -401,13 +406,16 @@ def test_two_processes_voting_at_once_lose_nothing(tmp_path):
     study = tmp_path / "study.db"
     faces = 200
     make_study(study, faces_per_condition=faces // 2).close()
-    with running_voters(tmp_path, study, ("ann", "bob"), faces) as voters:
+    half = faces // 2
+    with running_voters(tmp_path, study, ("ann", "bob"), faces, pause_at=half) as voters:
+        for _ in ("first half", "second half"):
+            for voter in voters:
+                voter.stdin.write("go\n")
+                voter.stdin.flush()
+            for voter in voters:  # both reach the barrier (or the end) before either goes on
+                lines = [voter.stdout.readline().strip() for _ in range(half + 1)]
+                assert lines[-1] in ("paused", "done"), lines
         for voter in voters:
-            voter.stdin.write("go\n")
-            voter.stdin.flush()
-        for voter in voters:
-            lines = [voter.stdout.readline().strip() for _ in range(faces + 1)]
-            assert lines[-1] == "done", lines
             voter.stdin.write("\n")
             voter.stdin.flush()
             assert voter.wait(timeout=60) == 0
