@@ -68,6 +68,8 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--coefficients", metavar="PATH", help=".json/.npz with alpha_id and alpha_exp (default: the mean face)")
     export.add_argument("--denoised", action="store_true", help="export the face after the denoising networks")
     export.add_argument("--ascii", action="store_true", help="ASCII PLY instead of binary")
+    export.add_argument("--landmarks", action="store_true",
+                        help="also write the 68 landmarks (indices and 3-D points) to OUT.landmarks.json")
 
     generate = commands.add_parser("generate", parents=[common], help="write a synthetic face dataset (coefficients, meshes, images) in shards")
     generate.add_argument("output", help="dataset folder (new or empty; see --resume/--overwrite)")

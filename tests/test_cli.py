@@ -163,6 +163,34 @@ def test_export_mean_face_as_obj(capsys, tmp_path):
     np.testing.assert_allclose(mesh.points, embedded_model().mean.reshape(-1, 3), atol=1.0)
 
 
+def test_export_writes_the_landmarks_beside_the_mesh(capsys, tmp_path):
+    rng = np.random.default_rng(4)
+    model = embedded_model()
+    alpha_id, alpha_exp = rng.normal(size=199) * 1e5, np.abs(rng.normal(size=29))
+    coefficients = save_coefficients(tmp_path / "face.json", alpha_id, alpha_exp)
+    status, out, err = run(capsys, "export", str(tmp_path / "face.ply"), "--coefficients", str(coefficients),
+                           "--landmarks")
+    assert status == 0, err
+    document = json.loads((tmp_path / "face.landmarks.json").read_text())
+    assert document["model_digest"] == model.digest and len(document["vertex_indices"]) == 68
+    mesh = pyvista.read(tmp_path / "face.ply")
+    np.testing.assert_allclose(document["points"], mesh.points[document["vertex_indices"]], atol=1.0)
+    assert "68 landmarks" in out
+
+
+def test_landmarks_of_a_model_without_them_are_refused_before_writing(capsys, small_bfm, tmp_path):
+    import scipy.io
+    from core_fixtures import bfm_fields
+
+    fields = bfm_fields()
+    del fields["kpt_ind"]
+    scipy.io.savemat(tmp_path / "BFM.mat", {"model": fields})
+    status, _, err = run(capsys, "export", str(tmp_path / "face.obj"), "--model", str(tmp_path / "BFM.mat"),
+                         "--landmarks")
+    assert_one_error_line(status, err, "has no landmarks")
+    assert not (tmp_path / "face.obj").exists()
+
+
 # --- bad input: one line, exit status 2 ----------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from app.atomic_files import atomic_output
 from app.dataset.export import load_coefficients
+from app.dataset.landmark_files import landmarks_path, save_landmarks
 from app.dataset.mesh_files import export_mesh
 from app.denoising.checkpoint import KINDS, checkpoint_path, describe_training
 from app.denoising.checkpoint_folders import is_shipped, user_checkpoints
@@ -149,7 +150,10 @@ def denoise(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     workspace = open_workspace(args)
-    refuse_output_over_input(args.output, {"--coefficients file": args.coefficients, **workspace_inputs(workspace)})
+    inputs = {"--coefficients file": args.coefficients, **workspace_inputs(workspace)}
+    refuse_output_over_input(args.output, inputs)
+    if args.landmarks:
+        refuse_output_over_input(landmarks_path(args.output), inputs)
     model = workspace.model
     if args.coefficients:
         alpha_id, alpha_exp, _ = load_coefficients(args.coefficients)
@@ -159,8 +163,14 @@ def export(args: argparse.Namespace) -> int:
         alpha_id, alpha_exp = np.zeros(model.n_id), np.zeros(model.n_exp)
     if args.denoised:
         alpha_id, alpha_exp = workspace.denoiser.denoise_face(alpha_id, alpha_exp)
-    path = export_mesh(args.output, model.synthesize(alpha_id, alpha_exp), model.triangles, binary=not args.ascii)
+    vertices = model.synthesize(alpha_id, alpha_exp)
+    if args.landmarks and (model.landmarks is None or not len(model.landmarks)):
+        raise FaceExplorerError(f"--landmarks: {model.name} has no landmarks (a BFM file provides them as kpt_ind)")
+    path = export_mesh(args.output, vertices, model.triangles, binary=not args.ascii)
     print(f"wrote {path} ({model.n_vertices:,} vertices, {len(model.triangles):,} triangles)")
+    if args.landmarks:
+        written = save_landmarks(landmarks_path(path), model, vertices)
+        print(f"wrote {written} ({len(model.landmarks)} landmarks)")
     return 0
 
 

@@ -1,0 +1,43 @@
+"""The 68 Multi-PIE landmarks of a face, written next to its mesh as JSON.
+
+Image-to-3D pipelines (3DDFA, PRNet) train on landmark positions, so an exported face can carry
+them: the vertex indices (which stay valid for every face of the same model) and their 3-D
+positions on this face, in the mesh's units, with the model that defines the indices.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from app.atomic_files import atomic_output
+from app.errors import FaceExplorerError
+from app.model.morphable_model import MorphableModel
+
+LANDMARK_FORMAT = "face-manifold-explorer landmarks 1"
+
+
+def landmarks_path(mesh_path: str | Path) -> Path:
+    """``face.ply`` → ``face.landmarks.json``."""
+    mesh_path = Path(mesh_path)
+    return mesh_path.with_name(f"{mesh_path.stem}.landmarks.json")
+
+
+def save_landmarks(path: str | Path, model: MorphableModel, vertices: np.ndarray) -> Path:
+    """Write the landmarks of the face ``vertices`` (N, 3) of ``model``; refuses a model without them."""
+    if model.landmarks is None or not len(model.landmarks):
+        raise FaceExplorerError(f"{model.name} has no landmarks (a BFM file provides them as kpt_ind)")
+    points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)[model.landmarks]
+    document = {
+        "format": LANDMARK_FORMAT,
+        "model_name": model.name,
+        "model_digest": model.digest,
+        "vertex_indices": [int(i) for i in model.landmarks],
+        "points": [[round(float(c), 3) for c in point] for point in points],
+    }
+    path = Path(path)
+    with atomic_output(path) as temp:
+        temp.write_text(json.dumps(document, indent=1))
+    return path
