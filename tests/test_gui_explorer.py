@@ -306,11 +306,16 @@ def test_switching_checkpoints_and_model_rebuilds_the_scene_once(qtbot, window, 
 
 def test_vtk_letter_keys_do_not_change_the_views(qtbot, window):
     plotter = window.views.plotter
+
+    def representations() -> list[str]:
+        return [actor.prop.style for renderer in plotter.renderers for actor in renderer.actors.values()
+                if hasattr(actor, "prop") and hasattr(actor.prop, "style")]
+
+    before = representations()
+    assert before.count("Surface") == 2  # the two faces (landmark markers are points)
     for key in (Qt.Key.Key_W, Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_3):
         qtbot.keyClick(plotter, key)
-    representations = {actor.prop.style for renderer in plotter.renderers for actor in renderer.actors.values()
-                       if hasattr(actor, "prop") and hasattr(actor.prop, "style")}
-    assert representations == {"Surface"}
+    assert representations() == before
     window.state.sample("both")
     settle(qtbot, window)
     assert window.isVisible() and not getattr(plotter, "_closed", False)
@@ -509,3 +514,20 @@ def test_closing_during_a_load_waits_for_it_and_drops_it(qtbot, window, tmp_path
     window.close()
     assert returned == ["BFM.mat"] and not window.loading and QApplication.overrideCursor() is None
     assert window.workspace.model.is_embedded
+
+
+def test_landmarks_overlay_follows_both_faces(qtbot, window):
+    views, live = window.views, window.live
+    landmarks = window.workspace.model.landmarks
+    assert len(landmarks) == 68 and len(views._landmarks) == 2
+    assert not any(marker.GetVisibility() for _, _, marker in views._landmarks)  # off by default
+    views.toggle_landmarks()
+    assert all(marker.GetVisibility() for _, _, marker in views._landmarks)
+    window.state.sample("both")
+    settle(qtbot, window)
+    (input_points, _, _), (denoised_points, _, _) = views._landmarks
+    np.testing.assert_allclose(input_points.points, live.input_vertices[landmarks])
+    np.testing.assert_allclose(denoised_points.points, live.denoised_vertices[landmarks])
+    assert not np.allclose(input_points.points, denoised_points.points)
+    views.toggle_landmarks()
+    assert not any(marker.GetVisibility() for _, _, marker in views._landmarks)

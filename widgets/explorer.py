@@ -275,6 +275,7 @@ class ExplorerWindow(QMainWindow):
         self._action(view_menu, "&Side", self.views.view_side, "S")
         self._action(view_menu, "&Reset view", self.views.reset_view, "Home")
         self._action(view_menu, "Displacement &heat map", self.views.toggle_heat_map, "H")
+        self._action(view_menu, "&Landmarks", self.views.toggle_landmarks, "L")
         self._action(view_menu, "Show &denoised coefficients", lambda: self.coefficient_panel.toggle_denoised(), "D")
         self._action(view_menu, "Find &coefficient", lambda: self.coefficient_panel.focus_filter(), "Ctrl+K")
 

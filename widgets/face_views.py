@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyvista
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
@@ -21,7 +22,7 @@ from pyvistaqt import QtInteractor
 from app.explorer.live_face import LiveFace
 from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
-from app.rendering.look import BACKGROUND, LIGHTING, add_face, colour_by, look_at_bounds
+from app.rendering.look import BACKGROUND, LANDMARK_COLOUR, LIGHTING, add_face, colour_by, look_at_bounds
 
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
@@ -57,6 +58,7 @@ class FaceViews(QWidget):
         self._meshes: list[FaceMesh] = []
         self._denoised_actor = None
         self._scalar_bar = None
+        self._landmarks: list[tuple[pyvista.PolyData, np.ndarray, object]] = []  # (points, source vertices, actor)
         self._labels = []
 
         buttons = QHBoxLayout()
@@ -73,6 +75,10 @@ class FaceViews(QWidget):
         self.heat_map_box.setToolTip("per-vertex distance between the denoised and the input face, in mm")
         self.heat_map_box.toggled.connect(self.set_heat_map)
         buttons.addWidget(self.heat_map_box)
+        self.landmarks_box = QCheckBox("Landmarks")
+        self.landmarks_box.setToolTip("the model's 68 landmarks on both faces (L); models without them show none")
+        self.landmarks_box.toggled.connect(self.set_landmarks)
+        buttons.addWidget(self.landmarks_box)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -87,6 +93,7 @@ class FaceViews(QWidget):
         self.plotter.clear_actors()
         self._live = live
         self._meshes = []
+        self._landmarks = []
         for column, (vertices, normals, label) in enumerate(
             (
                 (live.input_vertices, live.input_normals, INPUT_LABEL),
@@ -100,6 +107,11 @@ class FaceViews(QWidget):
             actor = add_face(self.plotter, mesh, live.model.triangle_parts, scalars="displacement" if column == 1 else None)
             self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
             self._meshes.append(mesh)
+            if live.model.landmarks is not None and len(live.model.landmarks):
+                points = pyvista.PolyData(vertices[live.model.landmarks].astype(np.float32))
+                marker = self.plotter.add_points(points, color=LANDMARK_COLOUR, point_size=7,
+                                                 render_points_as_spheres=True, reset_camera=False)
+                self._landmarks.append((points, vertices, marker))
             if column == 1:
                 self._denoised_actor = actor
                 self._scalar_bar = self.plotter.add_scalar_bar(
@@ -108,12 +120,15 @@ class FaceViews(QWidget):
                     fmt="%.1f", n_labels=5, color="white",
                 )
         self.set_heat_map(self.heat_map_box.isChecked())
+        self.set_landmarks(self.landmarks_box.isChecked())
         self.reset_view()
 
     def refresh(self) -> None:
         """The live arrays were rewritten: tell VTK and schedule one paint."""
         for mesh in self._meshes:
             mesh.modified()
+        if self.landmarks_box.isChecked():
+            self._move_landmarks()
         if self._meshes:
             self._update_heat_map_range()
         self.plotter.update()
@@ -128,6 +143,23 @@ class FaceViews(QWidget):
 
     def toggle_heat_map(self) -> None:
         self.heat_map_box.toggle()
+
+    def set_landmarks(self, visible: bool) -> None:
+        if visible:
+            self._move_landmarks()
+        for _, _, marker in self._landmarks:
+            marker.SetVisibility(bool(visible))
+        self.plotter.update()
+
+    def toggle_landmarks(self) -> None:
+        self.landmarks_box.toggle()
+
+    def _move_landmarks(self) -> None:
+        """Put each face's landmark markers on its current vertices (68 points: cheaper than a flag)."""
+        indices = self._live.model.landmarks if self._live is not None else None
+        for points, vertices, _ in self._landmarks:
+            points.points[...] = vertices[indices]
+            points.Modified()
 
     def _update_heat_map_range(self) -> None:
         if self._live is not None and self._denoised_actor is not None:

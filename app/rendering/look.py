@@ -29,6 +29,7 @@ BACKGROUND = (0.16, 0.17, 0.19)
 SPECULAR = 0.15
 LIGHTING = "light kit"  # pyvista's key, fill, back and head lights
 HEAT_MAP_COLOURS = "YlOrRd"  # light at zero: readable on the dark background
+LANDMARK_COLOUR = (0.2, 0.85, 0.95)  # cyan: apart from skin, lips and the heat map's yellows and reds
 FRAME_MARGIN = 1.3  # a fixed frame is a reference face's box grown by this factor about its centre
 
 
