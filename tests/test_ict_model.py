@@ -150,3 +150,38 @@ def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(ModelFileError, match="no such"):
         load_model(tmp_path / "nowhere")
 
+
+
+def test_an_ict_folder_with_ict_counts_trains_and_generates_end_to_end(tmp_path, capsys):
+    """100 identity + 53 expression modes, as ICT ships them: train both nets, then generate with them."""
+    import main
+    from app.dataset.shards import load_dataset
+
+    folder = tmp_path / "FaceXModel"
+    folder.mkdir()
+    expressions = [f"shape{k:02d}" for k in range(53)]
+    write_obj(folder / "generic_neutral_mesh.obj", NEUTRAL)
+    for k in range(100):
+        write_obj(folder / f"identity{k:03d}.obj", shape(100 + k))
+    for k, name in enumerate(expressions):
+        write_obj(folder / f"{name}.obj", shape(300 + k))
+    (folder / "vertex_indices.json").write_text(json.dumps({"expressions": expressions, "idx_to_landmark_verts": LANDMARKS}))
+    model = load_model(folder)
+    assert (model.n_id, model.n_exp) == (100, 53)
+
+    rng = np.random.default_rng(0)  # "fitted" faces: a few active modes each, in the model's units
+    fits = tmp_path / "fits.npz"
+    np.savez(fits, shape=rng.normal(size=(60, 100)) * model.ev("shape") * (rng.random((60, 100)) < 0.2),
+             expression=np.abs(rng.normal(size=(60, 53))) * (rng.random((60, 53)) < 0.1))
+    checkpoints = tmp_path / "weights"
+    checkpoints.mkdir()
+    for kind in ("shape", "expression"):
+        status = main.main(["train", kind, "--model", str(folder), "--data", str(fits), "--epochs", "1",
+                            "--copies", "3", "--test-faces", "10", "--checkpoints", str(checkpoints), "--quiet"])
+        assert status == 0, capsys.readouterr().err
+    status = main.main(["generate", str(tmp_path / "out"), "--model", str(folder), "--checkpoints", str(checkpoints),
+                        "--count", "6", "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    dataset = load_dataset(tmp_path / "out")
+    assert dataset["alpha_id"].shape == (6, 100) and dataset["alpha_exp"].shape == (6, 53)
+    assert np.all(np.isfinite(dataset["alpha_id"])) and not np.allclose(dataset["alpha_id"], dataset["alpha_id_noisy"])
