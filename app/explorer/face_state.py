@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from app.errors import FaceExplorerError
-from app.model.coefficient_limits import LIMIT_IN_SCALES, KIND_NAMES, check_coefficients, coefficient_limits
+from app.model.coefficient_limits import LIMIT_IN_SCALES, check_coefficient, check_coefficients
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import (
     DISTRIBUTIONS,
@@ -142,11 +142,7 @@ class FaceState:
         values = self._alpha[kind]
         if not 0 <= index < len(values):
             raise FaceExplorerError(f"{kind} coefficient {index} does not exist (the model has {len(values)})")
-        value = float(value)
-        limit = float(coefficient_limits(self.model, kind)[index])
-        if not abs(value) <= limit:
-            raise FaceExplorerError(f"{KIND_NAMES[kind]} coefficient {index}: {value:.4g} is outside ±{limit:.4g} "
-                                    f"({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale)")
+        value = check_coefficient(self.model, kind, index, value)
         old = float(values[index])
         if value == old:
             return

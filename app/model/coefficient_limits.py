@@ -21,10 +21,23 @@ LIMIT_IN_SCALES = 1000.0
 KIND_NAMES = {"shape": "identity", "expression": "expression"}
 
 
-def coefficient_limits(model: MorphableModel, kind: CoefficientKind) -> np.ndarray:
-    """Largest allowed |α_i| for each coefficient of ``kind``, in model units."""
-    scale = sampling_scale(model, kind)
-    return np.full(len(scale), LIMIT_IN_SCALES * float(scale.max()))
+def coefficient_limit(model: MorphableModel, kind: CoefficientKind) -> float:
+    """Largest allowed |α_i| for every coefficient of ``kind``, in model units."""
+    return LIMIT_IN_SCALES * float(sampling_scale(model, kind).max())
+
+
+def _outside(kind: CoefficientKind, index: int, value: float, limit: float) -> str:
+    return (f"{KIND_NAMES[kind]} coefficient {index} is {value:.4g}, outside ±{limit:.4g} "
+            f"({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale)")
+
+
+def check_coefficient(model: MorphableModel, kind: CoefficientKind, index: int, value: float) -> float:
+    """One typed or dragged value as a float if it is within the limit (NaN is not)."""
+    value = float(value)
+    limit = coefficient_limit(model, kind)
+    if not abs(value) <= limit:
+        raise FaceExplorerError(_outside(kind, index, value, limit))
+    return value
 
 
 def check_coefficients(model: MorphableModel, kind: CoefficientKind, values: np.ndarray, source: str) -> np.ndarray:
@@ -37,14 +50,12 @@ def check_coefficients(model: MorphableModel, kind: CoefficientKind, values: np.
     if values.ndim not in (1, 2) or values.shape[-1] != count:
         raise FaceExplorerError(f"{source}: {KIND_NAMES[kind]} coefficients have shape {values.shape}; "
                                 f"this model needs ({count},) or (rows, {count})")
-    limits = coefficient_limits(model, kind)
-    bad = np.argwhere(~(np.abs(np.atleast_2d(values)) <= limits))  # NaN fails the comparison too
+    limit = coefficient_limit(model, kind)
+    rows = np.atleast_2d(values)
+    bad = np.argwhere(~(np.abs(rows) <= limit))  # NaN fails the comparison too
     if bad.size:
         row, index = (int(i) for i in bad[0])
         where = f"row {row}, " if values.ndim == 2 else ""
         more = f" ({len(bad) - 1} more values too)" if len(bad) > 1 else ""
-        raise FaceExplorerError(
-            f"{source}: {where}{KIND_NAMES[kind]} coefficient {index} is {np.atleast_2d(values)[row, index]:.4g}, "
-            f"outside ±{limits[index]:.4g} ({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale){more}"
-        )
+        raise FaceExplorerError(f"{source}: {where}{_outside(kind, index, rows[row, index], limit)}{more}")
     return values
