@@ -9,7 +9,7 @@ import numpy as np
 
 from app.atomic_files import atomic_output
 from app.dataset.export import load_coefficients
-from app.dataset.landmark_files import landmarks_path, save_landmarks
+from app.dataset.landmark_files import landmarks_path, require_landmarks, save_landmarks
 from app.dataset.mesh_files import export_mesh
 from app.denoising.checkpoint import KINDS, checkpoint_path, describe_training
 from app.denoising.checkpoint_folders import is_shipped, user_checkpoints
@@ -164,8 +164,8 @@ def export(args: argparse.Namespace) -> int:
     if args.denoised:
         alpha_id, alpha_exp = workspace.denoiser.denoise_face(alpha_id, alpha_exp)
     vertices = model.synthesize(alpha_id, alpha_exp)
-    if args.landmarks and (model.landmarks is None or not len(model.landmarks)):
-        raise FaceExplorerError(f"--landmarks: {model.name} has no landmarks (a BFM file provides them as kpt_ind)")
+    if args.landmarks:
+        require_landmarks(model)  # before the mesh is written: refused means nothing written
     path = export_mesh(args.output, vertices, model.triangles, binary=not args.ascii)
     print(f"wrote {path} ({model.n_vertices:,} vertices, {len(model.triangles):,} triangles)")
     if args.landmarks:

@@ -25,10 +25,16 @@ def landmarks_path(mesh_path: str | Path) -> Path:
     return mesh_path.with_name(f"{mesh_path.stem}.landmarks.json")
 
 
-def save_landmarks(path: str | Path, model: MorphableModel, vertices: np.ndarray) -> Path:
-    """Write the landmarks of the face ``vertices`` (N, 3) of ``model``; refuses a model without them."""
+def require_landmarks(model: MorphableModel) -> np.ndarray:
+    """The model's landmark vertex indices; one clear error for a model without them."""
     if model.landmarks is None or not len(model.landmarks):
         raise FaceExplorerError(f"{model.name} has no landmarks (a BFM file provides them as kpt_ind)")
+    return model.landmarks
+
+
+def save_landmarks(path: str | Path, model: MorphableModel, vertices: np.ndarray) -> Path:
+    """Write the landmarks of the face ``vertices`` (N, 3) of ``model``; refuses a model without them."""
+    require_landmarks(model)
     points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)[model.landmarks]
     document = {
         "format": LANDMARK_FORMAT,
