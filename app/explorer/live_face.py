@@ -110,7 +110,8 @@ class LiveFace:
             self.input_vertices[...] = self.model.synthesize(*self.good_coefficients)
             self._input_vertices_current = False  # the state still holds the refused face
             raise
-        self.input_vertices[...] = input_vertices
+        if input_vertices is not self.input_vertices:  # already current after single-coefficient edits
+            self.input_vertices[...] = input_vertices
         self._input_vertices_current = True
         self.denoised_id, self.denoised_exp = denoised_id, denoised_exp
         self.denoised_vertices[...] = denoised_vertices
