@@ -453,12 +453,17 @@ def gated_model_reading(monkeypatch):
     return gates, threads, returned
 
 
+def open_and_hold(qtbot, window, gated_model_reading, path) -> None:
+    """Start loading ``path`` and wait until the worker is reading it, held at its gate."""
+    gates, threads, _ = gated_model_reading
+    gates[path.name] = threading.Event()
+    window.open_model(path)
+    qtbot.waitUntil(lambda: path.name in threads)
+
+
 def test_a_model_is_read_off_the_gui_thread_while_the_window_keeps_working(qtbot, window, tmp_path, gated_model_reading):
     gates, threads, _ = gated_model_reading
-    path = write_bfm(tmp_path / "BFM.mat", bfm_fields())
-    gates["BFM.mat"] = threading.Event()
-    window.open_model(path)
-    qtbot.waitUntil(lambda: "BFM.mat" in threads)
+    open_and_hold(qtbot, window, gated_model_reading, write_bfm(tmp_path / "BFM.mat", bfm_fields()))
     assert window.loading and window.loading_bar.isVisible() and "BFM.mat" in window.loading_label.text()
     assert QApplication.overrideCursor().shape() == Qt.CursorShape.BusyCursor
     qtbot.mouseClick(window.sampling_panel.buttons["both"], Qt.MouseButton.LeftButton)  # still answering
@@ -474,13 +479,9 @@ def test_a_model_is_read_off_the_gui_thread_while_the_window_keeps_working(qtbot
 
 
 def test_a_later_load_supersedes_an_earlier_one(qtbot, window, tmp_path, gated_model_reading):
-    gates, threads, returned = gated_model_reading
-    first = write_bfm(tmp_path / "first.mat", bfm_fields(rows=4, columns=5))
-    second = write_bfm(tmp_path / "second.mat", bfm_fields(rows=3, columns=4))
-    gates["first.mat"] = threading.Event()
-    window.open_model(first)
-    qtbot.waitUntil(lambda: "first.mat" in threads)
-    window.open_model(second)
+    gates, _, returned = gated_model_reading
+    open_and_hold(qtbot, window, gated_model_reading, write_bfm(tmp_path / "first.mat", bfm_fields(rows=4, columns=5)))
+    window.open_model(write_bfm(tmp_path / "second.mat", bfm_fields(rows=3, columns=4)))
     finish_loading(qtbot, window)
     assert window.workspace.model.n_vertices == 12
     gates["first.mat"].set()
@@ -505,11 +506,8 @@ def test_files_that_cannot_be_read_are_one_dialog_each_and_nothing_changes(qtbot
 
 
 def test_closing_during_a_load_waits_for_it_and_drops_it(qtbot, window, tmp_path, gated_model_reading):
-    gates, threads, returned = gated_model_reading
-    path = write_bfm(tmp_path / "BFM.mat", bfm_fields())
-    gates["BFM.mat"] = threading.Event()
-    window.open_model(path)
-    qtbot.waitUntil(lambda: "BFM.mat" in threads)
+    gates, _, returned = gated_model_reading
+    open_and_hold(qtbot, window, gated_model_reading, write_bfm(tmp_path / "BFM.mat", bfm_fields()))
     threading.Timer(0.2, gates["BFM.mat"].set).start()
     window.close()
     assert returned == ["BFM.mat"] and not window.loading and QApplication.overrideCursor() is None
