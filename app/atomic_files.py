@@ -31,6 +31,16 @@ def write_error(path: str | os.PathLike[str], error: OSError) -> ExportError:
     return ExportError(f"cannot write {path}: {error.strerror or error}")
 
 
+def create_folder(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` and its parents, made if missing; a failure is one ExportError (a full disk named)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise write_error(folder, error) from error
+    return folder
+
+
 def ensure_writable(path: str | os.PathLike[str]) -> None:
     """Fail now, with the message a later write would give, if ``path`` cannot be written.
 

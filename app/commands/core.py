@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.atomic_files import atomic_output
+from app.atomic_files import atomic_output, create_folder
 from app.dataset.export import load_coefficients
 from app.dataset.landmark_files import landmarks_path, require_landmarks, save_landmarks
 from app.dataset.mesh_files import export_mesh
@@ -16,7 +16,7 @@ from app.denoising.checkpoint_folders import is_shipped, user_checkpoints
 from app.denoising.devices import describe
 from app.denoising.network import AutoEncoder4, parameter_count
 from app.denoising.training import TrainingConfig, train_denoiser
-from app.errors import DatasetError, ExportError, FaceExplorerError
+from app.errors import DatasetError, FaceExplorerError
 from app.model.coefficient_limits import check_coefficients
 from app.model.embedded_corpus import embedded_corpus
 from app.model.provenance import SHORT_DIGEST
@@ -124,12 +124,7 @@ def _training_output(args: argparse.Namespace) -> Path:
         return Path(args.output)
     if args.checkpoints:
         return checkpoint_path(args.checkpoints, args.kind)
-    folder = user_checkpoints()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as failure:
-        raise ExportError(f"cannot create {folder}: {failure.strerror or failure}") from failure
-    return checkpoint_path(folder, args.kind)
+    return checkpoint_path(create_folder(user_checkpoints()), args.kind)
 
 
 def denoise(args: argparse.Namespace) -> int:

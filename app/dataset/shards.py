@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.atomic_files import write_atomically, write_error
+from app.atomic_files import create_folder, write_atomically
 from app.dataset.deterministic_npz import deterministic_npz
 from app.dataset.layout import MANIFEST, face_files, shard_file
 from app.dataset.manifest import Manifest, ShardRecord, file_digest
@@ -136,10 +136,7 @@ def _write_face_files(
     if not (settings.mesh_format or settings.images):
         return []
     for sub in {path.parent for path in face_files(settings, shard, rows[0])}:
-        try:
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        except OSError as failure:
-            raise write_error(folder / sub, failure) from failure
+        create_folder(folder / sub)
     angles = poses(settings, shard, len(rows)) if settings.images else None
     written: list[Path] = []
     for start in range(0, len(rows), FACE_BATCH):

@@ -16,8 +16,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from app.atomic_files import atomic_output
-from app.errors import ExportError
+from app.atomic_files import atomic_output, create_folder
 
 
 @dataclass
@@ -69,11 +68,7 @@ def format_table(report: Report) -> str:
 
 def write_report(report: Report, folder: str | Path) -> list[Path]:
     """Write the PNG, JSON and Markdown files; returns their paths."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as failure:
-        raise ExportError(f"cannot create {folder}: {failure.strerror or failure}") from failure
+    folder = create_folder(folder)
     paths = [folder / f"{report.name}.{suffix}" for suffix in ("png", "json", "md")]
     with atomic_output(paths[0]) as temp:
         report.figure.savefig(temp, dpi=120, format="png")

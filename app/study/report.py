@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.atomic_files import atomic_output
+from app.atomic_files import atomic_output, create_folder
 from app.dataset.export import save_coefficients
-from app.errors import FaceExplorerError
 from app.explorer.face_preset import PRESET_FORMAT
 from app.explorer.face_state import SamplingSettings
 from app.study.database import RatingsDatabase
@@ -124,10 +123,7 @@ def save_face_preset(database: RatingsDatabase, face_id: int, path: str | Path) 
 def write_report(database: RatingsDatabase, statistics: StudyStatistics, folder: str | Path) -> list[Path]:
     """report.md, acceptance.png, rejected_faces.json and one preset per rejected face, in ``folder``."""
     folder = Path(folder)
-    try:
-        (folder / "rejected").mkdir(parents=True, exist_ok=True)
-    except OSError as failure:
-        raise FaceExplorerError(f"cannot create the report folder {folder} ({failure.strerror})") from failure
+    create_folder(folder / "rejected")
     written = []
     with atomic_output(folder / "report.md") as temp:
         temp.write_text(markdown(statistics), encoding="utf-8")
