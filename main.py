@@ -104,17 +104,41 @@ def _build_parser() -> argparse.ArgumentParser:
     study.add_argument("--definition", metavar="JSON", help="study file (name, faces_per_condition, conditions, varies, seed, …)")
     study.add_argument("--name", help="study name")
     study.add_argument("--faces", type=int, help="faces per condition (default 50)")
-    study.add_argument("--conditions", nargs="+", choices=["denoised", "uniform-raw", "normal", "dataset"],
-                       help="conditions to compare (default: denoised uniform-raw)")
+    study.add_argument("--conditions", nargs="+", metavar="CONDITION",
+                       help="conditions to compare: denoised, uniform-raw, normal, dataset, each optionally with its own "
+                            "range or part, e.g. denoised:r_exp=5 or denoised:varies=shape (default: denoised uniform-raw)")
     study.add_argument("--varies", choices=["shape", "expression", "both"], help="which part of the face varies (default both)")
     study.add_argument("--seed", type=int, help="seed of the face list (default 0)")
     study.add_argument("--r-shape", type=float, help="uniform range r for identity (paper: 10)")
     study.add_argument("--r-exp", type=float, help="uniform range r for expression (paper: 15)")
     study.add_argument("--view", choices=["front-side", "rotating"], help="what raters see first (default front-side)")
     study.add_argument("--no-unsure", action="store_true", help="raters must accept or reject (no 'unsure' button)")
+    study.add_argument("--paper", action="store_true",
+                       help="the paper's protocol: 500 denoised faces per network (shape, expression), 30 rater slots, "
+                            "any rejection makes a face non-possible (no 'unsure'), front and side views; other options override it")
+    study.add_argument("--raters", type=int, help="rater slots: how many rater packages rate-package makes (default 1)")
+    checks = study.add_argument_group("attention checks (written into the study before anyone rates)")
+    checks.add_argument("--catch-trials", type=int, help="catch faces: raw uniform draws at --catch-r that an attentive rater rejects")
+    checks.add_argument("--catch-r", type=float, help="uniform range of the catch faces (default 30)")
+    checks.add_argument("--repeated-faces", type=int, help="study faces every rater sees a second time, far apart (intra-rater agreement)")
+    checks.add_argument("--min-catch-rejected", type=float, metavar="SHARE",
+                        help="exclude a rater who rejects less than this share of the catch faces (0..1)")
+    checks.add_argument("--min-repeat-agreement", type=float, metavar="SHARE",
+                        help="exclude a rater who votes the same on less than this share of the repeated faces (0..1)")
 
-    rate = commands.add_parser("rate", parents=[common], help="open the rater window for a study")
-    rate.add_argument("study", help="study database made by rate-study")
+    rate_package = commands.add_parser("rate-package", parents=[common],
+                                       help="write one rater package per rater slot, for raters on their own computers")
+    rate_package.add_argument("study", help="study database made by rate-study")
+    rate_package.add_argument("output", help="folder for the package files (rater-01.db, …); existing packages are never overwritten")
+    rate_package.add_argument("--raters", type=int, help="number of packages (default: the study's rater slots)")
+
+    rate_merge = commands.add_parser("rate-merge", parents=[common],
+                                     help="bring the votes of rater packages back into their study (refuses other studies' packages)")
+    rate_merge.add_argument("study", help="study database the packages were made from")
+    rate_merge.add_argument("packages", nargs="+", metavar="PACKAGE", help="package files (merging one again adds only new votes)")
+
+    rate = commands.add_parser("rate", parents=[common], help="open the rater window for a study or a rater package")
+    rate.add_argument("study", help="study database made by rate-study, or a rater package made by rate-package")
     rate.add_argument("--rater", help="rater ID (asked in the window when not given)")
 
     rate_report = commands.add_parser("rate-report", parents=[common], help="acceptance, paper's rule, Fleiss' kappa, plot and rejected faces of a study")
@@ -167,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate": generate.generate,
         "evaluate": evaluate.evaluate,
         "rate-study": rating.rate_study,
+        "rate-package": rating.rate_package,
+        "rate-merge": rating.rate_merge,
         "rate": _open_rater_window,
         "rate-report": rating.rate_report,
         "rate-export-csv": rating.rate_export_csv,

@@ -92,6 +92,8 @@ class RaterWindow(QMainWindow):
         if rater:
             self.rater_field.setText(rater)
             self.start()
+        elif database.package is not None:  # a rater package is made for one rater slot: suggest its name
+            self.rater_field.setText(database.package.slot)
 
     # ---- pages --------------------------------------------------------------------------------------
     def _build_start_page(self) -> QWidget:

@@ -38,6 +38,7 @@ from app.atomic_files import atomic_output
 from app.errors import FaceExplorerError
 from app.model.provenance import ModelProvenance, require_same_model
 from app.study.definition import StudyDefinition, StudyFace, normalise_rater_id
+from app.study.fingerprint import study_fingerprint
 
 VOTES: tuple[str, ...] = ("accept", "reject", "unsure")
 APPLICATION_ID = 0x464D4552  # "FMER" in the SQLite header: marks the file as ours
@@ -78,6 +79,24 @@ CREATE TABLE votes (
 -- One standing vote per rater and face, whichever process tries to cast a second one.
 CREATE UNIQUE INDEX one_standing_vote ON votes(rater, face_id) WHERE undone_at IS NULL;
 """
+# Where merged votes came from: a package's vote is merged once, however often the package is.
+# Studies made before rater packages get these tables at their first merge.
+_MERGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS merged_votes (
+    package_id TEXT NOT NULL,
+    package_vote_id INTEGER NOT NULL,
+    vote_id INTEGER NOT NULL REFERENCES votes(vote_id),
+    PRIMARY KEY (package_id, package_vote_id)
+);
+CREATE TABLE IF NOT EXISTS merges (
+    merge_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    package_id TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    merged_at TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    undone INTEGER NOT NULL
+);
+"""
 
 T = TypeVar("T")
 
@@ -96,6 +115,30 @@ class Vote:
     app_version: str
     model_identity: str  # digest of the model the rater's session had loaded
     undone_at: str | None
+
+
+@dataclass(frozen=True)
+class PackageRecord:
+    """What makes a study file a rater package: its own id, the slot it was made for, its study's fingerprint."""
+
+    package_id: str
+    slot: str
+    fingerprint: str
+    exported_from: str  # the study file's name when the package was made, for messages only
+
+    def to_record(self) -> dict[str, str]:
+        return {"package_id": self.package_id, "package_slot": self.slot, "package_fingerprint": self.fingerprint,
+                "package_exported_from": self.exported_from}
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What one merge of a package changed, per rater: votes added and votes marked undone."""
+
+    package: PackageRecord
+    added: dict[str, int]
+    undone: dict[str, int]
+    already_merged: int
 
 
 def utc_now() -> str:
@@ -119,15 +162,22 @@ class RatingsDatabase:
         if not (isinstance(self.checkpoints, dict) and all(isinstance(v, str) for v in self.checkpoints.values())):
             raise FaceExplorerError(f"{path}: the study's checkpoint record is not a table of digests")
         self.model = ModelProvenance.from_record(meta, str(path))
+        self.fingerprint: str | None = meta.get("fingerprint")  # None in studies made before fingerprints
+        self.package = (PackageRecord(meta["package_id"], meta["package_slot"], meta["package_fingerprint"],
+                                      meta.get("package_exported_from", "?"))
+                        if "package_id" in meta and "package_slot" in meta and "package_fingerprint" in meta else None)
         self._faces: dict[int, StudyFace] | None = None
 
     # ---- creating and opening ------------------------------------------------------------------
     @classmethod
     def create(
         cls, path: str | Path, definition: StudyDefinition, faces: list[StudyFace],
-        model: ModelProvenance, checkpoints: dict[str, str] | None = None,
+        model: ModelProvenance, checkpoints: dict[str, str] | None = None, package: PackageRecord | None = None,
     ) -> RatingsDatabase:
-        """Write a new study database with its faces, made on ``model``; an existing file is never replaced."""
+        """Write a new study database with its faces, made on ``model``; an existing file is never replaced.
+
+        With ``package`` the file is a rater package of the study whose fingerprint it records.
+        """
         path = Path(path)
         if path.exists():
             raise FaceExplorerError(f"{path} already exists; a study database is never overwritten (choose a new name)")
@@ -138,7 +188,7 @@ class RatingsDatabase:
             try:
                 connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                connection.executescript(_SCHEMA)
+                connection.executescript(_SCHEMA + _MERGE_SCHEMA)
                 connection.execute("BEGIN")
                 connection.executemany("INSERT INTO study VALUES (?, ?)", [
                     ("definition", definition_json),
@@ -147,6 +197,8 @@ class RatingsDatabase:
                     ("checkpoints", json.dumps(checkpoints or {})),
                     ("created_at", utc_now()),
                     ("app_version", __version__),
+                    ("fingerprint", study_fingerprint(definition, faces)),
+                    *(package.to_record().items() if package else ()),
                 ])
                 connection.executemany("INSERT INTO faces VALUES (?, ?, ?, ?, ?, ?)", [
                     (face.face_id, face.condition, face.sample, face.source,
@@ -238,11 +290,35 @@ class RatingsDatabase:
                 if odd is not None:
                     raise FaceExplorerError(f"{self.path}: face {odd.face_id} has {getattr(odd, name).size} {name} values, "
                                             f"the study's other faces have {usual}")
+            for face in faces.values():
+                if face.repeats is not None and (face.repeats not in faces or faces[face.repeats].repeats is not None):
+                    raise FaceExplorerError(f"{self.path}: face {face.face_id} repeats face {face.repeats}, "
+                                            "which is not a face of the study's conditions")
+            self._check_fingerprint(faces)
             self._faces = faces
         return self._faces
 
+    def _check_fingerprint(self, faces: dict[int, StudyFace]) -> None:
+        """Refuse faces that are not the ones the study (or the package's study) was made with."""
+        actual = study_fingerprint(self.definition, faces.values())
+        if self.fingerprint is not None and actual != self.fingerprint:
+            changed = "after the package was exported" if self.package else "after the study was made"
+            raise FaceExplorerError(f"{self.path}: the faces were altered {changed} (they no longer match the "
+                                    "study's fingerprint); its votes cannot be trusted or merged")
+        if self.package is not None and actual != self.package.fingerprint:
+            raise FaceExplorerError(f"{self.path}: the faces were altered after the package was exported "
+                                    "(they no longer match the fingerprint of the study it was made from)")
+
+    def actual_fingerprint(self) -> str:
+        """The fingerprint of the faces as they are in the file now (verified against the recorded one)."""
+        return study_fingerprint(self.definition, self.faces().values())
+
+    def repeats(self) -> dict[int, int]:
+        """Repeated face id → the id of the face it shows again."""
+        return {face.face_id: face.repeats for face in self.faces().values() if face.repeats is not None}
+
     def _face_from_row(self, face_id: int, condition: str, sample: int, source: str, alpha_id: str, alpha_exp: str) -> StudyFace:
-        if condition not in self.definition.conditions:
+        if condition not in self.definition.face_groups:
             raise FaceExplorerError(f"{self.path}: face {face_id} has condition {condition!r}, which the study does not compare")
         vectors = []
         for name, text in (("alpha_id", alpha_id), ("alpha_exp", alpha_exp)):
@@ -338,6 +414,56 @@ class RatingsDatabase:
                 for vote in votes:
                     writer.writerow([getattr(vote, column) if getattr(vote, column) is not None else "" for column in CSV_COLUMNS])
         return len(votes)
+
+    # ---- rater packages ------------------------------------------------------------------------------
+    def merge_votes(self, package: PackageRecord, votes: list[Vote]) -> MergeResult:
+        """Bring a package's votes (all of them, undone ones included) into this study, in one transaction.
+
+        A vote merged before is recognised by (package id, its id in the package) and never added
+        twice; if the rater has since taken it back in the package, it is marked undone here too.
+        Anything that cannot be merged (the same rater voting on the same face in two places)
+        rolls the whole package back.
+        """
+        added: Counter[str] = Counter()
+        undone: Counter[str] = Counter()
+        seen = 0
+
+        def merge(connection: sqlite3.Connection) -> None:
+            nonlocal seen
+            added.clear(), undone.clear()  # a retried transaction counts from zero
+            seen = 0
+            for statement in _MERGE_SCHEMA.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            for vote in votes:
+                merged = connection.execute(
+                    "SELECT votes.vote_id, votes.undone_at FROM merged_votes JOIN votes USING (vote_id) "
+                    "WHERE package_id = ? AND package_vote_id = ?", (package.package_id, vote.vote_id)).fetchone()
+                if merged is None:
+                    cursor = connection.execute(
+                        "INSERT INTO votes (study, rater, face_id, condition, vote, shown_at, voted_at, decision_ms, "
+                        "app_version, model_identity, undone_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (self.study_key, vote.rater, vote.face_id, vote.condition, vote.vote, vote.shown_at, vote.voted_at,
+                         vote.decision_ms, vote.app_version, vote.model_identity, vote.undone_at))
+                    connection.execute("INSERT INTO merged_votes VALUES (?, ?, ?)",
+                                       (package.package_id, vote.vote_id, cursor.lastrowid))
+                    added[vote.rater] += 1
+                elif vote.undone_at is not None and merged[1] is None:
+                    connection.execute("UPDATE votes SET undone_at = ? WHERE vote_id = ?", (vote.undone_at, merged[0]))
+                    undone[vote.rater] += 1
+                else:
+                    seen += 1
+            connection.execute("INSERT INTO merges (package_id, slot, merged_at, added, undone) VALUES (?, ?, ?, ?, ?)",
+                               (package.package_id, package.slot, utc_now(), sum(added.values()), sum(undone.values())))
+
+        try:
+            self._write(merge)
+        except sqlite3.IntegrityError:
+            raise FaceExplorerError(
+                f"{self.path}: a rater of package '{package.slot}' already has a standing vote on one of its faces in this "
+                "study (the same rater ID voted in another package or directly in the study); nothing was merged"
+            ) from None
+        return MergeResult(package, dict(added), dict(undone), seen)
 
     # ---- transactions -------------------------------------------------------------------------------
     def _read(self, sql: str, parameters: tuple = ()) -> list[tuple]:

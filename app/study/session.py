@@ -26,7 +26,7 @@ class RatingSession:
         self.database = database
         self.rater = normalise_rater_id(rater_id)
         self.model = model
-        self.order = rater_order(list(database.faces()), database.definition.seed, self.rater)
+        self.order = rater_order(list(database.faces()), database.definition.seed, self.rater, database.repeats())
         self._clock = clock
         self.current: StudyFace | None = None
         self.paused = False

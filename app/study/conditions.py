@@ -1,0 +1,91 @@
+"""A study condition as written in a study file: a kind of face, optionally with its own range or part.
+
+A condition is a label such as ``denoised``, ``denoised:r_exp=5`` or ``denoised:varies=shape,r_shape=20``:
+one of the kinds below, then options that override the study's own ``r_shape``, ``r_exp`` and
+``varies`` for this condition only. That is how one study compares the networks at several
+sampling ranges (a range sweep) or the shape and the expression network side by side (the
+paper's protocol), while every face still carries a plain label the report can show.
+
+Besides the study's conditions, two groups of control faces can be mixed in (see the study
+definition): ``catch`` faces, raw uniform draws at a very wide range that an attentive rater
+rejects, and ``repeat`` faces, second showings of study faces that measure whether a rater
+judges the same face the same way twice. They are never part of a condition's numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.errors import FaceExplorerError
+
+KINDS: tuple[str, ...] = ("denoised", "uniform-raw", "normal", "dataset")
+VARIED_PARTS: tuple[str, ...] = ("shape", "expression", "both")
+CATCH = "catch"
+REPEAT = "repeat"
+_RANGE_OPTIONS = ("r_shape", "r_exp")
+_UNIFORM_KINDS = ("denoised", "uniform-raw")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One parsed condition label: what kind of face, which part varies and at which ranges."""
+
+    label: str
+    kind: str
+    varies: str
+    r_shape: float
+    r_exp: float
+
+    @property
+    def varies_shape(self) -> bool:
+        return self.varies in ("shape", "both")
+
+    @property
+    def varies_expression(self) -> bool:
+        return self.varies in ("expression", "both")
+
+    @property
+    def is_uniform(self) -> bool:
+        return self.kind in _UNIFORM_KINDS
+
+
+def parse_condition(label: str, varies: str, r_shape: float, r_exp: float) -> Condition:
+    """Read ``kind[:option=value,...]``; ``varies``, ``r_shape`` and ``r_exp`` are the study's defaults."""
+    if not isinstance(label, str):
+        raise FaceExplorerError(f"a study condition must be a text such as 'denoised:r_exp=5' (got {label!r})")
+    kind, _, option_text = label.partition(":")
+    if kind not in KINDS:
+        raise FaceExplorerError(f"unknown study condition '{label}' (use {', '.join(KINDS)}, "
+                                "optionally with ':r_shape=R', ':r_exp=R' or ':varies=PART')")
+    values: dict[str, object] = {"varies": varies, "r_shape": r_shape, "r_exp": r_exp}
+    if option_text:
+        for item in option_text.split(","):
+            key, equals, text = item.partition("=")
+            if not equals or key not in values:
+                raise FaceExplorerError(f"study condition '{label}': '{item}' is not one of "
+                                        "r_shape=R, r_exp=R, varies=shape|expression|both")
+            if key in _RANGE_OPTIONS:
+                if kind not in _UNIFORM_KINDS:
+                    raise FaceExplorerError(f"study condition '{label}': only uniform conditions "
+                                            f"({', '.join(_UNIFORM_KINDS)}) have a range")
+                try:
+                    values[key] = float(text)
+                except ValueError:
+                    raise FaceExplorerError(f"study condition '{label}': {key} must be a number (got '{text}')") from None
+            else:
+                values[key] = text
+    check_varies(values["varies"], f"study condition '{label}': 'varies'")
+    for key in _RANGE_OPTIONS:
+        check_range(values[key], f"study condition '{label}': {key}")
+    return Condition(label, kind, str(values["varies"]), float(values["r_shape"]), float(values["r_exp"]))
+
+
+def check_varies(value: object, what: str) -> None:
+    if value not in VARIED_PARTS:
+        raise FaceExplorerError(f"{what} must be one of {', '.join(VARIED_PARTS)} (got '{value}')")
+
+
+def check_range(value: object, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        raise FaceExplorerError(f"{what} must be a positive number (got {value!r})")
