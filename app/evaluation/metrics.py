@@ -25,7 +25,8 @@ class MahalanobisDistance:
     whose scales differ by orders of magnitude (the EVs do) are treated alike.
     """
 
-    def __init__(self, corpus: np.ndarray, ridge: float = 1e-6, tolerance: np.ndarray | None = None) -> None:
+    def __init__(self, corpus: np.ndarray, ridge: float = 1e-6, tolerance: np.ndarray | None = None,
+                 tolerance_covariance: np.ndarray | None = None) -> None:
         corpus = np.asarray(corpus, dtype=np.float64)
         self.mean = corpus.mean(axis=0)
         covariance = np.cov(corpus, rowvar=False)
@@ -35,6 +36,10 @@ class MahalanobisDistance:
             # at most: without it a corpus lying on a thin manifold makes any visually
             # negligible step off the manifold look like an outlier.
             covariance += np.diag(np.square(np.asarray(tolerance, dtype=np.float64)))
+        if tolerance_covariance is not None:
+            # The same forgiveness for correlated deviations (one surface-sized step spread over
+            # many coefficients costs one unit, not one per coefficient).
+            covariance += np.asarray(tolerance_covariance, dtype=np.float64)
         self._whiten = np.linalg.cholesky(np.linalg.inv(covariance))
 
     def __call__(self, vectors: np.ndarray) -> np.ndarray:

@@ -1,19 +1,25 @@
-"""A plausibility proxy that needs no raters, per generation condition.
+"""A plausibility proxy that needs no raters, per generation condition and per face.
 
 Two checks, so the reliability of a generated set can be estimated before a rater study:
 - vector level: the Mahalanobis distance of each identity and expression vector to the clean
-  training corpus (tolerating half a model standard deviation per mode off the corpus's
-  manifold, see baselines.corpus_distance); a vector is in-distribution when it is within the
-  distance that contains 99 % of held-out real faces (so real faces score ≈ 99 %).
+  training corpus (tolerating half a model standard deviation per mode, and for identity 1 mm of
+  surface, see baselines.distance_to_corpus); a vector is in-distribution when it is within the
+  distance that contains 99 % of held-out real faces (so real faces score ≈ 99 %), and its
+  percentile is the share of held-out real faces that lie closer.
 - mesh level: edge-length distortion against the mean face (the worst edge of the face, as
   |log2(length / mean-face length)|; over 1 means an edge more than doubled or halved) and folded
   triangles (normal turned by more than 90° from the mean face's: the surface crossed itself
   locally, a cheap stand-in for a self-intersection test).
 A face passes when both vectors are in-distribution and its mesh stays within the mesh limits
-(the fixed ones, widened to what 99 % of held-out real faces reach).
+(the fixed ones, widened to what 99 % of held-out real faces reach). ``PlausibilityCalibration``
+holds everything a face is compared with, so one face (the explorer's) and a whole condition
+are judged alike.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -21,19 +27,21 @@ from app.evaluation.baselines import (
     CLIP_K,
     ELLIPSOID_K,
     clip_to_ev,
-    corpus_distance,
-    in_distribution_threshold,
+    distance_to_corpus,
     scale_into_ellipsoid,
     snap_to_nearest,
 )
 from app.evaluation.context import KIND_ORDER, EvaluationContext
+from app.evaluation.metrics import MahalanobisDistance
 from app.evaluation.report import Report, Row, new_figure
-from app.model.morphable_model import MorphableModel
+from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import sample_coefficients, sampling_scale
+from app.workspace import Workspace
 
 PAPER_RELIABILITY = {"expression": 0.982, "shape": 0.998}  # share of 500 faces no rater rejected
 MAX_EDGE_LOG2 = 1.0
 REAL_CONDITION = "held-out real faces"
+REAL_PERCENTILE = 99.0  # in-distribution: within the distance (and mesh limits) of 99 % of real faces
 
 
 class MeshCheck:
@@ -60,11 +68,79 @@ class MeshCheck:
         distortion, folds = [], []
         for start in range(0, len(alpha_id), batch):
             faces = self.model.synthesize(alpha_id[start:start + batch], alpha_exp[start:start + batch])
-            for vertices in faces.astype(np.float64):
-                ratio = np.maximum(self._lengths(vertices), 1e-12) / self.mean_lengths
-                distortion.append(float(np.abs(np.log2(ratio)).max()))
-                folds.append(int(np.sum(np.einsum("ij,ij->i", self._normals(vertices), self.mean_normals) < 0)))
+            for vertices in faces:
+                worst, folded = self.measure_vertices(vertices)
+                distortion.append(worst)
+                folds.append(folded)
         return np.array(distortion), np.array(folds)
+
+    def measure_vertices(self, vertices: np.ndarray) -> tuple[float, int]:
+        """One face given as its vertices ((N, 3) or flat): worst |log2 edge ratio|, folded triangles."""
+        vertices = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+        ratio = np.maximum(self._lengths(vertices), 1e-12) / self.mean_lengths
+        folded = np.einsum("ij,ij->i", self._normals(vertices), self.mean_normals) < 0
+        return float(np.abs(np.log2(ratio)).max()), int(np.sum(folded))
+
+
+def real_faces(context: EvaluationContext, kind: CoefficientKind, count: int) -> np.ndarray:
+    """``count`` held-out real faces of ``kind``, drawn with a fixed stream (the same in every experiment)."""
+    held_out = context.held_out_faces(kind)
+    rng = context.rng(32, KIND_ORDER.index(kind))
+    return held_out[rng.choice(len(held_out), size=count, replace=len(held_out) < count)]
+
+
+@dataclass(frozen=True)
+class PlausibilityCalibration:
+    """What a face is compared with: held-out real faces' corpus distances and mesh limits."""
+
+    distances: dict[CoefficientKind, MahalanobisDistance]
+    real_distances: dict[CoefficientKind, np.ndarray]  # sorted, one per held-out real face
+    mesh_check: MeshCheck
+    real_mesh: tuple[np.ndarray, np.ndarray]  # worst edge and folds of the real faces measured
+    edge_limit: float
+    fold_limit: float
+
+    @classmethod
+    def measure(cls, model: MorphableModel, training: dict[CoefficientKind, np.ndarray],
+                held_out: dict[CoefficientKind, np.ndarray],
+                mesh_faces: dict[CoefficientKind, np.ndarray]) -> PlausibilityCalibration:
+        """Calibrate on held-out real faces: all of ``held_out`` for distances, ``mesh_faces`` for the mesh."""
+        distances = {kind: distance_to_corpus(model, kind, training[kind]) for kind in KIND_ORDER}
+        real_distances = {kind: np.sort(distances[kind](held_out[kind])) for kind in KIND_ORDER}
+        check = MeshCheck(model)
+        distortion, folds = check.measure(mesh_faces["shape"], mesh_faces["expression"])
+        # The fixed edge limit, widened to what 99 % of real faces reach (a coarse or anisotropic
+        # mesh folds a few triangles even for real faces).
+        edge_limit = max(MAX_EDGE_LOG2, float(np.percentile(distortion, REAL_PERCENTILE)))
+        fold_limit = float(np.percentile(folds, REAL_PERCENTILE))
+        return cls(distances, real_distances, check, (distortion, folds), edge_limit, fold_limit)
+
+    @classmethod
+    def from_context(cls, context: EvaluationContext, mesh_faces: int) -> PlausibilityCalibration:
+        return cls.measure(context.model,
+                           {kind: context.training_faces(kind) for kind in KIND_ORDER},
+                           {kind: context.held_out_faces(kind) for kind in KIND_ORDER},
+                           {kind: real_faces(context, kind, mesh_faces) for kind in KIND_ORDER})
+
+    @classmethod
+    def from_workspace(cls, workspace: Workspace, mesh_faces: int = 200) -> PlausibilityCalibration:
+        """For the explorer: the held-out faces are the ones the workspace's checkpoints never saw."""
+        context = EvaluationContext.from_workspace(workspace, Path())  # reads only; nothing is written
+        return cls.from_context(context, mesh_faces)
+
+    def threshold(self, kind: CoefficientKind) -> float:
+        return float(np.percentile(self.real_distances[kind], REAL_PERCENTILE))
+
+    def percentile(self, kind: CoefficientKind, vectors: np.ndarray) -> np.ndarray:
+        """Per vector: the percentage of held-out real faces at most as far from the corpus."""
+        real = self.real_distances[kind]
+        return 100.0 * np.searchsorted(real, self.distances[kind](vectors), side="right") / len(real)
+
+    def in_distribution(self, kind: CoefficientKind, vectors: np.ndarray) -> np.ndarray:
+        return self.distances[kind](vectors) <= self.threshold(kind)
+
+    def mesh_ok(self, distortion: np.ndarray | float, folds: np.ndarray | int) -> np.ndarray:
+        return (np.asarray(distortion) <= self.edge_limit) & (np.asarray(folds) <= self.fold_limit)
 
 
 def conditions(context: EvaluationContext, count: int) -> dict[str, dict[str, np.ndarray]]:
@@ -74,12 +150,11 @@ def conditions(context: EvaluationContext, count: int) -> dict[str, dict[str, np
         stream = KIND_ORDER.index(kind)
         raw = sample_coefficients(context.model, kind, "uniform", count, context.rng(30, stream))
         scale = sampling_scale(context.model, kind)
-        held_out = context.held_out_faces(kind)
         per_kind = {
             "raw uniform": raw,
             "uniform + network": context.denoiser.denoise(kind, raw),
             "normal": sample_coefficients(context.model, kind, "normal", count, context.rng(31, stream)),
-            REAL_CONDITION: held_out[context.rng(32, stream).choice(len(held_out), size=count, replace=len(held_out) < count)],
+            REAL_CONDITION: real_faces(context, kind, count),
             f"uniform + clip ±{CLIP_K[-1]:g}·EV": clip_to_ev(raw, scale, CLIP_K[-1]),
             f"uniform + ellipsoid {ELLIPSOID_K[-1]:g}σ": scale_into_ellipsoid(raw, scale, ELLIPSOID_K[-1]),
             "uniform + nearest training face": snap_to_nearest(raw, context.training_faces(kind)),
@@ -92,20 +167,17 @@ def conditions(context: EvaluationContext, count: int) -> dict[str, dict[str, np
 def plausibility(context: EvaluationContext) -> Report:
     count = context.mesh_faces
     sets = conditions(context, count)
-    distances = {kind: corpus_distance(context, kind) for kind in KIND_ORDER}
-    thresholds = {kind: in_distribution_threshold(context, kind, distances[kind]) for kind in KIND_ORDER}
-    check = MeshCheck(context.model)
+    calibration = PlausibilityCalibration.from_context(context, count)
+    distances = calibration.distances
+    thresholds = {kind: calibration.threshold(kind) for kind in KIND_ORDER}
+    edge_limit, fold_limit = calibration.edge_limit, calibration.fold_limit
     rows, series = [], {}
-    measured = {name: check.measure(vectors["shape"], vectors["expression"]) for name, vectors in sets.items()}
-    # Calibrated like the vector check: the fixed limits, widened to what 99 % of real faces reach
-    # (a coarse or anisotropic mesh folds a few triangles even for real faces).
-    real_distortion, real_folds = measured[REAL_CONDITION]
-    edge_limit = max(MAX_EDGE_LOG2, float(np.percentile(real_distortion, 99)))
-    fold_limit = float(np.percentile(real_folds, 99))
+    measured = {name: calibration.real_mesh if name == REAL_CONDITION else
+                calibration.mesh_check.measure(vectors["shape"], vectors["expression"]) for name, vectors in sets.items()}
     for name, vectors in sets.items():
-        inside = {kind: distances[kind](vectors[kind]) <= thresholds[kind] for kind in KIND_ORDER}
+        inside = {kind: calibration.in_distribution(kind, vectors[kind]) for kind in KIND_ORDER}
         distortion, folds = measured[name]
-        mesh_ok = (distortion <= edge_limit) & (folds <= fold_limit)
+        mesh_ok = calibration.mesh_ok(distortion, folds)
         passes = inside["shape"] & inside["expression"] & mesh_ok
         result = {
             "in_distribution_shape": float(inside["shape"].mean()),
