@@ -34,6 +34,17 @@ def test_paper_settings():
     assert (shape.epochs, shape.batch_size, shape.learning_rate) == (10, 128, 1e-3)
 
 
+def test_the_held_out_error_is_measured_once_per_epoch(tmp_path, monkeypatch):
+    import app.denoising.training as training
+
+    measured = []
+    measure = training._test_mse
+    monkeypatch.setattr(training, "_test_mse", lambda *args: measured.append(1) or measure(*args))
+    config = TrainingConfig.paper("expression", epochs=3, copies=2, test_faces=20, device="cpu")
+    quiet_train(embedded_corpus(80, seed=2), config, tmp_path / "expression.pt")
+    assert len(measured) == 3
+
+
 def test_short_run_lowers_the_held_out_error_and_records_everything(tmp_path):
     data = embedded_corpus(300, seed=5)
     config = TrainingConfig.paper("expression", epochs=2, copies=10, test_faces=40, device="cpu")
