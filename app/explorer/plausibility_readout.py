@@ -1,0 +1,80 @@
+"""How plausible the explorer's two faces are, in numbers a person can read at a glance.
+
+Per face: where its identity and its expression rank among the held-out real faces by distance
+to the clean corpus (percentile: p50 is a typical real face, above p99 is farther than 99 % of
+them), and the mesh check (the worst edge's |log2| length ratio against the mean face and the
+number of folded triangles) against the limits real faces reach. The calibration is the one
+``evaluate plausibility`` uses, so the explorer and the report judge a face alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.evaluation.plausibility import REAL_PERCENTILE, PlausibilityCalibration
+from app.explorer.live_face import LiveFace
+
+
+@dataclass(frozen=True)
+class FaceVerdict:
+    """One face judged against the held-out real faces."""
+
+    identity_percentile: float  # share (%) of real faces at most as far from the corpus
+    expression_percentile: float
+    identity_in_distribution: bool  # within the distance of 99 % of real faces
+    expression_in_distribution: bool
+    worst_edge_log2: float
+    folded_triangles: int
+    edge_limit: float
+    fold_limit: float
+
+    @property
+    def mesh_ok(self) -> bool:
+        return self.worst_edge_log2 <= self.edge_limit and self.folded_triangles <= self.fold_limit
+
+    @property
+    def plausible(self) -> bool:
+        return self.identity_in_distribution and self.expression_in_distribution and self.mesh_ok
+
+    def headline(self) -> str:
+        """'plausible', or what is wrong with the face."""
+        problems = [name for name, fine in (("identity", self.identity_in_distribution),
+                                            ("expression", self.expression_in_distribution),
+                                            ("mesh", self.mesh_ok)) if not fine]
+        return "plausible" if not problems else "implausible: " + ", ".join(problems)
+
+    def details(self) -> str:
+        """The numbers behind the headline, on one line."""
+        return (f"identity {_rank(self.identity_percentile)} · expression {_rank(self.expression_percentile)} · "
+                f"worst edge {self.worst_edge_log2:.2f}/{self.edge_limit:.2f} · "
+                f"folds {self.folded_triangles}/{self.fold_limit:g}")
+
+
+def _rank(percentile: float) -> str:
+    """'p37' of the real faces, or '>p99' beyond (p100 would read as 'like the farthest real face')."""
+    return f">p{REAL_PERCENTILE:g}" if percentile > REAL_PERCENTILE else f"p{percentile:.0f}"
+
+
+class PlausibilityReadout:
+    """Judges faces with one calibration (made once per model, data and networks)."""
+
+    def __init__(self, calibration: PlausibilityCalibration) -> None:
+        self.calibration = calibration
+
+    def judge(self, alpha_id: np.ndarray, alpha_exp: np.ndarray, vertices: np.ndarray) -> FaceVerdict:
+        """``vertices`` are the face's (as the views already hold them), so nothing is synthesised again."""
+        calibration = self.calibration
+        worst, folds = calibration.mesh_check.measure_vertices(vertices)
+        return FaceVerdict(float(calibration.percentile("shape", alpha_id)[0]),
+                           float(calibration.percentile("expression", alpha_exp)[0]),
+                           bool(calibration.in_distribution("shape", alpha_id)[0]),
+                           bool(calibration.in_distribution("expression", alpha_exp)[0]),
+                           worst, folds, calibration.edge_limit, calibration.fold_limit)
+
+    def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict]:
+        """The input face and the denoised face the views show now (the last refresh's)."""
+        alpha_id, alpha_exp = live.good_coefficients
+        return (self.judge(alpha_id, alpha_exp, live.input_vertices),
+                self.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices))

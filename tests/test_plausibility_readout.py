@@ -1,0 +1,54 @@
+"""The explorer's plausibility readout: real-face ranks and the mesh check of the two live faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.evaluation.plausibility import PlausibilityCalibration
+from app.explorer.face_state import FaceState
+from app.explorer.live_face import LiveFace
+from app.explorer.plausibility_readout import PlausibilityReadout
+from app.model.sampling import sample_coefficients
+from app.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Workspace:
+    return Workspace()
+
+
+@pytest.fixture(scope="module")
+def readout(workspace: Workspace) -> PlausibilityReadout:
+    return PlausibilityReadout(PlausibilityCalibration.from_workspace(workspace, mesh_faces=20))
+
+
+def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(workspace: Workspace,
+                                                                     readout: PlausibilityReadout) -> None:
+    model = workspace.model
+    data = workspace.data
+    real = readout.judge(data.shape[0], data.expression[0], model.synthesize(data.shape[0], data.expression[0]))
+    assert real.plausible and real.headline() == "plausible"
+    assert real.identity_percentile <= 99 and real.expression_percentile <= 99
+    raw = sample_coefficients(model, "shape", "uniform", 1, np.random.default_rng(0))[0]
+    verdict = readout.judge(raw, data.expression[0], model.synthesize(raw, data.expression[0]))
+    assert not verdict.identity_in_distribution and verdict.identity_percentile == 100.0
+    assert verdict.headline().startswith("implausible: identity")
+    assert "identity >p99" in verdict.details()
+
+
+def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, readout: PlausibilityReadout) -> None:
+    state = FaceState(workspace.model)
+    state.update_settings(seed=4)
+    state.sample("both")
+    live = LiveFace(state, workspace.denoiser)
+    try:
+        shown = (state.alpha_id, state.alpha_exp)
+        state.reset()  # not refreshed yet: the views still show the sample, and so does the readout
+        noisy, denoised = readout.judge_live(live)
+        assert noisy == readout.judge(*shown, live.input_vertices)
+        assert denoised == readout.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices)
+        assert not noisy.plausible  # a raw uniform sample of r = 10 / 15
+        assert denoised.identity_percentile < noisy.identity_percentile
+    finally:
+        live.close()
