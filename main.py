@@ -145,6 +145,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rate_report.add_argument("study", help="study database")
     rate_report.add_argument("--output", metavar="DIR", help="report folder (default: STUDY-report next to the database)")
     rate_report.add_argument("--csv", metavar="PATH", help="also export the vote log as CSV")
+    rate_report.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the raters curve (default 0)")
 
     rate_csv = commands.add_parser("rate-export-csv", parents=[common], help="export a study's vote log as CSV")
     rate_csv.add_argument("study", help="study database")

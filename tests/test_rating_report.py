@@ -29,8 +29,14 @@ def test_markdown_plot_and_rejected_presets(study, tmp_path):
     assert "| 0.526 |" in text and "| x | 5 | 80.0 % | 66.7 % | 100.0 % | 300 |" in text
     written = write_report(study, statistics, tmp_path / "report")
     names = sorted(p.relative_to(tmp_path / "report").as_posix() for p in written)
-    assert names == ["acceptance.png", "rejected/face-0002.json", "rejected/face-0003.json", "rejected_faces.json", "report.md"]
-    assert (tmp_path / "report" / "acceptance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert names == ["acceptance.png", "raters_curve.png", "rejected/face-0002.json", "rejected/face-0003.json",
+                     "rejected_faces.json", "reliability_vs_diversity.png", "report.md"]
+    for figure in ("acceptance.png", "raters_curve.png", "reliability_vs_diversity.png"):
+        assert (tmp_path / "report" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Krippendorff's alpha and the rule against the number of raters, as counted in test_study_statistics
+    assert "| 0.526 | 0.533 |" in text
+    assert "| 1 | 66.7 % [35.0, 98.3] | 100.0 % [100.0, 100.0] |" in text
+    assert "| 3 | 33.3 % [33.3, 33.3] | 100.0 % [100.0, 100.0] |" in text
     listing = json.loads((tmp_path / "report" / "rejected_faces.json").read_text())
     assert [f["face_id"] for f in listing["faces"]] == [2, 3] and listing["faces"][1]["alpha_exp"] == [-3.0] * 29
     preset = load_preset(tmp_path / "report" / "rejected" / "face-0003.json", 199, 29)

@@ -135,3 +135,74 @@ def test_definition_json_round_trip_and_bad_files():
 def test_bad_rater_ids(bad):
     with pytest.raises(FaceExplorerError):
         normalise_rater_id(bad)
+
+
+def test_catch_trials_and_repeated_faces(model, denoiser, corpus):
+    definition = StudyDefinition(faces_per_condition=4, conditions=("denoised", "normal"), seed=2, catch_trials=3,
+                                 repeated_faces=2, varies="expression")
+    faces = faces_of(definition, model, denoiser, corpus)
+    assert [f.face_id for f in faces] == list(range(1, 4 * 2 + 3 + 2 + 1)) and definition.face_count == 13
+    by_id = {f.face_id: f for f in faces}
+    catch = [f for f in faces if f.condition == "catch"]
+    repeats = [f for f in faces if f.condition == "repeat"]
+    assert len(catch) == 3 and len(repeats) == 2
+    # catch faces: raw uniform at r = 30 in the varied part, twice the paper's 15 → |α| up to 15·s
+    scale = model.ev_exp / model.ev_exp.max()
+    assert all(np.abs(f.alpha_exp / scale).max() > 7.5 and not f.alpha_id.any() for f in catch)
+    for face in repeats:
+        original = by_id[face.repeats]
+        assert original.condition in ("denoised", "normal") and face.source == f"repeat of face {original.face_id}"
+        assert np.array_equal(face.alpha_exp, original.alpha_exp) and np.array_equal(face.alpha_id, original.alpha_id)
+    # the study's own faces are those of the same study without attention checks
+    plain = by_condition(faces_of(StudyDefinition(faces_per_condition=4, conditions=("denoised", "normal"), seed=2,
+                                                  varies="expression"), model, denoiser, corpus))
+    assert np.array_equal(by_condition(faces)["normal"][3].alpha_exp, plain["normal"][3].alpha_exp)
+
+
+def test_repeated_faces_are_shown_far_apart_in_every_order():
+    ids = list(range(1, 31))
+    repeats = {29: 4, 30: 17}
+    for rater in ("ann", "bob", "cy", "dee"):
+        order = rater_order(ids, 3, rater, repeats)
+        assert sorted(order) == ids
+        assert [face for face in order if face not in repeats] == rater_order(list(range(1, 29)), 3, rater)
+        for repeat, original in repeats.items():
+            assert abs(order.index(repeat) - order.index(original)) >= 28 // 3
+
+
+def test_conditions_with_their_own_range_or_part(model, denoiser, corpus):
+    definition = StudyDefinition(faces_per_condition=3, seed=1, varies="expression",
+                                 conditions=("uniform-raw:r_exp=5", "uniform-raw:r_exp=20", "denoised:varies=shape"))
+    faces = by_condition(faces_of(definition, model, denoiser, corpus))
+    narrow, wide = faces["uniform-raw:r_exp=5"], faces["uniform-raw:r_exp=20"]
+    for k in range(3):  # the same draws, scaled by r
+        assert np.allclose(wide[k].alpha_exp, 4 * narrow[k].alpha_exp) and not narrow[k].alpha_id.any()
+        assert faces["denoised:varies=shape"][k].alpha_id.any() and not faces["denoised:varies=shape"][k].alpha_exp.any()
+    assert narrow[0].source == "uniform r_shape=10 r_exp=5 #0"
+    for conditions, message in (
+        (["denoised:r_exp=-1"], "r_exp must be a positive number"),
+        (["normal:r_exp=5"], "only uniform conditions"),
+        (["denoised:colour=red"], "'colour=red' is not one of"),
+        (["denoised:varies=hair"], "'varies' must be one of"),
+        (["denoised", "denoised:r_exp=15"], None),  # the same faces under two labels is allowed, the same label is not
+        (["normal", "normal"], "listed twice"),
+    ):
+        if message is None:
+            StudyDefinition(conditions=conditions)
+            continue
+        with pytest.raises(FaceExplorerError, match=message):
+            StudyDefinition(conditions=conditions)
+
+
+def test_attention_settings_are_checked():
+    for values, message in (
+        ({"catch_trials": -1}, "catch trials must be a non-negative integer"),
+        ({"repeated_faces": 200}, "cannot be more than the study's 100 faces"),
+        ({"min_catch_rejected": 0.8}, "needs catch trials"),
+        ({"catch_trials": 2, "min_catch_rejected": 1.5}, "share from 0 to 1"),
+        ({"repeated_faces": 2, "min_repeat_agreement": 0.5, "rater_slots": 0}, "rater slots must be a positive integer"),
+    ):
+        with pytest.raises(FaceExplorerError, match=message):
+            StudyDefinition(**values)
+    definition = StudyDefinition(catch_trials=4, min_catch_rejected=0.75, repeated_faces=3, min_repeat_agreement=0.5)
+    assert StudyDefinition.from_json(definition.to_json()) == definition  # the rule travels with the study file

@@ -112,10 +112,16 @@ def rate_report(args: argparse.Namespace) -> int:
     if args.csv:
         refuse_output_over_input(args.csv, {"study database": args.study})
     with RatingsDatabase.open(args.study) as database:
-        statistics = study_statistics(database)
-        print(markdown(statistics), end="")
-        write_report(database, statistics, folder)
-        print(f"\nwrote {folder}: report.md, acceptance.png, rejected_faces.json and {len(statistics.rejected)} face preset(s)")
+        statistics = study_statistics(database, seed=args.seed)
+        flagged = statistics.flagged
+        without_flagged = study_statistics(database, frozenset(flagged), seed=args.seed) if flagged else None
+        print(markdown(statistics, without_flagged=without_flagged), end="")
+        write_report(database, statistics, folder, without_flagged)
+        print(f"\nwrote {folder}: report.md, acceptance.png, raters_curve.png, reliability_vs_diversity.png, "
+              f"rejected_faces.json and {len(statistics.rejected)} face preset(s)")
+        if flagged:
+            print(f"flagged by the study's exclusion rule ({statistics.exclusion_rule}): {', '.join(flagged)}; "
+                  "the report gives every number with and without them")
         if args.csv:
             rows = database.export_csv(args.csv)
             print(f"wrote {args.csv}: {rows} vote(s)")

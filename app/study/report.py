@@ -18,6 +18,7 @@ from app.dataset.export import save_coefficients
 from app.explorer.face_preset import PRESET_FORMAT
 from app.explorer.face_state import SamplingSettings
 from app.study.database import RatingsDatabase
+from app.study.figures import raters_curve_figure, reliability_diversity_figure
 from app.study.statistics import ALL_CONDITIONS, StudyStatistics
 
 
@@ -29,26 +30,45 @@ def _interval(bounds: tuple[float, float]) -> str:
     return "–" if math.isnan(bounds[0]) else f"[{100 * bounds[0]:.1f}, {100 * bounds[1]:.1f}]"
 
 
-def markdown(statistics: StudyStatistics, preset_folder: str = "rejected") -> str:
-    """The report as Markdown: condition table, per-rater table, faces rejected by anyone."""
+def _number(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _diversity(values: dict[str, float]) -> str:
+    return ", ".join(f"{part} {value:.3g}" for part, value in values.items()) or "–"
+
+
+def condition_table(statistics: StudyStatistics) -> list[str]:
+    """One row per condition (then all of them): votes, acceptance, the paper's rule, agreement, diversity."""
     lines = [
-        f"# Rating report: {statistics.study}",
-        "",
-        f"Model: {statistics.model_identity}. Acceptance = accept / (accept + reject), 95 % Wilson interval. "
-        "Paper's rule = share of judged faces that no rater rejected.",
-        "",
         "| condition | faces | judged | votes | accept | reject | unsure | raters | acceptance | 95 % CI | "
-        "no rater rejected | 95 % CI | Fleiss κ |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|",
+        "no rater rejected | 95 % CI | Fleiss κ | Krippendorff α | 95 % CI (raters × faces bootstrap) | diversity |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|---|",
     ]
     for s in statistics.conditions:
-        kappa = "–" if s.kappa is None else f"{s.kappa:.3f}"
         name = f"**{s.condition}**" if s.condition == ALL_CONDITIONS else s.condition
         lines.append(
             f"| {name} | {s.faces} | {s.judged_faces} | {s.votes} | {s.accepts} | {s.rejects} | {s.unsure} | {s.raters} | "
             f"{_percent(s.acceptance)} | {_interval(s.acceptance_ci)} | {_percent(s.paper_rule)} "
-            f"({s.never_rejected}/{s.judged_faces}) | {_interval(s.paper_rule_ci)} | {kappa} |"
+            f"({s.never_rejected}/{s.judged_faces}) | {_interval(s.paper_rule_ci)} | {_number(s.kappa)} | "
+            f"{_number(s.alpha)} | {_interval(s.paper_rule_bootstrap_ci)} | {_diversity(s.diversity)} |"
         )
+    return lines
+
+
+def markdown(statistics: StudyStatistics, preset_folder: str = "rejected", without_flagged: StudyStatistics | None = None) -> str:
+    """The report as Markdown: condition table, raters, attention checks, the rule against the number
+    of raters, the numbers again without the flagged raters (``without_flagged``), rejected faces."""
+    lines = [
+        f"# Rating report: {statistics.study}",
+        "",
+        f"Model: {statistics.model_identity}. Acceptance = accept / (accept + reject), 95 % Wilson interval. "
+        "Paper's rule = share of judged faces that no rater rejected (Wilson interval over faces, and a bootstrap "
+        "that resamples raters and faces). Agreement over accept/reject (unsure = no decision). Diversity = trace "
+        "of the covariance of the faces shown, per varied part. Catch and repeated faces are not counted here.",
+        "",
+        *condition_table(statistics),
+    ]
     conditions = [s.condition for s in statistics.conditions if s.condition != ALL_CONDITIONS]
     lines += ["", "## Raters", "",
               "| rater | votes | acceptance | " + " | ".join(conditions) + " | median decision (ms) |",
@@ -56,6 +76,12 @@ def markdown(statistics: StudyStatistics, preset_folder: str = "rejected") -> st
     for r in statistics.raters:
         by_condition = " | ".join(_percent(r.acceptance_by_condition[c]) for c in conditions)
         lines.append(f"| {r.rater} | {r.votes} | {_percent(r.acceptance)} | {by_condition} | {r.median_decision_ms:.0f} |")
+    lines += _attention_lines(statistics)
+    lines += _curve_lines(statistics)
+    if without_flagged is not None:
+        lines += ["", f"## Without the flagged raters ({', '.join(without_flagged.left_out)})", "",
+                  f"Exclusion rule, fixed in the study file before rating: {statistics.exclusion_rule}.", "",
+                  *condition_table(without_flagged)]
     lines += ["", f"## Faces rejected by at least one rater ({len(statistics.rejected)})", ""]
     if statistics.rejected:
         lines += ["| face | condition | rejected by | accepted by | preset |", "|---:|---|---|---|---|"]
@@ -65,6 +91,34 @@ def markdown(statistics: StudyStatistics, preset_folder: str = "rejected") -> st
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"
+
+
+def _attention_lines(statistics: StudyStatistics) -> list[str]:
+    if not any(entry.catch_votes or entry.repeat_pairs for entry in statistics.attention):
+        return []
+    lines = ["", "## Attention checks", "", f"Exclusion rule (fixed in the study file before rating): {statistics.exclusion_rule}.",
+             "", "| rater | catch faces rejected | repeated faces voted the same | flagged |", "|---|---:|---:|---|"]
+    for entry in statistics.attention:
+        lines.append(f"| {entry.rater} | {entry.catch_rejected}/{entry.catch_votes} ({_percent(entry.catch_share)}) | "
+                     f"{entry.repeat_agreed}/{entry.repeat_pairs} ({_percent(entry.repeat_agreement)}) | "
+                     f"{'; '.join(entry.reasons) or 'no'} |")
+    return lines
+
+
+def _curve_lines(statistics: StudyStatistics) -> list[str]:
+    """The paper's rule with 1 … N raters: mean over rater subsets [middle 95 % of subsets]."""
+    summaries = [s for s in statistics.conditions if s.condition != ALL_CONDITIONS and s.raters_curve]
+    if not summaries:
+        return []
+    lines = ["", "## The paper's rule against the number of raters", "",
+             "Mean over subsets of n raters [2.5th, 97.5th percentile of the subsets].", "",
+             "| raters | " + " | ".join(s.condition for s in summaries) + " |", "|---:|" + "---|" * len(summaries)]
+    by_count = [{point.raters: point for point in s.raters_curve} for s in summaries]
+    for count in sorted(set().union(*by_count)):
+        cells = [f"{_percent(points[count].mean)} {_interval((points[count].low, points[count].high))}"
+                 if count in points else "–" for points in by_count]
+        lines.append(f"| {count} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def plot(statistics: StudyStatistics, path: str | Path) -> Path:
@@ -120,15 +174,21 @@ def save_face_preset(database: RatingsDatabase, face_id: int, path: str | Path) 
     )
 
 
-def write_report(database: RatingsDatabase, statistics: StudyStatistics, folder: str | Path) -> list[Path]:
-    """report.md, acceptance.png, rejected_faces.json and one preset per rejected face, in ``folder``."""
+def write_report(database: RatingsDatabase, statistics: StudyStatistics, folder: str | Path,
+                 without_flagged: StudyStatistics | None = None) -> list[Path]:
+    """report.md, acceptance.png, raters_curve.png, reliability_vs_diversity.png, rejected_faces.json
+    and one preset per rejected face, in ``folder``. With ``without_flagged`` (the numbers without the
+    raters the exclusion rule flags) the report adds them and the two trade-off figures show them."""
     folder = Path(folder)
     create_folder(folder / "rejected")
     written = []
     with atomic_output(folder / "report.md") as temp:
-        temp.write_text(markdown(statistics), encoding="utf-8")
+        temp.write_text(markdown(statistics, without_flagged=without_flagged), encoding="utf-8")
     written.append(folder / "report.md")
     written.append(plot(statistics, folder / "acceptance.png"))
+    shown = without_flagged or statistics
+    written.append(raters_curve_figure(shown, folder / "raters_curve.png"))
+    written.append(reliability_diversity_figure(shown, folder / "reliability_vs_diversity.png"))
     listing = [
         {"face_id": f.face_id, "condition": f.condition, "source": f.source, "rejected_by": f.rejected_by,
          "accepted_by": f.accepted_by, "preset": f"rejected/{preset_name(f.face_id)}",

@@ -8,7 +8,14 @@ Definitions (only standing votes count; undone ones are history):
   of a condition is the share of its judged faces (≥ 1 accept or reject) that no rater rejected;
 - Fleiss' kappa over accept/reject, generalised to faces judged by different numbers of raters
   (faces with fewer than two decisions carry no agreement information and are left out); with
-  every face judged by the same raters it is the textbook formula.
+  every face judged by the same raters it is the textbook formula;
+- Krippendorff's alpha (nominal) over accept/reject, a bootstrap interval of the paper's rule over
+  raters and faces, and the rule against the number of raters (``app.study.agreement``);
+- diversity: the trace of the covariance of the faces a condition showed, per varied part
+  (the paper's Table I measure), so reliability can be read against it.
+
+Only the faces of the study's conditions count here. Catch and repeated faces measure the raters
+(``app.study.attention``); raters the study's exclusion rule flags can be left out of every number.
 """
 
 from __future__ import annotations
@@ -18,8 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.evaluation.metrics import diversity
+from app.study.agreement import RaterCountPoint, bootstrap_interval, krippendorff_alpha, raters_curve
+from app.study.attention import RaterAttention, rater_attention
 from app.study.database import RatingsDatabase, Vote
-from app.study.definition import StudyFace
+from app.study.definition import StudyDefinition, StudyFace
 
 Z_95 = 1.959963984540054  # two-sided 95 % standard normal quantile
 ALL_CONDITIONS = "all"
@@ -77,6 +87,10 @@ class ConditionSummary:
     paper_rule: float
     paper_rule_ci: tuple[float, float]
     kappa: float | None
+    alpha: float | None
+    paper_rule_bootstrap_ci: tuple[float, float]  # raters and faces resampled
+    raters_curve: list[RaterCountPoint]
+    diversity: dict[str, float]  # varied part ("shape", "expression") → trace of covariance of the shown faces
 
 
 @dataclass(frozen=True)
@@ -106,26 +120,47 @@ class StudyStatistics:
     conditions: list[ConditionSummary]  # one per study condition, then "all"
     raters: list[RaterSummary]
     rejected: list[RejectedFace] = field(default_factory=list)  # faces rejected by at least one rater
+    attention: list[RaterAttention] = field(default_factory=list)  # every rater, left out or not
+    exclusion_rule: str = "no exclusion rule"
+    left_out: list[str] = field(default_factory=list)  # raters whose votes these numbers do not include
 
     def condition(self, name: str) -> ConditionSummary:
         return next(summary for summary in self.conditions if summary.condition == name)
 
+    @property
+    def flagged(self) -> list[str]:
+        """Raters the study's exclusion rule flags."""
+        return [entry.rater for entry in self.attention if entry.excluded]
 
-def study_statistics(database: RatingsDatabase) -> StudyStatistics:
-    """Every number of the report, from the study's faces and standing votes."""
+
+def study_statistics(database: RatingsDatabase, leave_out: frozenset[str] = frozenset(), seed: int = 0,
+                     replicates: int = 1000, curve_draws: int = 200) -> StudyStatistics:
+    """Every number of the report, from the study's faces and standing votes, without the raters in ``leave_out``.
+
+    ``seed`` makes the bootstrap (``replicates`` resamples) and the raters curve (``curve_draws``
+    subsets per size) reproducible.
+    """
     faces = database.faces()
-    votes = database.votes()
-    study_conditions = list(database.definition.conditions)
+    definition = database.definition
+    every_vote = database.votes()
+    attention = rater_attention(definition, faces, every_vote)
+    study_conditions = list(definition.conditions)
+    votes = [v for v in every_vote if v.condition in study_conditions and v.rater not in leave_out]
     summaries = [
-        _summarise(condition, [f for f in faces.values() if f.condition == condition],
-                   [v for v in votes if v.condition == condition])
-        for condition in study_conditions
+        _summarise(definition, condition, [f for f in faces.values() if f.condition == condition],
+                   [v for v in votes if v.condition == condition], np.random.default_rng([seed, index]),
+                   replicates, curve_draws)
+        for index, condition in enumerate(study_conditions)
     ]
-    summaries.append(_summarise(ALL_CONDITIONS, list(faces.values()), votes))
+    summaries.append(_summarise(definition, ALL_CONDITIONS, [f for f in faces.values() if f.condition in study_conditions],
+                                votes, np.random.default_rng([seed, len(study_conditions)]), replicates, curve_draws))
 
+    by_rater: dict[str, list[Vote]] = {}
+    for vote in votes:
+        by_rater.setdefault(vote.rater, []).append(vote)
     raters = []
-    for rater in sorted({vote.rater for vote in votes}):
-        own = [vote for vote in votes if vote.rater == rater]
+    for rater in sorted(by_rater):
+        own = by_rater[rater]
         raters.append(RaterSummary(
             rater=rater,
             votes=len(own),
@@ -134,17 +169,21 @@ def study_statistics(database: RatingsDatabase) -> StudyStatistics:
             median_decision_ms=float(np.median([vote.decision_ms for vote in own])),
         ))
 
+    by_face: dict[int, list[Vote]] = {}
+    for vote in votes:
+        by_face.setdefault(vote.face_id, []).append(vote)
     rejected = []
     for face_id in sorted({vote.face_id for vote in votes if vote.vote == "reject"}):
         face = faces[face_id]
-        on_face = [vote for vote in votes if vote.face_id == face_id]
+        on_face = by_face[face_id]
         rejected.append(RejectedFace(
             face_id, face.condition, face.source,
             rejected_by=sorted(v.rater for v in on_face if v.vote == "reject"),
             accepted_by=sorted(v.rater for v in on_face if v.vote == "accept"),
             alpha_id=face.alpha_id, alpha_exp=face.alpha_exp,
         ))
-    return StudyStatistics(database.definition.name, database.model.describe(), summaries, raters, rejected)
+    return StudyStatistics(definition.name, database.model.describe(), summaries, raters, rejected, attention,
+                           definition.exclusion_rule, sorted(leave_out))
 
 
 def _decisions(votes: list[Vote]) -> tuple[int, int]:
@@ -152,8 +191,34 @@ def _decisions(votes: list[Vote]) -> tuple[int, int]:
     return sum(vote.vote == "accept" for vote in votes), sum(vote.vote == "reject" for vote in votes)
 
 
-def _summarise(condition: str, faces: list[StudyFace], votes: list[Vote]) -> ConditionSummary:
+def decision_table(faces: list[StudyFace], votes: list[Vote]) -> np.ndarray:
+    """Raters (sorted) × faces: 1 accept, 0 reject, NaN for no decision."""
+    raters = sorted({vote.rater for vote in votes})
+    row = {rater: index for index, rater in enumerate(raters)}
+    column = {face.face_id: index for index, face in enumerate(faces)}
+    table = np.full((len(raters), len(faces)), np.nan)
+    for vote in votes:
+        if vote.vote in ("accept", "reject"):
+            table[row[vote.rater], column[vote.face_id]] = 1.0 if vote.vote == "accept" else 0.0
+    return table
+
+
+def _diversity(definition: StudyDefinition, condition: str, faces: list[StudyFace]) -> dict[str, float]:
+    if condition == ALL_CONDITIONS or len(faces) < 2:
+        return {}
+    parsed = definition.condition(condition)
+    values = {}
+    if parsed.varies_shape:
+        values["shape"] = diversity(np.array([face.alpha_id for face in faces]))
+    if parsed.varies_expression:
+        values["expression"] = diversity(np.array([face.alpha_exp for face in faces]))
+    return values
+
+
+def _summarise(definition: StudyDefinition, condition: str, faces: list[StudyFace], votes: list[Vote],
+               rng: np.random.Generator, replicates: int, curve_draws: int) -> ConditionSummary:
     accepts, rejects = _decisions(votes)
+    decisions = decision_table(faces, votes)
     per_face: dict[int, list[int]] = {face.face_id: [0, 0] for face in faces}
     for vote in votes:
         if vote.vote in ("accept", "reject"):
@@ -177,4 +242,8 @@ def _summarise(condition: str, faces: list[StudyFace], votes: list[Vote]) -> Con
         paper_rule=never_rejected / len(judged) if len(judged) else math.nan,
         paper_rule_ci=wilson_interval(never_rejected, len(judged)),
         kappa=fleiss_kappa(table) if raters >= 2 else None,
+        alpha=krippendorff_alpha(decisions),
+        paper_rule_bootstrap_ci=bootstrap_interval(decisions, rng, replicates),
+        raters_curve=raters_curve(decisions, rng, curve_draws),
+        diversity=_diversity(definition, condition, faces),
     )
