@@ -1,0 +1,113 @@
+"""Many faces at a glance: a grid of sampled faces, each beside its denoised version.
+
+Face k of a gallery is exactly the face "Sample both" gives with seed ``settings.seed + k`` (the
+same ``FaceState.sample`` draws it), so any face of the grid can be reproduced from its seed, and
+opening it in the explorer shows the same coefficients. The networks denoise the whole grid in one
+batch. Thumbnails come from one off-screen renderer that is reused for every image (a new GL
+window per image would cost more than the drawing), framed like dataset images and coloured
+like the explorer's faces; ``gallery_sheet`` puts them into one picture for export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from app.dataset.face_images import FaceRenderer
+from app.denoising.denoiser import Denoiser
+from app.denoising.torch_threads import one_torch_thread
+from app.errors import FaceExplorerError
+from app.explorer.face_state import FaceState, SamplingSettings
+from app.model.morphable_model import MorphableModel
+from app.png_files import write_png
+
+MAX_GALLERY_FACES = 64
+THUMBNAIL_SIZE = 160  # pixels; a 4 × 4 grid of pairs fits a 1920-pixel-wide screen
+SHEET_GAP = 4  # pixels between the pairs of a sheet, in the background colour of the gap
+GAP_COLOUR = (18, 19, 22)
+
+
+@dataclass(frozen=True)
+class GalleryFace:
+    """One face of the grid: the seed that draws it, its coefficients and the networks' version."""
+
+    seed: int
+    alpha_id: np.ndarray
+    alpha_exp: np.ndarray
+    denoised_id: np.ndarray
+    denoised_exp: np.ndarray
+
+    @property
+    def source(self) -> str:
+        return f"gallery face, seed {self.seed}"
+
+
+def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: SamplingSettings,
+                   count: int) -> list[GalleryFace]:
+    """``count`` faces drawn like "Sample both" at seeds ``settings.seed`` … ``settings.seed + count - 1``.
+
+    Without networks, the denoised version of a face is the face itself.
+    """
+    if not 1 <= count <= MAX_GALLERY_FACES:
+        raise FaceExplorerError(f"a gallery holds 1 to {MAX_GALLERY_FACES} faces (asked for {count})")
+    drawn_id, drawn_exp = [], []
+    for k in range(count):
+        state = FaceState(model, replace(settings, seed=settings.seed + k))
+        state.sample("both")
+        drawn_id.append(state.alpha_id)
+        drawn_exp.append(state.alpha_exp)
+    alpha_id, alpha_exp = np.array(drawn_id), np.array(drawn_exp)
+    if denoiser is None:
+        denoised_id, denoised_exp = alpha_id, alpha_exp
+    else:
+        with one_torch_thread():  # a few faces: the pool would only wait for busy cores
+            denoised_id, denoised_exp = denoiser.denoise("shape", alpha_id), denoiser.denoise("expression", alpha_exp)
+    return [GalleryFace(settings.seed + k, alpha_id[k], alpha_exp[k], denoised_id[k], denoised_exp[k])
+            for k in range(count)]
+
+
+class ThumbnailRenderer:
+    """Front views of faces of one model as (size, size, 3) images, from one reused off-screen renderer."""
+
+    def __init__(self, model: MorphableModel, size: int = THUMBNAIL_SIZE) -> None:
+        self.model = model
+        self._renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, size, model.triangle_parts)
+        self._camera = self._renderer.camera()
+
+    @property
+    def size(self) -> int:
+        return self._renderer.size
+
+    def thumbnail(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
+        vertices = self.model.synthesize(alpha_id, alpha_exp)
+        return self._renderer.draw(vertices, self._camera).rgb
+
+    def pair(self, face: GalleryFace) -> tuple[np.ndarray, np.ndarray]:
+        """The face and its denoised version."""
+        return self.thumbnail(face.alpha_id, face.alpha_exp), self.thumbnail(face.denoised_id, face.denoised_exp)
+
+    def close(self) -> None:
+        self._renderer.close()
+
+
+def gallery_sheet(pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> np.ndarray:
+    """One image of the pairs (input | denoised) in rows of ``columns`` pairs, separated by gaps."""
+    if not pairs or columns < 1:
+        raise FaceExplorerError("a gallery sheet needs at least one face and one column")
+    size = pairs[0][0].shape[0]
+    rows = -(-len(pairs) // columns)
+    cell_width = 2 * size + SHEET_GAP
+    sheet = np.empty((rows * (size + SHEET_GAP) + SHEET_GAP, columns * cell_width + SHEET_GAP, 3), dtype=np.uint8)
+    sheet[...] = GAP_COLOUR
+    for k, (noisy, denoised) in enumerate(pairs):
+        top = SHEET_GAP + (k // columns) * (size + SHEET_GAP)
+        left = SHEET_GAP + (k % columns) * cell_width
+        sheet[top:top + size, left:left + size] = noisy
+        sheet[top:top + size, left + size:left + 2 * size] = denoised
+    return sheet
+
+
+def save_gallery_png(path: str | Path, pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> Path:
+    return write_png(Path(path).with_suffix(".png"), gallery_sheet(pairs, columns))

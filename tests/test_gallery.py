@@ -1,0 +1,77 @@
+"""The gallery's core: faces drawn like "Sample both", one reused renderer, the exported sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.denoising.denoiser import Denoiser
+from app.errors import FaceExplorerError
+from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.gallery import (
+    GAP_COLOUR,
+    SHEET_GAP,
+    ThumbnailRenderer,
+    gallery_sheet,
+    sample_gallery,
+    save_gallery_png,
+)
+from app.model.embedded_model import embedded_model
+from app.rendering.look import BACKGROUND
+
+
+@pytest.fixture(scope="module")
+def denoiser() -> Denoiser:
+    from app.workspace import Workspace
+
+    return Workspace().denoiser
+
+
+def test_gallery_faces_are_the_faces_sample_both_gives_from_the_seed_on(denoiser: Denoiser) -> None:
+    model = embedded_model()
+    settings = SamplingSettings(seed=41, distribution="normal", r_shape=6.0)
+    faces = sample_gallery(model, denoiser, settings, 3)
+    state = FaceState(model, settings)
+    for face in faces:  # pressing "Sample both" again and again walks through the gallery
+        state.sample("both")
+        np.testing.assert_array_equal(face.alpha_id, state.alpha_id)
+        np.testing.assert_array_equal(face.alpha_exp, state.alpha_exp)
+    assert [face.seed for face in faces] == [41, 42, 43]
+    for denoised, kind, drawn in ((faces[2].denoised_id, "shape", faces[2].alpha_id),
+                                  (faces[2].denoised_exp, "expression", faces[2].alpha_exp)):
+        alone = denoiser.denoise(kind, drawn)  # float32 nets: a batch and one face differ in the last bits
+        np.testing.assert_allclose(denoised, alone, atol=1e-5 * np.abs(alone).max())
+    undenoised = sample_gallery(model, None, settings, 1)[0]
+    np.testing.assert_array_equal(undenoised.denoised_id, undenoised.alpha_id)
+    for count in (0, 65):
+        with pytest.raises(FaceExplorerError, match="1 to 64 faces"):
+            sample_gallery(model, denoiser, settings, count)
+
+
+def test_thumbnails_show_the_face_and_the_sheet_puts_each_pair_in_its_cell(tmp_path: Path, denoiser: Denoiser) -> None:
+    model = embedded_model()
+    faces = sample_gallery(model, denoiser, SamplingSettings(seed=3), 3)
+    renderer = ThumbnailRenderer(model, size=64)
+    try:
+        pairs = [renderer.pair(face) for face in faces]
+    finally:
+        renderer.close()
+    noisy, denoised = pairs[0]
+    assert noisy.shape == (64, 64, 3) and noisy.dtype == np.uint8
+    background = np.round(np.array(BACKGROUND) * 255)
+    assert np.abs(noisy[32, 32] - background).max() > 30  # the face covers the centre
+    assert np.abs(noisy.astype(int) - denoised).mean() > 1  # the networks changed the face
+    sheet = gallery_sheet(pairs, columns=2)
+    assert sheet.shape == (2 * 64 + 3 * SHEET_GAP, 2 * (2 * 64 + SHEET_GAP) + SHEET_GAP, 3)
+    top, left = 64 + 2 * SHEET_GAP, SHEET_GAP  # the third pair starts the second row
+    np.testing.assert_array_equal(sheet[top:top + 64, left:left + 64], pairs[2][0])
+    np.testing.assert_array_equal(sheet[top:top + 64, left + 64:left + 128], pairs[2][1])
+    np.testing.assert_array_equal(sheet[-1, -1], GAP_COLOUR)  # the empty fourth cell
+    written = save_gallery_png(tmp_path / "grid", pairs, columns=2)
+    assert written == tmp_path / "grid.png"
+    np.testing.assert_array_equal(np.asarray(Image.open(written)), sheet)
+    with pytest.raises(FaceExplorerError):
+        save_gallery_png(tmp_path / "missing" / "folder" / "grid.png", pairs, columns=2)
