@@ -182,11 +182,11 @@ def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path
     real_write = MeshWriter.write
     written = []
 
-    def fails_on_third_mesh(self, path, vertices, binary=True):
+    def fails_on_third_mesh(self, path, vertices, binary=True, colours=None):
         written.append(path)
         if len(written) == 3:
             raise ExportError(f"disk full while writing {path}")
-        return real_write(self, path, vertices, binary)
+        return real_write(self, path, vertices, binary, colours)
 
     monkeypatch.setattr(MeshWriter, "write", fails_on_third_mesh)
     settings = GenerationSettings(count=4, seed=1, shard_size=4, mesh_format="ply")
@@ -212,7 +212,8 @@ def test_images_are_part_of_a_shard(tmp_path: Path, setup: tuple) -> None:
     with Image.open(tmp_path / images[0]) as image:
         assert image.size == (32, 32) and np.asarray(image).std() > 0  # a face, not a blank frame
     with np.load(tmp_path / "shard-00000.npz", allow_pickle=False) as shard:
-        assert shard["view_yaw_pitch"].shape == (2, 2, 2) and not shard["view_yaw_pitch"][:, 0].any()
+        assert shard["view_pose_para"].shape == (2, 2, 7) and not shard["view_pose_para"][:, 0, :3].any()
+        assert shard["view_pose_para"][:, 1, :2].all() and not shard["view_pose_para"][:, 1, 2].any()  # no roll asked
     (tmp_path / images[3]).unlink()
     assert _run(tmp_path, setup, settings, resume=True).shards_written == 1 and (tmp_path / images[3]).is_file()
 

@@ -1,64 +1,174 @@
-"""Off-screen images of faces for image-to-3D training sets.
+"""Off-screen images of faces for image-to-3D training sets, with their exact camera.
 
-One pyvista plotter is kept per renderer and only its vertex positions change between faces, so
-a batch costs one render per image, not one scene per image. Faces look as they do in the
-explorer and the rater window (``app.rendering.look``). Views other than the frontal one turn
-the face itself (yaw about the vertical axis, pitch about the horizontal one, around the mean
-face's centre) while the camera stays fixed on the mean face's frame, so every image has the
-same framing and the pose of each image is exactly the recorded angles.
+One pyvista plotter (one off-screen GL window) is kept per renderer, and a process keeps one
+renderer, so a batch costs one render per image, not one window or scene per image. Faces look
+as they do in the explorer and the rater window (``app.rendering.look``). The face itself is
+placed by the image's ``Camera`` (3DDFA's scaled orthographic projection, ``app.dataset.camera``)
+and drawn by a parallel-projection VTK camera that shows exactly the pixel box the formulas
+name, so a vertex the camera projects to (u, v) is drawn on pixel (u, v).
+
+A view can also vary the key light (direction and intensity), show a background colour or
+picture, colour the face per vertex (albedo), and return per-pixel ground truth: the face's
+mask, its depth (the image-space z of the surface, in pixels, NaN off the face) and its
+normals.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyvista
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkFloatArray
 
+from app.dataset.camera import Camera, framing_camera
+from app.dataset.views import DEFAULT_KEY_LIGHT, KeyLight
 from app.errors import ExportError
 from app.model.face_parts import all_skin
 from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
-from app.rendering.look import BACKGROUND, LIGHTING, add_face, framing_bounds, look_at_bounds
+from app.rendering.look import BACKGROUND, LIGHTING, PART_COLOUR_ARRAY, add_face, framing_bounds
 
 # Tighter than the rater window's frame: an image spends its pixels on the face, and faces
 # turned by the default ranges (yaw ±45°, pitch ±20°) still stay inside it.
 IMAGE_FRAME_MARGIN = 1.18
+MIN_IMAGE_SIZE = 16
+KEY_LIGHT = 1  # the light kit's key light among the renderer's lights (0 is its headlight)
+_NORMAL_COLOURS = "normal colours"
 
 
-def rotation(yaw_degrees: float, pitch_degrees: float) -> np.ndarray:
-    """3×3 rotation: pitch about x, then yaw about y (y is up, the face looks along +z)."""
-    yaw, pitch = np.radians(yaw_degrees), np.radians(pitch_degrees)
-    about_y = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-    about_x = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
-    return about_y @ about_x
+@dataclass
+class RenderedView:
+    """One image and the per-pixel ground truth asked for (None when not asked for)."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    mask: np.ndarray | None = None  # (H, W) bool: pixels the face covers
+    depth: np.ndarray | None = None  # (H, W) float32: image-space z of the surface in pixels, NaN off the face
+    normals: np.ndarray | None = None  # (H, W, 3) uint8: image-space unit normal n as (n + 1) / 2 · 255, 0 off the face
 
 
 class FaceRenderer:
-    """Renders (N, 3) vertex arrays of one mesh topology to square PNG images."""
+    """Renders (N, 3) vertex arrays of one mesh topology to square images of ``size`` pixels."""
 
     def __init__(
         self, mean_vertices: np.ndarray, triangles: np.ndarray, size: int = 256, triangle_parts: np.ndarray | None = None
     ) -> None:
         """``triangle_parts`` (the model's) colours eyes, teeth and mouth; without them the face is all skin."""
-        if size < 16:
-            raise ExportError(f"image size {size} is too small (at least 16 pixels)")
-        self.centre = np.asarray(mean_vertices, dtype=np.float64).mean(axis=0)
+        if size < MIN_IMAGE_SIZE:
+            raise ExportError(f"image size {size} is too small (at least {MIN_IMAGE_SIZE} pixels)")
+        self.size = size
+        self.frame = framing_bounds(mean_vertices, IMAGE_FRAME_MARGIN)
         self.mesh = FaceMesh(triangles, mean_vertices)
         try:
             self.plotter = pyvista.Plotter(off_screen=True, window_size=(size, size), lighting=LIGHTING)
         except Exception as failure:  # VTK raises plain RuntimeErrors when no GL context can be made
             raise ExportError(f"cannot render images off-screen here ({failure})") from failure
         self.plotter.set_background(BACKGROUND)
-        add_face(self.plotter, self.mesh, all_skin(len(triangles)) if triangle_parts is None else triangle_parts)
-        look_at_bounds(self.plotter.renderer, framing_bounds(mean_vertices, IMAGE_FRAME_MARGIN))
+        self.actor = add_face(self.plotter, self.mesh, all_skin(len(triangles)) if triangle_parts is None else triangle_parts)
+        self._part_colours = np.array(self.mesh.polydata.point_data[PART_COLOUR_ARRAY], dtype=np.float32)
+        self.mesh.add_scalars(PART_COLOUR_ARRAY, self._part_colours.copy())
+        self.mesh.add_scalars(_NORMAL_COLOURS, np.zeros_like(self._part_colours))
+        self._place_camera()
+        self._check_size()
+
+    def _place_camera(self) -> None:
+        """A parallel camera on the pixel box [0.5, size + 0.5]² of the image plane, looking down -z."""
+        camera = self.plotter.camera
+        centre = self.size / 2.0 + 0.5
+        self._eye = 8.0 * self.size  # far in front of any face framed in the image (its depth is about its width)
+        camera.parallel_projection = True
+        camera.SetFocalPoint(centre, centre, 0.0)
+        camera.SetPosition(centre, centre, self._eye)
+        camera.SetViewUp(0.0, 1.0, 0.0)
+        camera.SetParallelScale(self.size / 2.0)
+        camera.SetClippingRange(self._eye - 4.0 * self.size, self._eye + 4.0 * self.size)
+        self.plotter.renderer.camera_set = True  # pyvista would otherwise reset it at the first render
+
+    def _check_size(self) -> None:
+        """Refuse a size the GL implementation cannot draw (it would return a smaller or blank image)."""
+        self.plotter.render()
+        shape = self.plotter.screenshot(return_img=True).shape
+        if shape[:2] != (self.size, self.size):
+            self.close()
+            raise ExportError(f"image size {self.size} is beyond what this OpenGL can render "
+                              f"(it gave {shape[1]}×{shape[0]} pixels); choose a smaller --image-size")
+
+    def camera(self, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0) -> Camera:
+        """The camera of a view turned by (pitch, yaw, roll) radians, framing the mean face like every view."""
+        return framing_camera(self.frame, self.size, self.size, pitch, yaw, roll)
+
+    def draw(
+        self,
+        vertices: np.ndarray,
+        camera: Camera,
+        light: KeyLight | None = None,
+        colours: np.ndarray | None = None,
+        background: tuple[float, float, float] | np.ndarray = BACKGROUND,
+        mask: bool = False,
+        depth: bool = False,
+        normals: bool = False,
+    ) -> RenderedView:
+        """Render one view of the face ``vertices`` (N, 3).
+
+        ``colours`` (N, 3) in [0, 1] replace the parts' colours; ``background`` is an RGB colour
+        in [0, 1] or an (H, W, 3) uint8 picture shown wherever the face is not.
+        """
+        self.mesh.update(camera.to_image_space(vertices))
+        self.mesh.polydata.point_data[PART_COLOUR_ARRAY][...] = self._part_colours if colours is None else colours
+        light = light or DEFAULT_KEY_LIGHT
+        key = self.plotter.renderer.lights[KEY_LIGHT]
+        key.position, key.intensity = light.direction, light.intensity
+        picture = isinstance(background, np.ndarray)
+        self.plotter.set_background(BACKGROUND if picture else background)
+        self.mesh.modified()
+        self.plotter.render()  # screenshot() alone may return the previous frame
+        view = RenderedView(self.plotter.screenshot(return_img=True)[..., :3].copy())
+        if mask or depth or picture:
+            z = self._surface_depth()
+            covered = np.isfinite(z)
+            view.mask = covered if mask else None
+            view.depth = z if depth else None
+            if picture:
+                view.rgb = np.where(covered[..., None], view.rgb, background)
+        if normals:
+            view.normals = self._normal_map()
+        return view
 
     def render(self, path: str | Path, vertices: np.ndarray, yaw: float = 0.0, pitch: float = 0.0) -> Path:
-        """Write one PNG of the face turned by (yaw, pitch) degrees."""
-        posed = (np.asarray(vertices, dtype=np.float64) - self.centre) @ rotation(yaw, pitch).T + self.centre
-        self.mesh.update(posed)
-        self.plotter.render()  # screenshot() alone may return the previous frame
-        return write_png(path, self.plotter.screenshot(return_img=True))
+        """Write one PNG of the face turned by (yaw, pitch) degrees in the default light."""
+        camera = self.camera(np.radians(pitch), np.radians(yaw))
+        return write_png(path, self.draw(vertices, camera).rgb)
+
+    def _surface_depth(self) -> np.ndarray:
+        """(H, W) image-space z of the drawn surface (float32), NaN where no face is drawn.
+
+        The z-buffer is read directly: pyvista's get_image_depth goes through an image filter
+        that costs more than the render itself. A parallel projection's z-buffer is linear
+        between the near (0) and far (1) clipping planes.
+        """
+        buffer = vtkFloatArray()
+        self.plotter.ren_win.GetZbufferData(0, 0, self.size - 1, self.size - 1, buffer)
+        z = vtk_to_numpy(buffer).reshape(self.size, self.size)[::-1]  # GL's rows start at the bottom
+        near, far = self.plotter.camera.clipping_range
+        surface = (self._eye - near - z * (far - near)).astype(np.float32)
+        surface[z >= 1.0] = np.nan
+        return surface
+
+    def _normal_map(self) -> np.ndarray:
+        """The mesh's image-space normals drawn as colours, unlit, in a second pass."""
+        self.mesh.polydata.point_data[_NORMAL_COLOURS][...] = (self.mesh.normals + 1.0) / 2.0
+        self.mesh.modified()
+        self.actor.mapper.array_name = _NORMAL_COLOURS
+        self.actor.prop.lighting = False
+        self.plotter.set_background((0.0, 0.0, 0.0))
+        try:
+            self.plotter.render()
+            return self.plotter.screenshot(return_img=True)[..., :3].copy()
+        finally:
+            self.actor.mapper.array_name = PART_COLOUR_ARRAY
+            self.actor.prop.lighting = True
 
     def close(self) -> None:
         self.plotter.close()

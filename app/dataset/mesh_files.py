@@ -41,30 +41,49 @@ class MeshWriter:
         self.n_vertices = n_vertices
         self._normals = VertexNormals(self.triangles, n_vertices)
 
-    def write(self, path: str | Path, vertices: np.ndarray, binary: bool = True) -> Path:
-        """Write one face; the format comes from ``path``'s suffix (``binary`` applies to PLY only)."""
+    def write(self, path: str | Path, vertices: np.ndarray, binary: bool = True, colours: np.ndarray | None = None) -> Path:
+        """Write one face; the format comes from ``path``'s suffix (``binary`` applies to PLY only).
+
+        ``colours`` (N, 3) RGB in [0, 1] become PLY's uchar red/green/blue vertex properties, or
+        the r g b after each OBJ vertex (the extension MeshLab, Blender and trimesh read).
+        """
         path = Path(path)
         kind = mesh_format(path)
         vertices = np.asarray(vertices, dtype=np.float32)
         if vertices.shape != (self.n_vertices, 3) or not np.all(np.isfinite(vertices)):
             raise ExportError(f"{path}: vertices must be a finite ({self.n_vertices:,}, 3) array, got shape {vertices.shape}")
+        if colours is not None:
+            colours = np.asarray(colours, dtype=np.float64)
+            if colours.shape != (self.n_vertices, 3) or not np.all((colours >= 0) & (colours <= 1)):
+                raise ExportError(f"{path}: colours must be a ({self.n_vertices:,}, 3) array in [0, 1], got shape {colours.shape}")
         normals = self._normals.compute(vertices)
         if kind == "obj":
-            parts = [_lines("v", _POSITION, vertices), _lines("vn", _NORMAL, normals), self._obj_faces]
+            positions = _lines("v", _POSITION, vertices) if colours is None else _coloured_positions(vertices, colours)
+            parts = [positions, _lines("vn", _NORMAL, normals), self._obj_faces]
         elif binary:
-            table = np.hstack([vertices, normals]).astype("<f4")
-            parts = [self._ply_header("binary_little_endian"), memoryview(table), self._binary_faces]
+            table = np.empty(self.n_vertices, dtype=_binary_vertex(colours is not None))
+            table["position"], table["normal"] = vertices, normals
+            if colours is not None:
+                table["colour"] = _bytes(colours)
+            parts = [self._ply_header("binary_little_endian", colours is not None), memoryview(table.view(np.uint8)),
+                     self._binary_faces]
         else:
-            rows = (f"{_POSITION} {_POSITION} {_POSITION} {_NORMAL} {_NORMAL} {_NORMAL}\n" * self.n_vertices)
-            parts = [self._ply_header("ascii"), (rows % tuple(np.hstack([vertices, normals]).ravel().tolist())).encode(),
+            row = f"{_POSITION} {_POSITION} {_POSITION} {_NORMAL} {_NORMAL} {_NORMAL}"
+            values = [vertices, normals]
+            if colours is not None:
+                row += " %d %d %d"
+                values.append(_bytes(colours))
+            rows = (row + "\n") * self.n_vertices
+            parts = [self._ply_header("ascii", colours is not None), (rows % tuple(np.hstack(values).ravel().tolist())).encode(),
                      self._ascii_faces]
         return write_atomically(path, parts)
 
-    def _ply_header(self, encoding: str) -> bytes:
+    def _ply_header(self, encoding: str, coloured: bool = False) -> bytes:
         return (
             f"ply\nformat {encoding} 1.0\ncomment face-manifold-explorer\n"
             f"element vertex {self.n_vertices}\n"
             + "".join(f"property float {axis}\n" for axis in ("x", "y", "z", "nx", "ny", "nz"))
+            + ("".join(f"property uchar {channel}\n" for channel in ("red", "green", "blue")) if coloured else "")
             + f"element face {len(self.triangles)}\nproperty list uchar int vertex_indices\nend_header\n"
         ).encode("ascii")
 
@@ -90,6 +109,22 @@ def export_mesh(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, b
     """Write one face (N, 3) over ``triangles``; see ``MeshWriter.write``."""
     mesh_format(path)  # an unsupported suffix is named before anything else is checked
     return MeshWriter(triangles, len(np.asarray(vertices))).write(path, vertices, binary)
+
+
+def _binary_vertex(coloured: bool) -> np.dtype:
+    """One packed binary PLY vertex: position and normal (float32), then RGB (uchar) when coloured."""
+    fields = [("position", "<f4", (3,)), ("normal", "<f4", (3,))]
+    return np.dtype(fields + [("colour", "u1", (3,))] if coloured else fields)
+
+
+def _bytes(colours: np.ndarray) -> np.ndarray:
+    """RGB in [0, 1] as 0-255 integers."""
+    return np.round(colours * 255.0).astype(np.uint8)
+
+
+def _coloured_positions(vertices: np.ndarray, colours: np.ndarray) -> bytes:
+    row = f"v {_POSITION} {_POSITION} {_POSITION} %.4g %.4g %.4g\n"
+    return ((row * len(vertices)) % tuple(np.hstack([vertices, colours]).ravel().tolist())).encode()
 
 
 def _lines(tag: str, number: str, table: np.ndarray) -> bytes:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from app.dataset.mesh_formats import MESH_FORMATS
+from app.dataset.view_options import check_view_settings
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
@@ -35,6 +36,15 @@ class GenerationSettings:
     random_views: int = 0  # extra images per face at random yaw/pitch
     max_yaw: float = 45.0
     max_pitch: float = 20.0
+    # What else varies per view and what each image comes with (checked by app.dataset.views):
+    max_roll: float = 0.0  # degrees, random views only
+    max_light_angle: float = 0.0  # degrees between a view's key light and the default one
+    min_light: float = 1.0  # key light intensity, as a factor of the default, drawn in [min_light, max_light]
+    max_light: float = 1.0
+    background: str = ""  # "" the explorer's colour, "#rrggbb", or a folder of pictures
+    albedo: bool = False  # per-vertex colour drawn per face (the model's texture, else skin tones)
+    maps: str = ""  # per-pixel ground truth beside each image: comma-separated mask, depth, normals
+    image_format: str = "png"  # or "300w-lp": NAME.jpg + NAME.mat per image
 
     def check(self) -> None:
         if self.count < 1:
@@ -53,6 +63,7 @@ class GenerationSettings:
             raise FaceExplorerError("random views are images: ask for images as well")
         if self.images and self.image_size < 16:
             raise FaceExplorerError(f"image size {self.image_size} is too small (at least 16 pixels)")
+        check_view_settings(self)
         check_seed(self.seed)
 
     @property

@@ -24,6 +24,7 @@ from app.dataset.layout import MANIFEST, face_files, shard_file
 from app.dataset.manifest import Manifest, ShardRecord, file_digest
 from app.dataset.mesh_files import MeshWriter
 from app.dataset.settings import GenerationSettings, Provenance
+from app.dataset.views import ShardViews
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
@@ -49,11 +50,6 @@ class WrittenShard:
 def shard_rng(seed: int, shard: int) -> np.random.Generator:
     """The only randomness shard ``shard`` uses for its coefficients."""
     return np.random.default_rng([seed, shard])
-
-
-def pose_rng(seed: int, shard: int) -> np.random.Generator:
-    """A separate stream for image poses, so asking for images never changes the coefficients."""
-    return np.random.default_rng([seed, shard, 1])
 
 
 class FaceFileWriters:
@@ -98,7 +94,8 @@ def write_shard(
     noisy_id = sample_coefficients(model, "shape", settings.distribution, len(rows), rng, settings.r_shape)
     noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
     alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
-    written = _write_face_files(folder, shard, settings, model, alpha_id, alpha_exp, writers)
+    views = ShardViews(settings, shard, model, writers.renderer) if settings.images or settings.albedo else None
+    written = _write_face_files(folder, shard, settings, model, alpha_id, alpha_exp, writers, views)
     arrays = {
         "face_index": np.asarray(rows, dtype=np.int64),
         "alpha_id_noisy": noisy_id,
@@ -111,45 +108,33 @@ def write_shard(
         **{key: np.array(value) for key, value in provenance.model.to_record().items()},
         "checkpoints": np.array(json.dumps(provenance.checkpoints, sort_keys=True)),
     }
-    if settings.images:
-        arrays["view_yaw_pitch"] = poses(settings, shard, len(rows))
+    if views is not None:
+        arrays.update(views.tables())
     content = deterministic_npz(arrays)
     written.append(write_atomically(folder / shard_file(shard), [content]))
     record = ShardRecord(shard, len(rows), hashlib.sha256(content).hexdigest())
     return WrittenShard(record, len(written), sum(path.stat().st_size for path in written))
 
 
-def poses(settings: GenerationSettings, shard: int, faces: int) -> np.ndarray:
-    """(faces, 1 + random_views, 2) yaw/pitch in degrees; view 0 is frontal."""
-    rng = pose_rng(settings.seed, shard)
-    angles = np.zeros((faces, 1 + settings.random_views, 2))
-    angles[:, 1:, 0] = rng.uniform(-settings.max_yaw, settings.max_yaw, size=(faces, settings.random_views))
-    angles[:, 1:, 1] = rng.uniform(-settings.max_pitch, settings.max_pitch, size=(faces, settings.random_views))
-    return angles
-
-
 def _write_face_files(
     folder: Path, shard: int, settings: GenerationSettings, model: MorphableModel,
-    alpha_id: np.ndarray, alpha_exp: np.ndarray, writers: FaceFileWriters,
+    alpha_id: np.ndarray, alpha_exp: np.ndarray, writers: FaceFileWriters, views: ShardViews | None,
 ) -> list[Path]:
     rows = settings.shard_rows(shard)
     if not (settings.mesh_format or settings.images):
         return []
     for sub in {path.parent for path in face_files(settings, shard, rows[0])}:
         create_folder(folder / sub)
-    angles = poses(settings, shard, len(rows)) if settings.images else None
     written: list[Path] = []
     for start in range(0, len(rows), FACE_BATCH):
         vertices = model.synthesize(alpha_id[start:start + FACE_BATCH], alpha_exp[start:start + FACE_BATCH])
         for offset, face in enumerate(vertices):
             j = start + offset
-            paths = iter(face_files(settings, shard, rows[j]))
             if settings.mesh_format:
-                written.append(writers.mesh_writer().write(folder / next(paths), face))
-            if settings.images:
-                renderer = writers.renderer(settings.image_size)
-                for path, (yaw, pitch) in zip(paths, angles[j], strict=True):
-                    written.append(renderer.render(folder / path, face, yaw, pitch))
+                colours = views.colours(j) if views else None
+                written.append(writers.mesh_writer().write(folder / face_files(settings, shard, rows[j])[0], face, colours=colours))
+            if views is not None and settings.images:
+                written += views.write(folder, rows[j], j, face, alpha_id[j], alpha_exp[j])
     return written
 
 

@@ -2,8 +2,8 @@
 
 Supported layouts:
 - face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV, a
-  1-based ``tri`` and, when present, the 68 1-based landmark vertices ``kpt_ind``; the face mean
-  is shapeMU + expMU.
+  1-based ``tri`` and, when present, the 68 1-based landmark vertices ``kpt_ind`` and the
+  texture model texMU/texPC/texEV; the face mean is shapeMU + expMU.
 - 3DDFA ``Model_Shape.mat`` (mu_shape, w, sigma, tri) next to ``Model_Exp.mat``
   (mu_exp, w_exp, sigma_exp).
 - ICT-FaceKit's ``FaceXModel`` folder (see ``ict_facekit``).
@@ -21,13 +21,15 @@ import numpy as np
 import scipy.io
 
 from app.atomic_files import atomic_output
-from app.errors import ModelFileError
+from app.errors import FaceExplorerError, ModelFileError
+from app.model.albedo import AlbedoModel
 from app.model.ict_facekit import load_ict_model
 from app.model.morphable_model import MorphableModel, first_non_whole
 from app.npz_files import read_npz
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _NPZ_KEYS = ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles")
+_TEXTURE_FIELDS = ("texMU", "texPC", "texEV")
 
 
 def load_model(path: str | Path) -> MorphableModel:
@@ -90,6 +92,8 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
                 name=np.array(model.name),
                 triangle_parts=model.triangle_parts,
                 **({} if model.landmarks is None else {"landmarks": model.landmarks.astype(np.int32)}),
+                **({} if model.albedo is None else {"tex_mean": model.albedo.mean, "tex_basis": model.albedo.basis,
+                                                    "tex_ev": model.albedo.ev, "tex_name": np.array(model.albedo.name)}),
             )
 
 
@@ -104,6 +108,9 @@ def _load_npz(path: Path) -> MorphableModel:
     # "identity" is where files written before models had digests kept the name.
     name = next((str(data[key]) for key in ("name", "identity") if key in data), str(path))
     labels = {key: data[key] for key in ("landmarks", "triangle_parts") if key in data}
+    if all(key in data for key in ("tex_mean", "tex_basis", "tex_ev")):
+        texture_name = str(data["tex_name"]) if "tex_name" in data else f"{path} texture"
+        labels["albedo"] = _albedo(path, data["tex_mean"], data["tex_basis"].T, data["tex_ev"], texture_name)
     return _build(path, name=name, names_id=names_id, names_exp=names_exp, **arrays, **labels)
 
 
@@ -131,7 +138,27 @@ def _from_face3d_bfm(path: Path, struct: Any) -> MorphableModel:
         triangles=_one_based_triangles(path, model["tri"]),
         name=str(path),
         landmarks=_one_based_landmarks(path, model["kpt_ind"]) if "kpt_ind" in fields else None,
+        albedo=_bfm_texture(path, model, shape_mu.size) if all(name in fields for name in _TEXTURE_FIELDS) else None,
     )
+
+
+def _bfm_texture(path: Path, model: Any, n_values: int) -> AlbedoModel:
+    """The BFM's texture model (texMU (3N, 1), texPC (3N, K), texEV (K, 1)), checked like the shape's."""
+    mean = _column(path, "texMU", model["texMU"])
+    if mean.size != n_values:
+        raise ModelFileError(f"{path}: texMU has {mean.size} values but shapeMU has {n_values}")
+    basis = _real(path, "texPC", model["texPC"])
+    if basis.ndim != 2 or basis.shape[0] != n_values:
+        raise ModelFileError(f"{path}: texPC has shape {basis.shape}, expected ({n_values}, K)")
+    return _albedo(path, mean, basis, _column(path, "texEV", model["texEV"]), f"{path} texture (texMU/texPC/texEV)")
+
+
+def _albedo(path: Path, mean: np.ndarray, columns: np.ndarray, ev: np.ndarray, name: str) -> AlbedoModel:
+    """A texture model from a (3N, K) column basis; any inconsistency names the file."""
+    try:
+        return AlbedoModel(mean, np.asarray(columns).T, ev, name)
+    except FaceExplorerError as failure:
+        raise ModelFileError(f"{path}: {str(failure).removeprefix(name + ': ')}") from failure
 
 
 def _from_3ddfa(shape_path: Path, shape: dict[str, Any], exp_path: Path, exp: dict[str, Any]) -> MorphableModel:

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.model.albedo import AlbedoModel
 from app.model.face_parts import FacePart, all_skin
 from app.model.provenance import ModelProvenance
 
@@ -38,6 +39,7 @@ class MorphableModel:
     names_exp: list[str] = field(default_factory=list)
     landmarks: np.ndarray | None = None  # (68,) vertex indices of the Multi-PIE landmarks, when known
     triangle_parts: np.ndarray | None = None  # (T,) FacePart code per triangle; given None, all skin
+    albedo: AlbedoModel | None = None  # per-vertex colour model (the BFM's texture), when the file has one
 
     def __post_init__(self) -> None:
         for array_name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
@@ -100,6 +102,8 @@ class MorphableModel:
         if self.triangle_parts.shape != (len(self.triangles),) or not np.isin(self.triangle_parts, list(FacePart)).all():
             raise FaceExplorerError(f"{self.name}: triangle parts must be one FacePart code per triangle")
         self.triangle_parts = self.triangle_parts.astype(np.uint8)
+        if self.albedo is not None and self.albedo.n_vertices != self.n_vertices:
+            raise FaceExplorerError(f"{self.name}: the texture model has {self.albedo.n_vertices} vertices, the shape {self.n_vertices}")
 
     @property
     def n_vertices(self) -> int:
@@ -130,7 +134,7 @@ class MorphableModel:
     def digest(self) -> str:
         """sha256 of everything that decides a face: sizes, mean, bases, standard deviations, triangles.
 
-        Mode names, landmarks and triangle parts are left out (they change no face). The arrays are hashed in the
+        Mode names, landmarks, triangle parts and the texture are left out (they change no face's shape). The arrays are hashed in the
         fixed little-endian types ``__post_init__`` gives them, so the same model read from a .mat
         or from the .npz it was saved as has the same digest.
         """

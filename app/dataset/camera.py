@@ -1,0 +1,118 @@
+"""The camera of a dataset image: 3DDFA's weak-perspective (scaled orthographic) projection, exactly.
+
+300W-LP, AFLW2000-3D and the 3DDFA / 2DASL / PRNet pipelines trained on them describe a face's
+pose with ``Pose_Para = [pitch, yaw, roll, tx, ty, tz, s]`` (angles in radians) and place the
+model's vertices ``X`` (model units, y up, the face looking along +z) in the image by
+
+    P = s · R(pitch, yaw, roll) · X + t          (pixels, x right, y up, z towards the viewer)
+    R = Rx(pitch) · Ry(yaw) · Rz(roll)           (3DDFA's RotationMatrix, signs included)
+    pt2d = (P_x, H + 1 − P_y)                    (Matlab's 1-based pixel centres, y down)
+
+Dataset images are rendered with exactly this camera (an orthographic view of the box
+[0.5, W + 0.5] × [0.5, H + 0.5] of P's plane), so ``Pose_Para`` and ``pt2d`` are the image's
+ground truth, not an approximation of it. Its intrinsics are therefore trivial: no focal length
+(the projection is parallel), one scale ``s`` in pixels per model unit, and the principal point
+where the frame's centre lands. ``project`` gives 0-based pixel centres (the top-left pixel's
+centre is (0, 0)), which is ``pt2d − 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.errors import FaceExplorerError
+
+
+def rotation_3ddfa(pitch: float, yaw: float, roll: float) -> np.ndarray:
+    """3×3 rotation of 3DDFA's ``RotationMatrix(pitch, yaw, roll)`` (radians): Rx · Ry · Rz."""
+    cx, sx = np.cos(pitch), np.sin(pitch)
+    cy, sy = np.cos(yaw), np.sin(yaw)
+    cz, sz = np.cos(roll), np.sin(roll)
+    about_x = np.array([[1.0, 0.0, 0.0], [0.0, cx, sx], [0.0, -sx, cx]])
+    about_y = np.array([[cy, 0.0, -sy], [0.0, 1.0, 0.0], [sy, 0.0, cy]])
+    about_z = np.array([[cz, sz, 0.0], [-sz, cz, 0.0], [0.0, 0.0, 1.0]])
+    return about_x @ about_y @ about_z
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Where one face lands in one ``width`` × ``height`` image (see the module's formulas)."""
+
+    width: int
+    height: int
+    pitch: float  # radians
+    yaw: float
+    roll: float
+    scale: float  # pixels per model unit
+    translation: tuple[float, float, float]  # pixels
+
+    @property
+    def rotation(self) -> np.ndarray:
+        return rotation_3ddfa(self.pitch, self.yaw, self.roll)
+
+    def to_image_space(self, vertices: np.ndarray) -> np.ndarray:
+        """``P = s·R·X + t`` for (N, 3) model points: pixels, x right, y up, z towards the viewer."""
+        points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+        return self.scale * points @ self.rotation.T + np.asarray(self.translation)
+
+    def project(self, vertices: np.ndarray) -> np.ndarray:
+        """(N, 2) 0-based pixel coordinates (x right, y down; the top-left pixel's centre is (0, 0))."""
+        image = self.to_image_space(vertices)
+        return np.stack([image[:, 0] - 1.0, self.height - image[:, 1]], axis=1)
+
+    @property
+    def pose_para(self) -> np.ndarray:
+        """(7,) ``[pitch, yaw, roll, tx, ty, tz, s]`` as 300W-LP's ``Pose_Para``."""
+        return np.array([self.pitch, self.yaw, self.roll, *self.translation, self.scale])
+
+    @property
+    def principal_point(self) -> tuple[float, float]:
+        """The frame's centre in 0-based pixels: where the optical axis meets the image."""
+        return ((self.width - 1) / 2.0, (self.height - 1) / 2.0)
+
+    @property
+    def affine(self) -> np.ndarray:
+        """(2, 4) matrix taking a model point [X, Y, Z, 1] to 0-based pixels: the whole camera in one array."""
+        rotation = self.scale * self.rotation
+        tx, ty, _ = self.translation
+        return np.array([[*rotation[0], tx - 1.0], [*(-rotation[1]), self.height - ty]])
+
+    def record(self) -> dict[str, Any]:
+        """A JSON-able description: intrinsics, extrinsics and the Pose_Para vector."""
+        return {
+            "projection": "orthographic (3DDFA weak perspective)",
+            "image_size": [self.width, self.height],
+            "intrinsics": {"focal_px": None, "pixels_per_unit": self.scale, "principal_point": list(self.principal_point)},
+            "extrinsics": {"rotation": self.rotation.tolist(), "translation": list(self.translation), "scale": self.scale},
+            "pose_para": self.pose_para.tolist(),
+        }
+
+    @classmethod
+    def from_pose_para(cls, pose_para: np.ndarray, width: int, height: int) -> Camera:
+        values = np.asarray(pose_para, dtype=np.float64).reshape(-1)
+        if values.shape != (7,) or not np.all(np.isfinite(values)) or values[6] <= 0:
+            raise FaceExplorerError(f"Pose_Para must be 7 finite numbers with a positive scale (got {values.tolist()})")
+        return cls(width, height, *values[:3], scale=float(values[6]), translation=tuple(values[3:6]))
+
+
+def framing_camera(
+    frame: np.ndarray, width: int, height: int, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0
+) -> Camera:
+    """The camera that turns a face by (pitch, yaw, roll) about the centre of ``frame`` (3, 2) and fits the frame.
+
+    ``frame`` is a box every face of the dataset shares (the mean face's, grown by a margin), so
+    all images have the same scale and centre whatever the face, and only the pose differs.
+    """
+    frame = np.asarray(frame, dtype=np.float64)
+    centre = frame.mean(axis=1)
+    extent = float(np.max(frame[:2, 1] - frame[:2, 0]))
+    if not extent > 0:
+        raise FaceExplorerError("cannot frame a face that has no width or height")
+    scale = min(width, height) / extent
+    # The frame's centre goes to the centre of the image, P = ((W + 1)/2, (H + 1)/2, 0).
+    target = np.array([(width + 1) / 2.0, (height + 1) / 2.0, 0.0])
+    translation = target - scale * rotation_3ddfa(pitch, yaw, roll) @ centre
+    return Camera(width, height, pitch, yaw, roll, scale, tuple(float(v) for v in translation))

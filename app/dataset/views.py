@@ -1,0 +1,197 @@
+"""The views of one shard's faces: their random choices, their files and their recorded ground truth.
+
+Every choice comes from the shard's own seeded streams, so a shard's images regenerate exactly:
+``view_rng`` (seed, shard, 1) draws each view's pose (yaw and pitch as before roll existed, then
+roll), key light (a direction within ``max_light_angle`` of the default key light, and an
+intensity factor) and background picture; ``texture_rng`` (seed, shard, 2) draws each face's
+colour coefficients. Asking for images or colours never changes the coefficients.
+
+The shard records, per view, the camera (``Pose_Para``), the 68 landmarks projected with it,
+the key light and the background picture's name, and per face the colour coefficients.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.atomic_files import write_atomically
+from app.dataset.format_300w_lp import write_300w_lp
+from app.dataset.layout import view_files
+from app.dataset.settings import GenerationSettings
+from app.dataset.view_options import background_colour, background_pictures, map_kinds
+from app.errors import FaceExplorerError
+from app.model.albedo import AlbedoModel, skin_tone_albedo
+from app.model.morphable_model import MorphableModel
+from app.png_files import write_png
+
+if TYPE_CHECKING:
+    from app.dataset.face_images import FaceRenderer, RenderedView
+
+
+@dataclass(frozen=True)
+class KeyLight:
+    """The brightest light of a view, fixed to the camera: ``direction`` (unit, image space, towards the light)."""
+
+    direction: tuple[float, float, float]
+    intensity: float
+
+
+def _light_kit_key() -> KeyLight:
+    """The key light of VTK's light kit, which the explorer uses: 50° up, 10° to the right, intensity 0.75."""
+    elevation, azimuth = np.radians(50.0), np.radians(10.0)
+    direction = (np.cos(elevation) * np.sin(azimuth), np.sin(elevation), np.cos(elevation) * np.cos(azimuth))
+    return KeyLight(tuple(float(v) for v in direction), 0.75)
+
+
+DEFAULT_KEY_LIGHT = _light_kit_key()
+
+
+def view_rng(seed: int, shard: int) -> np.random.Generator:
+    """Poses, lights and backgrounds of a shard's views (the stream image poses always used)."""
+    return np.random.default_rng([seed, shard, 1])
+
+
+def texture_rng(seed: int, shard: int) -> np.random.Generator:
+    return np.random.default_rng([seed, shard, 2])
+
+
+@dataclass(frozen=True)
+class ViewPlan:
+    """The random choices of every view of a shard's faces; view 0 of each face is frontal."""
+
+    angles: np.ndarray  # (F, V, 3) pitch, yaw, roll in degrees
+    light_direction: np.ndarray  # (F, V, 3) unit vectors, image space
+    light_intensity: np.ndarray  # (F, V)
+    background: np.ndarray  # (F, V) index of the background picture, -1 for a colour
+
+    @classmethod
+    def draw(cls, settings: GenerationSettings, shard: int, faces: int, pictures: int) -> ViewPlan:
+        rng = view_rng(settings.seed, shard)
+        views, turned = 1 + settings.random_views, settings.random_views
+        angles = np.zeros((faces, views, 3))
+        angles[:, 1:, 1] = rng.uniform(-settings.max_yaw, settings.max_yaw, size=(faces, turned))
+        angles[:, 1:, 0] = rng.uniform(-settings.max_pitch, settings.max_pitch, size=(faces, turned))
+        angles[:, 1:, 2] = rng.uniform(-settings.max_roll, settings.max_roll, size=(faces, turned))
+        # Uniform on the sphere's cap of half-angle max_light_angle about the default key light.
+        cos_tilt = rng.uniform(np.cos(np.radians(settings.max_light_angle)), 1.0, size=(faces, views))
+        turn = rng.uniform(0.0, 2.0 * np.pi, size=(faces, views))
+        axis = np.asarray(DEFAULT_KEY_LIGHT.direction)
+        side = np.cross(axis, [0.0, 0.0, 1.0])
+        side /= np.linalg.norm(side)
+        up = np.cross(axis, side)
+        sin_tilt = np.sqrt(1.0 - cos_tilt**2)
+        direction = (cos_tilt[..., None] * axis + (sin_tilt * np.cos(turn))[..., None] * side
+                     + (sin_tilt * np.sin(turn))[..., None] * up)
+        intensity = DEFAULT_KEY_LIGHT.intensity * rng.uniform(settings.min_light, settings.max_light, size=(faces, views))
+        background = rng.integers(0, pictures, size=(faces, views)) if pictures else np.full((faces, views), -1)
+        return cls(angles, direction, intensity, background.astype(np.int64))
+
+
+def albedo_of(model: MorphableModel) -> AlbedoModel:
+    """The model's texture model, else skin-tone variation around the colours its parts are drawn in."""
+    if model.albedo is not None:
+        return model.albedo
+    from app.rendering.look import PART_COLOURS  # pyvista comes with it: only imported when faces are coloured
+
+    return skin_tone_albedo(model.triangles, model.triangle_parts, model.n_vertices, PART_COLOURS)
+
+
+@lru_cache(maxsize=32)
+def _picture(path: Path, size: int) -> np.ndarray:
+    """A background picture cropped to a square about its centre and scaled to ``size`` (RGB uint8)."""
+    try:
+        with Image.open(path) as picture:
+            return np.asarray(ImageOps.fit(picture.convert("RGB"), (size, size)))
+    except (OSError, UnidentifiedImageError) as failure:
+        raise FaceExplorerError(f"background picture {path}: cannot read it ({failure})") from failure
+
+
+class ShardViews:
+    """Colours, renders, writes and records the views of one shard's faces."""
+
+    def __init__(self, settings: GenerationSettings, shard: int, model: MorphableModel,
+                 renderer: Callable[[int], FaceRenderer]) -> None:
+        """``renderer(size)`` gives the process's renderer (one off-screen window, reused)."""
+        faces = len(settings.shard_rows(shard))
+        self.settings, self.shard, self.model, self._renderer = settings, shard, model, renderer
+        colour = background_colour(settings.background)
+        self.pictures = [] if not settings.background or colour else background_pictures(settings.background)
+        if colour is None:
+            from app.rendering.look import BACKGROUND  # pyvista comes with it: only imported when images are made
+
+            colour = BACKGROUND
+        self.colour = colour
+        self.plan = ViewPlan.draw(settings, shard, faces, len(self.pictures))
+        self.albedo = albedo_of(model) if settings.albedo else None
+        self.texture = self.albedo.sample(faces, texture_rng(settings.seed, shard)) if self.albedo else None
+        if settings.image_format == "300w-lp" and model.landmarks is None:
+            raise FaceExplorerError(f"{model.name} has no landmarks, which 300W-LP files need (pt2d)")
+        views = 1 + settings.random_views
+        self.pose_para = np.zeros((faces, views, 7))
+        self.landmarks = None if model.landmarks is None else np.full((faces, views, len(model.landmarks), 2), np.nan)
+
+    def colours(self, face: int) -> np.ndarray | None:
+        """(N, 3) float32 RGB in [0, 1] of the shard's ``face``-th face, or None when faces are not coloured."""
+        return None if self.albedo is None else self.albedo.colours(self.texture[face])
+
+    def write(self, folder: Path, index: int, face: int, vertices: np.ndarray,
+              alpha_id: np.ndarray, alpha_exp: np.ndarray) -> list[Path]:
+        """Render and write every view of the shard's ``face``-th face (global ``index``); returns the files."""
+        settings, plan = self.settings, self.plan
+        renderer = self._renderer(settings.image_size)
+        kinds = map_kinds(settings.maps)
+        colours = self.colours(face)
+        written: list[Path] = []
+        for view in range(1 + settings.random_views):
+            pitch, yaw, roll = np.radians(plan.angles[face, view])
+            camera = renderer.camera(pitch, yaw, roll)
+            light = KeyLight(tuple(plan.light_direction[face, view]), float(plan.light_intensity[face, view]))
+            picture = plan.background[face, view]
+            background = _picture(self.pictures[picture], settings.image_size) if picture >= 0 else self.colour
+            image = renderer.draw(vertices, camera, light, colours, background,
+                                  mask="mask" in kinds, depth="depth" in kinds, normals="normals" in kinds)
+            self.pose_para[face, view] = camera.pose_para
+            points = None
+            if self.landmarks is not None:
+                points = self.landmarks[face, view] = camera.project(vertices[self.model.landmarks])
+            paths = iter(folder / path for path in view_files(settings, self.shard, index, view))
+            if settings.image_format == "300w-lp":
+                texture = None if self.texture is None else self.texture[face]
+                written += write_300w_lp(next(paths), next(paths), image.rgb, alpha_id, alpha_exp, camera, points, texture)
+            else:
+                written.append(write_png(next(paths), image.rgb))
+            for kind, path in zip(kinds, paths, strict=True):
+                written.append(_write_map(path, kind, image))
+        return written
+
+    def tables(self) -> dict[str, np.ndarray]:
+        """What the shard file records about its views and colours."""
+        plan = self.plan
+        tables = {
+            "view_pose_para": self.pose_para,
+            "view_light": np.concatenate([plan.light_direction, plan.light_intensity[..., None]], axis=-1),
+            "view_background": np.array([[self.pictures[i].name if i >= 0 else "" for i in row] for row in plan.background]),
+        }
+        if self.landmarks is not None:
+            tables["view_landmarks"] = self.landmarks
+        if self.texture is not None:
+            tables["texture"] = self.texture
+        return tables
+
+
+def _write_map(path: Path, kind: str, image: RenderedView) -> Path:
+    if kind == "depth":
+        buffer = io.BytesIO()
+        np.save(buffer, image.depth, allow_pickle=False)
+        return write_atomically(path, [buffer.getbuffer()])
+    if kind == "mask":
+        return write_png(path, image.mask.astype(np.uint8) * 255)
+    return write_png(path, image.normals)
