@@ -72,6 +72,7 @@ def test_thumbnails_show_the_face_and_the_sheet_puts_each_pair_in_its_cell(tmp_p
     np.testing.assert_array_equal(sheet[-1, -1], GAP_COLOUR)  # the empty fourth cell
     written = save_gallery_png(tmp_path / "grid", pairs, columns=2)
     assert written == tmp_path / "grid.png"
-    np.testing.assert_array_equal(np.asarray(Image.open(written)), sheet)
+    with Image.open(written) as picture:
+        np.testing.assert_array_equal(np.asarray(picture), sheet)
     with pytest.raises(FaceExplorerError):
         save_gallery_png(tmp_path / "missing" / "folder" / "grid.png", pairs, columns=2)

@@ -1,0 +1,125 @@
+"""A straight walk between two faces: the in-between faces, optionally denoised, and their export.
+
+The walk is linear in the coefficients, (1 − t)·A + t·B for identity and expression alike: the
+model is linear, so the surface moves linearly too, and any face on the way is what a researcher
+would get by setting the sliders there. With ``denoise_steps`` every in-between face goes
+through the networks, which shows whether they keep a path between two real faces on the
+manifold or bend it. An export writes one mesh and one coefficient file per step, a PNG strip
+of all steps side by side, and an animated GIF (Pillow, which the project already uses for PNGs).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.atomic_files import create_folder, write_atomically
+from app.dataset.export import save_coefficients
+from app.dataset.mesh_files import export_mesh
+from app.dataset.mesh_formats import mesh_format
+from app.denoising.denoiser import Denoiser
+from app.denoising.torch_threads import one_torch_thread
+from app.errors import FaceExplorerError
+from app.explorer.gallery import GAP_COLOUR, ThumbnailRenderer
+from app.model.coefficient_limits import check_coefficients
+from app.model.morphable_model import MorphableModel
+from app.png_files import write_png
+
+MIN_STEPS, MAX_STEPS = 2, 200
+GIF_FRAME_MS = 120
+
+
+@dataclass(frozen=True)
+class FaceEndpoint:
+    """One end of the walk: a named face ("current face", "preset smile.json", …)."""
+
+    label: str
+    alpha_id: np.ndarray
+    alpha_exp: np.ndarray
+
+
+class Interpolation:
+    """The faces between ``start`` (t = 0) and ``end`` (t = 1) of one model."""
+
+    def __init__(self, model: MorphableModel, start: FaceEndpoint, end: FaceEndpoint,
+                 denoiser: Denoiser | None = None, denoise_steps: bool = False) -> None:
+        if denoise_steps and denoiser is None:
+            raise FaceExplorerError("denoising each step needs the networks (File → Open checkpoints folder)")
+        self.model = model
+        self.start, self.end = start, end
+        self.denoiser = denoiser
+        self.denoise_steps = denoise_steps
+        self._from = {kind: check_coefficients(model, kind, values, start.label)
+                      for kind, values in (("shape", start.alpha_id), ("expression", start.alpha_exp))}
+        self._to = {kind: check_coefficients(model, kind, values, end.label)
+                    for kind, values in (("shape", end.alpha_id), ("expression", end.alpha_exp))}
+
+    def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """(alpha_id, alpha_exp) at ``t`` in [0, 1]."""
+        alpha_id, alpha_exp = self.faces(np.array([t], dtype=np.float64))
+        return alpha_id[0], alpha_exp[0]
+
+    def faces(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(S, K_id) and (S, K_exp) faces at the ``times`` (each in [0, 1]), denoised in one batch if asked."""
+        times = np.asarray(times, dtype=np.float64).reshape(-1, 1)
+        if not np.all((times >= 0.0) & (times <= 1.0)):  # NaN fails too
+            raise FaceExplorerError(f"interpolation positions must lie in [0, 1] (got {times.ravel().tolist()})")
+        walked = {kind: (1.0 - times) * self._from[kind] + times * self._to[kind] for kind in self._from}
+        if self.denoise_steps:
+            with one_torch_thread():
+                walked = {kind: self.denoiser.denoise(kind, values) for kind, values in walked.items()}
+        return walked["shape"], walked["expression"]
+
+
+def step_times(steps: int) -> np.ndarray:
+    if not MIN_STEPS <= steps <= MAX_STEPS:
+        raise FaceExplorerError(f"an interpolation has {MIN_STEPS} to {MAX_STEPS} steps (asked for {steps})")
+    return np.linspace(0.0, 1.0, steps)
+
+
+def export_interpolation(folder: str | Path, interpolation: Interpolation, steps: int, renderer: ThumbnailRenderer,
+                         mesh_suffix: str = ".ply", **info: Any) -> list[Path]:
+    """Write ``step_000.ply`` … with ``.json`` coefficients, ``strip.png`` and ``interpolation.gif`` into ``folder``.
+
+    Everything is checked (steps, mesh format) and computed before the first file is written.
+    ``info`` (model identity …) goes into every coefficient file beside the step's t and the endpoints.
+    """
+    times = step_times(steps)
+    mesh_format(Path(f"step{mesh_suffix}"))
+    alpha_id, alpha_exp = interpolation.faces(times)
+    images = [renderer.thumbnail(alpha_id[k], alpha_exp[k]) for k in range(steps)]
+    folder = create_folder(folder)
+    model = interpolation.model
+    written = []
+    for k, t in enumerate(times):
+        mesh = folder / f"step_{k:03d}{mesh_suffix}"
+        written.append(export_mesh(mesh, model.synthesize(alpha_id[k], alpha_exp[k]), model.triangles))
+        written.append(save_coefficients(mesh.with_suffix(".json"), alpha_id[k], alpha_exp[k], t=float(t),
+                                         start=interpolation.start.label, end=interpolation.end.label,
+                                         denoised=interpolation.denoise_steps, **info))
+    written.append(write_png(folder / "strip.png", strip(images)))
+    written.append(write_gif(folder / "interpolation.gif", images))
+    return written
+
+
+def strip(images: list[np.ndarray], gap: int = 2) -> np.ndarray:
+    """The images side by side, left to right, with ``gap`` pixels between them."""
+    height, width = images[0].shape[:2]
+    picture = np.empty((height, len(images) * (width + gap) - gap, 3), dtype=np.uint8)
+    picture[...] = GAP_COLOUR
+    for k, image in enumerate(images):
+        picture[:, k * (width + gap):k * (width + gap) + width] = image
+    return picture
+
+
+def write_gif(path: str | Path, images: list[np.ndarray]) -> Path:
+    """An endlessly looping animation of ``images``, there and back."""
+    frames = [Image.fromarray(image) for image in images + images[-2:0:-1]]
+    encoded = io.BytesIO()
+    frames[0].save(encoded, format="GIF", save_all=True, append_images=frames[1:], duration=GIF_FRAME_MS, loop=0)
+    return write_atomically(path, [encoded.getbuffer()])

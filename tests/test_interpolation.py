@@ -1,0 +1,92 @@
+"""Interpolation between two faces: linear in the coefficients, optionally denoised, exported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.dataset.mesh_files import export_mesh
+from app.denoising.denoiser import Denoiser
+from app.errors import FaceExplorerError
+from app.explorer.gallery import ThumbnailRenderer
+from app.explorer.interpolation import FaceEndpoint, Interpolation, export_interpolation, step_times
+from app.model.embedded_model import embedded_model
+from app.model.sampling import sample_coefficients
+
+
+@pytest.fixture(scope="module")
+def denoiser() -> Denoiser:
+    from app.workspace import Workspace
+
+    return Workspace().denoiser
+
+
+def endpoints(seed: int) -> tuple[FaceEndpoint, FaceEndpoint]:
+    model = embedded_model()
+    rng = np.random.default_rng(seed)
+    faces = [FaceEndpoint(name, sample_coefficients(model, "shape", "normal", 1, rng)[0],
+                          sample_coefficients(model, "expression", "normal", 1, rng)[0]) for name in ("A", "B")]
+    return faces[0], faces[1]
+
+
+def test_the_walk_is_linear_in_the_coefficients_and_ends_at_the_two_faces() -> None:
+    model = embedded_model()
+    start, end = endpoints(0)
+    walk = Interpolation(model, start, end)
+    np.testing.assert_array_equal(walk.at(0.0)[0], start.alpha_id)
+    np.testing.assert_array_equal(walk.at(1.0)[1], end.alpha_exp)
+    middle_id, middle_exp = walk.at(0.25)
+    np.testing.assert_allclose(middle_id, 0.75 * start.alpha_id + 0.25 * end.alpha_id)
+    np.testing.assert_allclose(middle_exp, 0.75 * start.alpha_exp + 0.25 * end.alpha_exp)
+    for t in (-0.1, 1.5, float("nan")):
+        with pytest.raises(FaceExplorerError, match=r"\[0, 1\]"):
+            walk.at(t)
+    with pytest.raises(FaceExplorerError, match="A"):  # an endpoint of another model is named
+        Interpolation(model, FaceEndpoint("A", np.zeros(5), start.alpha_exp), end)
+    for steps in (1, 201):
+        with pytest.raises(FaceExplorerError, match="2 to 200 steps"):
+            step_times(steps)
+
+
+def test_denoised_steps_are_the_networks_output_of_each_linear_step(denoiser: Denoiser) -> None:
+    model = embedded_model()
+    start, end = endpoints(1)
+    plain = Interpolation(model, start, end)
+    denoised = Interpolation(model, start, end, denoiser, denoise_steps=True)
+    raw_id, raw_exp = plain.at(0.6)
+    walked_id, walked_exp = denoised.at(0.6)
+    alone = denoiser.denoise("shape", raw_id)
+    np.testing.assert_allclose(walked_id, alone, atol=1e-5 * np.abs(alone).max())
+    assert not np.allclose(walked_id, raw_id)
+    with pytest.raises(FaceExplorerError, match="needs the networks"):
+        Interpolation(model, start, end, None, denoise_steps=True)
+
+
+def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> None:
+    model = embedded_model()
+    start, end = endpoints(2)
+    walk = Interpolation(model, start, end)
+    renderer = ThumbnailRenderer(model, size=48)
+    try:
+        written = export_interpolation(tmp_path / "walk", walk, 3, renderer, digest="abc")
+        with pytest.raises(FaceExplorerError, match="mesh format"):
+            export_interpolation(tmp_path / "refused", walk, 3, renderer, mesh_suffix=".stl")
+    finally:
+        renderer.close()
+    assert not (tmp_path / "refused").exists()  # refused before anything was written
+    names = sorted(path.name for path in written)
+    assert names == ["interpolation.gif", "step_000.json", "step_000.ply", "step_001.json", "step_001.ply",
+                     "step_002.json", "step_002.ply", "strip.png"]
+    middle = json.loads((tmp_path / "walk" / "step_001.json").read_text())
+    assert middle["t"] == 0.5 and middle["start"] == "A" and middle["end"] == "B" and middle["digest"] == "abc"
+    np.testing.assert_allclose(middle["alpha_id"], walk.at(0.5)[0])
+    expected_mesh = export_mesh(tmp_path / "expected.ply", model.synthesize(*walk.at(0.5)), model.triangles)
+    assert (tmp_path / "walk" / "step_001.ply").read_bytes() == expected_mesh.read_bytes()
+    with Image.open(tmp_path / "walk" / "strip.png") as picture:
+        assert picture.size == (3 * 48 + 2 * 2, 48)
+    with Image.open(tmp_path / "walk" / "interpolation.gif") as gif:
+        assert gif.n_frames == 4  # 0, 1, 2 and back through 1
