@@ -1,0 +1,78 @@
+"""How long a gallery of 16 faces takes. Run: xvfb-run -a .venv/bin/python bench/bench_gallery.py
+
+Prints, for a 4 × 4 gallery with the paper's sampling and the shipped networks:
+- drawing and denoising the 16 faces (``sample_gallery``);
+- rendering the 32 thumbnails (each face and its denoised version) with the one reused
+  off-screen renderer, synthesis included;
+- the whole gallery, and the sheet composed and written as one PNG;
+beside the limit of the same work measured in the same run: 32 bare renders of an unchanged
+scene of the same size (rasterising and reading back the pixels, no new vertices), the least
+any way of drawing 32 thumbnails with this GL can cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.dataset.face_images import FaceRenderer  # noqa: E402
+from app.explorer.face_state import SamplingSettings  # noqa: E402
+from app.explorer.gallery import THUMBNAIL_SIZE, ThumbnailRenderer, sample_gallery, save_gallery_png  # noqa: E402
+from app.workspace import Workspace  # noqa: E402
+
+FACES = 16
+COLUMNS = 4
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats (median printed)")
+    parser.add_argument("--size", type=int, default=THUMBNAIL_SIZE, help="thumbnail size in pixels")
+    args = parser.parse_args()
+    workspace = Workspace()
+    model, denoiser = workspace.model, workspace.denoiser
+    renderer = ThumbnailRenderer(model, args.size)
+    limit = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, args.size, model.triangle_parts)
+    limit.draw(model.mean.reshape(-1, 3), limit.camera())  # the scene the bare renders redraw unchanged
+    sampling, rendering, sheets, bare = [], [], [], []
+    try:
+        faces = sample_gallery(model, denoiser, SamplingSettings(), FACES)  # warm-up: torch, GL, caches
+        pairs = [renderer.pair(face) for face in faces]
+        with tempfile.TemporaryDirectory() as folder:
+            for repeat in range(args.repeats):
+                start = time.perf_counter()
+                faces = sample_gallery(model, denoiser, SamplingSettings(seed=1000 * repeat), FACES)
+                sampled = time.perf_counter()
+                pairs = [renderer.pair(face) for face in faces]
+                rendered = time.perf_counter()
+                save_gallery_png(Path(folder) / "gallery.png", pairs, COLUMNS)
+                written = time.perf_counter()
+                for _ in range(2 * FACES):
+                    limit.plotter.render()
+                    limit.plotter.screenshot(return_img=True)
+                bare.append(time.perf_counter() - written)
+                sampling.append(sampled - start)
+                rendering.append(rendered - sampled)
+                sheets.append(written - rendered)
+    finally:
+        renderer.close()
+        limit.close()
+    ms = lambda values: 1000.0 * statistics.median(values)  # noqa: E731
+    total = [s + r + w for s, r, w in zip(sampling, rendering, sheets)]
+    print(f"gallery of {FACES} faces ({2 * FACES} thumbnails of {args.size} px), median of {args.repeats}:")
+    print(f"  draw + denoise 16 faces      {ms(sampling):8.1f} ms")
+    print(f"  render 32 thumbnails         {ms(rendering):8.1f} ms   ({ms(rendering) / (2 * FACES):.1f} ms each)")
+    print(f"  compose + write the PNG      {ms(sheets):8.1f} ms")
+    print(f"  whole gallery                {ms(total):8.1f} ms")
+    print(f"  limit: 32 bare renders       {ms(bare):8.1f} ms   (same size and mesh, unchanged scene)")
+    print(f"  rendering / limit            {ms(rendering) / ms(bare):8.2f} ×")
+
+
+if __name__ == "__main__":
+    main()
