@@ -2,7 +2,9 @@
 
 A preset is a JSON file (written atomically through ``app.dataset.export.save_coefficients``) that
 brings the explorer back to exactly the same face and the same sampling settings. It records
-the model's name and digest, and is applied only to the model it was made on.
+the model's name and digest, and is applied only to the model it was made on, and where the face
+came from (its seed and distribution, or "edited"); a preset from before origins were recorded
+says it came from the preset file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from app.dataset.export import load_coefficients, save_coefficients
 from app.errors import FaceExplorerError
+from app.explorer.face_origin import FaceOrigin, PartOrigin
 from app.explorer.face_state import FaceState, SamplingSettings
 from app.model.provenance import ModelProvenance, require_same_model
 
@@ -27,6 +30,7 @@ class FacePreset:
     settings: SamplingSettings
     model: ModelProvenance  # the model the face was made on
     path: Path
+    origin: FaceOrigin | None = None  # None in presets saved before origins were recorded
 
 
 def save_preset(path: str | Path, state: FaceState) -> Path:
@@ -36,6 +40,7 @@ def save_preset(path: str | Path, state: FaceState) -> Path:
     return save_coefficients(
         path, state.alpha_id, state.alpha_exp,
         preset=PRESET_FORMAT, **state.model.provenance.to_record(), sampling=state.settings.to_dict(),
+        origin=state.origin.to_record(),
     )
 
 
@@ -52,13 +57,15 @@ def load_preset(path: str | Path, n_id: int, n_exp: int) -> FacePreset:
             raise FaceExplorerError(f"{path}: {name} has shape {values.shape}, the loaded model needs ({count},)")
     try:
         settings = SamplingSettings.from_dict(info.get("sampling", {}))
+        origin = FaceOrigin.from_record(info["origin"]) if "origin" in info else None
     except FaceExplorerError as problem:
         raise FaceExplorerError(f"{path}: {problem}") from problem
-    return FacePreset(alpha_id, alpha_exp, settings, ModelProvenance.from_record(info, str(path)), path)
+    return FacePreset(alpha_id, alpha_exp, settings, ModelProvenance.from_record(info, str(path)), path, origin)
 
 
 def apply_preset(state: FaceState, preset: FacePreset, source: str = "preset") -> None:
     """The preset's face, then its settings: a face beyond the limits, or made on another model, changes nothing."""
     require_same_model(preset.model, state.model.provenance, f"the face preset {preset.path}")
-    state.set_face(preset.alpha_id, preset.alpha_exp, source)
+    origin = preset.origin or FaceOrigin.of_both(PartOrigin(f"preset {preset.path.name}"))
+    state.set_face(preset.alpha_id, preset.alpha_exp, source, origin)
     state.update_settings(**preset.settings.to_dict())

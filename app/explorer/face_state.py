@@ -6,6 +6,11 @@ moved (kind, index, old and new value — what a dragged slider produces, and wh
 incremental ``MorphableModel.apply_coefficient_change`` needs), or the whole face was replaced
 (sampling, reset, loading a preset). Settings changes go to separate subscribers.
 
+The state also knows where its face came from (``FaceOrigin``: seed and distribution, or
+"edited") and whether a gesture is under way: the changes of one slider drag carry the same
+gesture number, so the history can keep a drag as one step and the views can draw a lighter
+face until the gesture ends.
+
 Sampling draws from ``numpy.random.default_rng(seed)`` and then advances the seed by one, so
 that pressing "sample" again gives a new face while typing a seed back reproduces a face
 exactly.
@@ -20,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.explorer.face_origin import MEAN, MEAN_FACE, FaceOrigin, PartOrigin
 from app.model.coefficient_limits import LIMIT_IN_SCALES, check_coefficient, check_coefficients
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import (
@@ -79,22 +85,27 @@ class SamplingSettings:
 
 @dataclass(frozen=True)
 class FaceChange:
-    """What changed: one coefficient (``kind`` and ``index`` set) or the whole face (both None)."""
+    """What changed: one coefficient (``kind`` and ``index`` set) or the whole face (both None).
+
+    ``source`` says what replaced a whole face ("sample both", "the denoised face" …);
+    ``gesture`` numbers the slider drag a single change belongs to (None: a change of its own).
+    """
 
     kind: CoefficientKind | None = None
     index: int | None = None
     old: float = 0.0
     new: float = 0.0
+    source: str = ""
+    gesture: int | None = None
 
     @property
     def is_single(self) -> bool:
         return self.kind is not None
 
 
-WHOLE_FACE = FaceChange()
-
 FaceListener = Callable[[FaceChange], None]
 SettingsListener = Callable[[SamplingSettings], None]
+GestureListener = Callable[[bool], None]
 
 
 class FaceState:
@@ -104,8 +115,12 @@ class FaceState:
         self.model = model
         self._alpha = {"shape": np.zeros(model.n_id), "expression": np.zeros(model.n_exp)}
         self._settings = settings or SamplingSettings()
+        self._origin = MEAN_FACE
+        self._gesture: int | None = None
+        self._gestures_begun = 0
         self._face_listeners: list[FaceListener] = []
         self._settings_listeners: list[SettingsListener] = []
+        self._gesture_listeners: list[GestureListener] = []
 
     # ---- reading -------------------------------------------------------------------------
     @property
@@ -127,6 +142,15 @@ class FaceState:
     def settings(self) -> SamplingSettings:
         return self._settings
 
+    @property
+    def origin(self) -> FaceOrigin:
+        """Where the current face came from (seed and distribution per part, or what else made it)."""
+        return self._origin
+
+    @property
+    def in_gesture(self) -> bool:
+        return self._gesture is not None
+
     # ---- subscribing ---------------------------------------------------------------------
     def subscribe(self, listener: FaceListener) -> Callable[[], None]:
         """Call ``listener`` after every face change; returns a function that unsubscribes."""
@@ -136,6 +160,28 @@ class FaceState:
     def subscribe_settings(self, listener: SettingsListener) -> Callable[[], None]:
         self._settings_listeners.append(listener)
         return lambda: self._settings_listeners.remove(listener)
+
+    def subscribe_gestures(self, listener: GestureListener) -> Callable[[], None]:
+        """Call ``listener(True)`` when a gesture begins and ``listener(False)`` when it ends."""
+        self._gesture_listeners.append(listener)
+        return lambda: self._gesture_listeners.remove(listener)
+
+    # ---- gestures --------------------------------------------------------------------------
+    def begin_gesture(self) -> None:
+        """The single-coefficient changes until ``end_gesture()`` are one user gesture (a slider drag)."""
+        if self._gesture is not None:
+            return
+        self._gestures_begun += 1
+        self._gesture = self._gestures_begun
+        for listener in list(self._gesture_listeners):
+            listener(True)
+
+    def end_gesture(self) -> None:
+        if self._gesture is None:
+            return
+        self._gesture = None
+        for listener in list(self._gesture_listeners):
+            listener(False)
 
     # ---- changing the face ---------------------------------------------------------------
     def set_coefficient(self, kind: CoefficientKind, index: int, value: float) -> None:
@@ -147,27 +193,42 @@ class FaceState:
         if value == old:
             return
         values[index] = value
-        self._announce(FaceChange(kind, index, old, value))
+        self._origin = self._origin.with_part(kind, self._origin.part(kind).marked_edited())
+        self._announce(FaceChange(kind, index, old, value, gesture=self._gesture))
 
     def reset_coefficient(self, kind: CoefficientKind, index: int) -> None:
         self.set_coefficient(kind, index, 0.0)
 
     def set_face(self, alpha_id: np.ndarray | None = None, alpha_exp: np.ndarray | None = None,
-                 source: str = "face") -> None:
+                 source: str = "face", origin: FaceOrigin | None = None) -> None:
         """Replace identity and/or expression coefficients (a part left as None is kept).
 
-        Both parts are checked before either is taken, so a refused face leaves the state as it was.
+        ``origin`` says where the new face came from; without one, each replaced part's origin
+        is ``source``. Both parts are checked before either is taken, so a refused face leaves
+        the state as it was.
         """
         checked = {}
         for kind, values in (("shape", alpha_id), ("expression", alpha_exp)):
             if values is not None:
                 checked[kind] = check_coefficients(self.model, kind, values, source).copy()
         self._alpha.update(checked)
-        self._announce(WHOLE_FACE)
+        if origin is None:
+            origin = self._origin
+            for kind in checked:
+                origin = origin.with_part(kind, PartOrigin(source))
+        self._origin = origin
+        self._announce(FaceChange(source=source))
 
     def reset(self) -> None:
         """Back to the mean face (all coefficients zero)."""
-        self.set_face(np.zeros(self.model.n_id), np.zeros(self.model.n_exp))
+        self.set_face(np.zeros(self.model.n_id), np.zeros(self.model.n_exp), "mean face", MEAN_FACE)
+
+    def reset_part(self, kind: CoefficientKind) -> None:
+        """The mean identity (``shape``) or the neutral expression, keeping the other part."""
+        zeros = np.zeros(self.model.n_coefficients(kind))
+        source = "mean identity" if kind == "shape" else "neutral expression"
+        origin = self._origin.with_part(kind, PartOrigin(MEAN))
+        self.set_face(zeros if kind == "shape" else None, zeros if kind == "expression" else None, source, origin)
 
     def sample(self, target: SampleTarget) -> None:
         """Draw shape, expression or both with the current settings, then advance the seed."""
@@ -176,12 +237,15 @@ class FaceState:
         settings = self._settings
         rng = np.random.default_rng(settings.seed)
         drawn = {}
+        origin = self._origin
         for kind in ("shape", "expression"):
             if target in (kind, "both"):
                 drawn[kind] = sample_coefficients(
                     self.model, kind, settings.distribution, 1, rng, settings.value_range(kind)
                 )[0]
-        self.set_face(drawn.get("shape"), drawn.get("expression"))
+                origin = origin.with_part(kind, PartOrigin.sampled(settings.seed, settings.distribution,
+                                                                   settings.value_range(kind)))
+        self.set_face(drawn.get("shape"), drawn.get("expression"), f"sample {target}", origin)
         self.update_settings(seed=settings.seed + 1)
 
     # ---- changing the settings -----------------------------------------------------------

@@ -10,6 +10,13 @@ a face at a time is too little work for a thread pool, and a pool stalls under C
 
 The vertex, normal and displacement arrays are allocated once and only ever written in
 place, so a view can wrap them (VTK shares the memory) and just mark them modified.
+
+While a gesture (a slider drag) is under way the GUI asks for ``refresh(draft=True)``: the
+networks still run, but only the vertices of the ``DraftMesh`` (a fifth of the triangles) are
+synthesized and given normals, for views that draw the draft until the gesture ends. Work whose
+input did not change is skipped: the input normals when the input face did not move, the
+denoised synthesis and normals when the networks' output did not change.
+``changed`` says which faces a refresh rewrote, so a view re-uploads only those.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.vertex_normals import VertexNormals
+from app.rendering.draft_mesh import DraftMesh, cluster_draft
 
 # Model coordinates are micrometres (BFM, 3DDFA and the embedded model), the heat map shows mm.
 MODEL_UNITS_PER_MM = 1000.0
@@ -44,10 +52,29 @@ class LiveFace:
         self.denoised_id = state.alpha_id
         self.denoised_exp = state.alpha_exp
         self.good_coefficients = (state.alpha_id, state.alpha_exp)  # of the face the arrays show
+        self.good_origin = state.origin
         self.last_compute_ms = 0.0
+        self.changed: frozenset[str] = frozenset()  # "input" / "denoised": what the last refresh rewrote
+        self.showing_draft = False  # the last refresh filled the draft arrays, not the full ones
         self._normals = VertexNormals(self.model.triangles, n)
+        self.draft: DraftMesh = cluster_draft(self.model.triangles, self.model.mean.reshape(-1, 3),
+                                              self.model.triangle_parts)
+        m = len(self.draft.vertex_indices)
+        self.input_draft_vertices = np.empty((m, 3), dtype=np.float32)
+        self.denoised_draft_vertices = np.empty((m, 3), dtype=np.float32)
+        self.input_draft_normals = np.zeros((m, 3), dtype=np.float32)
+        self.denoised_draft_normals = np.zeros((m, 3), dtype=np.float32)
+        self.draft_displacement_mm = np.zeros(m, dtype=np.float32)
+        columns = (3 * self.draft.vertex_indices[:, None] + np.arange(3)).ravel()
+        self._draft_basis = np.ascontiguousarray(np.vstack([self.model.basis_id[:, columns],
+                                                            self.model.basis_exp[:, columns]]))
+        self._draft_mean = self.model.mean[columns]
+        self._draft_normals = VertexNormals(self.draft.triangles, m)
         self._input_vertices_current = False
+        self._input_moved = True  # since the last full refresh
+        self._full_denoised: tuple[np.ndarray, np.ndarray] | None = None  # what the full denoised arrays show
         self._stale = True
+        self._draft_stale = True
         self._returning = False
         self._unsubscribe = state.subscribe(self._on_face_change)
         try:
@@ -69,11 +96,12 @@ class LiveFace:
         """After a refused ``refresh()``: put the state back to the face the arrays show, no recompute."""
         self._returning = True
         try:
-            self.state.set_face(*self.good_coefficients, source="the last face shown")
+            self.state.set_face(*self.good_coefficients, source="the last face shown", origin=self.good_origin)
         finally:
             self._returning = False
         self._input_vertices_current = True
-        self._stale = False
+        self._stale = self.showing_draft  # a refused draft: the next full refresh redraws the good face
+        self._draft_stale = False
 
     def _on_face_change(self, change: FaceChange) -> None:
         if self._returning:
@@ -82,28 +110,32 @@ class LiveFace:
             self.model.apply_coefficient_change(self.input_vertices, change.kind, change.index, change.new - change.old)
         else:
             self._input_vertices_current = False
-        self._stale = True
+        self._input_moved = True
+        self._stale = self._draft_stale = True
 
-    def refresh(self) -> bool:
-        """Bring everything up to date; returns False when nothing had changed.
+    def refresh(self, draft: bool = False) -> bool:
+        """Bring the full faces (or with ``draft``, the draft arrays) up to date; False when nothing had changed.
 
         All or nothing: when the networks or the synthesis fail, the arrays keep the last face
         that was computed completely (the input vertices are rebuilt from its coefficients) and
         the FaceExplorerError propagates, so the views never show half of a new face.
         """
-        if not self._stale:
+        if not (self._draft_stale if draft else self._stale):
             return False
         start = time.perf_counter()
         alpha_id, alpha_exp = self.state.alpha_id, self.state.alpha_exp
         try:
             input_vertices = (self.input_vertices if self._input_vertices_current
                               else self.model.synthesize(alpha_id, alpha_exp))
-            if self.denoiser is not None:
-                with one_torch_thread():
-                    denoised_id, denoised_exp = self.denoiser.denoise_face(alpha_id, alpha_exp)
-                denoised_vertices = self.model.synthesize(denoised_id, denoised_exp)
+            denoised_id, denoised_exp = self._denoise(alpha_id, alpha_exp)
+            if draft:
+                denoised_vertices = self._synthesize_draft(denoised_id, denoised_exp)
+            elif self.denoiser is None:
+                denoised_vertices = input_vertices
+            elif self._same_as_shown(denoised_id, denoised_exp):
+                denoised_vertices = self.denoised_vertices
             else:
-                denoised_id, denoised_exp, denoised_vertices = alpha_id, alpha_exp, input_vertices
+                denoised_vertices = self.model.synthesize(denoised_id, denoised_exp)
             if not (np.all(np.isfinite(input_vertices)) and np.all(np.isfinite(denoised_vertices))):
                 raise FaceExplorerError("the face's vertices are not finite numbers")
         except FaceExplorerError:
@@ -113,13 +145,59 @@ class LiveFace:
         if input_vertices is not self.input_vertices:  # already current after single-coefficient edits
             self.input_vertices[...] = input_vertices
         self._input_vertices_current = True
+        if draft:
+            self._show_draft(denoised_vertices)
+        else:
+            self._show_full((alpha_id, alpha_exp), (denoised_id, denoised_exp), denoised_vertices)
         self.denoised_id, self.denoised_exp = denoised_id, denoised_exp
-        self.denoised_vertices[...] = denoised_vertices
-        self.good_coefficients = (alpha_id, alpha_exp)
-        self._normals.compute(self.input_vertices, out=self.input_normals)
-        self._normals.compute(self.denoised_vertices, out=self.denoised_normals)
-        distance = np.linalg.norm(self.denoised_vertices - self.input_vertices, axis=1)
-        self.displacement_mm[...] = distance / MODEL_UNITS_PER_MM
-        self._stale = False
+        self.showing_draft = draft
         self.last_compute_ms = (time.perf_counter() - start) * 1000.0
         return True
+
+    def _denoise(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.denoiser is None:
+            return alpha_id, alpha_exp
+        with one_torch_thread():
+            return self.denoiser.denoise_face(alpha_id, alpha_exp)
+
+    def _same_as_shown(self, denoised_id: np.ndarray, denoised_exp: np.ndarray) -> bool:
+        """The networks' output is the one the full denoised arrays already show."""
+        shown = self._full_denoised
+        return shown is not None and np.array_equal(denoised_id, shown[0]) and np.array_equal(denoised_exp, shown[1])
+
+    def _synthesize_draft(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
+        alpha = np.concatenate([alpha_id, alpha_exp]).astype(np.float32)
+        return (alpha @ self._draft_basis + self._draft_mean).reshape(-1, 3)
+
+    def _show_draft(self, denoised_draft: np.ndarray) -> None:
+        indices = self.draft.vertex_indices
+        np.take(self.input_vertices, indices, axis=0, out=self.input_draft_vertices)
+        self.denoised_draft_vertices[...] = denoised_draft
+        self._draft_normals.compute(self.input_draft_vertices, out=self.input_draft_normals)
+        self._draft_normals.compute(self.denoised_draft_vertices, out=self.denoised_draft_normals)
+        distance = np.linalg.norm(self.denoised_draft_vertices - self.input_draft_vertices, axis=1)
+        self.draft_displacement_mm[...] = distance / MODEL_UNITS_PER_MM
+        self.changed = frozenset(("input", "denoised"))
+        self._draft_stale = False
+
+    def _show_full(self, alpha: tuple[np.ndarray, np.ndarray], denoised: tuple[np.ndarray, np.ndarray],
+                   denoised_vertices: np.ndarray) -> None:
+        changed = set()
+        if self._input_moved or self.showing_draft:
+            self._normals.compute(self.input_vertices, out=self.input_normals)
+            changed.add("input")
+        if denoised_vertices is not self.denoised_vertices:
+            self.denoised_vertices[...] = denoised_vertices
+            self._normals.compute(self.denoised_vertices, out=self.denoised_normals)
+            changed.add("denoised")
+        elif self.showing_draft:
+            changed.add("denoised")  # the full arrays are current; the views must switch back to them
+        if changed:
+            distance = np.linalg.norm(self.denoised_vertices - self.input_vertices, axis=1)
+            self.displacement_mm[...] = distance / MODEL_UNITS_PER_MM
+        self._full_denoised = denoised
+        self.good_coefficients = alpha
+        self.good_origin = self.state.origin
+        self.changed = frozenset(changed)
+        self._input_moved = False
+        self._stale = False

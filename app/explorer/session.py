@@ -1,7 +1,7 @@
 """What the explorer works on and everything a user can do to it, without Qt.
 
 An ``ExplorerSession`` holds the workspace (model, data, networks), the face being explored
-(``FaceState``) and its ``LiveFace``. The window turns user actions into calls on it and shows
+(``FaceState``), its ``LiveFace`` and its ``FaceHistory`` (undo, redo, earlier faces). The window turns user actions into calls on it and shows
 what they return or raise. Each action checks everything before it changes anything, so an
 action refused with a FaceExplorerError leaves the face, the networks and the files as they were.
 
@@ -20,8 +20,10 @@ from app.dataset.face_export import ExportChoice, ExportedFace, export_faces
 from app.denoising.checkpoint import describe_training
 from app.denoising.devices import describe
 from app.errors import FaceExplorerError
+from app.explorer.face_origin import FaceOrigin, PartOrigin
 from app.explorer.face_preset import apply_preset, load_preset, save_preset
 from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.history import FaceHistory
 from app.explorer.live_face import LiveFace
 from app.explorer.opened_workspace import OpenedWorkspace, load_networks
 from app.model.provenance import SHORT_DIGEST
@@ -39,13 +41,14 @@ class ExplorerSession:
         self.networks = load_networks(workspace)
         self.state = FaceState(workspace.model, settings)
         self.live = LiveFace(self.state, self.networks.denoiser)
+        self.history = FaceHistory(self.state)
 
     def adopt(self, opened: OpenedWorkspace) -> None:
         """Switch to what an ``open_*`` function read.
 
-        A new model starts at its mean face with the same sampling settings; new networks keep
-        the face. The new live face is computed before anything is replaced, so a failure there
-        (a FaceExplorerError) leaves the session as it was.
+        A new model starts at its mean face with the same sampling settings and a new history;
+        new networks keep the face and its history. The new live face is computed before
+        anything is replaced, so a failure there (a FaceExplorerError) leaves the session as it was.
         """
         state = FaceState(opened.workspace.model, self.state.settings) if opened.part == "model" else self.state
         networks = opened.networks or self.networks
@@ -53,17 +56,20 @@ class ExplorerSession:
         if state is not self.state or networks is not self.networks:
             live = LiveFace(state, networks.denoiser)
             self.live.close()
+        if state is not self.state:
+            self.history.close()
+            self.history = FaceHistory(state)
         self.workspace, self.state, self.networks, self.live = opened.workspace, state, networks, live
 
     # ---- the live face --------------------------------------------------------------------------
-    def refresh(self) -> bool:
-        """Bring the live face up to the state; False when nothing had changed.
+    def refresh(self, draft: bool = False) -> bool:
+        """Bring the live face (its draft, while a slider is dragged) up to the state; False when nothing had changed.
 
         A face that cannot be shown (the networks or the synthesis fail for it) is refused:
         the state goes back to the last face the live arrays hold, and the error is raised.
         """
         try:
-            return self.live.refresh()
+            return self.live.refresh(draft)
         except FaceExplorerError as problem:
             self.live.return_to_last_good_face()
             raise FaceExplorerError(f"This face cannot be shown, the previous one is kept: {problem}") from problem
@@ -99,7 +105,9 @@ class ExplorerSession:
         self.refresh()
         if self.live.denoiser is None:
             raise FaceExplorerError("no denoising networks are loaded (File → Open checkpoints folder)")
-        self.state.set_face(self.live.denoised_id, self.live.denoised_exp, "the denoised face")
+        before = self.state.origin
+        origin = FaceOrigin(*(PartOrigin(f"denoised from {before.part(kind).describe()}") for kind in ("shape", "expression")))
+        self.state.set_face(self.live.denoised_id, self.live.denoised_exp, "the denoised face", origin)
 
     def load_fitted_face(self) -> str:
         """A clean face of the fitted data, picked by the sampling seed (which then advances); says which.
