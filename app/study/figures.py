@@ -28,12 +28,12 @@ def _save(figure: Figure, path: str | Path) -> Path:
 
 
 def _subtitle(statistics: StudyStatistics) -> str:
-    return f" (without flagged raters: {', '.join(statistics.left_out)})" if statistics.left_out else ""
+    return f"\n{len(statistics.left_out)} rater(s) flagged by the exclusion rule left out" if statistics.left_out else ""
 
 
 def raters_curve_figure(statistics: StudyStatistics, path: str | Path) -> Path:
     """Share of faces no rater rejected, for 1 … N raters (mean over rater subsets, middle 95 % shaded)."""
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    figure = Figure(figsize=(8.0, 4.4), layout="constrained")
     axis = figure.subplots()
     for summary in statistics.conditions:
         if summary.condition == ALL_CONDITIONS or not summary.raters_curve:
@@ -50,18 +50,19 @@ def raters_curve_figure(statistics: StudyStatistics, path: str | Path) -> Path:
     axis.set_xlabel("number of raters")
     axis.set_ylabel("faces no rater rejected (%)")
     axis.set_ylim(-2, 102)
-    axis.set_title("The paper's rule falls as raters are added" + _subtitle(statistics), fontsize=10)
+    axis.set_title("Faces no rater rejected, against the number of raters" + _subtitle(statistics), fontsize=10)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=7, loc="lower left")
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(figure, path)
 
 
 def reliability_diversity_figure(statistics: StudyStatistics, path: str | Path) -> Path:
     """Per varied part: each condition's diversity (trace of covariance of its faces) against the
     share of its faces no rater rejected (bootstrap interval), beside the paper's point."""
-    figure = Figure(figsize=(11, 4.2), layout="constrained")
-    axes = figure.subplots(1, len(PARTS), squeeze=False)[0]
-    for axis, part in zip(axes, PARTS):
+    parts = [part for part in PARTS if any(part in s.diversity for s in statistics.conditions)] or list(PARTS)
+    figure = Figure(figsize=(1.0 + 5.2 * len(parts), 4.4), layout="constrained")
+    axes = figure.subplots(1, len(parts), squeeze=False)[0]
+    for axis, part in zip(axes, parts):
         shown = [s for s in statistics.conditions if part in s.diversity and not np.isnan(s.paper_rule)]
         for summary in shown:
             value = summary.paper_rule * 100
@@ -76,6 +77,6 @@ def reliability_diversity_figure(statistics: StudyStatistics, path: str | Path) 
         axis.set_ylim(-2, 102)
         axis.set_title(f"{part}: reliability against diversity" + ("" if shown else " (no condition varies it)"), fontsize=10)
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=7, loc="lower left")
+        axis.legend(fontsize=7, loc="best")
     figure.suptitle(statistics.study + _subtitle(statistics), fontsize=11)
     return _save(figure, path)
