@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from app.explorer.gallery import (
     SHEET_GAP,
     ThumbnailRenderer,
     gallery_sheet,
+    open_gallery_face,
     sample_gallery,
     save_gallery_png,
 )
@@ -40,6 +42,12 @@ def test_gallery_faces_are_the_faces_sample_both_gives_from_the_seed_on(denoiser
         np.testing.assert_array_equal(face.alpha_id, state.alpha_id)
         np.testing.assert_array_equal(face.alpha_exp, state.alpha_exp)
     assert [face.seed for face in faces] == [41, 42, 43]
+    shown = FaceState(model, settings)
+    open_gallery_face(shown, faces[1], model)
+    np.testing.assert_array_equal(shown.alpha_id, faces[1].alpha_id)
+    assert shown.origin.describe() == "seed 42 · normal"  # the seed that reproduces it, not "edited"
+    with pytest.raises(FaceExplorerError, match="draw the gallery again"):
+        open_gallery_face(FaceState(replace(model, name="another model")), faces[1], model)
     for denoised, kind, drawn in ((faces[2].denoised_id, "shape", faces[2].alpha_id),
                                   (faces[2].denoised_exp, "expression", faces[2].alpha_exp)):
         alone = denoiser.denoise(kind, drawn)  # float32 nets: a batch and one face differ in the last bits

@@ -19,6 +19,7 @@ from app.dataset.face_images import FaceRenderer
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
+from app.explorer.face_origin import FaceOrigin
 from app.explorer.face_state import FaceState, SamplingSettings
 from app.model.morphable_model import MorphableModel
 from app.png_files import write_png
@@ -34,6 +35,7 @@ class GalleryFace:
     """One face of the grid: the seed that draws it, its coefficients and the networks' version."""
 
     seed: int
+    origin: FaceOrigin  # as "Sample both" records it, so the explorer shows the seed it came from
     alpha_id: np.ndarray
     alpha_exp: np.ndarray
     denoised_id: np.ndarray
@@ -44,6 +46,14 @@ class GalleryFace:
         return f"gallery face, seed {self.seed}"
 
 
+def open_gallery_face(state: FaceState, face: GalleryFace, drawn_on: MorphableModel) -> None:
+    """Make ``face`` (drawn on the model ``drawn_on``) the explorer's face, coefficient for coefficient."""
+    if state.model is not drawn_on:
+        raise FaceExplorerError(f"the gallery was drawn on {drawn_on.name}, and the explorer now shows "
+                                f"{state.model.name}: draw the gallery again")
+    state.set_face(face.alpha_id, face.alpha_exp, face.source, face.origin)
+
+
 def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: SamplingSettings,
                    count: int) -> list[GalleryFace]:
     """``count`` faces drawn like "Sample both" at seeds ``settings.seed`` … ``settings.seed + count - 1``.
@@ -52,19 +62,20 @@ def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: S
     """
     if not 1 <= count <= MAX_GALLERY_FACES:
         raise FaceExplorerError(f"a gallery holds 1 to {MAX_GALLERY_FACES} faces (asked for {count})")
-    drawn_id, drawn_exp = [], []
+    drawn_id, drawn_exp, origins = [], [], []
     for k in range(count):
         state = FaceState(model, replace(settings, seed=settings.seed + k))
         state.sample("both")
         drawn_id.append(state.alpha_id)
         drawn_exp.append(state.alpha_exp)
+        origins.append(state.origin)
     alpha_id, alpha_exp = np.array(drawn_id), np.array(drawn_exp)
     if denoiser is None:
         denoised_id, denoised_exp = alpha_id, alpha_exp
     else:
         with one_torch_thread():  # a few faces: the pool would only wait for busy cores
             denoised_id, denoised_exp = denoiser.denoise("shape", alpha_id), denoiser.denoise("expression", alpha_exp)
-    return [GalleryFace(settings.seed + k, alpha_id[k], alpha_exp[k], denoised_id[k], denoised_exp[k])
+    return [GalleryFace(settings.seed + k, origins[k], alpha_id[k], alpha_exp[k], denoised_id[k], denoised_exp[k])
             for k in range(count)]
 
 
