@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,20 @@ from app.dataset.mesh_files import export_mesh
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.explorer.gallery import ThumbnailRenderer
-from app.explorer.interpolation import FaceEndpoint, Interpolation, export_interpolation, step_times
+from app.explorer.face_preset import save_preset
+from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.history import FaceHistory
+from app.explorer.interpolation import (
+    FaceEndpoint,
+    Interpolation,
+    current_face,
+    denoised_face,
+    export_interpolation,
+    history_face,
+    preset_face,
+    step_times,
+)
+from app.explorer.live_face import LiveFace
 from app.model.embedded_model import embedded_model
 from app.model.sampling import sample_coefficients
 
@@ -29,7 +43,7 @@ def endpoints(seed: int) -> tuple[FaceEndpoint, FaceEndpoint]:
     model = embedded_model()
     rng = np.random.default_rng(seed)
     faces = [FaceEndpoint(name, sample_coefficients(model, "shape", "normal", 1, rng)[0],
-                          sample_coefficients(model, "expression", "normal", 1, rng)[0]) for name in ("A", "B")]
+                          sample_coefficients(model, "expression", "normal", 1, rng)[0], model) for name in ("A", "B")]
     return faces[0], faces[1]
 
 
@@ -45,8 +59,11 @@ def test_the_walk_is_linear_in_the_coefficients_and_ends_at_the_two_faces() -> N
     for t in (-0.1, 1.5, float("nan")):
         with pytest.raises(FaceExplorerError, match=r"\[0, 1\]"):
             walk.at(t)
-    with pytest.raises(FaceExplorerError, match="A"):  # an endpoint of another model is named
-        Interpolation(model, FaceEndpoint("A", np.zeros(5), start.alpha_exp), end)
+    with pytest.raises(FaceExplorerError, match="A"):  # an endpoint of the wrong size is named
+        Interpolation(model, FaceEndpoint("A", np.zeros(5), start.alpha_exp, model), end)
+    other = replace(model, name="another model")
+    with pytest.raises(FaceExplorerError, match="choose the ends of the walk again"):
+        Interpolation(other, start, end)
     for steps in (1, 201):
         with pytest.raises(FaceExplorerError, match="2 to 200 steps"):
             step_times(steps)
@@ -75,6 +92,8 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
         written = export_interpolation(tmp_path / "walk", walk, 3, renderer, digest="abc")
         with pytest.raises(FaceExplorerError, match="mesh format"):
             export_interpolation(tmp_path / "refused", walk, 3, renderer, mesh_suffix=".stl")
+        with pytest.raises(FaceExplorerError, match="already holds files"):
+            export_interpolation(tmp_path / "walk", walk, 3, renderer)
     finally:
         renderer.close()
     assert not (tmp_path / "refused").exists()  # refused before anything was written
@@ -90,3 +109,33 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
         assert picture.size == (3 * 48 + 2 * 2, 48)
     with Image.open(tmp_path / "walk" / "interpolation.gif") as gif:
         assert gif.n_frames == 4  # 0, 1, 2 and back through 1
+
+
+def test_the_ends_come_from_the_explorer_s_face_its_denoised_face_a_preset_and_the_history(
+        tmp_path: Path, denoiser: Denoiser) -> None:
+    model = embedded_model()
+    state = FaceState(model, SamplingSettings(seed=8))
+    history = FaceHistory(state)
+    live = LiveFace(state, denoiser)
+    try:
+        state.sample("both")
+        live.refresh()
+        sampled = current_face(state)
+        assert sampled.label == "current face (seed 8 · uniform r = 10 / 15)"
+        np.testing.assert_array_equal(sampled.alpha_id, state.alpha_id)
+        np.testing.assert_array_equal(denoised_face(live).alpha_exp, live.denoised_exp)
+        save_preset(tmp_path / "kept.json", state)
+        state.reset()
+        kept = preset_face(tmp_path / "kept.json", model)
+        assert kept.label == "preset kept.json"
+        np.testing.assert_array_equal(kept.alpha_id, sampled.alpha_id)
+        earlier = history_face(history, 1)
+        assert earlier.label == "history 1: sample both"
+        np.testing.assert_array_equal(earlier.alpha_exp, sampled.alpha_exp)
+        with pytest.raises(FaceExplorerError, match="no entry 9"):
+            history_face(history, 9)
+        with pytest.raises(FaceExplorerError, match="another model"):
+            preset_face(tmp_path / "kept.json", replace(model, name="another model", mean=model.mean + 1))
+    finally:
+        live.close()
+        history.close()

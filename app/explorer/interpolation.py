@@ -25,9 +25,14 @@ from app.dataset.mesh_formats import mesh_format
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
+from app.explorer.face_preset import load_preset
+from app.explorer.face_state import FaceState
 from app.explorer.gallery import GAP_COLOUR, ThumbnailRenderer
+from app.explorer.history import FaceHistory
+from app.explorer.live_face import LiveFace
 from app.model.coefficient_limits import check_coefficients
 from app.model.morphable_model import MorphableModel
+from app.model.provenance import require_same_model
 from app.png_files import write_png
 
 MIN_STEPS, MAX_STEPS = 2, 200
@@ -36,11 +41,36 @@ GIF_FRAME_MS = 120
 
 @dataclass(frozen=True)
 class FaceEndpoint:
-    """One end of the walk: a named face ("current face", "preset smile.json", …)."""
+    """One end of the walk: a named face ("current face", "preset smile.json", …) of ``model``."""
 
     label: str
     alpha_id: np.ndarray
     alpha_exp: np.ndarray
+    model: MorphableModel
+
+
+def current_face(state: FaceState) -> FaceEndpoint:
+    return FaceEndpoint(f"current face ({state.origin.describe()})", state.alpha_id, state.alpha_exp, state.model)
+
+
+def denoised_face(live: LiveFace) -> FaceEndpoint:
+    """The networks' version of the face the views show now."""
+    return FaceEndpoint("denoised face", live.denoised_id, live.denoised_exp, live.model)
+
+
+def preset_face(path: str | Path, model: MorphableModel) -> FaceEndpoint:
+    """The face of a preset file made on ``model`` (one made on another model is refused)."""
+    preset = load_preset(path, model.n_id, model.n_exp)
+    require_same_model(preset.model, model.provenance, f"the face preset {preset.path}")
+    return FaceEndpoint(f"preset {preset.path.name}", preset.alpha_id, preset.alpha_exp, model)
+
+
+def history_face(history: FaceHistory, position: int) -> FaceEndpoint:
+    """Entry ``position`` of the explorer's history (0 is the face it started with)."""
+    if not 0 <= position < len(history.entries):
+        raise FaceExplorerError(f"the history has no entry {position} (it holds {len(history.entries)})")
+    entry = history.entries[position]
+    return FaceEndpoint(f"history {position}: {entry.action}", entry.alpha_id, entry.alpha_exp, history.state.model)
 
 
 class Interpolation:
@@ -50,6 +80,10 @@ class Interpolation:
                  denoiser: Denoiser | None = None, denoise_steps: bool = False) -> None:
         if denoise_steps and denoiser is None:
             raise FaceExplorerError("denoising each step needs the networks (File → Open checkpoints folder)")
+        for endpoint in (start, end):
+            if endpoint.model is not model:
+                raise FaceExplorerError(f"'{endpoint.label}' is a face of {endpoint.model.name}, and the explorer now "
+                                        f"shows {model.name}: choose the ends of the walk again")
         self.model = model
         self.start, self.end = start, end
         self.denoiser = denoiser
@@ -88,9 +122,13 @@ def export_interpolation(folder: str | Path, interpolation: Interpolation, steps
 
     Everything is checked (steps, mesh format) and computed before the first file is written.
     ``info`` (model identity …) goes into every coefficient file beside the step's t and the endpoints.
+    A folder that already holds files is refused, so no earlier export is overwritten.
     """
     times = step_times(steps)
     mesh_format(Path(f"step{mesh_suffix}"))
+    folder = Path(folder)
+    if folder.is_dir() and any(folder.iterdir()):
+        raise FaceExplorerError(f"{folder} already holds files: export an interpolation into a new or empty folder")
     alpha_id, alpha_exp = interpolation.faces(times)
     images = [renderer.thumbnail(alpha_id[k], alpha_exp[k]) for k in range(steps)]
     folder = create_folder(folder)
