@@ -1,0 +1,116 @@
+"""The explorer's tool windows through the real window under Xvfb: gallery, interpolation, plausibility badges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt
+
+from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE
+from app.explorer.interpolation import Interpolation
+from app.workspace import Workspace
+from widgets.explorer import ExplorerWindow
+from widgets.gallery_window import GalleryWindow, show_gallery
+from widgets.interpolation_panel import InterpolationWindow, show_interpolation
+from widgets.plausibility_badge import PlausibilityBadges
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_checkpoints):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    explorer = ExplorerWindow(Workspace(checkpoints=tiny_checkpoints, device="cpu"), settings)
+    qtbot.addWidget(explorer)
+    explorer.resize(1400, 850)
+    explorer.show()
+    qtbot.waitExposed(explorer)
+    qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
+    return explorer
+
+
+def settle(qtbot, window):
+    qtbot.waitUntil(lambda: not window.live.stale, timeout=10000)
+
+
+def test_a_gallery_click_opens_that_face_and_the_grid_exports_as_one_png(qtbot, window, tmp_path: Path) -> None:
+    window.state.update_settings(seed=70)
+    gallery = show_gallery(window, window.session, window.show_error)
+    try:
+        assert window.findChild(GalleryWindow) is gallery
+        with qtbot.waitSignal(gallery.filled, timeout=120000):
+            pass
+        assert len(gallery.buttons) == 16 and len(gallery.pairs) == 16
+        assert [face.seed for face in gallery.faces] == list(range(70, 86))
+        assert not gallery.buttons[5].icon().isNull()
+        qtbot.mouseClick(gallery.buttons[5], Qt.MouseButton.LeftButton)
+        face = gallery.faces[5]
+        np.testing.assert_array_equal(window.state.alpha_id, face.alpha_id)  # exactly, not approximately
+        np.testing.assert_array_equal(window.state.alpha_exp, face.alpha_exp)
+        assert window.state.origin.describe() == "seed 75 · uniform r = 10 / 15"
+        settle(qtbot, window)
+        np.testing.assert_allclose(window.live.denoised_id, face.denoised_id, rtol=1e-4,
+                                   atol=1e-4 * np.abs(face.denoised_id).max())
+        written = gallery.export_png(tmp_path / "grid.png")
+        with Image.open(written) as sheet:
+            assert sheet.size == (4 * (2 * THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP, 4 * (THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP)
+        assert show_gallery(window, window.session, window.show_error) is gallery  # one gallery per explorer
+        qtbot.mouseClick(gallery.next_button, Qt.MouseButton.LeftButton)
+        assert gallery.faces[0].seed == 86
+    finally:
+        gallery.close()
+
+
+def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, window, tmp_path: Path) -> None:
+    window.state.sample("both")
+    settle(qtbot, window)
+    start_id, denoised_id = window.state.alpha_id, window.live.denoised_id
+    panel = show_interpolation(window, window.session, window.show_error)
+    try:
+        assert panel.ends["start"].label.startswith("current face (seed 0")
+        assert panel.ends["end"].label == "denoised face"
+        panel.slider.setFocus()
+        qtbot.keyClick(panel.slider, Qt.Key.Key_PageUp)  # one page: t = 0.10, shown in the explorer at once
+        t = panel.t
+        assert t == pytest.approx(0.10)
+        np.testing.assert_allclose(window.state.alpha_id, (1 - t) * start_id + t * denoised_id)
+        assert window.session.history.entries[-1].action == f"interpolation t = {t:.2f}"
+        qtbot.waitUntil(lambda: panel.preview.pixmap() is not None and not panel.preview.pixmap().isNull(), timeout=20000)
+        panel.denoise_box.setChecked(True)
+        walked = Interpolation(window.workspace.model, panel.ends["start"], panel.ends["end"], window.live.denoiser, True)
+        panel.show_in_explorer()
+        np.testing.assert_allclose(window.state.alpha_id, walked.at(t)[0])
+        panel.steps_box.setValue(3)
+        written = panel.export(tmp_path / "walk")
+        assert {path.name for path in written} >= {"strip.png", "interpolation.gif", "step_002.ply", "step_002.json"}
+        assert panel.export(tmp_path / "walk") == []  # the folder holds files now: refused with a dialog
+        assert "already holds files" in window.last_error
+        window.error_box.close()
+    finally:
+        panel.close()
+    assert window.findChild(InterpolationWindow).isHidden()
+
+
+def test_badges_judge_the_input_and_the_denoised_face(qtbot, window) -> None:
+    badges = PlausibilityBadges()
+    qtbot.addWidget(badges)
+    badges.calibrate(window.workspace)
+    badges.face_changed(window.live)  # the mean face
+    qtbot.waitUntil(lambda: badges.verdicts is not None, timeout=60000)
+    assert badges.verdicts[0].plausible
+    assert badges.badges["input"].text().startswith("<b>input: plausible</b>")
+    window.state.sample("shape")  # a raw uniform identity, r = 10
+    settle(qtbot, window)
+    badges.face_changed(window.live)
+    qtbot.waitUntil(lambda: not badges.verdicts[0].plausible, timeout=10000)
+    assert "input: implausible: identity" in badges.badges["input"].text()
+    assert "identity >p99" in badges.badges["input"].text()
+    badges.shut_down()
+
+
+def test_closing_the_explorer_closes_its_tool_windows(qtbot, window) -> None:
+    gallery = show_gallery(window, window.session, window.show_error)
+    panel = show_interpolation(window, window.session, window.show_error)
+    window.close()
+    assert gallery.isHidden() and panel.isHidden()

@@ -1,0 +1,197 @@
+"""The gallery window: a grid of sampled faces beside their denoised versions; a click opens one.
+
+Faces are drawn with the explorer's current sampling settings from its current seed on
+(``app.explorer.gallery``). The thumbnails are rendered one face per turn of the event loop by
+one reused off-screen renderer, so the window fills in while the explorer keeps answering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import FaceExplorerError
+from app.explorer.gallery import (
+    GalleryFace,
+    ThumbnailRenderer,
+    open_gallery_face,
+    sample_gallery,
+    save_gallery_png,
+)
+from app.explorer.session import ExplorerSession
+from app.model.morphable_model import MorphableModel
+from widgets.tool_window import ToolWindow, show_tool_window
+
+DEFAULT_COLUMNS = 4
+DEFAULT_ROWS = 4
+
+
+class GalleryWindow(ToolWindow):
+    """A top-level window of ``rows × columns`` faces of the session's model."""
+
+    face_opened = Signal(int)  # the seed of the face just opened in the explorer
+    filled = Signal()  # every thumbnail of the current gallery is drawn
+
+    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> None:
+        super().__init__(owner)
+        self.setWindowTitle("Gallery — click a face to open it")
+        self.session = session
+        self.show_error = show_error
+        self.faces: list[GalleryFace] = []
+        self.model: MorphableModel | None = None  # the model the faces were drawn on
+        self.columns = DEFAULT_COLUMNS  # of the grid shown
+        self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.buttons: list[QToolButton] = []
+        self._renderer: ThumbnailRenderer | None = None
+        self._next = 0
+        self._fill_timer = QTimer(self)
+        self._fill_timer.setInterval(0)
+        self._fill_timer.timeout.connect(self._draw_next)
+
+        self.rows_box, self.columns_box = QSpinBox(), QSpinBox()
+        for box, value, tip in ((self.rows_box, DEFAULT_ROWS, "rows of faces"),
+                                (self.columns_box, DEFAULT_COLUMNS, "faces per row")):
+            box.setRange(1, 8)
+            box.setValue(value)
+            box.setToolTip(tip)
+        self.sample_button = QPushButton("Sample from the current seed")
+        self.sample_button.setToolTip("faces drawn like 'Sample both', seed by seed, with the explorer's settings")
+        self.sample_button.clicked.connect(self.sample)
+        self.next_button = QPushButton("Next faces")
+        self.next_button.setToolTip("the faces after the last one shown (the seeds that follow)")
+        self.next_button.clicked.connect(self.sample_next)
+        self.export_button = QPushButton("Export PNG…")
+        self.export_button.clicked.connect(self.choose_export)
+        self.status = QLabel()
+        controls = QHBoxLayout()
+        for widget in (QLabel("rows"), self.rows_box, QLabel("columns"), self.columns_box, self.sample_button,
+                       self.next_button, self.export_button):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(4)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addLayout(self.grid)
+        layout.addWidget(self.status)
+
+    def sample(self, first_seed: int | None = None) -> None:
+        """A new grid from ``first_seed`` (the explorer's next seed when None) with its sampling settings."""
+        settings = self.session.state.settings
+        if first_seed is not None:
+            settings = replace(settings, seed=first_seed)
+        model = self.session.workspace.model
+        try:
+            faces = sample_gallery(model, self.session.live.denoiser, settings, self.rows_box.value() * self.columns_box.value())
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            return
+        self._start(faces, model)
+
+    def sample_next(self) -> None:
+        self.sample(self.faces[-1].seed + 1 if self.faces else None)
+
+    def _start(self, faces: list[GalleryFace], model: MorphableModel) -> None:
+        self._fill_timer.stop()
+        self._close_renderer()
+        for button in self.buttons:
+            button.deleteLater()
+        self.faces, self.pairs, self.buttons, self._next = faces, [], [], 0
+        self.model, self.columns = model, self.columns_box.value()
+        for k, face in enumerate(faces):
+            button = QToolButton()
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            button.setText(f"seed {face.seed}")
+            button.setToolTip(f"seed {face.seed}: the face (left) and the networks' version (right); click to open it")
+            button.clicked.connect(lambda _checked=False, k=k: self.open_face(k))
+            self.grid.addWidget(button, k // self.columns, k % self.columns)
+            self.buttons.append(button)
+        settings = self.session.state.settings
+        self.status.setText(f"drawing {len(faces)} faces ({settings.distribution}, seeds {faces[0].seed}–{faces[-1].seed}) …")
+        self._fill_timer.start()
+
+    def _draw_next(self) -> None:
+        """One face pair per turn of the event loop."""
+        if self._renderer is None:
+            try:
+                self._renderer = ThumbnailRenderer(self.model)
+            except FaceExplorerError as problem:
+                self._fill_timer.stop()
+                self.show_error(str(problem))
+                return
+        face, button = self.faces[self._next], self.buttons[self._next]
+        pair = self._renderer.pair(face)
+        self.pairs.append(pair)
+        image = np.ascontiguousarray(np.hstack(pair))
+        height, width = image.shape[:2]
+        pixmap = QPixmap.fromImage(QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy())
+        button.setIcon(QIcon(pixmap))
+        button.setIconSize(QSize(width, height))
+        self._next += 1
+        if self._next == len(self.faces):
+            self._fill_timer.stop()
+            self._close_renderer()
+            self.status.setText(f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
+                                "each face (left) beside its denoised version (right)")
+            self.filled.emit()
+
+    def open_face(self, index: int) -> None:
+        """Show gallery face ``index`` in the explorer's views, exactly."""
+        face = self.faces[index]
+        try:
+            open_gallery_face(self.session.state, face, self.model)
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            return
+        self.face_opened.emit(face.seed)
+
+    def choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export gallery", str(Path.home() / "gallery.png"), "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+    def export_png(self, path: str | Path) -> Path | None:
+        if not self.faces or len(self.pairs) < len(self.faces):
+            self.show_error("the gallery is still being drawn; export it when every face is shown")
+            return None
+        try:
+            written = save_gallery_png(path, self.pairs, self.columns)
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            return None
+        self.status.setText(f"wrote {written}")
+        return written
+
+    def _close_renderer(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        self._fill_timer.stop()
+        self._close_renderer()
+        super().closeEvent(event)
+
+
+def show_gallery(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> GalleryWindow:
+    """The owner's gallery window; a new one starts drawing from the explorer's current seed."""
+    window, made = show_tool_window(owner, GalleryWindow, session, show_error)
+    if made:
+        window.sample()
+    return window

@@ -1,0 +1,235 @@
+"""The interpolation window: pick two faces, scrub t between them, export the walk.
+
+Each end is taken from the explorer when its button is pressed (the current face, the denoised
+face, a preset file or a history entry) and kept. While the t slider is dragged, a thumbnail in
+this window follows it (one reused off-screen renderer, the latest t only); when the slider is
+let go, or moved by the keyboard, the explorer's views show the face at t, as one history step.
+The walk itself is ``app.explorer.interpolation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import FaceExplorerError
+from app.explorer.gallery import ThumbnailRenderer
+from app.explorer.interpolation import (
+    MAX_STEPS,
+    MIN_STEPS,
+    FaceEndpoint,
+    Interpolation,
+    current_face,
+    denoised_face,
+    export_interpolation,
+    history_face,
+    preset_face,
+)
+from app.explorer.session import ExplorerSession
+from widgets.tool_window import ToolWindow, show_tool_window
+
+SLIDER_STEPS = 100  # t in hundredths
+PREVIEW_SIZE = 200
+ENDS = ("start", "end")
+
+
+class InterpolationWindow(ToolWindow):
+    """Two ends, a t slider, a preview, and the export of the walk as meshes, a strip and a GIF."""
+
+    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> None:
+        super().__init__(owner)
+        self.setWindowTitle("Interpolation between two faces")
+        self.session = session
+        self.show_error = show_error
+        self.ends: dict[str, FaceEndpoint] = {}
+        self.end_labels = {end: QLabel() for end in ENDS}
+        self._renderer: ThumbnailRenderer | None = None
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(0)
+        self._preview_timer.timeout.connect(self._draw_preview)
+
+        ends = QGridLayout()
+        for row, end in enumerate(ENDS):
+            ends.addWidget(QLabel(f"<b>{end}</b> (t = {row})"), row, 0)
+            ends.addWidget(self.end_labels[end], row, 1)
+            for column, (text, take) in enumerate((("Current face", self._take_current),
+                                                  ("Denoised face", self._take_denoised),
+                                                  ("Preset…", self._take_preset),
+                                                  ("History entry…", self._take_history)), start=2):
+                button = QPushButton(text)
+                button.setToolTip(f"use this face as the {end} of the walk")
+                button.clicked.connect(lambda _checked=False, end=end, take=take: self._guarded(take, end))
+                ends.addWidget(button, row, column)
+        ends.setColumnStretch(1, 1)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setToolTip("drag to preview; let go (or use the keys) to show the face in the explorer")
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.slider.sliderReleased.connect(lambda: self._guarded(self.show_in_explorer))
+        self.t_label = QLabel()
+        self.denoise_box = QCheckBox("Denoise each step")
+        self.denoise_box.setToolTip("every face of the walk goes through the networks")
+        self.denoise_box.toggled.connect(lambda _on: self._update_preview())
+        scrub = QHBoxLayout()
+        scrub.addWidget(QLabel("t"))
+        scrub.addWidget(self.slider, 1)
+        scrub.addWidget(self.t_label)
+        scrub.addWidget(self.denoise_box)
+
+        self.preview = QLabel()
+        self.preview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.steps_box = QSpinBox()
+        self.steps_box.setRange(MIN_STEPS, MAX_STEPS)
+        self.steps_box.setValue(9)
+        self.steps_box.setToolTip("faces in the exported walk, both ends included")
+        self.format_box = QComboBox()
+        self.format_box.addItems([".ply", ".obj"])
+        self.export_button = QPushButton("Export walk…")
+        self.export_button.setToolTip("one mesh and coefficient file per step, strip.png and interpolation.gif, into a new folder")
+        self.export_button.clicked.connect(self.choose_export)
+        export = QHBoxLayout()
+        for widget in (QLabel("steps"), self.steps_box, self.format_box, self.export_button):
+            export.addWidget(widget)
+        export.addStretch(1)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(ends)
+        layout.addLayout(scrub)
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(export)
+        layout.addWidget(self.status)
+        self._guarded(self._take_current, "start")
+        has_networks = session.live.denoiser is not None
+        self._guarded(self._take_denoised if has_networks else self._take_current, "end")
+
+    # ---- the ends ---------------------------------------------------------------------------------
+    def set_end(self, end: str, face: FaceEndpoint) -> None:
+        self.ends[end] = face
+        self.end_labels[end].setText(face.label)
+        self._update_preview()
+
+    def _take_current(self, end: str) -> None:
+        self.set_end(end, current_face(self.session.state))
+
+    def _take_denoised(self, end: str) -> None:
+        if self.session.live.denoiser is None:
+            raise FaceExplorerError("no denoising networks are loaded (File → Open checkpoints folder)")
+        self.set_end(end, denoised_face(self.session.live))  # of the face the views show
+
+    def _take_preset(self, end: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Face preset for the {end}", str(Path.home()), "presets (*.json)")
+        if path:
+            self.set_end(end, preset_face(path, self.session.workspace.model))
+
+    def _take_history(self, end: str) -> None:
+        history = self.session.history
+        items = [f"{k}: {entry.action}" for k, entry in enumerate(history.entries)]
+        item, chosen = QInputDialog.getItem(self, f"History entry for the {end}", "face:", items,
+                                            history.position, False)
+        if chosen:
+            self.set_end(end, history_face(history, items.index(item)))
+
+    # ---- scrubbing ----------------------------------------------------------------------------------
+    @property
+    def t(self) -> float:
+        return self.slider.value() / SLIDER_STEPS
+
+    def interpolation(self) -> Interpolation:
+        return Interpolation(self.session.workspace.model, self.ends["start"], self.ends["end"],
+                             self.session.live.denoiser, self.denoise_box.isChecked())
+
+    def _slider_moved(self, _value: int) -> None:
+        self._update_preview()
+        if not self.slider.isSliderDown():  # keys or a click on the groove: one step, shown at once
+            self._guarded(self.show_in_explorer)
+
+    def _update_preview(self) -> None:
+        self.t_label.setText(f"{self.t:.2f}")
+        if len(self.ends) == len(ENDS):
+            self._preview_timer.start()  # coalesced: a drag draws only the latest t
+
+    def show_in_explorer(self) -> None:
+        """The explorer's face becomes the face at t (one history step)."""
+        alpha_id, alpha_exp = self.interpolation().at(self.t)
+        self.session.state.set_face(alpha_id, alpha_exp, f"interpolation t = {self.t:.2f}")
+
+    def _draw_preview(self) -> None:
+        try:
+            walk = self.interpolation()
+            if self._renderer is None or self._renderer.model is not walk.model:
+                self._close_renderer()
+                self._renderer = ThumbnailRenderer(walk.model, PREVIEW_SIZE)
+            image = np.ascontiguousarray(self._renderer.thumbnail(*walk.at(self.t)))
+        except FaceExplorerError as problem:
+            self.status.setText(str(problem))
+            return
+        height, width = image.shape[:2]
+        self.preview.setPixmap(QPixmap.fromImage(QImage(image.data, width, height, 3 * width,
+                                                        QImage.Format.Format_RGB888).copy()))
+        self.status.setText(f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
+                            + (", denoised" if self.denoise_box.isChecked() else ""))
+
+    # ---- export -------------------------------------------------------------------------------------
+    def choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the walk into a new folder", str(Path.home() / "interpolation"))
+        if path:
+            self.export(path)
+
+    def export(self, folder: str | Path) -> list[Path]:
+        try:
+            walk = self.interpolation()
+            renderer = ThumbnailRenderer(walk.model)
+            try:
+                written = export_interpolation(folder, walk, self.steps_box.value(), renderer, self.format_box.currentText(),
+                                               **walk.model.provenance.to_record())
+            finally:
+                renderer.close()
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+            return []
+        self.status.setText(f"wrote {len(written)} files into {folder}")
+        return written
+
+    # ---- plumbing -----------------------------------------------------------------------------------
+    def _guarded(self, action: Callable[..., None], *args: object) -> None:
+        try:
+            action(*args)
+        except FaceExplorerError as problem:
+            self.show_error(str(problem))
+
+    def _close_renderer(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        self._preview_timer.stop()
+        self._close_renderer()
+        super().closeEvent(event)
+
+
+def show_interpolation(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> InterpolationWindow:
+    return show_tool_window(owner, InterpolationWindow, session, show_error)[0]

@@ -1,0 +1,89 @@
+"""Two small badges under the views: how plausible the input face and the denoised face are.
+
+The numbers come from ``app.explorer.plausibility_readout``. The calibration (held-out real
+faces' distances and mesh limits, a few seconds of work) runs on a worker thread whenever the
+workspace changes; until it is ready the badges say so. A face is judged once the face has been
+still for a moment, so a slider drag never waits for the mesh check.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from app.errors import FaceExplorerError
+from app.evaluation.plausibility import PlausibilityCalibration
+from app.explorer.live_face import LiveFace
+from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
+from app.workspace import Workspace
+from widgets.background_loader import BackgroundLoader
+
+SETTLE_MS = 150  # judge the face this long after the last change
+PLAUSIBLE_STYLE = "background: #1f5130; color: #e8f5e9;"
+IMPLAUSIBLE_STYLE = "background: #6b2323; color: #fdecea;"
+WAITING_STYLE = "background: #33363c; color: #c8c8c8;"
+EXPLANATION = ("identity / expression: rank among held-out real faces by Mahalanobis distance to the clean corpus "
+               "(p50 typical, >p99 farther than 99 % of real faces); worst edge: |log2| of the most stretched edge "
+               "against the mean face; folds: triangles turned over; each against the limit real faces reach")
+
+
+class PlausibilityBadges(QWidget):
+    """One badge per view (input left, denoised right), following the live face."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.badges = {"input": QLabel(), "denoised": QLabel()}
+        for badge in self.badges.values():
+            badge.setWordWrap(True)
+            badge.setContentsMargins(6, 2, 6, 2)
+            layout.addWidget(badge, 1)
+        self.readout: PlausibilityReadout | None = None
+        self.verdicts: tuple[FaceVerdict, FaceVerdict] | None = None
+        self._live: LiveFace | None = None
+        self._calibrator = BackgroundLoader(self)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._judge)
+        self._show_waiting("calibrating on held-out real faces …")
+
+    def calibrate(self, workspace: Workspace) -> None:
+        """Measure the calibration for ``workspace`` off the GUI thread (a later call supersedes)."""
+        self.readout = None
+        self._show_waiting("calibrating on held-out real faces …")
+        self._calibrator.start(lambda: PlausibilityCalibration.from_workspace(workspace), self._calibrated,
+                               self._not_calibrated)
+
+    def face_changed(self, live: LiveFace) -> None:
+        """The views show a new face: judge it once it stays."""
+        self._live = live
+        self._settle.start()
+
+    def shut_down(self) -> None:
+        self._settle.stop()
+        self._calibrator.shut_down()
+
+    def _calibrated(self, calibration: PlausibilityCalibration) -> None:
+        self.readout = PlausibilityReadout(calibration)
+        self._judge()
+
+    def _not_calibrated(self, problem: FaceExplorerError) -> None:
+        self._show_waiting(f"no plausibility readout: {problem}")
+
+    def _judge(self) -> None:
+        if self.readout is None or self._live is None:
+            return
+        self.verdicts = self.readout.judge_live(self._live)
+        for (name, badge), verdict in zip(self.badges.items(), self.verdicts):
+            badge.setText(f"<b>{name}: {verdict.headline()}</b><br><small>{verdict.details()}</small>")
+            badge.setStyleSheet(PLAUSIBLE_STYLE if verdict.plausible else IMPLAUSIBLE_STYLE)
+            badge.setToolTip(EXPLANATION)
+
+    def _show_waiting(self, text: str) -> None:
+        self.verdicts = None
+        for name, badge in self.badges.items():
+            badge.setText(f"<b>{name}</b>: {text}")
+            badge.setStyleSheet(WAITING_STYLE)
+            badge.setToolTip(text)
