@@ -7,8 +7,13 @@ import time
 
 from app.errors import FaceExplorerError
 from app.evaluation import EXPERIMENTS, EvaluationContext
+from app.evaluation.frontier import frontier
 from app.evaluation.report import format_table, write_report
 from app.workspace import Workspace
+
+
+# The paper's experiments, and the rater-free diversity–plausibility frontier of the reliability study.
+ALL_EXPERIMENTS = {**EXPERIMENTS, "frontier": frontier}
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -24,7 +29,7 @@ def evaluate(args: argparse.Namespace) -> int:
         scatter_points=args.scatter_points, mesh_faces=args.mesh_faces, train_copies=args.copies,
     )
     started = time.perf_counter()
-    report = EXPERIMENTS[args.experiment](context)
+    report = ALL_EXPERIMENTS[args.experiment](context)
     paths = write_report(report, args.output)
     print(format_table(report))
     print(f"wrote {', '.join(str(p) for p in paths)} ({time.perf_counter() - started:.1f} s)")

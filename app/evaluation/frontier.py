@@ -1,0 +1,152 @@
+"""The diversity–plausibility frontier without raters: which way of making faces gives the most
+diversity at a given plausibility?
+
+The paper's claim is a trade-off: wide uniform sampling is diverse but gives impossible faces,
+and the networks keep the diversity while making the faces possible. Each method here is swept
+over its own knob, and every set of faces is placed by
+
+- diversity: the trace of the covariance of its coefficient vectors (the paper's Table I measure),
+- plausibility: the share of its faces that pass the rater-free proxy (``PlausibilityCalibration``:
+  within the corpus distance of 99 % of held-out real faces, and a mesh within the real faces'
+  edge-distortion and fold limits).
+
+Methods: raw uniform sampling and the networks at ranges r = 5 … 30, normal sampling, clipping
+each coefficient to ±k·EV, projecting into the k-σ Mahalanobis ellipsoid of the prior, and
+snapping to the nearest training face (the last three applied to uniform draws at the paper's
+range). Identity and expression are judged apart (the other part at the mean face), like the
+paper's two networks. A method whose point no other point beats on both axes is on the frontier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.evaluation.baselines import clip_to_ev, scale_into_ellipsoid, snap_to_nearest
+from app.evaluation.context import KIND_ORDER, EvaluationContext
+from app.evaluation.diversity import PAPER_DIVERSITY
+from app.evaluation.metrics import diversity
+from app.evaluation.plausibility import PAPER_RELIABILITY, PlausibilityCalibration, real_faces
+from app.evaluation.report import Report, Row, new_figure
+from app.model.morphable_model import CoefficientKind
+from app.model.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
+
+RANGES = (5.0, 10.0, 15.0, 20.0, 30.0)
+CLIP_K = (1.0, 2.0, 3.0, 4.0)
+ELLIPSOID_K = (0.5, 1.0, 2.0, 3.0)
+REAL = "held-out real faces"
+METHOD_STYLE = {  # method → (colour, marker); one line per method through its knob's settings
+    "raw uniform": ("#c44e52", "o"), "network": ("#4c72b0", "o"), "normal": ("#dd8452", "s"),
+    "clip ±k·EV": ("#8172b3", "^"), "ellipsoid kσ": ("#937860", "v"), "nearest training face": ("#55a868", "D"),
+    REAL: ("black", "*"),
+}
+
+
+@dataclass(frozen=True)
+class FacePoint:
+    method: str
+    setting: str  # the knob's value, e.g. "r=15" or "k=2"
+    diversity: float
+    plausible: float  # share of the faces passing the proxy
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.setting}".strip()
+
+
+def face_sets(context: EvaluationContext, kind: CoefficientKind, count: int) -> list[tuple[str, str, np.ndarray]]:
+    """(method, setting, vectors) for every method and knob value; uniform draws share one stream,
+    so the sets at different r are the same draws, scaled."""
+    stream = KIND_ORDER.index(kind)
+    unit = sample_coefficients(context.model, kind, "uniform", count, context.rng(40, stream), 1.0)
+    scale = sampling_scale(context.model, kind)
+    sets = []
+    for r in RANGES:
+        sets.append(("raw uniform", f"r={r:g}", unit * r))
+        sets.append(("network", f"r={r:g}", context.denoiser.denoise(kind, unit * r)))
+    paper = unit * PAPER_RANGE[kind]
+    sets.append(("normal", "", sample_coefficients(context.model, kind, "normal", count, context.rng(41, stream))))
+    sets += [("clip ±k·EV", f"k={k:g}", clip_to_ev(paper, scale, k)) for k in CLIP_K]
+    sets += [("ellipsoid kσ", f"k={k:g}", scale_into_ellipsoid(paper, scale, k)) for k in ELLIPSOID_K]
+    sets.append(("nearest training face", "", snap_to_nearest(paper, context.training_faces(kind))))
+    sets.append((REAL, "", real_faces(context, kind, count)))
+    return sets
+
+
+def measure_points(context: EvaluationContext, calibration: PlausibilityCalibration, kind: CoefficientKind,
+                   count: int) -> list[FacePoint]:
+    points = []
+    for method, setting, vectors in face_sets(context, kind, count):
+        zeros = np.zeros((len(vectors), context.model.n_coefficients("expression" if kind == "shape" else "shape")))
+        alpha_id, alpha_exp = (vectors, zeros) if kind == "shape" else (zeros, vectors)
+        distortion, folds = calibration.mesh_check.measure(alpha_id, alpha_exp)
+        passes = calibration.in_distribution(kind, vectors) & calibration.mesh_ok(distortion, folds)
+        points.append(FacePoint(method, setting, diversity(vectors), float(passes.mean())))
+    return points
+
+
+def pareto_front(points: list[FacePoint]) -> list[FacePoint]:
+    """The methods' points no other beats on both plausibility and diversity, by rising plausibility
+    (real faces are the reference, not a method)."""
+    points = [p for p in points if p.method != REAL]
+    front = [p for p in points
+             if not any(q.plausible >= p.plausible and q.diversity >= p.diversity
+                        and (q.plausible > p.plausible or q.diversity > p.diversity) for q in points)]
+    return sorted(front, key=lambda p: (p.plausible, -p.diversity))
+
+
+def most_diverse_at(points: list[FacePoint], plausibility: float) -> FacePoint | None:
+    """The most diverse set among those at least ``plausibility`` plausible (real faces left out)."""
+    eligible = [p for p in points if p.plausible >= plausibility and p.method != REAL]
+    return max(eligible, key=lambda p: p.diversity) if eligible else None
+
+
+def frontier(context: EvaluationContext) -> Report:
+    count = context.mesh_faces
+    calibration = PlausibilityCalibration.from_context(context, count)
+    rows, notes, series = [], list(context.notes), {}
+    figure, axes = new_figure(columns=2, width=6.2, height=4.8)
+    for axis, kind in zip(axes, KIND_ORDER):
+        points = measure_points(context, calibration, kind, count)
+        front = pareto_front(points)
+        series[kind] = {"points": [p.__dict__ for p in points], "front": [p.label for p in front]}
+        for p in points:
+            on_front = " (on the frontier)" if p in front else ""
+            rows.append(Row(f"{kind}: {p.label} — diversity", p.diversity, None,
+                            f"{100 * p.plausible:.1f} % plausible (proxy){on_front}"))
+        for level in (0.5, 0.9):
+            best = most_diverse_at(points, level)
+            notes.append(f"{kind}: at ≥ {100 * level:.0f} % proxy-plausible faces the most diverse method is "
+                         + (f"'{best.label}' (diversity {best.diversity:.4g}, {100 * best.plausible:.1f} % plausible)"
+                            if best else "none (no method reaches it)"))
+        _draw(axis, kind, points, front)
+    notes += ["plausibility is the rater-free proxy (corpus distance and mesh check, calibrated on held-out real faces); "
+              "the paper's star is a rater result (share of faces no rater rejected), plotted for orientation only",
+              f"{count} faces per set; the other part of each face stays at the mean"]
+    return Report("frontier", "Diversity against proxy plausibility: which method gives the most diversity at a given "
+                  "plausibility", rows, figure, notes, series)
+
+
+def _draw(axis: object, kind: CoefficientKind, points: list[FacePoint], front: list[FacePoint]) -> None:
+    for method, (colour, marker) in METHOD_STYLE.items():
+        own = [p for p in points if p.method == method]
+        if not own:
+            continue
+        axis.plot([100 * p.plausible for p in own], [p.diversity for p in own], color=colour, marker=marker,
+                  markersize=9 if method == REAL else 5, linestyle="-" if len(own) > 1 else "none", label=method)
+        for p in own:
+            if p.setting:
+                axis.annotate(p.setting, (100 * p.plausible, p.diversity), textcoords="offset points", xytext=(4, 3),
+                              fontsize=6, color=colour)
+    axis.plot([100 * p.plausible for p in front], [p.diversity for p in front], color="gray", linestyle="--",
+              linewidth=2.5, alpha=0.4, label="frontier (nothing beats it on both)")
+    axis.plot([100 * PAPER_RELIABILITY[kind]], [PAPER_DIVERSITY[kind]["denoised uniform"]], marker="*", markersize=13,
+              color="gold", markeredgecolor="black", linestyle="none", label="paper: network, rater reliability")
+    axis.set_yscale("log")
+    axis.set_xlim(-3, 103)
+    axis.set_xlabel("plausible faces, proxy (%)")
+    axis.set_ylabel("diversity (trace of covariance)")
+    axis.set_title(f"{kind}")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=6, loc="lower left")
