@@ -90,14 +90,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", parents=[common], help="run one of the paper's experiments (figure + JSON/Markdown table)")
     evaluate.add_argument("experiment", choices=["test-mse", "learning-curves", "noise-sweep", "sigma-grid", "diversity",
-                                                 "scatter", "baselines", "plausibility"])
+                                                 "scatter", "baselines", "plausibility", "frontier"])
     evaluate.add_argument("--output", default="runs/evaluation", help="folder for the PNG, JSON and Markdown files (default runs/evaluation)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--epochs", type=int, default=2, help="epochs for the nets sigma-grid trains (paper: 10; default 2)")
     evaluate.add_argument("--copies", type=int, help="noisy copies per face when sigma-grid trains (default: the paper's)")
     evaluate.add_argument("--vectors", type=int, default=2000, help="vectors per set for diversity and baselines (paper: 2000)")
     evaluate.add_argument("--scatter-points", type=int, default=70, help="samples per set in the PCA scatter (paper: 70)")
-    evaluate.add_argument("--mesh-faces", type=int, default=500, help="faces per condition for the plausibility proxy (default 500)")
+    evaluate.add_argument("--mesh-faces", type=int, default=500,
+                          help="faces per condition for the plausibility proxy and per set in frontier (default 500)")
 
     study = commands.add_parser("rate-study", parents=[common], help="create a reliability study: its faces, stored in a new STUDY.db")
     study.add_argument("output", help="study database to create (never overwritten)")
