@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from app.dataset.settings import GenerationSettings
 
 IMAGE_FORMATS = ("png", "300w-lp")
+# No OpenGL implementation draws larger frames (most stop at 8,192 or 16,384; the renderer finds the actual limit).
+MAX_IMAGE_SIZE = 16384
 MAP_KINDS = ("mask", "depth", "normals")  # per-pixel ground truth, in this order
 MAP_SUFFIXES = {"mask": ".mask.png", "depth": ".depth.npy", "normals": ".normals.png"}
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -54,6 +56,9 @@ def check_view_settings(settings: GenerationSettings) -> None:
     if settings.image_format not in IMAGE_FORMATS:
         raise FaceExplorerError(f"unknown image format '{settings.image_format}' (use {' or '.join(IMAGE_FORMATS)})")
     map_kinds(settings.maps)
+    if settings.images and settings.image_size > MAX_IMAGE_SIZE:
+        raise FaceExplorerError(f"image size {settings.image_size:,} is beyond what OpenGL renders "
+                                f"(at most {MAX_IMAGE_SIZE:,} pixels, often less)")
     asked = [name for name, given in (
         ("--max-roll", settings.max_roll != 0.0), ("--light-angle", settings.max_light_angle != 0.0),
         ("--light-intensity", (settings.min_light, settings.max_light) != (1.0, 1.0)),
