@@ -121,6 +121,8 @@ def frontier(context: EvaluationContext) -> Report:
                          + (f"'{best.label}' (diversity {best.diversity:.4g}, {100 * best.plausible:.1f} % plausible)"
                             if best else "none (no method reaches it)"))
         _draw(axis, kind, points, front)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7)
     notes += ["plausibility is the rater-free proxy (corpus distance and mesh check, calibrated on held-out real faces); "
               "the paper's star is a rater result (share of faces no rater rejected), plotted for orientation only",
               f"{count} faces per set; the other part of each face stays at the mean"]
@@ -149,4 +151,3 @@ def _draw(axis: object, kind: CoefficientKind, points: list[FacePoint], front: l
     axis.set_ylabel("diversity (trace of covariance)")
     axis.set_title(f"{kind}")
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=6, loc="lower left")
