@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,8 @@ from app.errors import FaceExplorerError
 
 DATASET_FORMAT = "face-manifold-dataset/2"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# Packages whose versions can change a dataset's bytes (numbers, meshes, images) or its making.
+SOFTWARE = ("numpy", "scipy", "torch", "vtk", "pyvista", "pillow", "dask", "distributed")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Manifest:
     shards: dict[int, ShardRecord] = field(default_factory=dict)
     complete: bool = False
     last_run: dict[str, Any] | None = None
+    software: dict[str, str] = field(default_factory=dict)  # as read; ``write`` records the running ones
 
     @classmethod
     def new(cls, settings: GenerationSettings, provenance: Provenance) -> Manifest:
@@ -69,13 +76,16 @@ class Manifest:
                     and record.faces == len(settings.shard_rows(record.shard))
                     and isinstance(record.sha256, str) and _SHA256.fullmatch(record.sha256)):
                 raise FaceExplorerError(f"{path}: the manifest's record of shard {record.shard!r} is damaged")
+        software = document.get("software")
         return cls(plan, settings, {record.shard: record for record in records},
-                   document.get("complete") is True, document.get("last_run"))
+                   document.get("complete") is True, document.get("last_run"), software if isinstance(software, dict) else {})
 
     def write(self, folder: Path) -> None:
         document = {
             "format": DATASET_FORMAT,
             "app_version": __version__,
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "software": dict(software_versions()),
             "plan": self.plan,
             "shards": [asdict(self.shards[shard]) for shard in sorted(self.shards)],
             "complete": self.complete,
@@ -88,9 +98,26 @@ class Manifest:
     def intact_shards(self, folder: Path) -> dict[int, ShardRecord]:
         """The recorded shards whose .npz still has its digest and whose meshes and images exist."""
         return {shard: record for shard, record in self.shards.items()
-                if file_digest(folder / shard_file(shard)) == record.sha256
-                and all(_nonempty(folder / path) for face in self.settings.shard_rows(shard)
-                        for path in face_files(self.settings, shard, face))}
+                if self.shard_is_intact(folder, self.settings, record)}
+
+    @staticmethod
+    def shard_is_intact(folder: Path, settings: GenerationSettings, record: ShardRecord) -> bool:
+        """True when ``folder`` holds the shard's .npz with the recorded digest and every mesh and image it names."""
+        return (file_digest(folder / shard_file(record.shard)) == record.sha256
+                and all(_nonempty(folder / path) for face in settings.shard_rows(record.shard)
+                        for path in face_files(settings, record.shard, face)))
+
+
+@cache  # read once per process: the manifest is rewritten every second during a run
+def software_versions() -> dict[str, str]:
+    """Python, the platform and the installed version of each package in ``SOFTWARE``."""
+    versions = {"python": platform.python_version(), "platform": platform.platform(), "face-manifold-explorer": __version__}
+    for package in SOFTWARE:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 def file_digest(path: Path) -> str | None:
