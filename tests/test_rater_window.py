@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from app.model.embedded_model import embedded_model
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces, rater_order
+from app.study.packages import export_packages, merge_package
 from widgets.rater_window import RaterWindow
 
 
@@ -183,3 +184,17 @@ def test_the_window_draws_a_face_as_a_dataset_image_does(qtbot, tmp_path, model)
     in_window, in_image = skin(shown), skin(image)
     np.testing.assert_allclose(in_window / in_window.sum(), in_image / in_image.sum(), atol=0.002)  # hue
     assert in_window.sum() == pytest.approx(in_image.sum(), rel=0.03)  # brightness
+
+
+def test_a_rater_package_suggests_its_slot_and_its_votes_reach_the_study(qtbot, tmp_path, model):
+    with make_study(tmp_path / "study.db", model) as study:
+        _, package = export_packages(study, tmp_path / "packages", 2)
+    window = open_window(qtbot, RatingsDatabase.open(package), model)
+    assert window.rater_field.text() == "rater-02" and window.pages.currentIndex() == 0  # suggested, not started
+    qtbot.keyClick(window.rater_field, Qt.Key.Key_Return)
+    first = window.session.current.face_id
+    qtbot.keyClick(window, Qt.Key.Key_A)
+    window.close()
+    with RatingsDatabase.open(tmp_path / "study.db") as study:
+        assert merge_package(study, package).added == {"rater-02": 1}
+        assert [(v.rater, v.face_id, v.vote) for v in study.votes()] == [("rater-02", first, "accept")]
