@@ -195,7 +195,7 @@ def progress_bar(faces: int, show: bool) -> Any:
     """A bar of faces with their rate (faces/s) and the time left."""
     from tqdm import tqdm
 
-    return tqdm(total=faces, unit=" faces", unit_scale=True, desc="generating", disable=not show, smoothing=0.1,
+    return tqdm(total=faces, unit=" faces", desc="generating", disable=not show, smoothing=0.1,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} faces "
                            "[{rate_fmt}, ETA {remaining}, {elapsed} elapsed]")
 

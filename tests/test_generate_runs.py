@@ -1,0 +1,93 @@
+"""How a generate run is carried out and recorded: workers, progress, manifest, --describe, start-up imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from core_fixtures import REPO
+
+import main
+from app.dataset.generation import default_workers, generate
+from app.dataset.settings import GenerationSettings, Provenance
+from app.denoising.denoiser import Denoiser
+from app.model.embedded_model import embedded_model
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_checkpoints: Path) -> tuple:
+    model = embedded_model()
+    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
+    return model, denoiser, Provenance.of(model, denoiser)
+
+
+def _run(folder: Path, setup: tuple, settings: GenerationSettings, **options: object):
+    model, denoiser, provenance = setup
+    return generate(folder, settings, model, denoiser, provenance, **{"show_progress": False, **options})
+
+
+def _all_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+def test_default_workers_never_start_processes_that_cannot_pay_off() -> None:
+    coefficients = GenerationSettings(count=10_000, shard_size=100)
+    meshes = GenerationSettings(count=10_000, shard_size=100, mesh_format="ply")
+    assert default_workers(coefficients, shards=100, cores=2) == 1  # torch's threads already use both cores
+    assert default_workers(meshes, shards=100, cores=2) == 2
+    assert default_workers(meshes, shards=1, cores=16) == 1  # never more processes than shards
+
+
+def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, setup: tuple) -> None:
+    settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
+    _run(tmp_path / "one", setup, settings, workers=1)
+    summary = _run(tmp_path / "two", setup, settings, workers=2)
+    assert summary.shards_written == 3 and _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
+    assert json.loads((tmp_path / "two" / "manifest.json").read_text())["last_run"]["workers"] == 2
+
+
+def test_the_progress_bar_shows_faces_per_second_and_the_time_left(tmp_path: Path, setup: tuple,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    _run(tmp_path, setup, GenerationSettings(count=8, shard_size=2), show_progress=True)
+    bar = capsys.readouterr().err
+    assert "faces/s" in bar and "ETA" in bar and "8/8 faces" in bar
+
+
+def test_the_manifest_records_settings_seed_model_checkpoints_and_software(tmp_path: Path, setup: tuple) -> None:
+    model, denoiser, _ = setup
+    _run(tmp_path, setup, GenerationSettings(count=4, seed=11, shard_size=2, r_shape=7.5))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    plan = manifest["plan"]
+    assert (plan["seed"], plan["r_shape"], plan["count"], plan["shard_size"]) == (11, 7.5, 4, 2)
+    assert plan["model_digest"] == model.digest and plan["checkpoints"] == denoiser.digests
+    assert {"python", "numpy", "scipy", "torch", "face-manifold-explorer"} <= set(manifest["software"])
+    assert manifest["last_run"]["denoising_device"] == "cpu" and manifest["last_run"]["scheduler"] is None
+
+
+def test_describe_prints_what_a_dataset_holds(tmp_path: Path, setup: tuple, capsys: pytest.CaptureFixture) -> None:
+    model, denoiser, _ = setup
+    folder = tmp_path / "data"
+    _run(folder, setup, GenerationSettings(count=5, seed=2, shard_size=2, r_exp=9.0))
+    assert main.main(["generate", "--describe", str(folder)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"dataset {folder}: complete\n")
+    assert "faces:       5 of 5 in 3 of 3 shard(s) of ≤2" in text
+    assert model.digest[:12] in text and all(digest in text for digest in denoiser.digests.values())
+    assert "seed=2" in text and "r_exp=9.0" in text and "numpy " in text
+    (folder / "shard-00001.npz").write_bytes(b"damaged")
+    assert main.main(["generate", str(folder), "--describe"]) == 0
+    text = capsys.readouterr().out
+    assert "unfinished" in text and "faces:       3 of 5 in 2 of 3" in text and "no longer verify: 1" in text
+    assert main.main(["generate", "--describe", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path}: not a dataset folder (no manifest.json)\n"
+
+
+def test_a_command_imports_neither_the_evaluation_nor_matplotlib(tmp_path: Path) -> None:
+    probe = ("import sys, main; main.main(['generate', '--describe', sys.argv[1]]); "
+             "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'app.evaluation', 'app.study'))))")
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
