@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE
+from core_fixtures import bfm_fields, write_bfm
 from app.explorer.interpolation import Interpolation
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.gallery_window import GalleryWindow, show_gallery
 from widgets.interpolation_panel import InterpolationWindow, show_interpolation
-from widgets.plausibility_badge import PlausibilityBadges
 
 
 @pytest.fixture
@@ -92,21 +93,26 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
     assert window.findChild(InterpolationWindow).isHidden()
 
 
-def test_badges_judge_the_input_and_the_denoised_face(qtbot, window) -> None:
-    badges = PlausibilityBadges()
-    qtbot.addWidget(badges)
-    badges.calibrate(window.workspace)
-    badges.face_changed(window.live)  # the mean face
-    qtbot.waitUntil(lambda: badges.verdicts is not None, timeout=60000)
+def test_badges_under_the_views_judge_the_input_and_the_denoised_face(qtbot, window) -> None:
+    badges = window.plausibility
+    assert "calibrating" in badges.badges["input"].text()
+    qtbot.waitUntil(lambda: badges.verdicts is not None, timeout=60000)  # the mean face
     assert badges.verdicts[0].plausible
     assert badges.badges["input"].text().startswith("<b>input: plausible</b>")
     window.state.sample("shape")  # a raw uniform identity, r = 10
-    settle(qtbot, window)
-    badges.face_changed(window.live)
     qtbot.waitUntil(lambda: not badges.verdicts[0].plausible, timeout=10000)
     assert "input: implausible: identity" in badges.badges["input"].text()
     assert "identity >p99" in badges.badges["input"].text()
-    badges.shut_down()
+    assert badges.badges["denoised"].text().startswith("<b>denoised: ")
+
+
+def test_a_model_without_fitted_data_says_why_it_has_no_badge(qtbot, window, tmp_path: Path) -> None:
+    window.open_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
+    qtbot.waitUntil(lambda: not window.loading, timeout=60000)
+    qtbot.waitUntil(lambda: "no plausibility readout" in window.plausibility.badges["input"].text(), timeout=60000)
+    assert "--data" in window.plausibility.badges["input"].text()
+    for box in window.findChildren(QMessageBox):  # the networks do not fit this model: a dialog said so
+        box.close()
 
 
 def test_closing_the_explorer_closes_its_tool_windows(qtbot, window) -> None:

@@ -77,3 +77,23 @@ def test_mesh_check_of_one_face_matches_the_batch_and_flags_a_face_turned_inside
     inside_out = model.mean.reshape(-1, 3) * np.array([1.0, 1.0, -1.0])  # front and back swapped
     _, folded = check.measure_vertices(inside_out)
     assert folded > len(model.triangles) // 4
+
+
+def test_a_calibration_can_be_abandoned_between_its_steps(shipped: tuple[EvaluationContext, PlausibilityCalibration]) -> None:
+    context, _ = shipped
+    calls = []
+    PlausibilityCalibration.from_context(context, mesh_faces=40, step=lambda: calls.append(1))
+    assert len(calls) == 2 + 2  # one per kind's distance, one per batch of 32 mesh faces
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_the_third_step() -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise Stop
+
+    calls.clear()
+    with pytest.raises(Stop):
+        PlausibilityCalibration.from_context(context, mesh_faces=40, step=stop_at_the_third_step)
+    assert len(calls) == 3  # nothing ran after the step that stopped it

@@ -49,6 +49,9 @@ from widgets.background_loader import BackgroundLoader
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
+from widgets.gallery_window import show_gallery
+from widgets.interpolation_panel import show_interpolation
+from widgets.plausibility_badge import PlausibilityBadges
 from widgets.rater_window import open_rater_mode
 from widgets.sampling_panel import SamplingPanel
 
@@ -97,7 +100,13 @@ class ExplorerWindow(QMainWindow):
         self.side_layout.setContentsMargins(4, 0, 4, 0)
         self.side.setMinimumWidth(490)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.views)
+        self.plausibility = PlausibilityBadges()  # one badge under each view
+        views_column = QWidget()
+        views_layout = QVBoxLayout(views_column)
+        views_layout.setContentsMargins(0, 0, 0, 0)
+        views_layout.addWidget(self.views, 1)
+        views_layout.addWidget(self.plausibility)
+        splitter.addWidget(views_column)
         splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
@@ -185,6 +194,7 @@ class ExplorerWindow(QMainWindow):
 
     def _after_refresh(self) -> None:
         self.views.refresh()
+        self.plausibility.face_changed(self.session)
         self.coefficient_panel.set_denoised(self.live.denoised_id, self.live.denoised_exp)
         self.compute_label.setText(f"update: {self.live.last_compute_ms:.1f} ms")
         self.refreshed.emit(self.live.last_compute_ms)
@@ -207,6 +217,7 @@ class ExplorerWindow(QMainWindow):
     @reports_errors
     def _adopt(self, opened: OpenedWorkspace, then: Callable[[], Any] | None = None) -> None:
         self.session.adopt(opened)
+        self.plausibility.face_changed(self.session)  # new data changes the calibration, not the face
         if opened.part == "model":
             self._show_model()
         if opened.networks is not None:
@@ -282,6 +293,10 @@ class ExplorerWindow(QMainWindow):
         # Tools that open their own windows (rater mode, …) are added to this menu.
         self.tools_menu = bar.addMenu("&Tools")
         self._action(self.tools_menu, "Network &information", self.show_network_information)
+        self._action(self.tools_menu, "&Gallery…", lambda: show_gallery(self, self.session, self.show_error), "Ctrl+G",
+                     "a grid of sampled faces beside their denoised versions; click one to open it")
+        self._action(self.tools_menu, "&Interpolation…", lambda: show_interpolation(self, self.session, self.show_error),
+                     "Ctrl+I", "walk between two faces and export the walk")
         self._action(self.tools_menu, "&Rater mode…", lambda: open_rater_mode(self, self.workspace.model),
                      tip="judge the faces of a reliability study (make one with `python main.py rate-study`)")
 
@@ -436,6 +451,7 @@ class ExplorerWindow(QMainWindow):
         self.settings.sync()
         for dialog in self.findChildren(QMessageBox):  # an open error or information box goes with its window
             dialog.close()
+        self.plausibility.shut_down()
         self.views.close_views()
         super().closeEvent(event)
 

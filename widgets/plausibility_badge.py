@@ -1,9 +1,11 @@
 """Two small badges under the views: how plausible the input face and the denoised face are.
 
 The numbers come from ``app.explorer.plausibility_readout``. The calibration (held-out real
-faces' distances and mesh limits, a few seconds of work) runs on a worker thread whenever the
-workspace changes; until it is ready the badges say so. A face is judged once the face has been
-still for a moment, so a slider drag never waits for the mesh check.
+faces' distances and mesh limits, a few seconds of work) runs on a worker thread for each
+workspace the session holds (a new model, data or networks folder is a new workspace); until it
+is ready the badges say so. It starts a second after the workspace arrives, so opening the
+explorer is not slowed by it, and a window closed at once has no calibration to wait for. A face
+is judged once it has been still for a moment, so a slider drag never waits for the mesh check.
 """
 
 from __future__ import annotations
@@ -15,16 +17,22 @@ from app.errors import FaceExplorerError
 from app.evaluation.plausibility import PlausibilityCalibration
 from app.explorer.live_face import LiveFace
 from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
+from app.explorer.session import ExplorerSession
 from app.workspace import Workspace
 from widgets.background_loader import BackgroundLoader
 
 SETTLE_MS = 150  # judge the face this long after the last change
+CALIBRATION_DELAY_MS = 1000
 PLAUSIBLE_STYLE = "background: #1f5130; color: #e8f5e9;"
 IMPLAUSIBLE_STYLE = "background: #6b2323; color: #fdecea;"
 WAITING_STYLE = "background: #33363c; color: #c8c8c8;"
 EXPLANATION = ("identity / expression: rank among held-out real faces by Mahalanobis distance to the clean corpus "
                "(p50 typical, >p99 farther than 99 % of real faces); worst edge: |log2| of the most stretched edge "
                "against the mean face; folds: triangles turned over; each against the limit real faces reach")
+
+
+class CalibrationAbandoned(Exception):  # noqa: N818 - not an error: a calibration nobody waits for any more
+    """Raised on the worker to stop a superseded calibration; the loader drops its result."""
 
 
 class PlausibilityBadges(QWidget):
@@ -41,28 +49,47 @@ class PlausibilityBadges(QWidget):
             layout.addWidget(badge, 1)
         self.readout: PlausibilityReadout | None = None
         self.verdicts: tuple[FaceVerdict, FaceVerdict] | None = None
+        self._workspace: Workspace | None = None  # the one calibrated (or being calibrated) for
+        self._generation = 0  # of the calibration wanted now
         self._live: LiveFace | None = None
         self._calibrator = BackgroundLoader(self)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._judge)
+        self._calibration_timer = QTimer(self)
+        self._calibration_timer.setSingleShot(True)
+        self._calibration_timer.setInterval(CALIBRATION_DELAY_MS)
+        self._calibration_timer.timeout.connect(self._start_calibration)
         self._show_waiting("calibrating on held-out real faces …")
 
-    def calibrate(self, workspace: Workspace) -> None:
-        """Measure the calibration for ``workspace`` off the GUI thread (a later call supersedes)."""
-        self.readout = None
-        self._show_waiting("calibrating on held-out real faces …")
-        self._calibrator.start(lambda: PlausibilityCalibration.from_workspace(workspace), self._calibrated,
-                               self._not_calibrated)
-
-    def face_changed(self, live: LiveFace) -> None:
-        """The views show a new face: judge it once it stays."""
-        self._live = live
+    def face_changed(self, session: ExplorerSession) -> None:
+        """The session shows a new face, or holds a new workspace: judge the face once it stays."""
+        if session.workspace is not self._workspace:
+            self._workspace, self.readout = session.workspace, None
+            self._show_waiting("calibrating on held-out real faces …")
+            self._calibration_timer.start()
+        self._live = session.live
         self._settle.start()
 
+    def _start_calibration(self) -> None:
+        """Measure the calibration for the latest workspace off the GUI thread (a later one supersedes)."""
+        workspace = self._workspace
+        self._generation += 1
+        generation = self._generation
+
+        def step() -> None:  # on the worker: a calibration no longer wanted stops at its next step
+            if self._generation != generation:
+                raise CalibrationAbandoned
+
+        self._calibrator.start(lambda: PlausibilityCalibration.from_workspace(workspace, step=step),
+                               self._calibrated, self._not_calibrated)
+
     def shut_down(self) -> None:
+        """Stop judging; a calibration under way stops at its next step (its result is dropped)."""
         self._settle.stop()
+        self._calibration_timer.stop()
+        self._generation += 1
         self._calibrator.shut_down()
 
     def _calibrated(self, calibration: PlausibilityCalibration) -> None:

@@ -18,6 +18,7 @@ are judged alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +64,12 @@ class MeshCheck:
         t = self.model.triangles
         return np.cross(vertices[t[:, 1]] - vertices[t[:, 0]], vertices[t[:, 2]] - vertices[t[:, 0]])
 
-    def measure(self, alpha_id: np.ndarray, alpha_exp: np.ndarray, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
-        """Per face: worst |log2 edge ratio| and the number of folded triangles."""
+    def measure(self, alpha_id: np.ndarray, alpha_exp: np.ndarray, batch: int = 32,
+                step: Callable[[], None] = lambda: None) -> tuple[np.ndarray, np.ndarray]:
+        """Per face: worst |log2 edge ratio| and the number of folded triangles (``step()`` before each batch)."""
         distortion, folds = [], []
         for start in range(0, len(alpha_id), batch):
+            step()
             faces = self.model.synthesize(alpha_id[start:start + batch], alpha_exp[start:start + batch])
             for vertices in faces:
                 worst, folded = self.measure_vertices(vertices)
@@ -102,13 +105,20 @@ class PlausibilityCalibration:
 
     @classmethod
     def measure(cls, model: MorphableModel, training: dict[CoefficientKind, np.ndarray],
-                held_out: dict[CoefficientKind, np.ndarray],
-                mesh_faces: dict[CoefficientKind, np.ndarray]) -> PlausibilityCalibration:
-        """Calibrate on held-out real faces: all of ``held_out`` for distances, ``mesh_faces`` for the mesh."""
-        distances = {kind: distance_to_corpus(model, kind, training[kind]) for kind in KIND_ORDER}
+                held_out: dict[CoefficientKind, np.ndarray], mesh_faces: dict[CoefficientKind, np.ndarray],
+                step: Callable[[], None] = lambda: None) -> PlausibilityCalibration:
+        """Calibrate on held-out real faces: all of ``held_out`` for distances, ``mesh_faces`` for the mesh.
+
+        ``step()`` is called between the parts of the work (a second at most apart): an exception
+        raised from it abandons the calibration, so a window that closes need not wait for it.
+        """
+        distances = {}
+        for kind in KIND_ORDER:
+            step()
+            distances[kind] = distance_to_corpus(model, kind, training[kind])
         real_distances = {kind: np.sort(distances[kind](held_out[kind])) for kind in KIND_ORDER}
         check = MeshCheck(model)
-        distortion, folds = check.measure(mesh_faces["shape"], mesh_faces["expression"])
+        distortion, folds = check.measure(mesh_faces["shape"], mesh_faces["expression"], step=step)
         # The fixed edge limit, widened to what 99 % of real faces reach (a coarse or anisotropic
         # mesh folds a few triangles even for real faces).
         edge_limit = max(MAX_EDGE_LOG2, float(np.percentile(distortion, REAL_PERCENTILE)))
@@ -116,17 +126,21 @@ class PlausibilityCalibration:
         return cls(distances, real_distances, check, (distortion, folds), edge_limit, fold_limit)
 
     @classmethod
-    def from_context(cls, context: EvaluationContext, mesh_faces: int) -> PlausibilityCalibration:
+    def from_context(cls, context: EvaluationContext, mesh_faces: int,
+                     step: Callable[[], None] = lambda: None) -> PlausibilityCalibration:
         return cls.measure(context.model,
                            {kind: context.training_faces(kind) for kind in KIND_ORDER},
                            {kind: context.held_out_faces(kind) for kind in KIND_ORDER},
-                           {kind: real_faces(context, kind, mesh_faces) for kind in KIND_ORDER})
+                           {kind: real_faces(context, kind, mesh_faces) for kind in KIND_ORDER}, step)
 
     @classmethod
-    def from_workspace(cls, workspace: Workspace, mesh_faces: int = 200) -> PlausibilityCalibration:
+    def from_workspace(cls, workspace: Workspace, mesh_faces: int = 200,
+                       step: Callable[[], None] = lambda: None) -> PlausibilityCalibration:
         """For the explorer: the held-out faces are the ones the workspace's checkpoints never saw."""
         context = EvaluationContext.from_workspace(workspace, Path())  # reads only; nothing is written
-        return cls.from_context(context, mesh_faces)
+        workspace.data  # noqa: B018 - the slowest read, before the first step
+        step()
+        return cls.from_context(context, mesh_faces, step)
 
     def threshold(self, kind: CoefficientKind) -> float:
         return float(np.percentile(self.real_distances[kind], REAL_PERCENTILE))
