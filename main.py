@@ -85,6 +85,22 @@ def _build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--images", action="store_true", help="also render a frontal PNG of each face (off-screen)")
     generate.add_argument("--random-views", type=int, default=0, help="extra images per face at random yaw/pitch")
     generate.add_argument("--image-size", type=int, default=256, help="image width and height in pixels (default 256)")
+    views = generate.add_argument_group("images: views, variation and ground truth")
+    views.add_argument("--format", choices=["png", "300w-lp"], default="png",
+                       help="png, or 300w-lp: NAME.jpg + NAME.mat (Shape_Para, Exp_Para, Pose_Para, pt2d) per image (implies --images)")
+    views.add_argument("--max-yaw", type=float, default=45.0, help="random views: largest yaw in degrees (default 45)")
+    views.add_argument("--max-pitch", type=float, default=20.0, help="random views: largest pitch in degrees (default 20)")
+    views.add_argument("--max-roll", type=float, default=0.0, help="random views: largest roll in degrees (default 0)")
+    views.add_argument("--light-angle", type=float, default=0.0,
+                       help="largest angle in degrees between a view's key light and the default one (default 0)")
+    views.add_argument("--light-intensity", type=float, nargs=2, metavar=("MIN", "MAX"), default=(1.0, 1.0),
+                       help="key light intensity drawn in MIN..MAX times the default (default 1 1)")
+    views.add_argument("--background", default="", metavar="COLOUR|FOLDER",
+                       help="#rrggbb, or a folder of pictures drawn at random behind each view (default: the explorer's)")
+    views.add_argument("--colour", action="store_true",
+                       help="per-vertex colour drawn per face: the model's texture (BFM texMU/texPC/texEV), else skin tones")
+    views.add_argument("--maps", nargs="+", choices=["mask", "depth", "normals"], default=[],
+                       help="per-pixel ground truth beside each image: mask (PNG), depth (.npy), normals (PNG)")
     generate.add_argument("--workers", type=int,
                           help="processes for mesh and image work (default: one per core; coefficients alone: 1, "
                                "torch already uses every core); with --scheduler local: the LocalCluster's workers")

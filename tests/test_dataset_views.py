@@ -273,3 +273,21 @@ def test_a_size_the_gl_cannot_draw_is_refused(model, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(FaceRenderer, "_surface_depth", lambda self: np.full((self.size, self.size), np.nan, np.float32))
     with pytest.raises(FaceExplorerError, match="beyond what this OpenGL can render"):
         FaceRenderer(model.mean.reshape(-1, 3), model.triangles, 32, model.triangle_parts)
+
+
+def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Path, setup: tuple):
+    from app.dataset.landmark_overlay import POINT_COLOUR, contact_sheet, labelled_tile
+
+    _generate(tmp_path, setup, count=2, seed=2, shard_size=2, images=True, image_size=32, image_format="300w-lp")
+    mats = sorted(tmp_path.rglob("*.mat"))
+    tile = labelled_tile(mats[0], scale=3)
+    points = read_300w_lp(mats[0]).landmarks
+    assert tile.shape == (96, 96, 3)
+    column, row = np.round((points[30] + 0.5) * 3).astype(int)  # the nose tip, in the enlarged tile
+    assert tuple(tile[row, column]) == POINT_COLOUR
+    sheet = contact_sheet([tile, labelled_tile(mats[1], scale=3), tile], columns=2)
+    assert sheet.shape == (192, 192, 3) and not sheet[96:, 96:].any()  # the short last row is padded
+    with pytest.raises(FaceExplorerError, match="68 landmarks"):
+        from app.dataset.landmark_overlay import draw_landmarks
+
+        draw_landmarks(np.zeros((8, 8, 3), np.uint8), np.zeros((5, 2)))

@@ -7,6 +7,7 @@ import argparse
 from app.commands.core import workspace_inputs
 from app.dataset.description import describe_dataset
 from app.dataset.generation import generate as generate_dataset
+from app.dataset.landmark_files import require_landmarks
 from app.dataset.settings import GenerationSettings, Provenance
 from app.denoising.devices import describe
 from app.output_paths import refuse_output_over_input
@@ -27,12 +28,24 @@ def generate(args: argparse.Namespace) -> int:
         r_shape=args.r_shape,
         r_exp=args.r_exp,
         mesh_format=args.meshes,
-        images=args.images,
+        images=args.images or args.format == "300w-lp",
         image_size=args.image_size,
         random_views=args.random_views,
+        max_yaw=args.max_yaw,
+        max_pitch=args.max_pitch,
+        max_roll=args.max_roll,
+        max_light_angle=args.light_angle,
+        min_light=args.light_intensity[0],
+        max_light=args.light_intensity[1],
+        background=args.background,
+        albedo=args.colour,
+        maps=",".join(args.maps),
+        image_format=args.format,
     )
     settings.check()
     model, denoiser = workspace.model, workspace.denoiser
+    if settings.image_format == "300w-lp":
+        require_landmarks(model)  # pt2d needs them: refused before anything is written
     provenance = Provenance.of(model, denoiser)
     print(f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "
           f"≤{settings.shard_size:,} → {args.output}; denoising on {describe(denoiser.device)}, "
