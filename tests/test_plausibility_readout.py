@@ -35,6 +35,7 @@ def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(workspace: W
     assert not verdict.identity_in_distribution and verdict.identity_percentile == 100.0
     assert verdict.headline().startswith("implausible: identity")
     assert "identity >p99" in verdict.details()
+    assert verdict.details().endswith(f"folds {verdict.folded_triangles}/{int(verdict.fold_limit)}")  # no 94.06
 
 
 def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, readout: PlausibilityReadout) -> None:

@@ -27,6 +27,9 @@ from app.png_files import write_png
 MAX_GALLERY_FACES = 64
 THUMBNAIL_SIZE = 160  # pixels; a 4 × 4 grid of pairs fits a 1920-pixel-wide screen
 SHEET_GAP = 4  # pixels between the pairs of a sheet, in the background colour of the gap
+# Dataset images frame the mean face tightly; raw uniform faces are far wider and taller, so a
+# thumbnail's frame is that of a mean face grown by this factor (the denoised faces look smaller).
+THUMBNAIL_FRAME_GROWTH = 1.4
 GAP_COLOUR = (18, 19, 22)
 
 
@@ -84,7 +87,10 @@ class ThumbnailRenderer:
 
     def __init__(self, model: MorphableModel, size: int = THUMBNAIL_SIZE) -> None:
         self.model = model
-        self._renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, size, model.triangle_parts)
+        mean = model.mean.reshape(-1, 3)
+        centre = (mean.min(axis=0) + mean.max(axis=0)) / 2.0
+        frame_reference = centre + THUMBNAIL_FRAME_GROWTH * (mean - centre)
+        self._renderer = FaceRenderer(frame_reference, model.triangles, size, model.triangle_parts)
         self._camera = self._renderer.camera()
 
     @property

@@ -49,7 +49,7 @@ class FaceVerdict:
         """The numbers behind the headline, on one line."""
         return (f"identity {_rank(self.identity_percentile)} · expression {_rank(self.expression_percentile)} · "
                 f"worst edge {self.worst_edge_log2:.2f}/{self.edge_limit:.2f} · "
-                f"folds {self.folded_triangles}/{self.fold_limit:g}")
+                f"folds {self.folded_triangles}/{int(self.fold_limit)}")  # whole triangles: the limit floored
 
 
 def _rank(percentile: float) -> str:
