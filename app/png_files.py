@@ -16,8 +16,12 @@ from PIL import Image
 from app.atomic_files import write_atomically
 
 
-def write_png(path: str | Path, pixels: np.ndarray) -> Path:
-    """Write an (H, W, 3) or (H, W, 4) uint8 image to ``path``."""
+def write_png(path: str | Path, pixels: np.ndarray, compress_level: int = 6) -> Path:
+    """Write an (H, W), (H, W, 3) or (H, W, 4) uint8 image to ``path``.
+
+    ``compress_level`` is zlib's (0-9, Pillow's default 6); dataset images use 3, which encodes a
+    256-pixel face in about a third of the time for files about 10 % larger.
+    """
     encoded = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(encoded, format="PNG")
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(encoded, format="PNG", compress_level=compress_level)
     return write_atomically(path, [encoded.getbuffer()])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.dataset.settings import GenerationSettings
 from app.dataset.shards import FACE_BATCH
+from app.dataset.view_options import map_kinds
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
 
@@ -23,6 +24,9 @@ PLY_HEADER = 320
 OBJ_VERTEX_LINES = 60  # "v x y z" and "vn x y z" at 9 and 6 significant digits
 OBJ_TRIANGLE_LINE = 45
 PNG_BYTES_PER_PIXEL = 0.5
+DEPTH_BYTES_PER_PIXEL = 4  # float32 .npy
+LABEL_FILE_BYTES = 4096  # a 300W-LP .mat: the coefficients, Pose_Para and pt2d in doubles
+VIEW_TABLE_BYTES = 1300  # the shard's record of a view: Pose_Para, 68 landmarks, light, background name
 NPZ_OVERHEAD = 8192  # zip and .npy headers, the provenance strings
 MANIFEST_BYTES_PER_SHARD = 160
 TRACKING_BYTES_PER_SHARD = 400  # the manifest in memory: a record, its dict entry, its JSON
@@ -41,8 +45,8 @@ def estimate_needs(settings: GenerationSettings, model: MorphableModel, workers:
     """Needs of making ``faces_to_make`` faces in ``shards_to_make`` shards with ``workers`` processes."""
     coefficients = (model.n_id + model.n_exp) * 8
     views = 1 + settings.random_views if settings.images else 0
-    per_face = 2 * coefficients + 8 + 16 * views + _blocks(_mesh_bytes(settings, model))
-    per_face += views * _blocks(int(PNG_BYTES_PER_PIXEL * settings.image_size**2) + 1024)
+    per_face = 2 * coefficients + 8 + VIEW_TABLE_BYTES * views + _blocks(_mesh_bytes(settings, model))
+    per_face += views * _view_bytes(settings)
     disk = faces_to_make * per_face + shards_to_make * (NPZ_OVERHEAD + BLOCK) + _blocks(settings.shard_count * MANIFEST_BYTES_PER_SHARD)
 
     shard_faces = min(settings.shard_size, settings.count)
@@ -53,6 +57,18 @@ def estimate_needs(settings: GenerationSettings, model: MorphableModel, workers:
     processes = workers + (workers > 1)  # parallel workers report to the main process
     memory = processes * per_process + settings.shard_count * TRACKING_BYTES_PER_SHARD
     return Needs(disk, memory)
+
+
+def _view_bytes(settings: GenerationSettings) -> int:
+    """Disk taken by one view's files: its image (or 300W-LP's .jpg + .mat) and its per-pixel maps."""
+    pixels = settings.image_size**2
+    files = [int(PNG_BYTES_PER_PIXEL * pixels) + 1024]  # a JPEG is smaller than this PNG estimate
+    if settings.image_format == "300w-lp":
+        files.append(LABEL_FILE_BYTES)
+    sizes = {"mask": int(PNG_BYTES_PER_PIXEL * pixels / 3), "depth": DEPTH_BYTES_PER_PIXEL * pixels + 128,
+             "normals": int(PNG_BYTES_PER_PIXEL * pixels)}
+    files += [sizes[kind] + 1024 for kind in map_kinds(settings.maps)]
+    return sum(_blocks(size) for size in files)
 
 
 def refuse_unaffordable(folder: Path, settings: GenerationSettings, needs: Needs, workers: int, freed: int = 0) -> None:

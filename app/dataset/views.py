@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from app.dataset.face_images import FaceRenderer, RenderedView
 
 
+DATASET_PNG_LEVEL = 3  # zlib level of dataset PNGs: a third of the default's time for ~10 % more bytes
+
+
 @dataclass(frozen=True)
 class KeyLight:
     """The brightest light of a view, fixed to the camera: ``direction`` (unit, image space, towards the light)."""
@@ -167,7 +170,7 @@ class ShardViews:
                 texture = None if self.texture is None else self.texture[face]
                 written += write_300w_lp(next(paths), next(paths), image.rgb, alpha_id, alpha_exp, camera, points, texture)
             else:
-                written.append(write_png(next(paths), image.rgb))
+                written.append(write_png(next(paths), image.rgb, DATASET_PNG_LEVEL))
             for kind, path in zip(kinds, paths, strict=True):
                 written.append(_write_map(path, kind, image))
         return written
@@ -193,5 +196,5 @@ def _write_map(path: Path, kind: str, image: RenderedView) -> Path:
         np.save(buffer, image.depth, allow_pickle=False)
         return write_atomically(path, [buffer.getbuffer()])
     if kind == "mask":
-        return write_png(path, image.mask.astype(np.uint8) * 255)
-    return write_png(path, image.normals)
+        return write_png(path, image.mask.astype(np.uint8) * 255, DATASET_PNG_LEVEL)
+    return write_png(path, image.normals, DATASET_PNG_LEVEL)
