@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -28,15 +29,15 @@ from PySide6.QtWidgets import (
 
 from app.errors import FaceExplorerError
 from app.explorer.gallery import (
+    THUMBNAIL_SIZE,
     GalleryFace,
-    ThumbnailRenderer,
     open_gallery_face,
     sample_gallery,
     save_gallery_png,
 )
 from app.explorer.session import ExplorerSession
 from app.model.morphable_model import MorphableModel
-from widgets.tool_window import ToolWindow, show_tool_window
+from widgets.tool_window import ToolWindow, pixmap, show_tool_window
 
 DEFAULT_COLUMNS = 4
 DEFAULT_ROWS = 4
@@ -58,7 +59,6 @@ class GalleryWindow(ToolWindow):
         self.columns = DEFAULT_COLUMNS  # of the grid shown
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.buttons: list[QToolButton] = []
-        self._renderer: ThumbnailRenderer | None = None
         self._next = 0
         self._fill_timer = QTimer(self)
         self._fill_timer.setInterval(0)
@@ -109,7 +109,6 @@ class GalleryWindow(ToolWindow):
 
     def _start(self, faces: list[GalleryFace], model: MorphableModel) -> None:
         self._fill_timer.stop()
-        self._close_renderer()
         for button in self.buttons:
             button.deleteLater()
         self.faces, self.pairs, self.buttons, self._next = faces, [], [], 0
@@ -128,25 +127,21 @@ class GalleryWindow(ToolWindow):
 
     def _draw_next(self) -> None:
         """One face pair per turn of the event loop."""
-        if self._renderer is None:
-            try:
-                self._renderer = ThumbnailRenderer(self.model)
-            except FaceExplorerError as problem:
-                self._fill_timer.stop()
-                self.show_error(str(problem))
-                return
+        try:
+            renderer = self.thumbnails(self.model, THUMBNAIL_SIZE)
+        except FaceExplorerError as problem:
+            self._fill_timer.stop()
+            self.show_error(str(problem))
+            return
         face, button = self.faces[self._next], self.buttons[self._next]
-        pair = self._renderer.pair(face)
+        pair = renderer.pair(face)
         self.pairs.append(pair)
-        image = np.ascontiguousarray(np.hstack(pair))
-        height, width = image.shape[:2]
-        pixmap = QPixmap.fromImage(QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy())
-        button.setIcon(QIcon(pixmap))
-        button.setIconSize(QSize(width, height))
+        button.setIcon(QIcon(pixmap(np.hstack(pair))))
+        button.setIconSize(QSize(2 * THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         self._next += 1
         if self._next == len(self.faces):
             self._fill_timer.stop()
-            self._close_renderer()
+            self.release_thumbnails()
             self.status.setText(f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
                                 "each face (left) beside its denoised version (right)")
             self.filled.emit()
@@ -178,14 +173,8 @@ class GalleryWindow(ToolWindow):
         self.status.setText(f"wrote {written}")
         return written
 
-    def _close_renderer(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self._fill_timer.stop()
-        self._close_renderer()
         super().closeEvent(event)
 
 

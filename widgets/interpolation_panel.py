@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import FaceExplorerError
-from app.explorer.gallery import ThumbnailRenderer
 from app.explorer.interpolation import (
     MAX_STEPS,
     MIN_STEPS,
@@ -44,7 +42,7 @@ from app.explorer.interpolation import (
     preset_face,
 )
 from app.explorer.session import ExplorerSession
-from widgets.tool_window import ToolWindow, show_tool_window
+from widgets.tool_window import ToolWindow, pixmap, show_tool_window
 
 SLIDER_STEPS = 100  # t in hundredths
 PREVIEW_SIZE = 200
@@ -61,7 +59,6 @@ class InterpolationWindow(ToolWindow):
         self.show_error = show_error
         self.ends: dict[str, FaceEndpoint] = {}
         self.end_labels = {end: QLabel() for end in ENDS}
-        self._renderer: ThumbnailRenderer | None = None
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(0)
@@ -179,16 +176,11 @@ class InterpolationWindow(ToolWindow):
     def _draw_preview(self) -> None:
         try:
             walk = self.interpolation()
-            if self._renderer is None or self._renderer.model is not walk.model:
-                self._close_renderer()
-                self._renderer = ThumbnailRenderer(walk.model, PREVIEW_SIZE)
-            image = np.ascontiguousarray(self._renderer.thumbnail(*walk.at(self.t)))
+            image = self.thumbnails(walk.model, PREVIEW_SIZE).thumbnail(*walk.at(self.t))
         except FaceExplorerError as problem:
             self.status.setText(str(problem))
             return
-        height, width = image.shape[:2]
-        self.preview.setPixmap(QPixmap.fromImage(QImage(image.data, width, height, 3 * width,
-                                                        QImage.Format.Format_RGB888).copy()))
+        self.preview.setPixmap(pixmap(image))
         self.status.setText(f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
                             + (", denoised" if self.denoise_box.isChecked() else ""))
 
@@ -201,12 +193,8 @@ class InterpolationWindow(ToolWindow):
     def export(self, folder: str | Path) -> list[Path]:
         try:
             walk = self.interpolation()
-            renderer = ThumbnailRenderer(walk.model)
-            try:
-                written = export_interpolation(folder, walk, self.steps_box.value(), renderer, self.format_box.currentText(),
-                                               **walk.model.provenance.to_record())
-            finally:
-                renderer.close()
+            written = export_interpolation(folder, walk, self.steps_box.value(), self.thumbnails(walk.model, PREVIEW_SIZE),
+                                           self.format_box.currentText(), **walk.model.provenance.to_record())
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return []
@@ -220,14 +208,8 @@ class InterpolationWindow(ToolWindow):
         except FaceExplorerError as problem:
             self.show_error(str(problem))
 
-    def _close_renderer(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self._preview_timer.stop()
-        self._close_renderer()
         super().closeEvent(event)
 
 

@@ -1,11 +1,20 @@
-"""Windows the explorer opens beside itself (gallery, interpolation): one of each, closed with it."""
+"""Windows the explorer opens beside itself (gallery, interpolation): one of each, closed with it.
+
+They show faces as thumbnails from one off-screen renderer per window, made on first use and
+closed with the window (a GL window per picture would cost more than the drawing).
+"""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QWidget
+
+from app.explorer.gallery import ThumbnailRenderer
+from app.model.morphable_model import MorphableModel
 
 Window = TypeVar("Window", bound="ToolWindow")
 
@@ -15,12 +24,37 @@ class ToolWindow(QWidget):
 
     def __init__(self, owner: QWidget) -> None:
         super().__init__(owner, Qt.WindowType.Window)
+        self._renderer: ThumbnailRenderer | None = None
         owner.installEventFilter(self)
+
+    def thumbnails(self, model: MorphableModel, size: int) -> ThumbnailRenderer:
+        """This window's renderer for faces of ``model`` at ``size`` pixels (made again for another)."""
+        renderer = self._renderer
+        if renderer is None or renderer.model is not model or renderer.size != size:
+            self.release_thumbnails()
+            self._renderer = renderer = ThumbnailRenderer(model, size)
+        return renderer
+
+    def release_thumbnails(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if watched is self.parent() and event.type() == QEvent.Type.Close:
             self.close()
         return False
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.release_thumbnails()
+        super().closeEvent(event)
+
+
+def pixmap(image: np.ndarray) -> QPixmap:
+    """An (H, W, 3) uint8 image as a pixmap (a copy: the array may change afterwards)."""
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    return QPixmap.fromImage(QImage(image.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy())
 
 
 def show_tool_window(owner: QWidget, kind: type[Window], *args: Any) -> tuple[Window, bool]:
