@@ -291,3 +291,22 @@ def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Pat
         from app.dataset.landmark_overlay import draw_landmarks
 
         draw_landmarks(np.zeros((8, 8, 3), np.uint8), np.zeros((5, 2)))
+
+
+def test_a_300w_lp_dataset_resumes_and_is_overwritten_file_by_file(tmp_path: Path, setup: tuple):
+    model, denoiser, provenance = setup
+    settings = GenerationSettings(count=2, seed=1, shard_size=1, images=True, image_size=32, image_format="300w-lp",
+                                  maps="depth")
+    generate(tmp_path, settings, model, denoiser, provenance, show_progress=False)
+    label = tmp_path / "images/shard-00001/face-00000001-front.mat"
+    label.unlink()
+    summary = generate(tmp_path, settings, model, denoiser, provenance, show_progress=False, resume=True)
+    assert summary.shards_written == 1 and label.is_file()
+
+    shard = tmp_path / "images/shard-00000"
+    (shard / "mine.txt").write_text("a user's file")
+    (shard / ".face-00000000-front.depth.abcd1234.part.npy").write_bytes(b"an interrupted write")
+    png = GenerationSettings(count=1, seed=1, images=True, image_size=32)
+    generate(tmp_path, png, model, denoiser, provenance, show_progress=False, overwrite=True)
+    assert sorted(p.name for p in shard.iterdir()) == ["face-00000000-front.png", "mine.txt"]
+    assert not (tmp_path / "images/shard-00001").exists()
