@@ -102,7 +102,10 @@ class PlausibilityBadges(QWidget):
     def _judge(self) -> None:
         if self.readout is None or self._live is None:
             return
-        self.verdicts = self.readout.judge_live(self._live)
+        verdicts = self.readout.judge_live(self._live)
+        if verdicts is None:  # a drag's draft faces: the full refresh at its end judges again
+            return
+        self.verdicts = verdicts
         for (name, badge), verdict in zip(self.badges.items(), self.verdicts):
             badge.setText(f"<b>{name}: {verdict.headline()}</b><br><small>{verdict.details()}</small>")
             badge.setStyleSheet(PLAUSIBLE_STYLE if verdict.plausible else IMPLAUSIBLE_STYLE)

@@ -73,8 +73,14 @@ class PlausibilityReadout:
                            bool(calibration.in_distribution("expression", alpha_exp)[0]),
                            worst, folds, calibration.edge_limit, calibration.fold_limit)
 
-    def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict]:
-        """The input face and the denoised face the views show now (the last refresh's)."""
+    def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict] | None:
+        """The input face and the denoised face the views show now (the last full refresh's).
+
+        None while the views show the lighter draft faces of a slider drag: the full arrays then
+        lag behind the coefficients, and a draft is not the face being judged.
+        """
+        if live.showing_draft:
+            return None
         alpha_id, alpha_exp = live.good_coefficients
         return (self.judge(alpha_id, alpha_exp, live.input_vertices),
                 self.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices))
