@@ -82,15 +82,19 @@ def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: S
             for k in range(count)]
 
 
+def thumbnail_frame(model: MorphableModel) -> np.ndarray:
+    """The mean face grown about its centre: the vertices whose box every thumbnail frames."""
+    mean = model.mean.reshape(-1, 3)
+    centre = (mean.min(axis=0) + mean.max(axis=0)) / 2.0
+    return centre + THUMBNAIL_FRAME_GROWTH * (mean - centre)
+
+
 class ThumbnailRenderer:
     """Front views of faces of one model as (size, size, 3) images, from one reused off-screen renderer."""
 
     def __init__(self, model: MorphableModel, size: int = THUMBNAIL_SIZE) -> None:
         self.model = model
-        mean = model.mean.reshape(-1, 3)
-        centre = (mean.min(axis=0) + mean.max(axis=0)) / 2.0
-        frame_reference = centre + THUMBNAIL_FRAME_GROWTH * (mean - centre)
-        self._renderer = FaceRenderer(frame_reference, model.triangles, size, model.triangle_parts)
+        self._renderer = FaceRenderer(thumbnail_frame(model), model.triangles, size, model.triangle_parts)
         self._camera = self._renderer.camera()
 
     @property
