@@ -88,6 +88,9 @@ def _build_parser() -> argparse.ArgumentParser:
     views = generate.add_argument_group("images: views, variation and ground truth")
     views.add_argument("--format", choices=["png", "300w-lp"], default="png",
                        help="png, or 300w-lp: NAME.jpg + NAME.mat (Shape_Para, Exp_Para, Pose_Para, pt2d) per image (implies --images)")
+    views.add_argument("--focal-length", type=float, default=0.0, metavar="PX",
+                       help="a pinhole camera with this focal length in pixels (at least --image-size); "
+                            "default 0: 3DDFA's weak perspective, which makes Pose_Para exact")
     views.add_argument("--max-yaw", type=float, default=45.0, help="random views: largest yaw in degrees (default 45)")
     views.add_argument("--max-pitch", type=float, default=20.0, help="random views: largest pitch in degrees (default 20)")
     views.add_argument("--max-roll", type=float, default=0.0, help="random views: largest roll in degrees (default 0)")

@@ -61,20 +61,35 @@ def test_the_rotation_is_3ddfas():
     assert np.linalg.det(r) == pytest.approx(1.0)
 
 
-def test_the_camera_projects_as_300w_lp_describes_and_round_trips_its_pose_para():
-    camera = framing_camera(np.array([[-1e5, 1e5], [-1.2e5, 1.2e5], [-8e4, 8e4]]), 120, 120, 0.2, -0.4, 0.3)
+def test_the_camera_projects_as_300w_lp_describes():
+    frame = np.array([[-1e5, 1e5], [-1.2e5, 1.2e5], [-8e4, 8e4]])
+    camera = framing_camera(frame, 120, 120, 0.2, -0.4, 0.3)
     points = np.random.default_rng(1).normal(0, 5e4, (10, 3))
     pitch, yaw, roll, tx, ty, tz, s = camera.pose_para
     image = s * points @ rotation_3ddfa(pitch, yaw, roll).T + [tx, ty, tz]
     pt2d_one_based = np.stack([image[:, 0], 120 + 1 - image[:, 1]], axis=1)
     np.testing.assert_allclose(camera.project(points), pt2d_one_based - 1, atol=1e-9)
-    np.testing.assert_allclose(np.c_[points, np.ones(10)] @ camera.affine.T, camera.project(points), atol=1e-9)
-    np.testing.assert_allclose(Camera.from_pose_para(camera.pose_para, 120, 120).project(points), camera.project(points))
+    again = Camera(120, 120, pitch, yaw, roll, s, (tx, ty, tz))  # Pose_Para alone gives the camera back
+    np.testing.assert_allclose(again.project(points), camera.project(points))
     np.testing.assert_allclose(camera.project(np.zeros((1, 3))), [[59.5, 59.5]])  # the frame's centre, mid-image
     record = json.loads(json.dumps(camera.record()))
-    assert record["intrinsics"]["pixels_per_unit"] == s and record["pose_para"] == camera.pose_para.tolist()
-    with pytest.raises(FaceExplorerError, match="Pose_Para"):
-        Camera.from_pose_para([0, 0, 0, 1, 1, 1, -1], 120, 120)
+    assert record["intrinsics"] == {"focal_px": None, "principal_point": [59.5, 59.5]}
+    assert record["extrinsics"]["scale"] == s and record["pose_para"] == camera.pose_para.tolist()
+
+
+def test_a_pinhole_camera_projects_through_its_centre_and_tends_to_the_weak_perspective():
+    frame = np.array([[-1e5, 1e5], [-1.2e5, 1.2e5], [-8e4, 8e4]])
+    points = np.random.default_rng(2).normal(0, 5e4, (10, 3))
+    pinhole = framing_camera(frame, 120, 120, 0.2, -0.4, 0.3, focal=150.0)
+    image = pinhole.to_image_space(points)
+    centre = np.array([60.5, 60.5])
+    one_based = centre + 150.0 * (image[:, :2] - centre) / (150.0 - image[:, 2:])
+    np.testing.assert_allclose(pinhole.project(points), np.c_[one_based[:, 0], 121 - one_based[:, 1]] - 1, atol=1e-9)
+    weak = framing_camera(frame, 120, 120, 0.2, -0.4, 0.3)
+    assert np.abs(pinhole.project(points) - weak.project(points)).max() > 1.0  # perspective is not the weak one
+    far = framing_camera(frame, 120, 120, 0.2, -0.4, 0.3, focal=1e9)
+    np.testing.assert_allclose(far.project(points), weak.project(points), atol=1e-4)
+    assert pinhole.record()["intrinsics"]["focal_px"] == 150.0 and np.array_equal(pinhole.pose_para, weak.pose_para)
 
 
 def test_landmarks_land_on_their_rendered_pixels_within_one_pixel(model):
@@ -85,8 +100,9 @@ def test_landmarks_land_on_their_rendered_pixels_within_one_pixel(model):
     marked = np.ones((model.n_vertices, 3), dtype=np.float32)
     marked[model.landmarks] = 0.0
     try:
-        for pose in ((0.0, 0.0, 0.0), (0.3, 0.6, 0.4), (-0.25, -0.7, -0.5)):
-            camera = renderer.camera(*pose)
+        for pose, focal in (((0.0, 0.0, 0.0), None), ((0.3, 0.6, 0.4), None), ((-0.25, -0.7, -0.5), None),
+                            ((0.1, -0.4, 0.2), 300.0)):
+            camera = renderer.camera(*pose, focal=focal)
             dark = renderer.draw(face, camera, colours=marked, depth=True)
             white = renderer.draw(face, camera, colours=np.ones_like(marked))
             drop = white.rgb.astype(float).sum(axis=2) - dark.rgb.astype(float).sum(axis=2)
@@ -109,12 +125,14 @@ def test_landmarks_land_on_their_rendered_pixels_within_one_pixel(model):
         renderer.close()
 
 
-def test_mask_and_depth_agree_with_the_projected_mesh(model):
+@pytest.mark.parametrize("focal", [None, 200.0])
+def test_mask_and_depth_agree_with_the_projected_mesh(model, focal):
     """The mask spans the projected vertices' extent (to the pixel) and the depth map holds their image-space z."""
     face = _a_face(model, 3)
     renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, 128, model.triangle_parts)
     try:
-        camera = renderer.camera(0.1, 0.4, -0.3)
+        renderer.draw(face, renderer.camera(focal=None if focal else 500.0))  # the camera changes kind between views
+        camera = renderer.camera(0.1, 0.4, -0.3, focal)
         view = renderer.draw(face, camera, mask=True, depth=True, normals=True)
     finally:
         renderer.close()
@@ -247,6 +265,7 @@ def test_coloured_meshes_carry_their_vertex_colours(tmp_path: Path, model):
     (["--image-size", "20000"], "beyond what OpenGL renders"),
     (["--max-roll", "200"], "largest roll"),
     (["--light-intensity", "2", "1"], "light intensity range"),
+    (["--focal-length", "100"], "too short"),
 ])
 def test_bad_view_settings_are_one_clear_error(capsys, tmp_path: Path, options: list[str], message: str):
     (tmp_path / "EMPTY").mkdir()

@@ -41,6 +41,7 @@ def generate(args: argparse.Namespace) -> int:
         albedo=args.colour,
         maps=",".join(args.maps),
         image_format=args.format,
+        focal_length=args.focal_length,
     )
     settings.check()
     model, denoiser = workspace.model, workspace.denoiser

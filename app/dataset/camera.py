@@ -1,4 +1,4 @@
-"""The camera of a dataset image: 3DDFA's weak-perspective (scaled orthographic) projection, exactly.
+"""The camera of a dataset image: 3DDFA's weak perspective, exactly, or a pinhole with a focal length.
 
 300W-LP, AFLW2000-3D and the 3DDFA / 2DASL / PRNet pipelines trained on them describe a face's
 pose with ``Pose_Para = [pitch, yaw, roll, tx, ty, tz, s]`` (angles in radians) and place the
@@ -8,12 +8,18 @@ model's vertices ``X`` (model units, y up, the face looking along +z) in the ima
     R = Rx(pitch) · Ry(yaw) · Rz(roll)           (3DDFA's RotationMatrix, signs included)
     pt2d = (P_x, H + 1 − P_y)                    (Matlab's 1-based pixel centres, y down)
 
-Dataset images are rendered with exactly this camera (an orthographic view of the box
-[0.5, W + 0.5] × [0.5, H + 0.5] of P's plane), so ``Pose_Para`` and ``pt2d`` are the image's
-ground truth, not an approximation of it. Its intrinsics are therefore trivial: no focal length
-(the projection is parallel), one scale ``s`` in pixels per model unit, and the principal point
-where the frame's centre lands. ``project`` gives 0-based pixel centres (the top-left pixel's
-centre is (0, 0)), which is ``pt2d − 1``.
+By default dataset images are rendered with exactly this camera (an orthographic view of the
+box [0.5, W + 0.5] × [0.5, H + 0.5] of P's plane), so ``Pose_Para`` and ``pt2d`` are the image's
+ground truth, not an approximation of it; its intrinsics are then only the scale ``s`` and the
+principal point. With a focal length ``f`` (pixels) the image is a pinhole's: its centre sits at
+``C = (c_x, c_y, f)`` in P's space, looking down −z at the image centre ``c``, so that
+
+    pt2d = c + f · (P_xy − c) / (f − P_z)        (y flipped as above)
+
+which is the weak perspective for points on the plane P_z = 0 (the frame's centre lies there)
+and the limit of large ``f``. ``Pose_Para`` is then 3DDFA's weak-perspective approximation,
+while the landmarks and ``matrix`` are exact. ``project`` gives 0-based pixel centres (the
+top-left pixel's centre is (0, 0)), which is ``pt2d − 1``.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class Camera:
     roll: float
     scale: float  # pixels per model unit
     translation: tuple[float, float, float]  # pixels
+    focal: float | None = None  # pixels; None for the weak perspective (orthographic)
 
     @property
     def rotation(self) -> np.ndarray:
@@ -60,8 +67,9 @@ class Camera:
 
     def project(self, vertices: np.ndarray) -> np.ndarray:
         """(N, 2) 0-based pixel coordinates (x right, y down; the top-left pixel's centre is (0, 0))."""
-        image = self.to_image_space(vertices)
-        return np.stack([image[:, 0] - 1.0, self.height - image[:, 1]], axis=1)
+        points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+        projected = points @ self.matrix[:, :3].T + self.matrix[:, 3]
+        return projected[:, :2] / projected[:, 2:]
 
     @property
     def pose_para(self) -> np.ndarray:
@@ -70,36 +78,46 @@ class Camera:
 
     @property
     def principal_point(self) -> tuple[float, float]:
-        """The frame's centre in 0-based pixels: where the optical axis meets the image."""
+        """The image centre in 0-based pixels: where the optical axis meets the image."""
         return ((self.width - 1) / 2.0, (self.height - 1) / 2.0)
 
     @property
-    def affine(self) -> np.ndarray:
-        """(2, 4) matrix taking a model point [X, Y, Z, 1] to 0-based pixels: the whole camera in one array."""
-        rotation = self.scale * self.rotation
-        tx, ty, _ = self.translation
-        return np.array([[*rotation[0], tx - 1.0], [*(-rotation[1]), self.height - ty]])
+    def centre(self) -> np.ndarray:
+        """The image centre ``c`` in P's space (the 1-based pixel coordinates, y up) at P_z = 0."""
+        return np.array([(self.width + 1) / 2.0, (self.height + 1) / 2.0, 0.0])
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(3, 4) matrix M with ``[u·w, v·w, w] = M · [X, Y, Z, 1]`` for 0-based pixels (u, v): the whole camera.
+
+        Orthographic: w = 1. Pinhole: w = f − P_z, the point's depth in front of the camera.
+        """
+        placement = np.eye(4)
+        placement[:3, :3] = self.scale * self.rotation
+        placement[:3, 3] = self.translation
+        cx, cy, _ = self.centre
+        if self.focal is None:
+            image = np.array([[1.0, 0.0, 0.0, -1.0], [0.0, -1.0, 0.0, self.height], [0.0, 0.0, 0.0, 1.0]])
+        else:
+            f = self.focal
+            image = np.array([[f, 0.0, -(cx - 1.0), -f], [0.0, -f, -(self.height - cy), f * self.height], [0.0, 0.0, -1.0, f]])
+        return image @ placement
 
     def record(self) -> dict[str, Any]:
-        """A JSON-able description: intrinsics, extrinsics and the Pose_Para vector."""
+        """A JSON-able description: intrinsics, extrinsics, the projection matrix and the Pose_Para vector."""
         return {
-            "projection": "orthographic (3DDFA weak perspective)",
+            "projection": "orthographic (3DDFA weak perspective)" if self.focal is None else "perspective (pinhole)",
             "image_size": [self.width, self.height],
-            "intrinsics": {"focal_px": None, "pixels_per_unit": self.scale, "principal_point": list(self.principal_point)},
+            "intrinsics": {"focal_px": self.focal, "principal_point": list(self.principal_point)},
             "extrinsics": {"rotation": self.rotation.tolist(), "translation": list(self.translation), "scale": self.scale},
+            "matrix": self.matrix.tolist(),
             "pose_para": self.pose_para.tolist(),
         }
 
-    @classmethod
-    def from_pose_para(cls, pose_para: np.ndarray, width: int, height: int) -> Camera:
-        values = np.asarray(pose_para, dtype=np.float64).reshape(-1)
-        if values.shape != (7,) or not np.all(np.isfinite(values)) or values[6] <= 0:
-            raise FaceExplorerError(f"Pose_Para must be 7 finite numbers with a positive scale (got {values.tolist()})")
-        return cls(width, height, *values[:3], scale=float(values[6]), translation=tuple(values[3:6]))
-
 
 def framing_camera(
-    frame: np.ndarray, width: int, height: int, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0
+    frame: np.ndarray, width: int, height: int, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0,
+    focal: float | None = None,
 ) -> Camera:
     """The camera that turns a face by (pitch, yaw, roll) about the centre of ``frame`` (3, 2) and fits the frame.
 
@@ -115,4 +133,4 @@ def framing_camera(
     # The frame's centre goes to the centre of the image, P = ((W + 1)/2, (H + 1)/2, 0).
     target = np.array([(width + 1) / 2.0, (height + 1) / 2.0, 0.0])
     translation = target - scale * rotation_3ddfa(pitch, yaw, roll) @ centre
-    return Camera(width, height, pitch, yaw, roll, scale, tuple(float(v) for v in translation))
+    return Camera(width, height, pitch, yaw, roll, scale, tuple(float(v) for v in translation), focal)

@@ -73,20 +73,30 @@ class FaceRenderer:
         self._part_colours = np.array(self.mesh.polydata.point_data[PART_COLOUR_ARRAY], dtype=np.float32)
         self.mesh.add_scalars(PART_COLOUR_ARRAY, self._part_colours.copy())
         self.mesh.add_scalars(_NORMAL_COLOURS, np.zeros_like(self._part_colours))
-        self._place_camera()
+        self._place_camera(None)
         self._check_size(mean_vertices)
 
-    def _place_camera(self) -> None:
-        """A parallel camera on the pixel box [0.5, size + 0.5]² of the image plane, looking down -z."""
+    def _place_camera(self, focal: float | None) -> None:
+        """VTK's camera for ``Camera``s of this focal length: it shows the pixel box [0.5, size + 0.5]² of the plane z = 0.
+
+        Orthographic (None): a parallel projection looking down -z. Pinhole: the eye at
+        (c_x, c_y, f) looking at the image centre with the vertical view angle that makes that
+        box fill the image.
+        """
         camera = self.plotter.camera
         centre = self.size / 2.0 + 0.5
-        self._eye = 8.0 * self.size  # far in front of any face framed in the image (its depth is about its width)
-        camera.parallel_projection = True
+        self._focal = focal
+        self._eye = 8.0 * self.size if focal is None else focal  # a parallel view's eye: far in front of any face
+        camera.parallel_projection = focal is None
         camera.SetFocalPoint(centre, centre, 0.0)
         camera.SetPosition(centre, centre, self._eye)
         camera.SetViewUp(0.0, 1.0, 0.0)
-        camera.SetParallelScale(self.size / 2.0)
-        camera.SetClippingRange(self._eye - 4.0 * self.size, self._eye + 4.0 * self.size)
+        if focal is None:
+            camera.SetParallelScale(self.size / 2.0)
+        else:
+            camera.SetViewAngle(2.0 * np.degrees(np.arctan(self.size / 2.0 / focal)))
+        # A face's depth in pixels is about its width, so ±2 sizes about the plane z = 0 hold it.
+        camera.SetClippingRange(max(self._eye - 2.0 * self.size, 1e-3 * self._eye), self._eye + 2.0 * self.size)
         self.plotter.renderer.camera_set = True  # pyvista would otherwise reset it at the first render
 
     def _check_size(self, mean_vertices: np.ndarray) -> None:
@@ -101,9 +111,12 @@ class FaceRenderer:
             raise ExportError(f"image size {self.size} is beyond what this OpenGL can render "
                               "(it drew a blank frame); choose a smaller --image-size")
 
-    def camera(self, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0) -> Camera:
-        """The camera of a view turned by (pitch, yaw, roll) radians, framing the mean face like every view."""
-        return framing_camera(self.frame, self.size, self.size, pitch, yaw, roll)
+    def camera(self, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0, focal: float | None = None) -> Camera:
+        """The camera of a view turned by (pitch, yaw, roll) radians, framing the mean face like every view.
+
+        ``focal`` (pixels) makes it a pinhole camera; None, 3DDFA's weak perspective.
+        """
+        return framing_camera(self.frame, self.size, self.size, pitch, yaw, roll, focal)
 
     def draw(
         self,
@@ -121,6 +134,8 @@ class FaceRenderer:
         ``colours`` (N, 3) in [0, 1] replace the parts' colours; ``background`` is an RGB colour
         in [0, 1] or an (H, W, 3) uint8 picture shown wherever the face is not.
         """
+        if camera.focal != self._focal:
+            self._place_camera(camera.focal)
         self.mesh.update(camera.to_image_space(vertices))
         self.mesh.polydata.point_data[PART_COLOUR_ARRAY][...] = self._part_colours if colours is None else colours
         light = light or DEFAULT_KEY_LIGHT
@@ -151,14 +166,17 @@ class FaceRenderer:
         """(H, W) image-space z of the drawn surface (float32), NaN where no face is drawn.
 
         The z-buffer is read directly: pyvista's get_image_depth goes through an image filter
-        that costs more than the render itself. A parallel projection's z-buffer is linear
-        between the near (0) and far (1) clipping planes.
+        that costs more than the render itself. It holds 0 at the near and 1 at the far clipping plane.
         """
         buffer = vtkFloatArray()
         self.plotter.ren_win.GetZbufferData(0, 0, self.size - 1, self.size - 1, buffer)
         z = vtk_to_numpy(buffer).reshape(self.size, self.size)[::-1]  # GL's rows start at the bottom
         near, far = self.plotter.camera.clipping_range
-        surface = (self._eye - near - z * (far - near)).astype(np.float32)
+        if self._focal is None:  # a parallel projection's z-buffer is linear between the clipping planes
+            distance = near + z * (far - near)
+        else:
+            distance = near * far / (far - z * (far - near))
+        surface = (self._eye - distance).astype(np.float32)
         surface[z >= 1.0] = np.nan
         return surface
 

@@ -45,6 +45,7 @@ class GenerationSettings:
     albedo: bool = False  # per-vertex colour drawn per face (the model's texture, else skin tones)
     maps: str = ""  # per-pixel ground truth beside each image: comma-separated mask, depth, normals
     image_format: str = "png"  # or "300w-lp": NAME.jpg + NAME.mat per image
+    focal_length: float = 0.0  # pixels; 0 for 3DDFA's weak perspective (orthographic)
 
     def check(self) -> None:
         if self.count < 1:

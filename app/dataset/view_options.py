@@ -63,7 +63,7 @@ def check_view_settings(settings: GenerationSettings) -> None:
         ("--max-roll", settings.max_roll != 0.0), ("--light-angle", settings.max_light_angle != 0.0),
         ("--light-intensity", (settings.min_light, settings.max_light) != (1.0, 1.0)),
         ("--background", bool(settings.background)), ("--maps", bool(settings.maps)),
-        ("--format", settings.image_format != "png")) if given]
+        ("--format", settings.image_format != "png"), ("--focal-length", settings.focal_length != 0.0)) if given]
     if asked and not settings.images:
         raise FaceExplorerError(f"{asked[0]} is about images: ask for images as well")
     for name, value, top in (("yaw", settings.max_yaw, 180.0), ("pitch", settings.max_pitch, 90.0),
@@ -73,5 +73,8 @@ def check_view_settings(settings: GenerationSettings) -> None:
     if not 0.0 <= settings.min_light <= settings.max_light or not settings.max_light < float("inf"):
         raise FaceExplorerError(f"the light intensity range {settings.min_light:g}..{settings.max_light:g} "
                                 "must be finite, not negative and in increasing order")
+    if settings.focal_length and not settings.image_size <= settings.focal_length < float("inf"):
+        raise FaceExplorerError(f"a focal length of {settings.focal_length:g} pixels is too short for {settings.image_size}-pixel "
+                                "images: at least the image size (a view angle of at most 53°), or 0 for the weak perspective")
     if settings.background and background_colour(settings.background) is None:
         background_pictures(settings.background)

@@ -155,7 +155,7 @@ class ShardViews:
         written: list[Path] = []
         for view in range(1 + settings.random_views):
             pitch, yaw, roll = np.radians(plan.angles[face, view])
-            camera = renderer.camera(pitch, yaw, roll)
+            camera = renderer.camera(pitch, yaw, roll, settings.focal_length or None)
             light = KeyLight(tuple(plan.light_direction[face, view]), float(plan.light_intensity[face, view]))
             picture = plan.background[face, view]
             background = _picture(self.pictures[picture], settings.image_size) if picture >= 0 else self.colour
