@@ -329,3 +329,11 @@ def test_a_300w_lp_dataset_resumes_and_is_overwritten_file_by_file(tmp_path: Pat
     generate(tmp_path, png, model, denoiser, provenance, show_progress=False, overwrite=True)
     assert sorted(p.name for p in shard.iterdir()) == ["face-00000000-front.png", "mine.txt"]
     assert not (tmp_path / "images/shard-00001").exists()
+
+
+def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path, setup: tuple):
+    _generate(tmp_path, setup, count=2, seed=3, mesh_format="obj", albedo=True)
+    with np.load(tmp_path / "shard-00000.npz") as shard:
+        assert shard["texture"].shape == (2, 2) and not any(name.startswith("view_") for name in shard.files)
+    first = (tmp_path / "meshes/shard-00000/face-00000001.obj").read_text().split("\n", 1)[0].split()
+    assert len(first) == 7  # v x y z r g b

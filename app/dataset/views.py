@@ -177,14 +177,14 @@ class ShardViews:
 
     def tables(self) -> dict[str, np.ndarray]:
         """What the shard file records about its views and colours."""
-        plan = self.plan
-        tables = {
-            "view_pose_para": self.pose_para,
-            "view_light": np.concatenate([plan.light_direction, plan.light_intensity[..., None]], axis=-1),
-            "view_background": np.array([[self.pictures[i].name if i >= 0 else "" for i in row] for row in plan.background]),
-        }
-        if self.landmarks is not None:
-            tables["view_landmarks"] = self.landmarks
+        plan, tables = self.plan, {}
+        if self.settings.images:
+            tables["view_pose_para"] = self.pose_para
+            if self.landmarks is not None:
+                tables["view_landmarks"] = self.landmarks
+            tables["view_light"] = np.concatenate([plan.light_direction, plan.light_intensity[..., None]], axis=-1)
+            tables["view_background"] = np.array([[self.pictures[i].name if i >= 0 else "" for i in row]
+                                                  for row in plan.background])
         if self.texture is not None:
             tables["texture"] = self.texture
         return tables
