@@ -91,6 +91,6 @@ class SoakDriver:
             if self.rng.random() < 0.2:
                 text = str(self.rng.choice(REFUSED_TEXT))
             else:
-                text = f"{self.rng.uniform(-3.0, 3.0) * row.scale:.6g}"
+                text = f"{self.rng.uniform(-3.0, 3.0):.4f}σ"
             row.field.setText(text)
         press(row.field, Qt.Key.Key_Return)

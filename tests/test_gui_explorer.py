@@ -91,7 +91,7 @@ def test_uniform_sample_input_and_denoised_differ(qtbot, window):
     assert not np.allclose(live.denoised_id, window.state.alpha_id)
     assert float(live.displacement_mm.max()) > 1.0  # the networks moved the face by millimetres
     row = window.coefficient_panel.row("shape", 3)
-    assert float(row.field.text()) == pytest.approx(window.state.alpha_id[3], rel=1e-6)
+    assert row.field.text() == f"{window.state.alpha_id[3] / row.scale:.3f}σ"
 
 
 def test_sampling_with_a_seed_is_reproducible_and_reset_restores_the_mean(qtbot, window):
@@ -115,7 +115,7 @@ def test_numeric_field_filter_and_denoised_toggle(qtbot, window):
     row = panel.row("expression", 1)
     row.field.setText("0.75")
     row.field.editingFinished.emit()
-    assert window.state.alpha_exp[1] == 0.75
+    assert window.state.alpha_exp[1] == pytest.approx(0.75 * row.scale)  # σ, the unit the rows show
     panel.filter_box.setText("smile")
     visible = [r.index for r in panel.rows["expression"] if not r.isHidden()]
     assert visible and all("smile" in r.name.lower() for r in panel.rows["expression"] if not r.isHidden())
@@ -123,7 +123,7 @@ def test_numeric_field_filter_and_denoised_toggle(qtbot, window):
     panel.filter_box.setText("")
     settle(qtbot, window)
     panel.denoised_box.setChecked(True)
-    assert float(row.field.text()) == pytest.approx(window.live.denoised_exp[1], rel=1e-6)
+    assert row.field.text() == f"{window.live.denoised_exp[1] / row.scale:.3f}σ"
     assert not row.slider.isEnabled()
     window.apply_denoised()
     assert np.allclose(window.state.alpha_exp, window.live.denoised_exp)
@@ -312,7 +312,7 @@ def test_vtk_letter_keys_do_not_change_the_views(qtbot, window):
                 if hasattr(actor, "prop") and hasattr(actor.prop, "style")]
 
     before = representations()
-    assert before.count("Surface") == 2  # the two faces (landmark markers are points)
+    assert before.count("Surface") == 4  # the two faces and their drafts (landmark markers are points)
     for key in (Qt.Key.Key_W, Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_3):
         qtbot.keyClick(plotter, key)
     assert representations() == before
@@ -382,12 +382,14 @@ def test_typed_text_that_is_not_taken_restores_the_field_and_says_why(qtbot, win
     row.field.setText(typed)
     row.field.editingFinished.emit()
     assert window.state.coefficient("shape", 2) == 1234.5
-    assert row.field.text() == "1234.5"
+    assert row.field.text() == f"{1234.5 / row.scale:.3f}σ"
     assert says in window.last_error and says in window.statusBar().currentMessage()
 
 
 def test_a_typed_number_with_a_point_is_taken(qtbot, window):
-    row = window.coefficient_panel.row("expression", 1)
+    panel = window.coefficient_panel
+    panel.unit_box.setCurrentText("model units")
+    row = panel.row("expression", 1)
     row.field.setText("0.75")
     row.field.editingFinished.emit()
     assert window.state.coefficient("expression", 1) == 0.75
@@ -529,3 +531,132 @@ def test_landmarks_overlay_follows_both_faces(qtbot, window):
     assert not np.allclose(input_points.points, denoised_points.points)
     views.toggle_landmarks()
     assert not any(marker.GetVisibility() for _, _, marker in views._landmarks)
+
+
+def test_undo_after_a_sample_restores_the_exact_coefficients_and_the_history_list_returns_to_any_face(qtbot, window):
+    first = (window.state.alpha_id, window.state.alpha_exp)
+    qtbot.mouseClick(window.sampling_panel.buttons["both"], Qt.MouseButton.LeftButton)
+    sampled = (window.state.alpha_id, window.state.alpha_exp)
+    qtbot.mouseClick(window.sampling_panel.buttons["shape"], Qt.MouseButton.LeftButton)
+    assert not np.array_equal(window.state.alpha_id, sampled[0])
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # window shortcuts need the active window
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(window.state.alpha_id, sampled[0])
+    np.testing.assert_array_equal(window.state.alpha_exp, sampled[1])
+    assert window.redo_action.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not np.array_equal(window.state.alpha_id, sampled[0]) and not window.redo_action.isEnabled()
+    panel = window.history_panel
+    qtbot.waitUntil(lambda: panel.list.count() == 3)
+    assert [panel.list.item(row).text() for row in range(3)] == ["1. start", "2. sample both", "3. sample shape"]
+    item = panel.list.item(0)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualItemRect(item).center())
+    np.testing.assert_array_equal(window.state.alpha_id, first[0])
+    settle(qtbot, window)
+    np.testing.assert_allclose(window.live.input_vertices, window.workspace.model.mean.reshape(-1, 3))
+
+
+def test_a_slider_drag_draws_drafts_is_one_undo_step_and_ends_on_the_full_faces(qtbot, window):
+    views, live = window.views, window.live
+    slider = window.coefficient_panel.row("shape", 1).slider
+    entries = len(window.history.entries)
+    handle = slider.rect().center()
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=handle)
+    assert window.state.in_gesture
+    for step in range(1, 5):
+        qtbot.mouseMove(slider, handle + type(handle)(8 * step, 0))
+        qtbot.waitUntil(lambda: not live._draft_stale, timeout=10000)
+    assert window.state.alpha_id[1] > 0
+    qtbot.waitUntil(lambda: views._draft_actors[0].GetVisibility() and not views._face_actors[0].GetVisibility())
+    np.testing.assert_allclose(live.input_draft_vertices, live.input_vertices[live.draft.vertex_indices])
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=handle + type(handle)(32, 0))
+    settle(qtbot, window)
+    assert views._face_actors[1].GetVisibility() and not views._draft_actors[1].GetVisibility()
+    assert len(window.history.entries) == entries + 1
+    expected = window.workspace.model.synthesize(*window.live.good_coefficients)
+    np.testing.assert_allclose(live.input_vertices, expected, atol=1.0)
+    window.undo()
+    assert window.state.alpha_id[1] == 0.0
+
+
+def test_rows_show_sigma_accept_typed_sigma_and_name_every_mode(qtbot, window):
+    panel, model = window.coefficient_panel, window.workspace.model
+    sigma = float(model.ev_id[4])
+    row = panel.row("shape", 4)
+    row.field.setText("2.5σ")
+    row.field.editingFinished.emit()
+    assert window.state.coefficient("shape", 4) == pytest.approx(2.5 * sigma)
+    assert row.field.text() == "2.500σ" and f"{2.5 * sigma:.7g}" in row.field.toolTip()  # raw units in the tooltip
+    row.field.setText("-1")  # a plain number in the unit shown: σ
+    row.field.editingFinished.emit()
+    assert window.state.coefficient("shape", 4) == pytest.approx(-sigma)
+    panel.unit_box.setCurrentText("model units")
+    assert row.field.text() == f"{-sigma:.7g}" and "-1.000σ" in row.field.toolTip()
+    row.field.setText("1,5")
+    row.field.editingFinished.emit()
+    assert "use a point" in window.last_error and window.state.coefficient("shape", 4) == pytest.approx(-sigma)
+    assert all(len(r.label.text().split()) >= 2 for r in panel.rows["shape"])  # no row without a name
+    assert panel.span_box.suffix() == " σ"
+
+
+def test_the_face_on_screen_says_its_seed_and_distribution_or_edited(qtbot, window, tmp_path):
+    sampling = window.sampling_panel
+    sampling.seed_box.setValue(41)
+    qtbot.mouseClick(sampling.buttons["both"], Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    assert sampling.origin_label.text() == "seed 41 · uniform r = 10 / 15" == window.views.origin_text
+    assert sampling.seed_box.value() == 42  # the next seed
+    window.save_preset(tmp_path / "face.json")
+    window.coefficient_panel.row("expression", 0).field.setText("1σ")
+    window.coefficient_panel.row("expression", 0).field.editingFinished.emit()
+    settle(qtbot, window)
+    assert "expression: seed 41 · uniform r = 15, edited" in sampling.origin_label.text()
+    assert "edited" in window.views.origin_text
+    window.load_preset(tmp_path / "face.json")
+    assert sampling.origin_label.text() == "seed 41 · uniform r = 10 / 15"
+
+
+def test_per_tab_random_and_reset_and_the_neutral_expression(qtbot, window):
+    panel = window.coefficient_panel
+    qtbot.mouseClick(panel.random_buttons["expression"], Qt.MouseButton.LeftButton)
+    assert np.any(window.state.alpha_exp != 0) and np.all(window.state.alpha_id == 0)
+    qtbot.mouseClick(panel.random_buttons["shape"], Qt.MouseButton.LeftButton)
+    expression = window.state.alpha_exp
+    assert np.any(window.state.alpha_id != 0)
+    qtbot.mouseClick(panel.reset_buttons["shape"], Qt.MouseButton.LeftButton)
+    assert np.all(window.state.alpha_id == 0)
+    np.testing.assert_array_equal(window.state.alpha_exp, expression)
+    qtbot.mouseClick(panel.random_buttons["shape"], Qt.MouseButton.LeftButton)
+    assert panel.reset_buttons["expression"].text() == "Neutral expression"
+    qtbot.mouseClick(panel.reset_buttons["expression"], Qt.MouseButton.LeftButton)
+    assert np.all(window.state.alpha_exp == 0) and np.any(window.state.alpha_id != 0)
+    assert window.state.origin.expression.source == "mean"
+
+
+def test_fit_wireframe_and_a_fixed_heat_map_range(qtbot, window):
+    views = window.views
+    camera = views.plotter.renderers[0].camera
+    assert views.fit_box.isChecked()
+    before = camera.position
+    window.state.set_face(window.state.alpha_id * 0 + window.workspace.model.ev_id * 4, None, "wide face")
+    settle(qtbot, window)
+    assert camera.position != before  # reframed for the larger face
+    views.fit_box.setChecked(False)
+    kept = camera.position
+    window.state.reset()
+    settle(qtbot, window)
+    assert camera.position == kept
+    views.wireframe_box.setChecked(True)
+    assert {actor.prop.style for actor in views._face_actors + views._draft_actors} == {"Wireframe"}
+    views.wireframe_box.setChecked(False)
+    assert {actor.prop.style for actor in views._face_actors} == {"Surface"}
+    window.state.sample("both")
+    settle(qtbot, window)
+    views.heat_map_box.setChecked(True)
+    assert views._denoised_actor.mapper.scalar_range[1] == pytest.approx(float(window.live.displacement_mm.max()), rel=1e-4)
+    views.heat_map_range_box.setCurrentText("0–10 mm")
+    assert tuple(views._denoised_actor.mapper.scalar_range) == (0.0, 10.0)
+    window.state.sample("both")
+    settle(qtbot, window)
+    assert tuple(views._denoised_actor.mapper.scalar_range) == (0.0, 10.0)  # comparable between faces

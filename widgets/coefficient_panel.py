@@ -1,11 +1,16 @@
 """A slider for every identity and expression coefficient, in two tabs, with a filter box.
 
-Each row: index and mode name, a slider spanning ±R·s_i (s_i the coefficient's sampling scale:
-EV_i for identity, EV_i/max(EV) for expression; R adjustable, default 8 so the paper's uniform
-ranges ±5 and ±7.5 fit), a field showing and accepting the exact value, and a reset button.
-The panel writes to the ``FaceState`` and redraws from its announcements; the rows live in a
-scroll area and are only created when their tab is first shown, so the window opens quickly
-and scrolling moves plain widgets.
+Each row: index and mode name ("identity mode k" when the model has none), a slider spanning
+±R σ (σ_i the coefficient's standard deviation: EV_i for identity, EV_i/max(EV) for expression;
+R adjustable, default 8 so the paper's uniform ranges ±5 and ±7.5 fit), a field showing the
+value in σ or in model units (the other one in its tooltip) and accepting "2.5σ" or a plain
+number in the chosen unit, and a reset button. Each tab has its own random and reset buttons.
+
+The panel writes to the ``FaceState`` and redraws from its announcements. A slider's changes
+from pressing it to letting go are one gesture of the state (one undo step, a draft face in
+the views); key and wheel steps are one gesture until the slider rests for a moment. The rows
+live in a scroll area and are only created when their tab is first shown, so the window opens
+quickly and scrolling moves plain widgets.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
@@ -30,18 +36,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import FaceExplorerError
+from app.explorer.coefficient_display import Unit, format_in_unit, mode_name
 from app.explorer.face_state import FaceChange, FaceState
-from app.explorer.number_entry import parse_number
+from app.explorer.number_entry import parse_coefficient
 from app.model.morphable_model import CoefficientKind
 from app.model.sampling import sampling_scale
 
 SLIDER_STEPS = 1000  # slider positions on each side of zero
 DEFAULT_SPAN = 8.0
 KIND_TITLES = {"shape": "Identity", "expression": "Expression"}
-
-
-def format_value(value: float) -> str:
-    return f"{value:.7g}"
+UNIT_CHOICES: dict[str, Unit] = {"σ (standard deviations)": "sigma", "model units": "raw"}
+STEP_GESTURE_MS = 400  # key or wheel steps this close together are one gesture (one undo step)
 
 
 class ScrollFriendlySlider(QSlider):
@@ -60,24 +65,27 @@ class ScrollFriendlySlider(QSlider):
 class CoefficientRow(QWidget):
     """One coefficient: label, slider, exact value, reset."""
 
-    def __init__(self, state: FaceState, kind: CoefficientKind, index: int, name: str, scale: float,
-                 refuse: Callable[[str], None]) -> None:
+    def __init__(self, state: FaceState, kind: CoefficientKind, index: int, scale: float,
+                 refuse: Callable[[str], None], stepped: Callable[[], None]) -> None:
         super().__init__()
         self.state, self.kind, self.index, self.scale = state, kind, index, float(scale)
         self._refuse = refuse  # tells the user why typed text was not taken
-        self.name = name
+        self._stepped = stepped  # a key or wheel step: the panel ends the gesture once the steps pause
+        self.name = mode_name(state.model, kind, index)
         self.span = DEFAULT_SPAN
-        self.label = QLabel(f"{index:3d}  {name}" if name else f"{index:3d}")
+        self.unit: Unit = "sigma"
+        self.label = QLabel(f"{index:3d}  {self.name}")
         self.label.setMinimumWidth(145)
-        self.label.setToolTip(f"{KIND_TITLES[kind].lower()} coefficient {index}"
-                              f"{' (' + name + ')' if name else ''}; scale s = {self.scale:.4g}")
+        self.label.setToolTip(f"{KIND_TITLES[kind].lower()} coefficient {index} ({self.name}); "
+                              f"σ = {self.scale:.6g} model units")
         self.slider = ScrollFriendlySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setMinimumWidth(120)
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
+        self.slider.sliderPressed.connect(state.begin_gesture)
+        self.slider.sliderReleased.connect(state.end_gesture)
         self.field = QLineEdit()  # no QValidator: it would block or silently reinterpret "1,5"
-        self.field.setToolTip("exact value; type a number with a point for decimals (1.5, -2e5)")
         self.field.setFixedWidth(112)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.field.editingFinished.connect(self._field_edited)
@@ -98,28 +106,37 @@ class CoefficientRow(QWidget):
         text = text.strip().lower()
         return not text or text in str(self.index) or text in self.name.lower()
 
+    def shown_text(self, value: float) -> str:
+        return format_in_unit(value, self.scale, self.unit)
+
     def show_value(self, value: float) -> None:
         """Display ``value`` without feeding it back into the state."""
         position = int(np.clip(round(value / (self.span * self.scale) * SLIDER_STEPS), -SLIDER_STEPS, SLIDER_STEPS))
         self.slider.blockSignals(True)
         self.slider.setValue(position)
         self.slider.blockSignals(False)
-        self.field.setText(format_value(value))
+        self.field.setText(self.shown_text(value))
+        other = format_in_unit(value, self.scale, "raw" if self.unit == "sigma" else "sigma")
+        self.field.setToolTip(f"= {other}; type a value in {'σ' if self.unit == 'sigma' else 'model units'} "
+                              "or with σ after it (2.5σ), with a point for decimals")
 
     def set_editable(self, editable: bool) -> None:
         for widget in (self.slider, self.field, self.reset_button):
             widget.setEnabled(editable)
 
     def _slider_moved(self, position: int) -> None:
+        if not self.slider.isSliderDown():
+            self.state.begin_gesture()
+            self._stepped()
         self.state.set_coefficient(self.kind, self.index, position / SLIDER_STEPS * self.span * self.scale)
 
     def _field_edited(self) -> None:
         """Take the typed value, or restore the field and say why not; the face stays as it was."""
         text = self.field.text()
-        if text == format_value(self.state.coefficient(self.kind, self.index)):
+        if text == self.shown_text(self.state.coefficient(self.kind, self.index)):
             return
         try:
-            self.state.set_coefficient(self.kind, self.index, parse_number(text))
+            self.state.set_coefficient(self.kind, self.index, parse_coefficient(text, self.unit, self.scale))
         except FaceExplorerError as problem:
             self._refuse(f"{KIND_TITLES[self.kind].lower()} coefficient {self.index}: {problem}")
         self.show_value(self.state.coefficient(self.kind, self.index))
@@ -147,9 +164,17 @@ class CoefficientPanel(QWidget):
         self.span_box.setSingleStep(0.5)
         self.span_box.setValue(DEFAULT_SPAN)
         self.span_box.setPrefix("slider range ±")
-        self.span_box.setSuffix(" s")
-        self.span_box.setToolTip("each slider spans ±R·s (s = EV for identity, EV/max(EV) for expression)")
+        self.span_box.setSuffix(" σ")
+        self.span_box.setToolTip("each slider spans ±R σ (σ = EV for identity, EV/max(EV) for expression)")
         self.span_box.valueChanged.connect(self._set_span)
+        self.unit_box = QComboBox()
+        self.unit_box.addItems(list(UNIT_CHOICES))
+        self.unit_box.setToolTip("show and type values in standard deviations or in the model's own units")
+        self.unit_box.currentTextChanged.connect(self._set_unit)
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(STEP_GESTURE_MS)
+        self._step_timer.timeout.connect(state.end_gesture)
         self.reset_all_button = QPushButton("Reset all")
         self.reset_all_button.setToolTip("back to the mean face (Ctrl+R)")
         self.reset_all_button.clicked.connect(state.reset)
@@ -159,7 +184,19 @@ class CoefficientPanel(QWidget):
 
         self.tabs = QTabWidget()
         self._scroll_bodies: dict[CoefficientKind, QVBoxLayout] = {}
+        self.random_buttons: dict[CoefficientKind, QPushButton] = {}
+        self.reset_buttons: dict[CoefficientKind, QPushButton] = {}
         for kind in ("shape", "expression"):
+            word = KIND_TITLES[kind].lower()
+            self.random_buttons[kind] = QPushButton(f"Random {word}")
+            self.random_buttons[kind].setToolTip(f"sample the {word} with the sampling settings; keep the other part")
+            self.random_buttons[kind].clicked.connect(lambda _=False, k=kind: state.sample(k))
+            self.reset_buttons[kind] = QPushButton("Mean identity" if kind == "shape" else "Neutral expression")
+            self.reset_buttons[kind].setToolTip(f"all {word} coefficients to 0; keep the other part")
+            self.reset_buttons[kind].clicked.connect(lambda _=False, k=kind: state.reset_part(k))
+            tab_buttons = QHBoxLayout()
+            tab_buttons.addWidget(self.random_buttons[kind])
+            tab_buttons.addWidget(self.reset_buttons[kind])
             body = QWidget()
             body_layout = QVBoxLayout(body)
             body_layout.setContentsMargins(0, 0, 0, 0)
@@ -170,12 +207,18 @@ class CoefficientPanel(QWidget):
             scroll.setWidget(body)
             scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             self._scroll_bodies[kind] = body_layout
-            self.tabs.addTab(scroll, f"{KIND_TITLES[kind]} ({model.n_coefficients(kind)})")
+            page = QWidget()
+            page_layout = QVBoxLayout(page)
+            page_layout.setContentsMargins(0, 2, 0, 0)
+            page_layout.addLayout(tab_buttons)
+            page_layout.addWidget(scroll, 1)
+            self.tabs.addTab(page, f"{KIND_TITLES[kind]} ({model.n_coefficients(kind)})")
         self._scales = {kind: sampling_scale(model, kind) for kind in ("shape", "expression")}
 
         top = QHBoxLayout()
         top.addWidget(self.filter_box, 1)
         top.addWidget(self.span_box)
+        top.addWidget(self.unit_box)
         bottom = QHBoxLayout()
         bottom.addWidget(self.denoised_box, 1)
         bottom.addWidget(self.reset_all_button)
@@ -217,12 +260,13 @@ class CoefficientPanel(QWidget):
             return
         model = self.state.model
         body = self._scroll_bodies[kind]
-        names = model.names(kind)
         text = self.filter_box.text()
         editable = not self.denoised_box.isChecked()
         for index in range(model.n_coefficients(kind)):
-            row = CoefficientRow(self.state, kind, index, names[index], self._scales[kind][index], self.entry_refused.emit)
+            row = CoefficientRow(self.state, kind, index, self._scales[kind][index], self.entry_refused.emit,
+                                 self._step_timer.start)
             row.span = self.span_box.value()
+            row.unit = UNIT_CHOICES[self.unit_box.currentText()]
             row.set_editable(editable)
             row.setVisible(row.matches(text))
             body.insertWidget(body.count() - 1, row)
@@ -257,6 +301,12 @@ class CoefficientPanel(QWidget):
         for rows in self.rows.values():
             for row in rows:
                 row.span = span
+        self._show_all()
+
+    def _set_unit(self, choice: str) -> None:
+        for rows in self.rows.values():
+            for row in rows:
+                row.unit = UNIT_CHOICES[choice]
         self._show_all()
 
     def _apply_filter(self, text: str) -> None:

@@ -6,7 +6,10 @@ and shows their results; it holds no workspace logic of its own. Panels change t
 single-shot timer coalesces any burst of changes into one refresh (networks, synthesis,
 normals) for the latest state only, after which the views are marked modified and one paint is
 scheduled. Slider events arriving during a slow software-GL frame therefore cost a few
-microseconds each and never queue stale work.
+microseconds each and never queue stale work. While a gesture (a slider drag) is under way the
+refresh computes and draws the lighter draft faces; its end brings the full faces back.
+
+Edit ▸ Undo/Redo and the History list move through the session's ``FaceHistory``.
 
 Models, data and checkpoints are read on a worker thread (``BackgroundLoader``) while the window
 keeps working, with a busy cursor and a note in the status bar; a later load supersedes an
@@ -26,6 +29,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -40,6 +44,7 @@ from PySide6.QtWidgets import (
 from app.denoising.devices import describe
 from app.errors import FaceExplorerError
 from app.explorer.face_state import FaceChange, FaceState
+from app.explorer.history import FaceHistory
 from app.explorer.live_face import LiveFace
 from app.explorer.opened_workspace import OpenedWorkspace, open_checkpoints, open_data, open_model
 from app.explorer.session import ExplorerSession
@@ -49,6 +54,7 @@ from widgets.background_loader import BackgroundLoader
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
+from widgets.history_panel import HistoryPanel
 from widgets.gallery_window import show_gallery
 from widgets.interpolation_panel import show_interpolation
 from widgets.plausibility_badge import PlausibilityBadges
@@ -90,6 +96,7 @@ class ExplorerWindow(QMainWindow):
         self._error_box: QMessageBox | None = None
         self.coefficient_panel: CoefficientPanel | None = None
         self.sampling_panel: SamplingPanel | None = None
+        self.history_panel: HistoryPanel | None = None
         self.loader = BackgroundLoader(self)
         self.loader.busy_changed.connect(self._show_busy)
         self._busy_cursor = False
@@ -112,6 +119,9 @@ class ExplorerWindow(QMainWindow):
         splitter.setStretchFactor(1, 0)
         splitter.setSizes([1000, 500])
         self.setCentralWidget(splitter)
+        self.history_dock = QDockWidget("History", self)
+        self.history_dock.setObjectName("history")
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -149,10 +159,15 @@ class ExplorerWindow(QMainWindow):
     def live(self) -> LiveFace:
         return self.session.live
 
+    @property
+    def history(self) -> FaceHistory:
+        return self.session.history
+
     def _show_model(self) -> None:
-        """(Re)build what depends on the model: the panels and the labels."""
+        """(Re)build what depends on the model: the panels, the history list and the labels."""
         self.state.subscribe(self._face_changed)
-        for panel in (self.sampling_panel, self.coefficient_panel):
+        self.state.subscribe_gestures(self._gesture_changed)
+        for panel in (self.sampling_panel, self.coefficient_panel, self.history_panel):
             if panel is not None:
                 panel.setParent(None)
                 panel.deleteLater()
@@ -161,6 +176,10 @@ class ExplorerWindow(QMainWindow):
         self.coefficient_panel.entry_refused.connect(self.show_notice)
         self.side_layout.addWidget(self.sampling_panel)
         self.side_layout.addWidget(self.coefficient_panel, 1)
+        self.history_panel = HistoryPanel(self.history)
+        self.history_dock.setWidget(self.history_panel)
+        self.history.subscribe(self._history_changed)
+        self._history_changed()
         described = self.workspace.describe_model()
         self.setWindowTitle(f"{APPLICATION} — {described}")
         self.model_label.setText(f"model: {described}")
@@ -183,9 +202,13 @@ class ExplorerWindow(QMainWindow):
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
+    def _gesture_changed(self, active: bool) -> None:
+        if not active:  # the drag is over: the full faces replace the drafts
+            self._face_changed(FaceChange())
+
     def _refresh(self) -> None:
         try:
-            changed = self.session.refresh()
+            changed = self.session.refresh(draft=self.state.in_gesture)
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             changed = True  # the live arrays were rebuilt for the last good face
@@ -194,15 +217,22 @@ class ExplorerWindow(QMainWindow):
 
     def _after_refresh(self) -> None:
         self.views.refresh()
-        self.plausibility.face_changed(self.session)
+        self.views.show_origin(self.state.origin.describe())
         self.coefficient_panel.set_denoised(self.live.denoised_id, self.live.denoised_exp)
-        self.compute_label.setText(f"update: {self.live.last_compute_ms:.1f} ms")
+        if not self.live.showing_draft:  # per-frame work waits for the end of a drag
+            self.plausibility.face_changed(self.session)
+            self.compute_label.setText(f"update: {self.live.last_compute_ms:.1f} ms")  # relayouts the status bar
         self.refreshed.emit(self.live.last_compute_ms)
 
     def refresh_now(self) -> None:
         """Run a pending refresh immediately (exports and 'apply denoised' need current results)."""
         self._refresh_timer.stop()
+        self.state.end_gesture()
         self._refresh()
+
+    def _history_changed(self) -> None:
+        self.undo_action.setEnabled(self.history.can_undo)
+        self.redo_action.setEnabled(self.history.can_redo)
 
     # ---- loading off the GUI thread -------------------------------------------------------------
     @property
@@ -268,12 +298,25 @@ class ExplorerWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit_menu, "&Undo", self.undo, "Ctrl+Z", "back to the face before the last change")
+        self.redo_action = self._action(edit_menu, "&Redo", self.redo, "Ctrl+Shift+Z", "forward again after an undo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.history_dock.toggleViewAction())
+
         face_menu = bar.addMenu("F&ace")
         self._action(face_menu, "Sample &shape", lambda: self.state.sample("shape"), "Ctrl+1")
         self._action(face_menu, "Sample &expression", lambda: self.state.sample("expression"), "Ctrl+2")
         self._action(face_menu, "Sample &both", lambda: self.state.sample("both"), "Ctrl+3")
         self._action(face_menu, "&Mean face", lambda: self.state.reset(), "Ctrl+0")
         self._action(face_menu, "&Reset all coefficients", lambda: self.state.reset(), "Ctrl+R")
+        self._action(face_menu, "Random &identity", lambda: self.state.sample("shape"),
+                     tip="sample the identity only, keeping the expression")
+        self._action(face_menu, "Random e&xpression", lambda: self.state.sample("expression"),
+                     tip="sample the expression only, keeping the identity")
+        self._action(face_menu, "Mean identi&ty", lambda: self.state.reset_part("shape"))
+        self._action(face_menu, "&Neutral expression", lambda: self.state.reset_part("expression"), "Ctrl+N")
         face_menu.addSeparator()
         self._action(face_menu, "&Apply denoised", self.apply_denoised, "Ctrl+D", "copy the denoised coefficients into the input")
         self._action(face_menu, "Random &fitted face from the data", self.load_fitted_face, "Ctrl+F",
@@ -287,6 +330,8 @@ class ExplorerWindow(QMainWindow):
         self._action(view_menu, "&Reset view", self.views.reset_view, "Home")
         self._action(view_menu, "Displacement &heat map", self.views.toggle_heat_map, "H")
         self._action(view_menu, "&Landmarks", self.views.toggle_landmarks, "L")
+        self._action(view_menu, "Fi&t both faces", self.views.toggle_fit, tip="reframe after every change")
+        self._action(view_menu, "&Wireframe", self.views.toggle_wireframe)
         self._action(view_menu, "Show &denoised coefficients", lambda: self.coefficient_panel.toggle_denoised(), "D")
         self._action(view_menu, "Find &coefficient", lambda: self.coefficient_panel.focus_filter(), "Ctrl+K")
 
@@ -301,6 +346,14 @@ class ExplorerWindow(QMainWindow):
                      tip="judge the faces of a reliability study (make one with `python main.py rate-study`)")
 
     # ---- actions -------------------------------------------------------------------------------------
+    def undo(self) -> None:
+        if not self.history.undo():
+            self.statusBar().showMessage("nothing to undo", 3000)
+
+    def redo(self) -> None:
+        if not self.history.redo():
+            self.statusBar().showMessage("nothing to redo", 3000)
+
     def _folder(self, key: str) -> str:
         return str(self.settings.value(f"folders/{key}", str(Path.home())))
 

@@ -6,6 +6,14 @@ software GL. The meshes wrap the ``LiveFace`` arrays without copying, so an upda
 modified, schedule a paint": no new actors, no new arrays, and no model work in the paint path.
 Repaints go through ``QWidget.update()``, which Qt merges, rather than ``render()``, which
 would render once immediately and once more in the paint that follows.
+
+Each view holds two faces: the full mesh and its draft (``app.rendering.draft_mesh``, a fifth
+of the triangles). While a slider is dragged the live face fills only the draft arrays and the
+views show the drafts; when the drag ends they switch back to the full meshes. Only the meshes
+a refresh rewrote are marked modified, so VTK re-uploads nothing else. "Fit" (on by default)
+reframes the one shared camera after every change so both faces stay in view, keeping the
+direction the user looks from. The heat map's colour range is either the current face's
+largest distance or a fixed 0–N mm, so colours of two faces can be compared.
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pyvista
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
 from app.explorer.live_face import LiveFace
@@ -26,7 +34,11 @@ from app.rendering.look import BACKGROUND, LANDMARK_COLOUR, LIGHTING, add_face, 
 
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
-HEAT_MAP_TITLE = "mm"  # the check box says what is shown
+HEAT_MAP_TITLE = "distance (mm)"
+HEAT_MAP_RANGES = {"colour scale: this face": None, "0–1 mm": 1.0, "0–2 mm": 2.0, "0–5 mm": 5.0,
+                   "0–10 mm": 10.0, "0–20 mm": 20.0}
+ORIGIN_POSITION = "lower_edge"
+FIT_MARGIN = 0.8  # share of the view the fitted faces may fill, leaving room for the labels
 
 
 class FaceViews(QWidget):
@@ -42,6 +54,11 @@ class FaceViews(QWidget):
         # still costs ~40 % of a frame, so there the edges stay as they are.
         self.plotter = QtInteractor(self, shape=(1, 2), border=False, auto_update=False, multi_samples=0,
                                     lighting=LIGHTING)
+        # The QtInteractor is a QOpenGLWidget. In an ordinary child, Qt composes the *whole* window
+        # with OpenGL on every repaint of any widget in it: under software GL a changed number in the
+        # side panel then costs ~20 ms. As a native child only its own window is composed, and the
+        # rest of the window repaints by plain raster copies (~0.5 ms).
+        self.plotter.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.software_gl = _is_software_renderer(self.plotter.render_window.ReportCapabilities())
         if not self.software_gl:
             self.plotter.enable_anti_aliasing("fxaa", all_renderers=True)
@@ -56,7 +73,14 @@ class FaceViews(QWidget):
         self.frames = 0
         self._live: LiveFace | None = None
         self._meshes: list[FaceMesh] = []
+        self._drafts: list[FaceMesh] = []
+        self._face_actors: list[object] = []  # input, denoised
+        self._draft_actors: list[object] = []
+        self._showing_draft = False
         self._denoised_actor = None
+        self._denoised_draft_actor = None
+        self._origin_annotation = None
+        self._origin_text = ""
         self._scalar_bar = None
         self._landmarks: list[tuple[pyvista.PolyData, np.ndarray, object]] = []  # (points, source vertices, actor)
         self._labels = []
@@ -71,14 +95,28 @@ class FaceViews(QWidget):
             button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.addWidget(button)
-        self.heat_map_box = QCheckBox("Colour the denoised face by its distance from the input (mm)")
-        self.heat_map_box.setToolTip("per-vertex distance between the denoised and the input face, in mm")
-        self.heat_map_box.toggled.connect(self.set_heat_map)
-        buttons.addWidget(self.heat_map_box)
+        self.fit_box = QCheckBox("Fit")
+        self.fit_box.setChecked(True)
+        self.fit_box.setToolTip("reframe after every change so both faces stay in view (off: keep your zoom)")
+        self.fit_box.toggled.connect(self._fit_toggled)
+        buttons.addWidget(self.fit_box)
+        self.wireframe_box = QCheckBox("Wireframe")
+        self.wireframe_box.setToolTip("draw the faces' triangle edges instead of their surfaces")
+        self.wireframe_box.toggled.connect(self.set_wireframe)
+        buttons.addWidget(self.wireframe_box)
         self.landmarks_box = QCheckBox("Landmarks")
         self.landmarks_box.setToolTip("the model's 68 landmarks on both faces (L); models without them show none")
         self.landmarks_box.toggled.connect(self.set_landmarks)
         buttons.addWidget(self.landmarks_box)
+        self.heat_map_box = QCheckBox("Heat map")
+        self.heat_map_box.setToolTip("colour the denoised face by each vertex's distance from the input face, in mm (H)")
+        self.heat_map_box.toggled.connect(self.set_heat_map)
+        buttons.addWidget(self.heat_map_box)
+        self.heat_map_range_box = QComboBox()
+        self.heat_map_range_box.addItems(list(HEAT_MAP_RANGES))
+        self.heat_map_range_box.setToolTip("a fixed range keeps colours comparable between faces")
+        self.heat_map_range_box.currentTextChanged.connect(lambda _: self.set_heat_map(self.heat_map_box.isChecked()))
+        buttons.addWidget(self.heat_map_range_box)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -92,57 +130,106 @@ class FaceViews(QWidget):
             self.plotter.remove_scalar_bar(title, render=False)
         self.plotter.clear_actors()
         self._live = live
-        self._meshes = []
+        self._meshes, self._drafts, self._face_actors, self._draft_actors = [], [], [], []
         self._landmarks = []
-        for column, (vertices, normals, label) in enumerate(
+        self._showing_draft = False
+        for column, (vertices, normals, draft_vertices, draft_normals, label) in enumerate(
             (
-                (live.input_vertices, live.input_normals, INPUT_LABEL),
-                (live.denoised_vertices, live.denoised_normals, DENOISED_LABEL + denoiser_note),
+                (live.input_vertices, live.input_normals, live.input_draft_vertices, live.input_draft_normals,
+                 INPUT_LABEL),
+                (live.denoised_vertices, live.denoised_normals, live.denoised_draft_vertices,
+                 live.denoised_draft_normals, DENOISED_LABEL + denoiser_note),
             )
         ):
             self.plotter.subplot(0, column)
             mesh = FaceMesh(live.model.triangles, vertices, normals)  # LiveFace keeps both arrays current
+            draft = FaceMesh(live.draft.triangles, draft_vertices, draft_normals)
             if column == 1:
                 mesh.add_scalars("displacement", live.displacement_mm)
-            actor = add_face(self.plotter, mesh, live.model.triangle_parts, scalars="displacement" if column == 1 else None)
+                draft.add_scalars("displacement", live.draft_displacement_mm)
+            scalars = "displacement" if column == 1 else None
+            actor = add_face(self.plotter, mesh, live.model.triangle_parts, scalars=scalars)
+            draft_actor = add_face(self.plotter, draft, live.draft.triangle_parts, scalars=scalars)
+            draft_actor.SetVisibility(False)
             self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
+            if column == 0:
+                self._origin_annotation = self.plotter.add_text("", position=ORIGIN_POSITION, font_size=8, color="white")
             self._meshes.append(mesh)
+            self._drafts.append(draft)
+            self._face_actors.append(actor)
+            self._draft_actors.append(draft_actor)
             if live.model.landmarks is not None and len(live.model.landmarks):
                 points = pyvista.PolyData(vertices[live.model.landmarks].astype(np.float32))
                 marker = self.plotter.add_points(points, color=LANDMARK_COLOUR, point_size=7,
                                                  render_points_as_spheres=True, reset_camera=False)
                 self._landmarks.append((points, vertices, marker))
             if column == 1:
-                self._denoised_actor = actor
+                self._denoised_actor, self._denoised_draft_actor = actor, draft_actor
+                # Below the view's label, with room above the bar for its title.
                 self._scalar_bar = self.plotter.add_scalar_bar(
-                    title=HEAT_MAP_TITLE, mapper=actor.mapper, vertical=True, position_x=0.86,
-                    position_y=0.15, height=0.6, width=0.07, title_font_size=12, label_font_size=10,
+                    title=HEAT_MAP_TITLE, mapper=actor.mapper, vertical=True, position_x=0.84,
+                    position_y=0.08, height=0.6, width=0.08, title_font_size=11, label_font_size=10,
                     fmt="%.1f", n_labels=5, color="white",
                 )
+        self._origin_text = ""
         self.set_heat_map(self.heat_map_box.isChecked())
         self.set_landmarks(self.landmarks_box.isChecked())
+        self.set_wireframe(self.wireframe_box.isChecked())
         self.reset_view()
 
     def refresh(self) -> None:
-        """The live arrays were rewritten: tell VTK and schedule one paint."""
-        for mesh in self._meshes:
-            mesh.modified()
+        """The live arrays were rewritten (the full faces or the drafts): tell VTK and schedule one paint."""
+        live = self._live
+        if live is None:
+            return
+        if live.showing_draft != self._showing_draft:
+            self._showing_draft = live.showing_draft
+            for actor, draft_actor in zip(self._face_actors, self._draft_actors):
+                actor.SetVisibility(not self._showing_draft)
+                draft_actor.SetVisibility(self._showing_draft)
+        for name, mesh, draft in zip(("input", "denoised"), self._meshes, self._drafts):
+            if name in live.changed:
+                (draft if self._showing_draft else mesh).modified()
         if self.landmarks_box.isChecked():
             self._move_landmarks()
-        if self._meshes:
-            self._update_heat_map_range()
+        self._update_heat_map_range()
+        if self.fit_box.isChecked():
+            self._fit()
         self.plotter.update()
+
+    def show_origin(self, origin: str) -> None:
+        """Say where the face on screen came from (seed and distribution, or "edited"), under the input face."""
+        if origin != self._origin_text and self._origin_annotation is not None:
+            self._origin_text = origin
+            self._origin_annotation.set_text(ORIGIN_POSITION, origin.replace("; ", "\n"))
+            self.plotter.update()
+
+    @property
+    def origin_text(self) -> str:
+        return self._origin_text
 
     def set_heat_map(self, enabled: bool) -> None:
         if self._denoised_actor is None:
             return
-        colour_by(self._denoised_actor, "displacement" if enabled else None)
+        for actor in (self._denoised_actor, self._denoised_draft_actor):
+            colour_by(actor, "displacement" if enabled else None)
         self._scalar_bar.SetVisibility(bool(enabled))
         self._update_heat_map_range()
         self.plotter.update()
 
     def toggle_heat_map(self) -> None:
         self.heat_map_box.toggle()
+
+    def set_wireframe(self, wireframe: bool) -> None:
+        for actor in self._face_actors + self._draft_actors:
+            actor.prop.style = "wireframe" if wireframe else "surface"
+        self.plotter.update()
+
+    def toggle_wireframe(self) -> None:
+        self.wireframe_box.toggle()
+
+    def toggle_fit(self) -> None:
+        self.fit_box.toggle()
 
     def set_landmarks(self, visible: bool) -> None:
         if visible:
@@ -161,22 +248,44 @@ class FaceViews(QWidget):
             points.points[...] = vertices[indices]
             points.Modified()
 
+    def heat_map_range(self) -> tuple[float, float]:
+        """The colour range in mm: fixed when chosen, else 0 to this face's largest distance."""
+        fixed = HEAT_MAP_RANGES[self.heat_map_range_box.currentText()]
+        if fixed is not None or self._live is None:
+            return 0.0, fixed or 1.0
+        distances = self._live.draft_displacement_mm if self._showing_draft else self._live.displacement_mm
+        return 0.0, max(float(distances.max()), 1e-3)
+
     def _update_heat_map_range(self) -> None:
-        if self._live is not None and self._denoised_actor is not None:
-            largest = float(self._live.displacement_mm.max())
-            self._denoised_actor.mapper.scalar_range = (0.0, max(largest, 1e-3))
+        if self._denoised_actor is not None and self.heat_map_box.isChecked():
+            scalar_range = self.heat_map_range()
+            for actor in (self._denoised_actor, self._denoised_draft_actor):
+                actor.mapper.scalar_range = scalar_range
 
     # ---- camera ------------------------------------------------------------------------------
+    def _both_faces_bounds(self) -> np.ndarray:
+        """(3, 2) box around both shown faces: the denoised one can be larger than the input."""
+        meshes = self._drafts if self._showing_draft else self._meshes
+        bounds = np.array([mesh.polydata.bounds for mesh in meshes], dtype=float).reshape(-1, 3, 2)
+        return np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1)
+
     def _look_from(self, yaw_degrees: float) -> None:
         """The cameras are linked, so one renderer's camera moves both views."""
         if not self._meshes:
             return
-        renderer = self.plotter.renderers[0]
-        # Fit both faces: the denoised one can be larger than the input.
-        bounds = np.array([mesh.polydata.bounds for mesh in self._meshes], dtype=float).reshape(-1, 3, 2)
-        bounds = np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1)
-        look_at_bounds(renderer, bounds, yaw_degrees)
+        look_at_bounds(self.plotter.renderers[0], self._both_faces_bounds(), yaw_degrees)
         self.plotter.update()
+
+    def _fit(self) -> None:
+        """Frame both faces from the direction the camera looks now (the user's rotation stays)."""
+        if self._meshes:
+            # the box as it appears on screen, not its bounding sphere: faces fill the view
+            self.plotter.renderers[0].ResetCameraScreenSpace(*self._both_faces_bounds().ravel(), FIT_MARGIN)
+
+    def _fit_toggled(self, fit: bool) -> None:
+        if fit:
+            self._fit()
+            self.plotter.update()
 
     def view_front(self) -> None:
         self._look_from(0.0)

@@ -1,7 +1,9 @@
 """Uniform-interval sampling controls: r_shape, r_exp, seed, distribution and the sample buttons.
 
 The controls edit the ``FaceState``'s settings and follow them back (sampling advances the
-seed, loading a preset replaces the settings); the buttons ask the state to sample.
+seed, loading a preset replaces the settings); the buttons ask the state to sample. The seed
+box holds the seed of the *next* sample; the line above it says where the face on screen came
+from (its seed and distribution per part, or "edited").
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceChange, FaceState, SamplingSettings
 from app.model.sampling import DISTRIBUTIONS
 
 MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
@@ -32,7 +35,10 @@ class SamplingPanel(QGroupBox):
         self.r_exp_box = self._range_box("expression: scale EV_i/max(EV); paper r = 15")
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, MAX_SEED)
-        self.seed_box.setToolTip("each sample uses this seed, then advances it by one")
+        self.seed_box.setToolTip("the next sample uses this seed, then advances it by one")
+        self.origin_label = QLabel()
+        self.origin_label.setWordWrap(True)
+        self.origin_label.setToolTip("where the face on screen came from; 'edited' once a coefficient was changed by hand")
         self.distribution_box = QComboBox()
         self.distribution_box.addItems(list(DISTRIBUTIONS))
         self.distribution_box.setToolTip("uniform: the paper's wide intervals; normal: N(0, s_i²), near the mean")
@@ -54,16 +60,19 @@ class SamplingPanel(QGroupBox):
             self.buttons[target] = button
 
         form = QFormLayout()
+        form.addRow("on screen", self.origin_label)
         form.addRow("r shape", self.r_shape_box)
         form.addRow("r expression", self.r_exp_box)
-        form.addRow("seed", self.seed_box)
+        form.addRow("next seed", self.seed_box)
         form.addRow("distribution", self.distribution_box)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(grid)
 
         self._show_settings(state.settings)
+        self._show_origin()
         state.subscribe_settings(self._show_settings)
+        state.subscribe(self._show_origin)
         self.r_shape_box.valueChanged.connect(lambda value: state.update_settings(r_shape=value))
         self.r_exp_box.valueChanged.connect(lambda value: state.update_settings(r_exp=value))
         self.seed_box.valueChanged.connect(lambda value: state.update_settings(seed=value))
@@ -77,6 +86,11 @@ class SamplingPanel(QGroupBox):
         box.setDecimals(2)
         box.setToolTip(tip)
         return box
+
+    def _show_origin(self, _change: FaceChange | None = None) -> None:
+        text = self.state.origin.describe()
+        if text != self.origin_label.text():  # a drag repeats the same text: no relayout, no repaint
+            self.origin_label.setText(text)
 
     def _show_settings(self, settings: SamplingSettings) -> None:
         for box, value in (
