@@ -59,6 +59,11 @@ def test_a_gallery_click_opens_that_face_and_the_grid_exports_as_one_png(qtbot, 
         assert show_gallery(window, window.session, window.show_error) is gallery  # one gallery per explorer
         qtbot.mouseClick(gallery.next_button, Qt.MouseButton.LeftButton)
         assert gallery.faces[0].seed == 86
+        gallery.close()  # before its grid is drawn: showing it again draws a grid from the explorer's seed
+        assert show_gallery(window, window.session, window.show_error) is gallery
+        assert gallery.faces[0].seed == window.state.settings.seed == 70 and not gallery.complete
+        qtbot.mouseClick(gallery.sample_button, Qt.MouseButton.LeftButton)
+        assert gallery.faces[0].seed == 70 and gallery.faces[1].seed == 71
     finally:
         gallery.close()
 

@@ -46,7 +46,6 @@ DEFAULT_ROWS = 4
 class GalleryWindow(ToolWindow):
     """A top-level window of ``rows × columns`` faces of the session's model."""
 
-    face_opened = Signal(int)  # the seed of the face just opened in the explorer
     filled = Signal()  # every thumbnail of the current gallery is drawn
 
     def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> None:
@@ -72,7 +71,7 @@ class GalleryWindow(ToolWindow):
             box.setToolTip(tip)
         self.sample_button = QPushButton("Sample from the current seed")
         self.sample_button.setToolTip("faces drawn like 'Sample both', seed by seed, with the explorer's settings")
-        self.sample_button.clicked.connect(self.sample)
+        self.sample_button.clicked.connect(lambda _checked=False: self.sample())
         self.next_button = QPushButton("Next faces")
         self.next_button.setToolTip("the faces after the last one shown (the seeds that follow)")
         self.next_button.clicked.connect(self.sample_next)
@@ -153,16 +152,19 @@ class GalleryWindow(ToolWindow):
             open_gallery_face(self.session.state, face, self.model)
         except FaceExplorerError as problem:
             self.show_error(str(problem))
-            return
-        self.face_opened.emit(face.seed)
 
     def choose_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export gallery", str(Path.home() / "gallery.png"), "PNG (*.png)")
         if path:
             self.export_png(path)
 
+    @property
+    def complete(self) -> bool:
+        """Every face of the grid is drawn."""
+        return bool(self.faces) and len(self.pairs) == len(self.faces)
+
     def export_png(self, path: str | Path) -> Path | None:
-        if not self.faces or len(self.pairs) < len(self.faces):
+        if not self.complete:
             self.show_error("the gallery is still being drawn; export it when every face is shown")
             return None
         try:
@@ -179,8 +181,8 @@ class GalleryWindow(ToolWindow):
 
 
 def show_gallery(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> GalleryWindow:
-    """The owner's gallery window; a new one starts drawing from the explorer's current seed."""
+    """The owner's gallery window; a new one (or one closed before its grid was drawn) draws from the current seed."""
     window, made = show_tool_window(owner, GalleryWindow, session, show_error)
-    if made:
+    if made or not window.complete:
         window.sample()
     return window
