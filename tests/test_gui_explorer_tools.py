@@ -87,6 +87,7 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
         walked = Interpolation(window.workspace.model, panel.ends["start"], panel.ends["end"], window.live.denoiser, True)
         panel.show_in_explorer()
         np.testing.assert_allclose(window.state.alpha_id, walked.at(t)[0])
+        assert window.session.history.entries[-1].action == f"interpolation t = {t:.2f} (denoised)"
         panel.steps_box.setValue(3)
         written = panel.export(tmp_path / "walk")
         assert {path.name for path in written} >= {"strip.png", "interpolation.gif", "step_002.ply", "step_002.json"}

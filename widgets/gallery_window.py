@@ -1,8 +1,9 @@
 """The gallery window: a grid of sampled faces beside their denoised versions; a click opens one.
 
 Faces are drawn with the explorer's current sampling settings from its current seed on
-(``app.explorer.gallery``). The thumbnails are rendered one face per turn of the event loop by
-one reused off-screen renderer, so the window fills in while the explorer keeps answering.
+(``app.explorer.gallery``). The thumbnails are rendered one picture per turn of the event loop
+(a face, then its denoised version) by one reused off-screen renderer, so the window fills in
+while the explorer keeps answering: a turn costs one thumbnail's render.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class GalleryWindow(ToolWindow):
         self.columns = DEFAULT_COLUMNS  # of the grid shown
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.buttons: list[QToolButton] = []
-        self._next = 0
+        self._next = 0  # the face to draw next
+        self._half: np.ndarray | None = None  # its input face, drawn on the previous turn
         self._fill_timer = QTimer(self)
         self._fill_timer.setInterval(0)
         self._fill_timer.timeout.connect(self._draw_next)
@@ -110,7 +112,7 @@ class GalleryWindow(ToolWindow):
         self._fill_timer.stop()
         for button in self.buttons:
             button.deleteLater()
-        self.faces, self.pairs, self.buttons, self._next = faces, [], [], 0
+        self.faces, self.pairs, self.buttons, self._next, self._half = faces, [], [], 0, None
         self.model, self.columns = model, self.columns_box.value()
         for k, face in enumerate(faces):
             button = QToolButton()
@@ -125,7 +127,7 @@ class GalleryWindow(ToolWindow):
         self._fill_timer.start()
 
     def _draw_next(self) -> None:
-        """One face pair per turn of the event loop."""
+        """One thumbnail per turn of the event loop: a face's input, then its denoised version."""
         try:
             renderer = self.thumbnails(self.model, THUMBNAIL_SIZE)
         except FaceExplorerError as problem:
@@ -133,7 +135,11 @@ class GalleryWindow(ToolWindow):
             self.show_error(str(problem))
             return
         face, button = self.faces[self._next], self.buttons[self._next]
-        pair = renderer.pair(face)
+        if self._half is None:
+            self._half = renderer.thumbnail(face.alpha_id, face.alpha_exp)
+            return
+        pair = (self._half, renderer.thumbnail(face.denoised_id, face.denoised_exp))
+        self._half = None
         self.pairs.append(pair)
         button.setIcon(QIcon(pixmap(np.hstack(pair))))
         button.setIconSize(QSize(2 * THUMBNAIL_SIZE, THUMBNAIL_SIZE))

@@ -171,7 +171,8 @@ class InterpolationWindow(ToolWindow):
     def show_in_explorer(self) -> None:
         """The explorer's face becomes the face at t (one history step)."""
         alpha_id, alpha_exp = self.interpolation().at(self.t)
-        self.session.state.set_face(alpha_id, alpha_exp, f"interpolation t = {self.t:.2f}")
+        denoised = " (denoised)" if self.denoise_box.isChecked() else ""
+        self.session.state.set_face(alpha_id, alpha_exp, f"interpolation t = {self.t:.2f}{denoised}")
 
     def _draw_preview(self) -> None:
         try:
