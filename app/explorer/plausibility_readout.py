@@ -3,8 +3,9 @@
 Per face: where its identity and its expression rank among the held-out real faces by distance
 to the clean corpus (percentile: p50 is a typical real face, above p99 is farther than 99 % of
 them), and the mesh check (the worst edge's |log2| length ratio against the mean face and the
-number of folded triangles) against the limits real faces reach. The calibration is the one
-``evaluate plausibility`` uses, so the explorer and the report judge a face alike.
+number of folded triangles) against the limits real faces reach. The calibration is made as
+``evaluate plausibility`` makes it (``PlausibilityCalibration``), so the explorer and the report
+judge a face alike, up to the number of real faces the mesh limits are measured on.
 """
 
 from __future__ import annotations
