@@ -41,11 +41,18 @@ class LabelledImage:
     texture: np.ndarray | None  # (K_tex,) or None
 
 
-def write_300w_lp(
-    image_path: Path, mat_path: Path, pixels: np.ndarray, alpha_id: np.ndarray, alpha_exp: np.ndarray, camera: Camera,
-    landmarks: np.ndarray, texture: np.ndarray | None = None,
-) -> list[Path]:
-    """Write the JPEG of ``pixels`` (H, W, 3) uint8 and its .mat; ``landmarks`` (68, 2) in 0-based pixels."""
+def write_jpeg(path: Path, pixels: np.ndarray) -> Path:
+    """The image of a 300W-LP pair: (H, W, 3) uint8 ``pixels`` as a JPEG of quality 95."""
+    encoded = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(encoded, format="JPEG", quality=JPEG_QUALITY)
+    return write_atomically(path, [encoded.getbuffer()])
+
+
+def write_label(
+    path: Path, alpha_id: np.ndarray, alpha_exp: np.ndarray, camera: Camera, landmarks: np.ndarray,
+    texture: np.ndarray | None = None,
+) -> Path:
+    """The .mat of a 300W-LP pair; ``landmarks`` (68, 2) in 0-based pixels (stored 1-based as pt2d)."""
     fields = {
         "Shape_Para": np.asarray(alpha_id, dtype=np.float64).reshape(-1, 1),
         "Exp_Para": np.asarray(alpha_exp, dtype=np.float64).reshape(-1, 1),
@@ -58,9 +65,7 @@ def write_300w_lp(
     scipy.io.savemat(mat, fields, do_compression=False)
     mat.seek(0)
     mat.write(_MAT_HEADER)
-    jpeg = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(jpeg, format="JPEG", quality=JPEG_QUALITY)
-    return [write_atomically(image_path, [jpeg.getbuffer()]), write_atomically(mat_path, [mat.getbuffer()])]
+    return write_atomically(path, [mat.getbuffer()])
 
 
 def read_300w_lp(mat_path: str | Path) -> LabelledImage:

@@ -112,7 +112,8 @@ def write_shard(
     noisy_id = sample_coefficients(model, "shape", settings.distribution, len(rows), rng, settings.r_shape)
     noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
     alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
-    views = ShardViews(settings, shard, model, writers.renderer) if settings.images or settings.albedo else None
+    views = (ShardViews(settings, shard, model, writers.renderer, writers.in_background)
+             if settings.images or settings.albedo else None)
     written = _write_face_files(folder, shard, settings, model, alpha_id, alpha_exp, writers, views)
     arrays = {
         "face_index": np.asarray(rows, dtype=np.int64),
@@ -144,24 +145,24 @@ def _write_face_files(
     for sub in {path.parent for path in face_files(settings, shard, rows[0])}:
         create_folder(folder / sub)
     written: list[Path] = []
-    meshes: list[Future[Path]] = []
+    pending: list[Future[Path]] = []  # meshes, images, maps and labels being written
     try:
         for start in range(0, len(rows), FACE_BATCH):
-            # At most two batches of meshes in flight: synthesis must not run a shard ahead of the disk.
-            written += [mesh.result() for mesh in meshes[:-FACE_BATCH]]
-            del meshes[:-FACE_BATCH]
+            # At most two batches of files in flight: synthesis must not run a shard ahead of the disk.
+            written += [file.result() for file in pending[:-FACE_BATCH]]
+            del pending[:-FACE_BATCH]
             vertices = model.synthesize(alpha_id[start:start + FACE_BATCH], alpha_exp[start:start + FACE_BATCH])
             for offset, face in enumerate(vertices):
                 j = start + offset
                 if settings.mesh_format:
                     colours = views.colours(j) if views else None
-                    meshes.append(writers.in_background(writers.mesh_writer().write,
-                                                        folder / face_files(settings, shard, rows[j])[0], face, colours=colours))
+                    pending.append(writers.in_background(writers.mesh_writer().write,
+                                                         folder / face_files(settings, shard, rows[j])[0], face, colours=colours))
                 if views is not None and settings.images:
-                    written += views.write(folder, rows[j], j, face, alpha_id[j], alpha_exp[j])
+                    pending += views.write(folder, rows[j], j, face, alpha_id[j], alpha_exp[j])
     finally:
-        wait(meshes)  # nothing of this shard is still being written once it returns or fails
-    return written + [mesh.result() for mesh in meshes]
+        wait(pending)  # nothing of this shard is still being written once it returns or fails
+    return written + [file.result() for file in pending]
 
 
 def load_dataset(folder: str | Path) -> dict[str, np.ndarray]:

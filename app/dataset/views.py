@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.atomic_files import write_atomically
-from app.dataset.format_300w_lp import write_300w_lp
+from app.dataset.format_300w_lp import write_jpeg, write_label
 from app.dataset.layout import view_files
 from app.dataset.settings import GenerationSettings
 from app.dataset.view_options import background_colour, background_pictures, map_kinds
@@ -121,10 +122,12 @@ class ShardViews:
     """Colours, renders, writes and records the views of one shard's faces."""
 
     def __init__(self, settings: GenerationSettings, shard: int, model: MorphableModel,
-                 renderer: Callable[[int], FaceRenderer]) -> None:
-        """``renderer(size)`` gives the process's renderer (one off-screen window, reused)."""
+                 renderer: Callable[[int], FaceRenderer], in_background: Callable[..., Future[Path]]) -> None:
+        """``renderer(size)`` gives the process's renderer (one off-screen window, reused); ``in_background(write,
+        *args)`` runs a file's encoding and synced write on a writing thread while the next view renders."""
         faces = len(settings.shard_rows(shard))
-        self.settings, self.shard, self.model, self._renderer = settings, shard, model, renderer
+        self.settings, self.shard, self.model = settings, shard, model
+        self._renderer, self._in_background = renderer, in_background
         colour = background_colour(settings.background)
         self.pictures = [] if not settings.background or colour else background_pictures(settings.background)
         if colour is None:
@@ -146,13 +149,13 @@ class ShardViews:
         return None if self.albedo is None else self.albedo.colours(self.texture[face])
 
     def write(self, folder: Path, index: int, face: int, vertices: np.ndarray,
-              alpha_id: np.ndarray, alpha_exp: np.ndarray) -> list[Path]:
-        """Render and write every view of the shard's ``face``-th face (global ``index``); returns the files."""
-        settings, plan = self.settings, self.plan
+              alpha_id: np.ndarray, alpha_exp: np.ndarray) -> list[Future[Path]]:
+        """Render every view of the shard's ``face``-th face (global ``index``); its files are written in the background."""
+        settings, plan, later = self.settings, self.plan, self._in_background
         renderer = self._renderer(settings.image_size)
         kinds = map_kinds(settings.maps)
         colours = self.colours(face)
-        written: list[Path] = []
+        pending: list[Future[Path]] = []
         for view in range(1 + settings.random_views):
             pitch, yaw, roll = np.radians(plan.angles[face, view])
             camera = renderer.camera(pitch, yaw, roll, settings.focal_length or None)
@@ -168,12 +171,12 @@ class ShardViews:
             paths = iter(folder / path for path in view_files(settings, self.shard, index, view))
             if settings.image_format == "300w-lp":
                 texture = None if self.texture is None else self.texture[face]
-                written += write_300w_lp(next(paths), next(paths), image.rgb, alpha_id, alpha_exp, camera, points, texture)
+                pending.append(later(write_jpeg, next(paths), image.rgb))
+                pending.append(later(write_label, next(paths), alpha_id, alpha_exp, camera, points, texture))
             else:
-                written.append(write_png(next(paths), image.rgb, DATASET_PNG_LEVEL))
-            for kind, path in zip(kinds, paths, strict=True):
-                written.append(_write_map(path, kind, image))
-        return written
+                pending.append(later(write_png, next(paths), image.rgb, DATASET_PNG_LEVEL))
+            pending += [later(_write_map, path, kind, image) for kind, path in zip(kinds, paths, strict=True)]
+        return pending
 
     def tables(self) -> dict[str, np.ndarray]:
         """What the shard file records about its views and colours."""
