@@ -48,6 +48,11 @@ def _a_face(model, seed: int = 0) -> np.ndarray:
     return model.synthesize(rng.normal(0, model.ev_id), np.abs(rng.normal(0, model.ev_exp / model.ev_exp.max())))
 
 
+def _face_landmarks(model, dataset: dict, row: int) -> np.ndarray:
+    """The 3-D landmarks of a generated face, from its recorded coefficients."""
+    return model.synthesize(dataset["alpha_id"][row], dataset["alpha_exp"][row])[model.landmarks]
+
+
 # --- the camera -------------------------------------------------------------------------------
 
 
@@ -170,9 +175,25 @@ def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(t
     mat = scipy.io.loadmat(tmp_path / "images/shard-00000/face-00000001-view2.mat")
     assert mat["Shape_Para"].shape == (199, 1) and mat["Exp_Para"].shape == (29, 1)
     assert mat["Pose_Para"].shape == (1, 7) and mat["pt2d"].shape == (2, 68) and "Tex_Para" not in mat
+    landmarks_3d = _face_landmarks(setup[0], dataset, 1)  # the exact camera in the file projects them onto pt2d
+    homogeneous = np.c_[landmarks_3d, np.ones(68)] @ mat["Camera_Matrix"].T
+    np.testing.assert_allclose(homogeneous[:, :2] / homogeneous[:, 2:] + 1, mat["pt2d"].T, atol=1e-6)
     assert pose_para[:, 1:, 2].any() and np.abs(np.degrees(pose_para[..., 2])).max() <= 30.0  # roll drawn, within range
     with Image.open(tmp_path / "images/shard-00000/face-00000001-view2.jpg") as image:
         assert image.format == "JPEG" and image.size == (64, 64)
+
+
+def test_the_command_line_writes_300w_lp_files_that_info_data_reads(capsys, tmp_path: Path, tiny_checkpoints: Path):
+    out = tmp_path / "lp"
+    status = main.main(["generate", str(out), "--count", "3", "--format", "300w-lp", "--random-views", "1", "--max-roll", "20",
+                        "--focal-length", "400", "--image-size", "48", "--checkpoints", str(tiny_checkpoints),
+                        "--device", "cpu", "--workers", "1", "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main.main(["info", "--data", str(out), "--checkpoints", str(tiny_checkpoints)]) == 0
+    assert "6 faces loaded, 0 files skipped" in capsys.readouterr().out
+    mat = scipy.io.loadmat(out / "images/shard-00000/face-00000002-view1.mat")
+    assert mat["Camera_Matrix"][2, 2] != 0  # a pinhole: the third row holds each point's depth
 
 
 def test_variation_and_maps_are_recorded_and_regenerate_byte_for_byte(tmp_path: Path, setup: tuple):

@@ -7,7 +7,10 @@ dataset as they read the real one, and so does this project's ``--data`` (it rea
 - ``Shape_Para`` (K_id, 1) and ``Exp_Para`` (K_exp, 1): the (denoised) coefficients the face was made from;
 - ``Pose_Para`` (1, 7): ``[pitch, yaw, roll, tx, ty, tz, s]`` of the image's camera (``app.dataset.camera``);
 - ``pt2d`` (2, 68): the 68 landmarks in Matlab's 1-based pixel coordinates, as 300W-LP stores them;
-- ``Tex_Para`` (K_tex, 1): the texture coefficients, when the face was coloured by a texture model.
+- ``Tex_Para`` (K_tex, 1): the texture coefficients, when the face was coloured by a texture model;
+- ``Camera_Matrix`` (3, 4): the image's exact camera, model point → 0-based pixels in homogeneous
+  coordinates (``app.dataset.camera``); with ``--focal-length`` it is a pinhole's, which
+  ``Pose_Para`` (weak perspective) only approximates.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def write_label(
         "Exp_Para": np.asarray(alpha_exp, dtype=np.float64).reshape(-1, 1),
         "Pose_Para": camera.pose_para.reshape(1, 7),
         "pt2d": (np.asarray(landmarks, dtype=np.float64) + 1.0).T,
+        "Camera_Matrix": camera.matrix,
     }
     if texture is not None:
         fields["Tex_Para"] = np.asarray(texture, dtype=np.float64).reshape(-1, 1)
