@@ -358,3 +358,29 @@ def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path
         assert shard["texture"].shape == (2, 2) and not any(name.startswith("view_") for name in shard.files)
     first = (tmp_path / "meshes/shard-00000/face-00000001.obj").read_text().split("\n", 1)[0].split()
     assert len(first) == 7  # v x y z r g b
+
+
+def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path, setup: tuple,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    """The files are written on threads, but a failure still stops the shard before its .npz exists."""
+    import app.dataset.views as views
+    from app.errors import ExportError
+
+    real_write = views.write_label
+    calls = []
+
+    def full_disk_on_third_label(path, *args):
+        calls.append(path)
+        if len(calls) == 3:
+            raise ExportError(f"disk full while writing {path}")
+        return real_write(path, *args)
+
+    monkeypatch.setattr(views, "write_label", full_disk_on_third_label)
+    settings = dict(count=4, seed=1, shard_size=4, images=True, image_size=32, image_format="300w-lp")
+    with pytest.raises(ExportError, match="disk full"):
+        _generate(tmp_path, setup, **settings)
+    assert not (tmp_path / "shard-00000.npz").exists()
+    monkeypatch.setattr(views, "write_label", real_write)
+    model, denoiser, provenance = setup
+    generate(tmp_path, GenerationSettings(**settings), model, denoiser, provenance, show_progress=False, resume=True)
+    assert len(load_fitted_parameters(tmp_path)) == 4
