@@ -384,3 +384,20 @@ def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path,
     model, denoiser, provenance = setup
     generate(tmp_path, GenerationSettings(**settings), model, denoiser, provenance, show_progress=False, resume=True)
     assert len(load_fitted_parameters(tmp_path)) == 4
+
+
+def test_a_textured_bfm_colours_its_300w_lp_images_and_records_tex_para(tmp_path: Path, tiny_checkpoints: Path):
+    model = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
+    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
+    generate(tmp_path / "out", GenerationSettings(count=2, seed=4, images=True, image_size=32, image_format="300w-lp",
+                                                  albedo=True, mesh_format="ply"),
+             model, denoiser, Provenance.of(model, denoiser), show_progress=False)
+    with np.load(tmp_path / "out/shard-00000.npz") as shard:
+        texture = shard["texture"]
+    assert texture.shape == (2, 199) and 0.5 < np.std(texture / model.albedo.ev) < 2  # β_i ~ N(0, texEV_i²)
+    label = read_300w_lp(tmp_path / "out/images/shard-00000/face-00000001-front.mat")
+    np.testing.assert_array_equal(label.texture, texture[1])
+    import pyvista
+
+    mesh = pyvista.read(tmp_path / "out/meshes/shard-00000/face-00000001.ply")
+    np.testing.assert_array_equal(mesh.point_data["RGB"], np.round(model.albedo.colours(texture[1]).astype(np.float64) * 255))
