@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -214,6 +215,8 @@ def test_variation_and_maps_are_recorded_and_regenerate_byte_for_byte(tmp_path: 
     folder = tmp_path / "a/images/shard-00000"
     with np.load(tmp_path / "a/shard-00000.npz") as shard:
         light, background, texture = shard["view_light"], shard["view_background"], shard["texture"]
+        digests = shard["view_background_sha256"]
+    assert digests[0, 0] == hashlib.sha256((pictures / background[0, 0]).read_bytes()).hexdigest()
     assert light.shape == (2, 2, 4) and len(np.unique(light[..., 3])) == 4 and np.all(light[..., 3] > 0)
     np.testing.assert_allclose(np.linalg.norm(light[..., :3], axis=-1), 1.0)
     assert set(background.ravel()) <= {"b0.png", "b1.png"} and texture.shape == (2, 2)

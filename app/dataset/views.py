@@ -7,11 +7,12 @@ intensity factor) and background picture; ``texture_rng`` (seed, shard, 2) draws
 colour coefficients. Asking for images or colours never changes the coefficients.
 
 The shard records, per view, the camera (``Pose_Para``), the 68 landmarks projected with it,
-the key light and the background picture's name, and per face the colour coefficients.
+the key light and the background picture's name and sha256, and per face the colour coefficients.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -118,6 +119,15 @@ def _picture(path: Path, size: int) -> np.ndarray:
         raise FaceExplorerError(f"background picture {path}: cannot read it ({failure})") from failure
 
 
+@lru_cache(maxsize=1024)
+def _picture_digest(path: Path) -> str:
+    """sha256 of a background picture's file, recorded so a regenerated dataset can show it used the same one."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as failure:
+        raise FaceExplorerError(f"background picture {path}: cannot read it ({failure.strerror or failure})") from failure
+
+
 class ShardViews:
     """Colours, renders, writes and records the views of one shard's faces."""
 
@@ -188,6 +198,8 @@ class ShardViews:
             tables["view_light"] = np.concatenate([plan.light_direction, plan.light_intensity[..., None]], axis=-1)
             tables["view_background"] = np.array([[self.pictures[i].name if i >= 0 else "" for i in row]
                                                   for row in plan.background])
+            tables["view_background_sha256"] = np.array([[_picture_digest(self.pictures[i]) if i >= 0 else "" for i in row]
+                                                         for row in plan.background])
         if self.texture is not None:
             tables["texture"] = self.texture
         return tables
