@@ -3,9 +3,10 @@
 One pyvista plotter (one off-screen GL window) is kept per renderer, and a process keeps one
 renderer, so a batch costs one render per image, not one window or scene per image. Faces look
 as they do in the explorer and the rater window (``app.rendering.look``). The face itself is
-placed by the image's ``Camera`` (3DDFA's scaled orthographic projection, ``app.dataset.camera``)
-and drawn by a parallel-projection VTK camera that shows exactly the pixel box the formulas
-name, so a vertex the camera projects to (u, v) is drawn on pixel (u, v).
+placed by the image's ``Camera`` (3DDFA's scaled orthographic projection, or a pinhole with a
+focal length, ``app.dataset.camera``) and drawn by a VTK camera of the same kind that shows
+exactly the pixel box the formulas name, so a vertex the camera projects to (u, v) is drawn on
+pixel (u, v).
 
 A view can also vary the key light (direction and intensity), show a background colour or
 picture, colour the face per vertex (albedo), and return per-pixel ground truth: the face's
