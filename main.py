@@ -105,7 +105,7 @@ def _build_parser() -> argparse.ArgumentParser:
     views.add_argument("--maps", nargs="+", choices=["mask", "depth", "normals"], default=[],
                        help="per-pixel ground truth beside each image: mask (PNG), depth (.npy), normals (PNG)")
     generate.add_argument("--workers", type=int,
-                          help="processes for mesh and image work (default: one per core; coefficients alone: 1, "
+                          help="processes for mesh and image work (default: one per two cores; coefficients alone: 1, "
                                "torch already uses every core); with --scheduler local: the LocalCluster's workers")
     generate.add_argument("--scheduler", metavar="ADDRESS",
                           help="make the shards as tasks on a Dask cluster: a scheduler address (tcp://host:8786), or "

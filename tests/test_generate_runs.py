@@ -38,8 +38,9 @@ def test_default_workers_never_start_processes_that_cannot_pay_off() -> None:
     coefficients = GenerationSettings(count=10_000, shard_size=100)
     meshes = GenerationSettings(count=10_000, shard_size=100, mesh_format="ply")
     assert default_workers(coefficients, shards=100, cores=2) == 1  # torch's threads already use both cores
-    assert default_workers(meshes, shards=100, cores=2) == 2
-    assert default_workers(meshes, shards=1, cores=16) == 1  # never more processes than shards
+    assert default_workers(meshes, shards=100, cores=2) == 1  # one process keeps two cores busy
+    assert default_workers(meshes, shards=100, cores=16) == 8
+    assert default_workers(meshes, shards=3, cores=16) == 3  # never more processes than shards
 
 
 def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, setup: tuple) -> None:

@@ -118,16 +118,18 @@ def prepare_output(output: OutputFolder) -> None:
 
 
 def default_workers(settings: GenerationSettings, shards: int, cores: int | None = None) -> int:
-    """Worker processes that make a run no slower than one: one per core for mesh and image work, else one.
+    """Worker processes that make a run no slower than one: one per two cores for mesh and image work, else one.
 
     Coefficients alone are a sampling and one batched network pass per shard, which torch's
     threads already spread over every core; more processes would each import torch and load the
-    networks for nothing. Meshes and images are single-threaded per face, so processes pay off,
-    but never more of them than shards.
+    networks for nothing. For meshes and images one process already keeps two cores busy (it
+    synthesizes and renders while its two writing threads compute normals and wait on the disk):
+    on a 2-core machine a second process measured 0.8-1.15x of one (bench/bench_core.py), never
+    clearly faster. Never more processes than shards.
     """
     if not (settings.mesh_format or settings.images):
         return 1
-    return max(1, min(cores or os.cpu_count() or 1, shards))
+    return max(1, min((cores or os.cpu_count() or 1) // 2, shards))
 
 
 def generate(
