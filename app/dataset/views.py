@@ -140,7 +140,7 @@ class ShardViews:
         self._renderer, self._in_background = renderer, in_background
         colour = background_colour(settings.background)
         self.pictures = [] if not settings.background or colour else background_pictures(settings.background)
-        if colour is None:
+        if colour is None and settings.images:
             from app.rendering.look import BACKGROUND  # pyvista comes with it: only imported when images are made
 
             colour = BACKGROUND
