@@ -37,6 +37,13 @@ class Refusing:
         raise FaceExplorerError("the shape network's output is not finite for these coefficients")
 
 
+class Halving:
+    """Networks that halve every coefficient."""
+
+    def denoise_face(self, alpha_id, alpha_exp):
+        return alpha_id / 2, alpha_exp / 2
+
+
 def test_a_session_opens_with_its_networks_and_says_when_they_were_made_on_another_model(session):
     assert session.live.denoiser is session.networks.denoiser is not None
     assert not session.networks.problem and "network" in session.networks.warning
@@ -84,17 +91,25 @@ def test_files_that_cannot_be_used_raise_before_anything_changes(session, tmp_pa
         session.load_fitted_face()  # a file model has no default data
 
 
-def test_new_networks_keep_the_face_and_the_old_live_face_stops_following(session, tiny_checkpoints):
+def test_new_networks_keep_the_face_and_recompute_only_the_denoised_half(session, tiny_checkpoints):
     session.state.sample("both")
     session.refresh()
-    face, old_live, old_networks = session.state.alpha_id, session.live, session.networks
+    face, live, old_networks = session.state.alpha_id, session.live, session.networks
+    input_normals = live.input_normals.copy()
+    live.input_normals[...] = 0  # would be rewritten if the input face were recomputed
     opened = open_checkpoints(session.workspace, tiny_checkpoints)
     assert opened.workspace.model is session.workspace.model  # not read again
     session.adopt(opened)
-    assert session.networks is not old_networks and session.live is not old_live
+    assert session.networks is not old_networks and session.live is live
+    assert live.denoiser is session.networks.denoiser and live.changed == set()  # same weights, same face
+    halving = OpenedWorkspace(session.workspace.with_checkpoints("elsewhere"), "checkpoints", Networks(Halving()), "")
+    session.adopt(halving)
+    assert live.changed == {"denoised"}
+    np.testing.assert_array_equal(live.denoised_id, face / 2)
+    assert not live.input_normals.any() and input_normals.any()
     np.testing.assert_array_equal(session.state.alpha_id, face)
     session.state.set_coefficient("shape", 1, 2.0)
-    assert session.live.stale and not old_live.stale
+    assert session.live.stale
 
 
 def test_networks_that_cannot_take_the_face_are_refused_and_the_session_stays(session):
@@ -103,6 +118,7 @@ def test_networks_that_cannot_take_the_face_are_refused_and_the_session_stays(se
     with pytest.raises(FaceExplorerError, match="not finite"):
         session.adopt(refusing)
     assert session.live is old_live and session.networks is old_networks
+    assert session.live.denoiser is old_networks.denoiser
     assert session.workspace.checkpoints != "elsewhere"
     session.state.set_coefficient("shape", 0, 1.0)
     assert session.live.stale  # still following the face

@@ -186,10 +186,12 @@ class ExplorerWindow(QMainWindow):
         self.vertices_label.setText(f"{self.workspace.model.n_vertices:,} vertices")
 
     def _show_networks(self) -> None:
-        """Rebuild the views around the session's new live face; say what is wrong with the networks."""
+        """Rebuild the views around a new live face (new networks only redraw it); say what is wrong with the networks."""
         networks = self.session.networks
         denoiser = networks.denoiser
-        self.views.show_face(self.live, "" if denoiser is not None else ": no networks, showing the input")
+        note = "" if denoiser is not None else ": no networks, showing the input"
+        if not self.views.shows(self.live, note):
+            self.views.show_face(self.live, note)
         self.device_label.setText(f"device: {describe(denoiser.device)}" if denoiser is not None else "device: none")
         self._after_refresh()
         if networks.problem:
@@ -199,12 +201,15 @@ class ExplorerWindow(QMainWindow):
 
     # ---- the update loop ----------------------------------------------------------------------
     def _face_changed(self, _change: FaceChange) -> None:
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
+        self._schedule_refresh()
 
     def _gesture_changed(self, active: bool) -> None:
         if not active:  # the drag is over: the full faces replace the drafts
-            self._face_changed(FaceChange())
+            self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
 
     def _refresh(self) -> None:
         try:

@@ -19,6 +19,7 @@ largest distance or a fixed 0–N mm, so colours of two faces can be compared.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,7 @@ class FaceViews(QWidget):
         self.plotter.render_window.AddObserver("EndEvent", self._on_render_end)
         self.frames = 0
         self._live: LiveFace | None = None
+        self._denoiser_note = ""
         self._meshes: list[FaceMesh] = []
         self._drafts: list[FaceMesh] = []
         self._face_actors: list[object] = []  # input, denoised
@@ -95,23 +97,22 @@ class FaceViews(QWidget):
             button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.addWidget(button)
-        self.fit_box = QCheckBox("Fit")
+        def check_box(text: str, tip: str, slot: Callable[[bool], None]) -> QCheckBox:
+            box = QCheckBox(text)
+            box.setToolTip(tip)
+            box.toggled.connect(slot)
+            buttons.addWidget(box)
+            return box
+
+        self.fit_box = check_box("Fit", "reframe after every change so both faces stay in view (off: keep your zoom)",
+                                 self._fit_toggled)
         self.fit_box.setChecked(True)
-        self.fit_box.setToolTip("reframe after every change so both faces stay in view (off: keep your zoom)")
-        self.fit_box.toggled.connect(self._fit_toggled)
-        buttons.addWidget(self.fit_box)
-        self.wireframe_box = QCheckBox("Wireframe")
-        self.wireframe_box.setToolTip("draw the faces' triangle edges instead of their surfaces")
-        self.wireframe_box.toggled.connect(self.set_wireframe)
-        buttons.addWidget(self.wireframe_box)
-        self.landmarks_box = QCheckBox("Landmarks")
-        self.landmarks_box.setToolTip("the model's 68 landmarks on both faces (L); models without them show none")
-        self.landmarks_box.toggled.connect(self.set_landmarks)
-        buttons.addWidget(self.landmarks_box)
-        self.heat_map_box = QCheckBox("Heat map")
-        self.heat_map_box.setToolTip("colour the denoised face by each vertex's distance from the input face, in mm (H)")
-        self.heat_map_box.toggled.connect(self.set_heat_map)
-        buttons.addWidget(self.heat_map_box)
+        self.wireframe_box = check_box("Wireframe", "draw the faces' triangle edges instead of their surfaces",
+                                       self.set_wireframe)
+        self.landmarks_box = check_box("Landmarks", "the model's 68 landmarks on both faces (L); models without them show none",
+                                       self.set_landmarks)
+        self.heat_map_box = check_box("Heat map", "colour the denoised face by each vertex's distance from the input face, "
+                                      "in mm (H)", self.set_heat_map)
         self.heat_map_range_box = QComboBox()
         self.heat_map_range_box.addItems(list(HEAT_MAP_RANGES))
         self.heat_map_range_box.setToolTip("a fixed range keeps colours comparable between faces")
@@ -129,7 +130,7 @@ class FaceViews(QWidget):
         for title in list(self.plotter.scalar_bars.keys()):
             self.plotter.remove_scalar_bar(title, render=False)
         self.plotter.clear_actors()
-        self._live = live
+        self._live, self._denoiser_note = live, denoiser_note
         self._meshes, self._drafts, self._face_actors, self._draft_actors = [], [], [], []
         self._landmarks = []
         self._showing_draft = False
@@ -176,6 +177,10 @@ class FaceViews(QWidget):
         self.set_landmarks(self.landmarks_box.isChecked())
         self.set_wireframe(self.wireframe_box.isChecked())
         self.reset_view()
+
+    def shows(self, live: LiveFace, denoiser_note: str) -> bool:
+        """True when the scene is already built around ``live`` with this note on the denoised view."""
+        return live is self._live and denoiser_note == self._denoiser_note
 
     def refresh(self) -> None:
         """The live arrays were rewritten (the full faces or the drafts): tell VTK and schedule one paint."""

@@ -5,14 +5,15 @@ vertices in place with one scaled basis row (``MorphableModel.apply_coefficient_
 whole-face change re-synthesizes them; both only mark the denoised face as stale. ``refresh()``
 then runs the networks, the synthesis of the denoised face, the normals and the displacement
 once, for the latest state only — the GUI calls it from a coalescing timer, never per event
-and never from inside a paint. The networks run on one torch thread (``one_torch_thread``):
-a face at a time is too little work for a thread pool, and a pool stalls under CPU contention.
+and never from inside a paint. The networks run on one torch thread (``one_torch_thread``) and
+the synthesis on one BLAS thread (``one_blas_thread``): a face at a time is too little work for
+a thread pool, a pool stalls under CPU contention, and its idle threads starve the renderer.
 
 The vertex, normal and displacement arrays are allocated once and only ever written in
 place, so a view can wrap them (VTK shares the memory) and just mark them modified.
 
 While a gesture (a slider drag) is under way the GUI asks for ``refresh(draft=True)``: the
-networks still run, but only the vertices of the ``DraftMesh`` (a fifth of the triangles) are
+networks still run, but only the vertices of the ``DraftMesh`` (about an eighth of the triangles) are
 synthesized and given normals, for views that draw the draft until the gesture ends. Work whose
 input did not change is skipped: the input normals when the input face did not move, the
 denoised synthesis and normals when the networks' output did not change.
@@ -28,6 +29,7 @@ import numpy as np
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
+from app.explorer.blas_threads import one_blas_thread
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.vertex_normals import VertexNormals
 from app.rendering.draft_mesh import DraftMesh, cluster_draft
@@ -60,8 +62,8 @@ class LiveFace:
         self.draft: DraftMesh = cluster_draft(self.model.triangles, self.model.mean.reshape(-1, 3),
                                               self.model.triangle_parts)
         m = len(self.draft.vertex_indices)
-        self.input_draft_vertices = np.empty((m, 3), dtype=np.float32)
-        self.denoised_draft_vertices = np.empty((m, 3), dtype=np.float32)
+        self.input_draft_vertices = np.zeros((m, 3), dtype=np.float32)
+        self.denoised_draft_vertices = np.zeros((m, 3), dtype=np.float32)
         self.input_draft_normals = np.zeros((m, 3), dtype=np.float32)
         self.denoised_draft_normals = np.zeros((m, 3), dtype=np.float32)
         self.draft_displacement_mm = np.zeros(m, dtype=np.float32)
@@ -113,6 +115,19 @@ class LiveFace:
         self._input_moved = True
         self._stale = self._draft_stale = True
 
+    def use_denoiser(self, denoiser: Denoiser | None) -> None:
+        """Show what other networks make of the same face: only the denoised face is recomputed.
+
+        Networks that cannot take the face raise a FaceExplorerError and the previous ones stay.
+        """
+        previous, self.denoiser = self.denoiser, denoiser
+        self._stale = self._draft_stale = True
+        try:
+            self.refresh()
+        except FaceExplorerError:
+            self.denoiser = previous
+            raise
+
     def refresh(self, draft: bool = False) -> bool:
         """Bring the full faces (or with ``draft``, the draft arrays) up to date; False when nothing had changed.
 
@@ -122,6 +137,11 @@ class LiveFace:
         """
         if not (self._draft_stale if draft else self._stale):
             return False
+        with one_blas_thread():
+            self._recompute(draft)
+        return True
+
+    def _recompute(self, draft: bool) -> None:
         start = time.perf_counter()
         alpha_id, alpha_exp = self.state.alpha_id, self.state.alpha_exp
         try:
@@ -152,7 +172,6 @@ class LiveFace:
         self.denoised_id, self.denoised_exp = denoised_id, denoised_exp
         self.showing_draft = draft
         self.last_compute_ms = (time.perf_counter() - start) * 1000.0
-        return True
 
     def _denoise(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.denoiser is None:

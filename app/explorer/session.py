@@ -46,16 +46,19 @@ class ExplorerSession:
     def adopt(self, opened: OpenedWorkspace) -> None:
         """Switch to what an ``open_*`` function read.
 
-        A new model starts at its mean face with the same sampling settings and a new history;
-        new networks keep the face and its history. The new live face is computed before
-        anything is replaced, so a failure there (a FaceExplorerError) leaves the session as it was.
+        A new model starts at its mean face with the same sampling settings, a new live face and
+        a new history; new networks keep the face, its history and its live face, of which only
+        the denoised half is recomputed. The new faces are computed before anything is replaced,
+        so a failure there (a FaceExplorerError) leaves the session as it was.
         """
         state = FaceState(opened.workspace.model, self.state.settings) if opened.part == "model" else self.state
         networks = opened.networks or self.networks
         live = self.live
-        if state is not self.state or networks is not self.networks:
+        if state is not self.state:
             live = LiveFace(state, networks.denoiser)
             self.live.close()
+        elif networks is not self.networks:
+            live.use_denoiser(networks.denoiser)
         if state is not self.state:
             self.history.close()
             self.history = FaceHistory(state)
