@@ -26,6 +26,7 @@ from app.dataset.requirements import estimate_needs, refuse_unaffordable
 from app.dataset.settings import GenerationSettings, Provenance
 from app.dataset.shards import FaceFileWriters, WrittenShard, write_shard
 from app.denoising.denoiser import Denoiser
+from app.denoising.torch_threads import one_torch_thread
 from app.errors import ExportError, FaceExplorerError
 from app.model.morphable_model import MorphableModel
 from app.model.provenance import ModelProvenance, require_same_model
@@ -120,12 +121,13 @@ def prepare_output(output: OutputFolder) -> None:
 def default_workers(settings: GenerationSettings, shards: int, cores: int | None = None) -> int:
     """Worker processes that make a run no slower than one: one per two cores for mesh and image work, else one.
 
-    Coefficients alone are a sampling and one batched network pass per shard, which torch's
-    threads already spread over every core; more processes would each import torch and load the
-    networks for nothing. For meshes and images one process already keeps two cores busy (it
-    synthesizes and renders while its two writing threads compute normals and wait on the disk):
-    on a 2-core machine a second process measured 0.8-1.15x of one (bench/bench_core.py), never
-    clearly faster. Never more processes than shards.
+    Coefficients alone are a sampling and one batched network pass per shard, thousands of faces
+    a second in one process; a worker process costs seconds to start (torch, the model), so more
+    of them only pay off for large runs, where ``--workers`` asks for them. For meshes and
+    images one process already keeps two cores busy (it synthesizes and renders while its two
+    writing threads compute normals and wait on the disk): on a 2-core machine a second process
+    measured 0.8-1.15x of one (bench/bench_core.py), never clearly faster. Never more processes
+    than shards.
     """
     if not (settings.mesh_format or settings.images):
         return 1
@@ -168,18 +170,19 @@ def generate(
     started = saved = time.perf_counter()
     progress = progress_bar(settings.count - faces_done, show_progress)
     try:
-        for written in _run_shards(folder, todo, settings, model, denoiser, provenance, workers, scheduler):
-            if written.record.shard in manifest.shards:
-                continue  # a shard is committed once, whatever a cluster reports twice
-            manifest.shards[written.record.shard] = written.record
-            summary.faces += written.record.faces
-            summary.shards_written += 1
-            summary.files += written.files
-            summary.bytes += written.bytes
-            progress.update(written.record.faces)
-            if time.perf_counter() - saved >= MANIFEST_INTERVAL:
-                manifest.write(folder)
-                saved = time.perf_counter()
+        with one_torch_thread():  # the networks' share of a shard is small; a busy pool is 10x slower
+            for written in _run_shards(folder, todo, settings, model, denoiser, provenance, workers, scheduler):
+                if written.record.shard in manifest.shards:
+                    continue  # a shard is committed once, whatever a cluster reports twice
+                manifest.shards[written.record.shard] = written.record
+                summary.faces += written.record.faces
+                summary.shards_written += 1
+                summary.files += written.files
+                summary.bytes += written.bytes
+                progress.update(written.record.faces)
+                if time.perf_counter() - saved >= MANIFEST_INTERVAL:
+                    manifest.write(folder)
+                    saved = time.perf_counter()
     except BaseException:
         _record_what_finished(manifest, folder)
         raise
@@ -229,7 +232,7 @@ def _run_shards(
         else:
             yield from run_shards_on_cluster(scheduler, folder, todo, settings, model, denoiser, provenance)
         return
-    if workers == 1 or len(todo) < 2 or not (settings.mesh_format or settings.images):
+    if workers == 1 or len(todo) < 2:
         writers = FaceFileWriters(model)
         try:
             for shard in todo:
