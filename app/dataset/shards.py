@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 
 from app.atomic_files import create_folder, write_atomically
+from app.dataset.batch_synthesis import Synthesis, batch_synthesis
 from app.dataset.deterministic_npz import deterministic_npz
 from app.dataset.layout import MANIFEST, face_files, shard_file
 from app.dataset.manifest import Manifest, ShardRecord, file_digest
@@ -72,6 +74,13 @@ class FaceFileWriters:
         self._renderer: FaceRenderer | None = None
         self._renderer_size = 0
         self._threads: ThreadPoolExecutor | None = None
+        self._synthesis: tuple[torch.device, Synthesis] | None = None
+
+    def synthesis(self, device: torch.device) -> Synthesis:
+        """Batch synthesis on the networks' device (``batch_synthesis``), made once per device."""
+        if self._synthesis is None or self._synthesis[0] != device:
+            self._synthesis = (device, batch_synthesis(self.model, device))
+        return self._synthesis[1]
 
     def in_background(self, write: Callable[..., Path], *args: Any, **kwargs: Any) -> Future[Path]:
         """Run ``write(*args, **kwargs)`` on a writing thread; its future gives the path written."""
@@ -114,7 +123,8 @@ def write_shard(
     alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
     views = (ShardViews(settings, shard, model, writers.renderer, writers.in_background)
              if settings.images or settings.albedo else None)
-    written = _write_face_files(folder, shard, settings, model, alpha_id, alpha_exp, writers, views)
+    written = _write_face_files(folder, shard, settings, writers.synthesis(denoiser.device), alpha_id, alpha_exp, writers,
+                                views)
     arrays = {
         "face_index": np.asarray(rows, dtype=np.int64),
         "alpha_id_noisy": noisy_id,
@@ -136,7 +146,7 @@ def write_shard(
 
 
 def _write_face_files(
-    folder: Path, shard: int, settings: GenerationSettings, model: MorphableModel,
+    folder: Path, shard: int, settings: GenerationSettings, synthesize: Synthesis,
     alpha_id: np.ndarray, alpha_exp: np.ndarray, writers: FaceFileWriters, views: ShardViews | None,
 ) -> list[Path]:
     rows = settings.shard_rows(shard)
@@ -151,7 +161,7 @@ def _write_face_files(
             # At most two batches of files in flight: synthesis must not run a shard ahead of the disk.
             written += [file.result() for file in pending[:-FACE_BATCH]]
             del pending[:-FACE_BATCH]
-            vertices = model.synthesize(alpha_id[start:start + FACE_BATCH], alpha_exp[start:start + FACE_BATCH])
+            vertices = synthesize(alpha_id[start:start + FACE_BATCH], alpha_exp[start:start + FACE_BATCH])
             for offset, face in enumerate(vertices):
                 j = start + offset
                 if settings.mesh_format:
