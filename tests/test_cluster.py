@@ -142,3 +142,14 @@ def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(small_disk:
     manifest = Manifest.read(folder / "manifest.json")
     assert manifest.shards and set(manifest.intact_shards(folder)) == set(manifest.shards)
     assert not manifest.complete
+
+
+def test_scheduler_local_from_the_command_line(tmp_path: Path, setup: tuple, capsys: pytest.CaptureFixture) -> None:
+    import main
+
+    common = ["--count", "6", "--shard-size", "3", "--seed", "4", "--checkpoints", str(setup[3]), "--device", "cpu", "--quiet"]
+    assert main.main(["generate", str(tmp_path / "single"), *common]) == 0
+    assert main.main(["generate", str(tmp_path / "local"), *common, "--scheduler", "local", "--workers", "1"]) == 0
+    assert "Dask scheduler local" in capsys.readouterr().out
+    assert _all_bytes(tmp_path / "local") == _all_bytes(tmp_path / "single")
+    assert json.loads((tmp_path / "local" / "manifest.json").read_text())["last_run"]["scheduler"] == "local"
