@@ -660,3 +660,18 @@ def test_fit_wireframe_and_a_fixed_heat_map_range(qtbot, window):
     window.state.sample("both")
     settle(qtbot, window)
     assert tuple(views._denoised_actor.mapper.scalar_range) == (0.0, 10.0)  # comparable between faces
+
+
+def test_key_steps_are_one_step_and_a_press_right_after_them_keeps_its_gesture(qtbot, window):
+    slider = window.coefficient_panel.row("shape", 2).slider
+    slider.setFocus()
+    entries = len(window.history.entries)
+    for _ in range(3):
+        qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert window.state.in_gesture
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center())
+    qtbot.wait(700)  # longer than the pause that ends a gesture of key steps
+    assert window.state.in_gesture  # the held slider's drag goes on
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center())
+    assert not window.state.in_gesture
+    assert len(window.history.entries) == entries + 1

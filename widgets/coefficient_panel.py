@@ -66,11 +66,11 @@ class CoefficientRow(QWidget):
     """One coefficient: label, slider, exact value, reset."""
 
     def __init__(self, state: FaceState, kind: CoefficientKind, index: int, scale: float,
-                 refuse: Callable[[str], None], stepped: Callable[[], None]) -> None:
+                 refuse: Callable[[str], None], moved: Callable[[bool], None]) -> None:
         super().__init__()
         self.state, self.kind, self.index, self.scale = state, kind, index, float(scale)
         self._refuse = refuse  # tells the user why typed text was not taken
-        self._stepped = stepped  # a key or wheel step: the panel ends the gesture once the steps pause
+        self._moved = moved  # told whether the slider is held: the panel ends a gesture of key steps once they pause
         self.name = mode_name(state.model, kind, index)
         self.span = DEFAULT_SPAN
         self.unit: Unit = "sigma"
@@ -83,7 +83,7 @@ class CoefficientRow(QWidget):
         self.slider.setMinimumWidth(120)
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
-        self.slider.sliderPressed.connect(state.begin_gesture)
+        self.slider.sliderPressed.connect(self._pressed)
         self.slider.sliderReleased.connect(state.end_gesture)
         self.field = QLineEdit()  # no QValidator: it would block or silently reinterpret "1,5"
         self.field.setFixedWidth(112)
@@ -124,10 +124,13 @@ class CoefficientRow(QWidget):
         for widget in (self.slider, self.field, self.reset_button):
             widget.setEnabled(editable)
 
+    def _pressed(self) -> None:
+        self.state.begin_gesture()
+        self._moved(True)
+
     def _slider_moved(self, position: int) -> None:
-        if not self.slider.isSliderDown():
-            self.state.begin_gesture()
-            self._stepped()
+        self.state.begin_gesture()  # nothing new when the slider is held: its press began one
+        self._moved(self.slider.isSliderDown())
         self.state.set_coefficient(self.kind, self.index, position / SLIDER_STEPS * self.span * self.scale)
 
     def _field_edited(self) -> None:
@@ -264,7 +267,7 @@ class CoefficientPanel(QWidget):
         editable = not self.denoised_box.isChecked()
         for index in range(model.n_coefficients(kind)):
             row = CoefficientRow(self.state, kind, index, self._scales[kind][index], self.entry_refused.emit,
-                                 self._step_timer.start)
+                                 self._slider_moved)
             row.span = self.span_box.value()
             row.unit = UNIT_CHOICES[self.unit_box.currentText()]
             row.set_editable(editable)
@@ -302,6 +305,13 @@ class CoefficientPanel(QWidget):
             for row in rows:
                 row.span = span
         self._show_all()
+
+    def _slider_moved(self, held: bool) -> None:
+        """A held slider's gesture ends when it is let go; key and wheel steps end theirs when they pause."""
+        if held:
+            self._step_timer.stop()
+        else:
+            self._step_timer.start()
 
     def _set_unit(self, choice: str) -> None:
         for rows in self.rows.values():
