@@ -7,7 +7,7 @@ modified, schedule a paint": no new actors, no new arrays, and no model work in 
 Repaints go through ``QWidget.update()``, which Qt merges, rather than ``render()``, which
 would render once immediately and once more in the paint that follows.
 
-Each view holds two faces: the full mesh and its draft (``app.rendering.draft_mesh``, a fifth
+Each view holds two faces: the full mesh and its draft (``app.rendering.draft_mesh``, 12 %
 of the triangles). While a slider is dragged the live face fills only the draft arrays and the
 views show the drafts; when the drag ends they switch back to the full meshes. Only the meshes
 a refresh rewrote are marked modified, so VTK re-uploads nothing else. "Fit" (on by default)

@@ -13,7 +13,7 @@ The vertex, normal and displacement arrays are allocated once and only ever writ
 place, so a view can wrap them (VTK shares the memory) and just mark them modified.
 
 While a gesture (a slider drag) is under way the GUI asks for ``refresh(draft=True)``: the
-networks still run, but only the vertices of the ``DraftMesh`` (about an eighth of the triangles) are
+networks still run, but only the vertices of the ``DraftMesh`` (12 % of the triangles) are
 synthesized and given normals, for views that draw the draft until the gesture ends. Work whose
 input did not change is skipped: the input normals when the input face did not move, the
 denoised synthesis and normals when the networks' output did not change.
