@@ -27,6 +27,8 @@ import numpy as np
 from app.evaluation.baselines import (
     CLIP_K,
     ELLIPSOID_K,
+    PLAUSIBLE_DEVIATION,
+    SURFACE_TOLERANCE_MM,
     clip_to_ev,
     distance_to_corpus,
     scale_into_ellipsoid,
@@ -241,7 +243,9 @@ def plausibility(context: EvaluationContext) -> Report:
         "the paper's 98.2 % / 99.8 % are shares of faces no human rater rejected; ours are automatic proxies, "
         "comparable in spirit only",
         f"in-distribution: within the 99th-percentile Mahalanobis distance of held-out real faces "
-        f"(shape {thresholds['shape']:.3g}, expression {thresholds['expression']:.3g})",
+        f"(shape {thresholds['shape']:.3g}, expression {thresholds['expression']:.3g}); the distance tolerates "
+        f"{PLAUSIBLE_DEVIATION:g} model σ per mode and, for identity, {SURFACE_TOLERANCE_MM['shape']:g} mm RMS of "
+        "surface in any direction",
         f"mesh check: worst edge |log2 ratio| ≤ {edge_limit:.3g} and at most {fold_limit:g} folded triangles "
         "(the larger of the fixed limit and the 99th percentile of held-out real faces)",
     ]
