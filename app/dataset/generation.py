@@ -156,22 +156,37 @@ def generate(
     if workers is not None and workers < 1:
         raise FaceExplorerError(f"--workers must be at least 1 (got {workers})")
     output = inspect_output(folder, settings, provenance, resume, overwrite)
-    manifest = output.manifest
-    faces_done = sum(record.faces for record in manifest.shards.values())
-    shards_to_make = settings.shard_count - len(manifest.shards)
+    faces_done = sum(record.faces for record in output.manifest.shards.values())
+    shards_to_make = settings.shard_count - len(output.manifest.shards)
     if workers is None:  # a cluster of this machine's cores, or what a local run needs
         workers = (os.cpu_count() or 1) if scheduler is not None else default_workers(settings, shards_to_make)
     local_processes = 1 if scheduler is not None else workers
     needs = estimate_needs(settings, model, local_processes, settings.count - faces_done, shards_to_make)
     refuse_unaffordable(folder, settings, needs, local_processes, freed=output.stale_bytes)
+    if isinstance(scheduler, str):
+        from app.dataset.cluster import cluster_client
+
+        # Connected before the folder is touched: a scheduler that cannot be reached leaves nothing behind.
+        with cluster_client(scheduler, workers) as client:
+            return _make_shards(output, settings, model, denoiser, provenance, workers, show_progress, client, scheduler)
+    return _make_shards(output, settings, model, denoiser, provenance, workers, show_progress, scheduler,
+                        None if scheduler is None else str(scheduler.scheduler.address))
+
+
+def _make_shards(
+    output: OutputFolder, settings: GenerationSettings, model: MorphableModel, denoiser: Denoiser,
+    provenance: Provenance, workers: int, show_progress: bool, client: Client | None, scheduler_name: str | None,
+) -> GenerationSummary:
+    """Prepare the folder, make every shard still to do, record each as it finishes."""
+    folder, manifest = output.folder, output.manifest
     prepare_output(output)
     todo = [shard for shard in range(settings.shard_count) if shard not in manifest.shards]
     summary = GenerationSummary(shards_skipped=len(manifest.shards))
     started = saved = time.perf_counter()
-    progress = progress_bar(settings.count - faces_done, show_progress)
+    progress = progress_bar(settings.count - sum(record.faces for record in manifest.shards.values()), show_progress)
     try:
         with one_torch_thread():  # the networks' share of a shard is small; a busy pool is 10x slower
-            for written in _run_shards(folder, todo, settings, model, denoiser, provenance, workers, scheduler):
+            for written in _run_shards(folder, todo, settings, model, denoiser, provenance, workers, client):
                 if written.record.shard in manifest.shards:
                     continue  # a shard is committed once, whatever a cluster reports twice
                 manifest.shards[written.record.shard] = written.record
@@ -190,7 +205,7 @@ def generate(
         progress.close()
         summary.seconds = time.perf_counter() - started
     manifest.complete = True
-    manifest.last_run = {**asdict(summary), "workers": workers, "scheduler": _scheduler_name(scheduler),
+    manifest.last_run = {**asdict(summary), "workers": workers, "scheduler": scheduler_name,
                          "denoising_device": str(denoiser.device)}
     manifest.write(folder)
     return summary
@@ -205,12 +220,6 @@ def progress_bar(faces: int, show: bool) -> Any:
                            "[{rate_fmt}, ETA {remaining}, {elapsed} elapsed]")
 
 
-def _scheduler_name(scheduler: str | Client | None) -> str | None:
-    if scheduler is None or isinstance(scheduler, str):
-        return scheduler
-    return str(scheduler.scheduler.address)
-
-
 def _record_what_finished(manifest: Manifest, folder: Path) -> None:
     """After a failure, record the shards that did finish, so --resume keeps them."""
     try:
@@ -221,16 +230,12 @@ def _record_what_finished(manifest: Manifest, folder: Path) -> None:
 
 def _run_shards(
     folder: Path, todo: list[int], settings: GenerationSettings, model: MorphableModel, denoiser: Denoiser,
-    provenance: Provenance, workers: int, scheduler: str | Client | None,
+    provenance: Provenance, workers: int, client: Client | None,
 ) -> Iterator[WrittenShard]:
-    if scheduler is not None:
-        from app.dataset.cluster import cluster_client, run_shards_on_cluster
+    if client is not None:
+        from app.dataset.cluster import run_shards_on_cluster
 
-        if isinstance(scheduler, str):
-            with cluster_client(scheduler, workers) as client:
-                yield from run_shards_on_cluster(client, folder, todo, settings, model, denoiser, provenance)
-        else:
-            yield from run_shards_on_cluster(scheduler, folder, todo, settings, model, denoiser, provenance)
+        yield from run_shards_on_cluster(client, folder, todo, settings, model, denoiser, provenance)
         return
     if workers == 1 or len(todo) < 2:
         writers = FaceFileWriters(model)
