@@ -168,3 +168,44 @@ def test_the_session_records_sampling_denoising_and_presets_and_a_new_model_star
     session.history.go_to(1)
     assert_same_face(face(session.state), sampled)
     assert session.state.origin.describe() == "seed 0 · uniform r = 10 / 15"
+
+
+class RefusingHalfTheTime:
+    """Networks that refuse any face whose first identity coefficient is negative."""
+
+    def denoise_face(self, alpha_id, alpha_exp):
+        if alpha_id[0] < 0:
+            raise FaceExplorerError("the shape network's output is not finite for these coefficients")
+        return alpha_id, alpha_exp
+
+
+def test_a_face_that_cannot_be_shown_leaves_no_history_entry(tiny_checkpoints):
+    session = ExplorerSession(Workspace(None, None, tiny_checkpoints, "cpu"))
+    session.live.use_denoiser(RefusingHalfTheTime())
+    session.state.set_coefficient("shape", 0, 1e5)
+    session.refresh()
+    good = face(session.state)
+    entries = [e.action for e in session.history.entries]
+    session.state.set_coefficient("shape", 0, -1e5)  # a step of its own, refused
+    with pytest.raises(FaceExplorerError, match="cannot be shown"):
+        session.refresh()
+    assert [e.action for e in session.history.entries] == entries
+    assert_same_face(face(session.state), good)
+    session.state.begin_gesture()  # a drag refused on its way: back to the last full face, no entry
+    session.state.set_coefficient("shape", 0, 2e5)
+    session.refresh(draft=True)
+    session.state.set_coefficient("shape", 0, -2e5)
+    with pytest.raises(FaceExplorerError):
+        session.refresh(draft=True)
+    session.state.end_gesture()
+    assert [e.action for e in session.history.entries] == entries
+    assert_same_face(face(session.state), good)
+    session.state.set_coefficient("shape", 0, 3e5)
+    session.refresh()
+    session.state.set_coefficient("shape", 0, -3e5)
+    session.state.set_face(None, np.full(session.state.model.n_exp, 0.5), "typed")  # a second step, then refused
+    with pytest.raises(FaceExplorerError):
+        session.refresh()
+    assert len(session.history.entries) == len(entries) + 1  # both steps after the last face shown went
+    assert session.history.entries[-1].alpha_id[0] == 3e5 == session.state.alpha_id[0]
+    assert session.history.undo() and session.state.alpha_id[0] == 1e5

@@ -7,6 +7,7 @@ entry holding the face at the end of the drag; everything else (typing a value,
 sampling, applying the denoised face, loading a preset, a reset) is an entry of its own.
 
 Undo, redo and ``go_to`` set the state's face themselves and do not record that as a change.
+A face that could not be shown (``take_back_newest``) leaves no entry of its own.
 A change made after an undo drops the entries that could have been redone, as editors do. The
 list keeps the latest ``limit`` entries; a face is 228 numbers, so a long session costs little.
 """
@@ -98,6 +99,26 @@ class FaceHistory:
         self.position = position
         self._announce()
 
+    def take_back_newest(self, restore: Callable[[], None]) -> None:
+        """The newest face was refused; ``restore()`` puts the state back to the last face shown.
+
+        The changes made since that face was shown leave the history: the entries after its
+        entry go. Without such an entry (it was merged into a drag), the newest entry becomes it.
+        """
+        self._moving = True
+        try:
+            restore()
+        finally:
+            self._moving = False
+        shown = self._entry("the last face shown", None)
+        kept = next((index for index in range(self.position, -1, -1) if _same_face(self.entries[index], shown)), None)
+        if kept is not None and self.position == len(self.entries) - 1:
+            del self.entries[kept + 1:]
+            self.position = kept
+        else:
+            self.entries[self.position] = shown
+        self._announce()
+
     # ---- recording -------------------------------------------------------------------------
     def _entry(self, action: str, gesture: int | None) -> HistoryEntry:
         return HistoryEntry(self.state.alpha_id, self.state.alpha_exp, self.state.origin, action, gesture)
@@ -124,3 +145,7 @@ class FaceHistory:
     def _announce(self) -> None:
         for listener in list(self._listeners):
             listener()
+
+
+def _same_face(a: HistoryEntry, b: HistoryEntry) -> bool:
+    return np.array_equal(a.alpha_id, b.alpha_id) and np.array_equal(a.alpha_exp, b.alpha_exp) and a.origin == b.origin

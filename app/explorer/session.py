@@ -74,7 +74,7 @@ class ExplorerSession:
         try:
             return self.live.refresh(draft)
         except FaceExplorerError as problem:
-            self.live.return_to_last_good_face()
+            self.history.take_back_newest(self.live.return_to_last_good_face)
             raise FaceExplorerError(f"This face cannot be shown, the previous one is kept: {problem}") from problem
 
     # ---- faces in and out -------------------------------------------------------------------------
