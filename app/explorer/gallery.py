@@ -19,6 +19,7 @@ from app.dataset.face_images import FaceRenderer
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
+from app.explorer.blas_threads import one_blas_thread
 from app.explorer.face_origin import FaceOrigin
 from app.explorer.face_state import FaceState, SamplingSettings
 from app.model.morphable_model import MorphableModel
@@ -102,7 +103,8 @@ class ThumbnailRenderer:
         return self._renderer.size
 
     def thumbnail(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
-        vertices = self.model.synthesize(alpha_id, alpha_exp)
+        with one_blas_thread():  # on the GUI thread: a spinning BLAS pool would starve the rasteriser
+            vertices = self.model.synthesize(alpha_id, alpha_exp)
         return self._renderer.draw(vertices, self._camera).rgb
 
     def pair(self, face: GalleryFace) -> tuple[np.ndarray, np.ndarray]:
