@@ -1,6 +1,7 @@
 """Fixtures every test module can use, and checks that run after every test.
 
 - ``tiny_checkpoints``: real shape/expression networks trained once per test session in seconds.
+- ``shipped_workspace``: the embedded model, its corpus and the shipped networks, read once.
 - ``small_disk`` and ``disk_full_at_sync`` from tests/full_disk.py: a real and a simulated full disk.
 - After each test: no pyvista plotter left open (on screen or off, e.g. dataset images) and no
   window left on screen, as pyvistaqt's own tests check, so a leaked GL context or window shows
@@ -38,6 +39,14 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
         train_denoiser(data, config, embedded_model().provenance, folder / f"{kind}.pt", show_progress=False,
                        log=lambda _: None)
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped_workspace() -> Any:
+    """The embedded model, its corpus and the shipped networks, each read once per test session."""
+    from app.workspace import Workspace
+
+    return Workspace()
 
 
 @pytest.fixture(autouse=True)

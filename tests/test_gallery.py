@@ -22,14 +22,13 @@ from app.explorer.gallery import (
     save_gallery_png,
 )
 from app.model.embedded_model import embedded_model
+from app.workspace import Workspace
 from app.rendering.look import BACKGROUND
 
 
 @pytest.fixture(scope="module")
-def denoiser() -> Denoiser:
-    from app.workspace import Workspace
-
-    return Workspace().denoiser
+def denoiser(shipped_workspace: Workspace) -> Denoiser:
+    return shipped_workspace.denoiser
 
 
 def test_gallery_faces_are_the_faces_sample_both_gives_from_the_seed_on(denoiser: Denoiser) -> None:

@@ -29,14 +29,13 @@ from app.explorer.interpolation import (
 )
 from app.explorer.live_face import LiveFace
 from app.model.embedded_model import embedded_model
+from app.workspace import Workspace
 from app.model.sampling import sample_coefficients
 
 
 @pytest.fixture(scope="module")
-def denoiser() -> Denoiser:
-    from app.workspace import Workspace
-
-    return Workspace().denoiser
+def denoiser(shipped_workspace: Workspace) -> Denoiser:
+    return shipped_workspace.denoiser
 
 
 def endpoints(seed: int) -> tuple[FaceEndpoint, FaceEndpoint]:

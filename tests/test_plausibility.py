@@ -32,8 +32,8 @@ def test_surface_tolerance_makes_a_one_tolerance_surface_step_cost_one_unit_in_a
 
 
 @pytest.fixture(scope="module")
-def shipped() -> tuple[EvaluationContext, PlausibilityCalibration]:
-    context = EvaluationContext.from_workspace(Workspace(), Path())
+def shipped(shipped_workspace: Workspace) -> tuple[EvaluationContext, PlausibilityCalibration]:
+    context = EvaluationContext.from_workspace(shipped_workspace, Path())
     return context, PlausibilityCalibration.from_context(context, mesh_faces=20)
 
 

@@ -14,8 +14,8 @@ from app.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
-def workspace() -> Workspace:
-    return Workspace()
+def workspace(shipped_workspace: Workspace) -> Workspace:
+    return shipped_workspace
 
 
 @pytest.fixture(scope="module")
