@@ -4,8 +4,9 @@ Face k of a gallery is exactly the face "Sample both" gives with seed ``settings
 same ``FaceState.sample`` draws it), so any face of the grid can be reproduced from its seed, and
 opening it in the explorer shows the same coefficients. The networks denoise the whole grid in one
 batch. Thumbnails come from one off-screen renderer that is reused for every image (a new GL
-window per image would cost more than the drawing), framed like dataset images and coloured
-like the explorer's faces; ``gallery_sheet`` puts them into one picture for export.
+window per image would cost more than the drawing), coloured like the explorer's faces and
+framed around a grown mean face so that raw uniform faces fit; ``gallery_sheet`` puts them
+into one picture for export.
 """
 
 from __future__ import annotations
