@@ -31,13 +31,18 @@ def window(qtbot, tmp_path, tiny_checkpoints):
     return explorer
 
 
+def open_gallery(window: ExplorerWindow) -> GalleryWindow:
+    """As Tools ▸ Gallery does."""
+    return show_gallery(window, window.session, window.show_error, lambda: window.plausibility.readout)
+
+
 def settle(qtbot, window):
     qtbot.waitUntil(lambda: not window.live.stale, timeout=10000)
 
 
 def test_a_gallery_click_opens_that_face_and_the_grid_exports_as_one_png(qtbot, window, tmp_path: Path) -> None:
     window.state.update_settings(seed=70)
-    gallery = show_gallery(window, window.session, window.show_error)
+    gallery = open_gallery(window)
     try:
         assert window.findChild(GalleryWindow) is gallery
         with qtbot.waitSignal(gallery.filled, timeout=120000):
@@ -56,11 +61,11 @@ def test_a_gallery_click_opens_that_face_and_the_grid_exports_as_one_png(qtbot, 
         written = gallery.export_png(tmp_path / "grid.png")
         with Image.open(written) as sheet:
             assert sheet.size == (4 * (2 * THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP, 4 * (THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP)
-        assert show_gallery(window, window.session, window.show_error) is gallery  # one gallery per explorer
+        assert open_gallery(window) is gallery  # one gallery per explorer
         qtbot.mouseClick(gallery.next_button, Qt.MouseButton.LeftButton)
         assert gallery.faces[0].seed == 86
         gallery.close()  # before its grid is drawn: showing it again draws a grid from the explorer's seed
-        assert show_gallery(window, window.session, window.show_error) is gallery
+        assert open_gallery(window) is gallery
         assert gallery.faces[0].seed == window.state.settings.seed == 70 and not gallery.complete
         qtbot.mouseClick(gallery.sample_button, Qt.MouseButton.LeftButton)
         assert gallery.faces[0].seed == 70 and gallery.faces[1].seed == 71
@@ -122,7 +127,29 @@ def test_a_model_without_fitted_data_says_why_it_has_no_badge(qtbot, window, tmp
 
 
 def test_closing_the_explorer_closes_its_tool_windows(qtbot, window) -> None:
-    gallery = show_gallery(window, window.session, window.show_error)
+    gallery = open_gallery(window)
     panel = show_interpolation(window, window.session, window.show_error)
     window.close()
     assert gallery.isHidden() and panel.isHidden()
+
+
+def test_gallery_captions_mark_each_face_and_its_denoised_version_as_the_badges_would(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.plausibility.readout is not None, timeout=60000)
+    readout = window.plausibility.readout
+    gallery = open_gallery(window)
+    try:
+        gallery.rows_box.setValue(1)
+        gallery.columns_box.setValue(3)
+        with qtbot.waitSignal(gallery.filled, timeout=120000):
+            qtbot.mouseClick(gallery.sample_button, Qt.MouseButton.LeftButton)
+        model = window.workspace.model
+        for face, button, (noisy, denoised) in zip(gallery.faces, gallery.buttons, gallery.verdicts, strict=True):
+            expected = readout.judge(face.denoised_id, face.denoised_exp, model.synthesize(face.denoised_id, face.denoised_exp))
+            assert denoised == expected
+            assert not noisy.plausible  # raw uniform faces, r = 10 / 15
+            assert button.text() == f"seed {face.seed}   ✗ → {'✓' if expected.plausible else '✗'}"
+            assert noisy.details() in button.toolTip()
+        plausible = sum(denoised.plausible for _, denoised in gallery.verdicts)
+        assert gallery.status.text().endswith(f"plausible: 0 of 3 faces, {plausible} of 3 denoised")
+    finally:
+        gallery.close()

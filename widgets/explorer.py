@@ -343,7 +343,8 @@ class ExplorerWindow(QMainWindow):
         # Tools that open their own windows (rater mode, …) are added to this menu.
         self.tools_menu = bar.addMenu("&Tools")
         self._action(self.tools_menu, "Network &information", self.show_network_information)
-        self._action(self.tools_menu, "&Gallery…", lambda: show_gallery(self, self.session, self.show_error), "Ctrl+G",
+        self._action(self.tools_menu, "&Gallery…", lambda: show_gallery(self, self.session, self.show_error,
+                                                                    lambda: self.plausibility.readout), "Ctrl+G",
                      "a grid of sampled faces beside their denoised versions; click one to open it")
         self._action(self.tools_menu, "&Interpolation…", lambda: show_interpolation(self, self.session, self.show_error),
                      "Ctrl+I", "walk between two faces and export the walk")

@@ -3,7 +3,9 @@
 Faces are drawn with the explorer's current sampling settings from its current seed on
 (``app.explorer.gallery``). The thumbnails are rendered one picture per turn of the event loop
 (a face, then its denoised version) by one reused off-screen renderer, so the window fills in
-while the explorer keeps answering: a turn costs one thumbnail's render.
+while the explorer keeps answering: a turn costs one thumbnail's render. Once the explorer's
+plausibility readout is calibrated, each caption marks the face and its denoised version
+plausible (✓) or not (✗), as the badges under the explorer's views would.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from app.errors import FaceExplorerError
 from app.explorer.gallery import (
     THUMBNAIL_SIZE,
     GalleryFace,
+    judge_gallery_face,
     open_gallery_face,
+    plausible_counts,
     sample_gallery,
     save_gallery_png,
 )
+from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.explorer.session import ExplorerSession
 from app.model.morphable_model import MorphableModel
 from widgets.tool_window import ToolWindow, pixmap, show_tool_window
@@ -49,8 +54,10 @@ class GalleryWindow(ToolWindow):
 
     filled = Signal()  # every thumbnail of the current gallery is drawn
 
-    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> None:
+    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
+                 readout: Callable[[], PlausibilityReadout | None]) -> None:
         super().__init__(owner)
+        self.readout = readout  # the explorer's, None while it is being calibrated
         self.setWindowTitle("Gallery — click a face to open it")
         self.session = session
         self.show_error = show_error
@@ -58,6 +65,7 @@ class GalleryWindow(ToolWindow):
         self.model: MorphableModel | None = None  # the model the faces were drawn on
         self.columns = DEFAULT_COLUMNS  # of the grid shown
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.verdicts: list[tuple[FaceVerdict, FaceVerdict]] = []  # per face drawn, when a readout was ready
         self.buttons: list[QToolButton] = []
         self._next = 0  # the face to draw next
         self._half: np.ndarray | None = None  # its input face, drawn on the previous turn
@@ -113,6 +121,7 @@ class GalleryWindow(ToolWindow):
         for button in self.buttons:
             button.deleteLater()
         self.faces, self.pairs, self.buttons, self._next, self._half = faces, [], [], 0, None
+        self.verdicts = []
         self.model, self.columns = model, self.columns_box.value()
         for k, face in enumerate(faces):
             button = QToolButton()
@@ -143,13 +152,27 @@ class GalleryWindow(ToolWindow):
         self.pairs.append(pair)
         button.setIcon(QIcon(pixmap(np.hstack(pair))))
         button.setIconSize(QSize(2 * THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        self._mark(face, button)
         self._next += 1
         if self._next == len(self.faces):
             self._fill_timer.stop()
             self.release_thumbnails()
+            summary = (plausible_counts(self.verdicts) if len(self.verdicts) == len(self.faces)
+                       else "plausibility: not calibrated yet when drawn")
             self.status.setText(f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
-                                "each face (left) beside its denoised version (right)")
+                                f"each face (left) beside its denoised version (right); {summary}")
             self.filled.emit()
+
+    def _mark(self, face: GalleryFace, button: QToolButton) -> None:
+        """✓/✗ for the face and its denoised version in the caption, the numbers in the tooltip."""
+        readout = self.readout()
+        if readout is None:
+            return
+        noisy, denoised = judge_gallery_face(readout, face, self.model)
+        self.verdicts.append((noisy, denoised))
+        button.setText(f"seed {face.seed}   {_sign(noisy)} → {_sign(denoised)}")
+        button.setToolTip(f"seed {face.seed}; click to open it\nface: {noisy.headline()}, {noisy.details()}\n"
+                          f"denoised: {denoised.headline()}, {denoised.details()}")
 
     def open_face(self, index: int) -> None:
         """Show gallery face ``index`` in the explorer's views, exactly."""
@@ -186,9 +209,14 @@ class GalleryWindow(ToolWindow):
         super().closeEvent(event)
 
 
-def show_gallery(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> GalleryWindow:
+def _sign(verdict: FaceVerdict) -> str:
+    return "✓" if verdict.plausible else "✗"
+
+
+def show_gallery(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
+                 readout: Callable[[], PlausibilityReadout | None]) -> GalleryWindow:
     """The owner's gallery window; a new one (or one closed before its grid was drawn) draws from the current seed."""
-    window, made = show_tool_window(owner, GalleryWindow, session, show_error)
+    window, made = show_tool_window(owner, GalleryWindow, session, show_error, readout)
     if made or not window.complete:
         window.sample()
     return window

@@ -6,7 +6,8 @@ opening it in the explorer shows the same coefficients. The networks denoise the
 batch. Thumbnails come from one off-screen renderer that is reused for every image (a new GL
 window per image would cost more than the drawing), coloured like the explorer's faces and
 framed around a grown mean face so that raw uniform faces fit; ``gallery_sheet`` puts them
-into one picture for export.
+into one picture for export. With the explorer's plausibility readout, each face and its
+denoised version get the same verdict as the explorer's badges give, and the grid a count.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.errors import FaceExplorerError
 from app.explorer.blas_threads import one_blas_thread
 from app.explorer.face_origin import FaceOrigin
 from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.model.morphable_model import MorphableModel
 from app.png_files import write_png
 
@@ -57,6 +59,23 @@ def open_gallery_face(state: FaceState, face: GalleryFace, drawn_on: MorphableMo
         raise FaceExplorerError(f"the gallery was drawn on {drawn_on.name}, and the explorer now shows "
                                 f"{state.model.name}: draw the gallery again")
     state.set_face(face.alpha_id, face.alpha_exp, face.source, face.origin)
+
+
+def judge_gallery_face(readout: PlausibilityReadout, face: GalleryFace,
+                       model: MorphableModel) -> tuple[FaceVerdict, FaceVerdict]:
+    """The face and its denoised version (of ``model``), judged as the explorer's badges judge."""
+    with one_blas_thread():  # on the GUI thread, like the thumbnails
+        noisy = model.synthesize(face.alpha_id, face.alpha_exp)
+        denoised = model.synthesize(face.denoised_id, face.denoised_exp)
+    return (readout.judge(face.alpha_id, face.alpha_exp, noisy),
+            readout.judge(face.denoised_id, face.denoised_exp, denoised))
+
+
+def plausible_counts(verdicts: list[tuple[FaceVerdict, FaceVerdict]]) -> str:
+    """'plausible: 0 of 16 faces, 15 of 16 denoised'."""
+    faces = sum(noisy.plausible for noisy, _ in verdicts)
+    denoised = sum(after.plausible for _, after in verdicts)
+    return f"plausible: {faces} of {len(verdicts)} faces, {denoised} of {len(verdicts)} denoised"
 
 
 def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: SamplingSettings,
