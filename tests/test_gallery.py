@@ -11,16 +11,20 @@ from PIL import Image
 
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
+from app.evaluation.plausibility import PlausibilityCalibration
 from app.explorer.face_state import FaceState, SamplingSettings
 from app.explorer.gallery import (
     GAP_COLOUR,
     SHEET_GAP,
     ThumbnailRenderer,
     gallery_sheet,
+    judge_gallery_face,
     open_gallery_face,
+    plausible_counts,
     sample_gallery,
     save_gallery_png,
 )
+from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.embedded_model import embedded_model
 from app.workspace import Workspace
 from app.rendering.look import BACKGROUND
@@ -83,3 +87,17 @@ def test_thumbnails_show_the_face_and_the_sheet_puts_each_pair_in_its_cell(tmp_p
         np.testing.assert_array_equal(np.asarray(picture), sheet)
     with pytest.raises(FaceExplorerError):
         save_gallery_png(tmp_path / "missing" / "folder" / "grid.png", pairs, columns=2)
+
+
+def test_each_gallery_face_is_judged_as_the_badges_judge_and_the_grid_is_counted(shipped_workspace: Workspace) -> None:
+    model = shipped_workspace.model
+    readout = PlausibilityReadout(PlausibilityCalibration.from_workspace(shipped_workspace, mesh_faces=20))
+    faces = sample_gallery(model, shipped_workspace.denoiser, SamplingSettings(seed=9), 3)
+    verdicts = [judge_gallery_face(readout, face, model) for face in faces]
+    face = faces[1]
+    assert verdicts[1] == (readout.judge(face.alpha_id, face.alpha_exp, model.synthesize(face.alpha_id, face.alpha_exp)),
+                           readout.judge(face.denoised_id, face.denoised_exp,
+                                         model.synthesize(face.denoised_id, face.denoised_exp)))
+    plausible = sum(denoised.plausible for _, denoised in verdicts)
+    assert plausible >= 2  # the networks make raw uniform faces plausible (95.6 % in evaluate plausibility)
+    assert plausible_counts(verdicts) == f"plausible: 0 of 3 faces, {plausible} of 3 denoised"
