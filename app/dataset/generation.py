@@ -217,7 +217,7 @@ def progress_bar(faces: int, show: bool) -> Any:
 
     return tqdm(total=faces, unit=" faces", desc="generating", disable=not show, smoothing=0.1,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} faces "
-                           "[{rate_fmt}, ETA {remaining}, {elapsed} elapsed]")
+                           "[{rate_noinv_fmt}, ETA {remaining}, {elapsed} elapsed]")
 
 
 def _record_what_finished(manifest: Manifest, folder: Path) -> None:
