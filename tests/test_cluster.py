@@ -93,6 +93,17 @@ def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(tmp_path: Path,
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it for the next test
 
 
+def test_resume_on_the_cluster_remakes_only_the_missing_shards(tmp_path: Path, setup: tuple, client: Client) -> None:
+    settings = GenerationSettings(count=12, seed=6, shard_size=3)
+    _run(tmp_path, setup, settings, workers=1)
+    complete = _all_bytes(tmp_path)
+    (tmp_path / "shard-00001.npz").unlink()
+    (tmp_path / "shard-00003.npz").write_bytes(b"truncated")
+    summary = _run(tmp_path, setup, settings, scheduler=client, resume=True)
+    assert (summary.shards_written, summary.shards_skipped) == (2, 2)
+    assert _all_bytes(tmp_path) == complete and _recorded(tmp_path) == [0, 1, 2, 3]
+
+
 _make_shard = cluster.make_shard
 
 
