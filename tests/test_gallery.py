@@ -93,7 +93,7 @@ def test_each_gallery_face_is_judged_as_the_badges_judge_and_the_grid_is_counted
     model = shipped_workspace.model
     readout = PlausibilityReadout(PlausibilityCalibration.from_workspace(shipped_workspace, mesh_faces=20))
     faces = sample_gallery(model, shipped_workspace.denoiser, SamplingSettings(seed=9), 3)
-    verdicts = [judge_gallery_face(readout, face, model) for face in faces]
+    verdicts = [judge_gallery_face(readout, face) for face in faces]
     face = faces[1]
     assert verdicts[1] == (readout.judge(face.alpha_id, face.alpha_exp, model.synthesize(face.alpha_id, face.alpha_exp)),
                            readout.judge(face.denoised_id, face.denoised_exp,

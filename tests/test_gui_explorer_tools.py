@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,11 @@ def window(qtbot, tmp_path, tiny_checkpoints):
 def open_gallery(window: ExplorerWindow) -> GalleryWindow:
     """As Tools ▸ Gallery does."""
     return show_gallery(window, window.session, window.show_error, lambda: window.plausibility.readout)
+
+
+def open_interpolation(window: ExplorerWindow) -> InterpolationWindow:
+    """As Tools ▸ Interpolation does."""
+    return show_interpolation(window, window.session, window.show_error, lambda: window.plausibility.readout)
 
 
 def settle(qtbot, window):
@@ -77,7 +83,7 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
     window.state.sample("both")
     settle(qtbot, window)
     start_id, denoised_id = window.state.alpha_id, window.live.denoised_id
-    panel = show_interpolation(window, window.session, window.show_error)
+    panel = open_interpolation(window)
     try:
         assert panel.ends["start"].label.startswith("current face (seed 0")
         assert panel.ends["end"].label == "denoised face"
@@ -93,8 +99,14 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
         panel.show_in_explorer()
         np.testing.assert_allclose(window.state.alpha_id, walked.at(t)[0])
         assert window.session.history.entries[-1].action == f"interpolation t = {t:.2f} (denoised)"
+        qtbot.waitUntil(lambda: window.plausibility.readout is not None, timeout=60000)
+        panel._update_preview()  # the status line now judges the face at t
+        qtbot.waitUntil(lambda: "plausible" in panel.status.text(), timeout=20000)
+        expected = window.plausibility.readout.judge_face(*walked.at(t))
+        assert panel.status.text().endswith(f"{expected.headline()}: {expected.details()}")
         panel.steps_box.setValue(3)
         written = panel.export(tmp_path / "walk")
+        assert "plausibility" in json.loads((tmp_path / "walk" / "step_001.json").read_text())
         assert {path.name for path in written} >= {"strip.png", "interpolation.gif", "step_002.ply", "step_002.json"}
         assert panel.export(tmp_path / "walk") == []  # the folder holds files now: refused with a dialog
         assert "already holds files" in window.last_error
@@ -128,7 +140,7 @@ def test_a_model_without_fitted_data_says_why_it_has_no_badge(qtbot, window, tmp
 
 def test_closing_the_explorer_closes_its_tool_windows(qtbot, window) -> None:
     gallery = open_gallery(window)
-    panel = show_interpolation(window, window.session, window.show_error)
+    panel = open_interpolation(window)
     window.close()
     assert gallery.isHidden() and panel.isHidden()
 

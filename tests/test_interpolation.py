@@ -28,6 +28,8 @@ from app.explorer.interpolation import (
     step_times,
 )
 from app.explorer.live_face import LiveFace
+from app.explorer.plausibility_readout import PlausibilityReadout
+from app.evaluation.plausibility import PlausibilityCalibration
 from app.model.embedded_model import embedded_model
 from app.workspace import Workspace
 from app.model.sampling import sample_coefficients
@@ -108,6 +110,26 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
         assert picture.size == (3 * 48 + 2 * 2, 48)
     with Image.open(tmp_path / "walk" / "interpolation.gif") as gif:
         assert gif.n_frames == 4  # 0, 1, 2 and back through 1
+
+
+def test_an_export_with_a_readout_records_each_step_s_plausibility(tmp_path: Path, shipped_workspace: Workspace) -> None:
+    model = shipped_workspace.model
+    readout = PlausibilityReadout(PlausibilityCalibration.from_workspace(shipped_workspace, mesh_faces=20))
+    start, end = endpoints(4)
+    walk = Interpolation(model, start, end)
+    renderer = ThumbnailRenderer(model, size=32)
+    try:
+        export_interpolation(tmp_path / "walk", walk, 2, renderer, readout=readout)
+        other = replace(model, name="another model")
+        with pytest.raises(FaceExplorerError, match="another model"):
+            export_interpolation(tmp_path / "other", Interpolation(other, replace(start, model=other), replace(end, model=other)),
+                                 2, renderer, readout=readout)
+    finally:
+        renderer.close()
+    recorded = json.loads((tmp_path / "walk" / "step_001.json").read_text())["plausibility"]
+    assert recorded == readout.judge_face(end.alpha_id, end.alpha_exp).to_record()
+    assert set(recorded) >= {"identity_percentile", "expression_percentile", "worst_edge_log2", "folded_triangles",
+                             "mesh_ok", "plausible"}
 
 
 def test_the_ends_come_from_the_explorer_s_face_its_denoised_face_a_preset_and_the_history(

@@ -36,6 +36,10 @@ def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(workspace: W
     assert verdict.headline().startswith("implausible: identity")
     assert "identity >p99" in verdict.details()
     assert verdict.details().endswith(f"folds {verdict.folded_triangles}/{int(verdict.fold_limit)}")  # no 94.06
+    assert readout.judge_face(raw, data.expression[0]) == verdict  # synthesised by the readout itself
+    assert readout.model is model
+    record = verdict.to_record()
+    assert record["plausible"] is False and record["identity_percentile"] == 100.0 and record["mesh_ok"] == verdict.mesh_ok
 
 
 def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, readout: PlausibilityReadout) -> None:

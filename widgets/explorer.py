@@ -346,7 +346,8 @@ class ExplorerWindow(QMainWindow):
         self._action(self.tools_menu, "&Gallery…", lambda: show_gallery(self, self.session, self.show_error,
                                                                     lambda: self.plausibility.readout), "Ctrl+G",
                      "a grid of sampled faces beside their denoised versions; click one to open it")
-        self._action(self.tools_menu, "&Interpolation…", lambda: show_interpolation(self, self.session, self.show_error),
+        self._action(self.tools_menu, "&Interpolation…", lambda: show_interpolation(self, self.session, self.show_error,
+                                                                                lambda: self.plausibility.readout),
                      "Ctrl+I", "walk between two faces and export the walk")
         self._action(self.tools_menu, "&Rater mode…", lambda: open_rater_mode(self, self.workspace.model),
                      tip="judge the faces of a reliability study (make one with `python main.py rate-study`)")

@@ -166,9 +166,9 @@ class GalleryWindow(ToolWindow):
     def _mark(self, face: GalleryFace, button: QToolButton) -> None:
         """✓/✗ for the face and its denoised version in the caption, the numbers in the tooltip."""
         readout = self.readout()
-        if readout is None:
+        if readout is None or readout.model is not self.model:  # calibrating, or for a model opened since
             return
-        noisy, denoised = judge_gallery_face(readout, face, self.model)
+        noisy, denoised = judge_gallery_face(readout, face)
         self.verdicts.append((noisy, denoised))
         button.setText(f"seed {face.seed}   {_sign(noisy)} → {_sign(denoised)}")
         button.setToolTip(f"seed {face.seed}; click to open it\nface: {noisy.headline()}, {noisy.details()}\n"

@@ -4,7 +4,8 @@ Each end is taken from the explorer when its button is pressed (the current face
 face, a preset file or a history entry) and kept. While the t slider is dragged, a thumbnail in
 this window follows it (one reused off-screen renderer, the latest t only); when the slider is
 let go, or moved by the keyboard, the explorer's views show the face at t, as one history step.
-The walk itself is ``app.explorer.interpolation``.
+The walk itself is ``app.explorer.interpolation``. Once the explorer's plausibility readout is
+calibrated, the status line gives the verdict of the face at t, and an export records each step's.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from app.explorer.interpolation import (
     history_face,
     preset_face,
 )
+from app.explorer.plausibility_readout import PlausibilityReadout
 from app.explorer.session import ExplorerSession
 from widgets.tool_window import ToolWindow, pixmap, show_tool_window
 
@@ -52,8 +54,10 @@ ENDS = ("start", "end")
 class InterpolationWindow(ToolWindow):
     """Two ends, a t slider, a preview, and the export of the walk as meshes, a strip and a GIF."""
 
-    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> None:
+    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
+                 readout: Callable[[], PlausibilityReadout | None]) -> None:
         super().__init__(owner)
+        self.readout = readout  # the explorer's, None while it is being calibrated
         self.setWindowTitle("Interpolation between two faces")
         self.session = session
         self.show_error = show_error
@@ -177,13 +181,22 @@ class InterpolationWindow(ToolWindow):
     def _draw_preview(self) -> None:
         try:
             walk = self.interpolation()
-            image = self.thumbnails(walk.model, PREVIEW_SIZE).thumbnail(*walk.at(self.t))
+            face = walk.at(self.t)
+            image = self.thumbnails(walk.model, PREVIEW_SIZE).thumbnail(*face)
         except FaceExplorerError as problem:
             self.status.setText(str(problem))
             return
         self.preview.setPixmap(pixmap(image))
+        readout = self._readout_for(walk)
+        judged = None if readout is None else readout.judge_face(*face)
+        verdict = "" if judged is None else f"\n{judged.headline()}: {judged.details()}"
         self.status.setText(f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
-                            + (", denoised" if self.denoise_box.isChecked() else ""))
+                            + (", denoised" if self.denoise_box.isChecked() else "") + verdict)
+
+    def _readout_for(self, walk: Interpolation) -> PlausibilityReadout | None:
+        """The explorer's readout if it is calibrated for the walk's model."""
+        readout = self.readout()
+        return readout if readout is not None and readout.model is walk.model else None
 
     # ---- export -------------------------------------------------------------------------------------
     def choose_export(self) -> None:
@@ -195,7 +208,8 @@ class InterpolationWindow(ToolWindow):
         try:
             walk = self.interpolation()
             written = export_interpolation(folder, walk, self.steps_box.value(), self.thumbnails(walk.model, PREVIEW_SIZE),
-                                           self.format_box.currentText(), **walk.model.provenance.to_record())
+                                           self.format_box.currentText(), self._readout_for(walk),
+                                           **walk.model.provenance.to_record())
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return []
@@ -214,5 +228,6 @@ class InterpolationWindow(ToolWindow):
         super().closeEvent(event)
 
 
-def show_interpolation(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None]) -> InterpolationWindow:
-    return show_tool_window(owner, InterpolationWindow, session, show_error)[0]
+def show_interpolation(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
+                       readout: Callable[[], PlausibilityReadout | None]) -> InterpolationWindow:
+    return show_tool_window(owner, InterpolationWindow, session, show_error, readout)[0]

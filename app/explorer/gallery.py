@@ -61,14 +61,9 @@ def open_gallery_face(state: FaceState, face: GalleryFace, drawn_on: MorphableMo
     state.set_face(face.alpha_id, face.alpha_exp, face.source, face.origin)
 
 
-def judge_gallery_face(readout: PlausibilityReadout, face: GalleryFace,
-                       model: MorphableModel) -> tuple[FaceVerdict, FaceVerdict]:
-    """The face and its denoised version (of ``model``), judged as the explorer's badges judge."""
-    with one_blas_thread():  # on the GUI thread, like the thumbnails
-        noisy = model.synthesize(face.alpha_id, face.alpha_exp)
-        denoised = model.synthesize(face.denoised_id, face.denoised_exp)
-    return (readout.judge(face.alpha_id, face.alpha_exp, noisy),
-            readout.judge(face.denoised_id, face.denoised_exp, denoised))
+def judge_gallery_face(readout: PlausibilityReadout, face: GalleryFace) -> tuple[FaceVerdict, FaceVerdict]:
+    """The face and its denoised version (of the readout's model), judged as the explorer's badges judge."""
+    return readout.judge_face(face.alpha_id, face.alpha_exp), readout.judge_face(face.denoised_id, face.denoised_exp)
 
 
 def plausible_counts(verdicts: list[tuple[FaceVerdict, FaceVerdict]]) -> str:

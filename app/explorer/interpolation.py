@@ -4,8 +4,10 @@ The walk is linear in the coefficients, (1 − t)·A + t·B for identity and exp
 model is linear, so the surface moves linearly too, and any face on the way is what a researcher
 would get by setting the sliders there. With ``denoise_steps`` every in-between face goes
 through the networks, which shows whether they keep a path between two real faces on the
-manifold or bend it. An export writes one mesh and one coefficient file per step, a PNG strip
-of all steps side by side, and an animated GIF (Pillow, which the project already uses for PNGs).
+manifold or bend it. An export writes one mesh and one coefficient file per step (with the
+step's plausibility verdict when a readout is given, so the files say where the walk leaves
+the real faces), a PNG strip of all steps side by side, and an animated GIF (Pillow, which the
+project already uses for PNGs).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.explorer.face_state import FaceState
 from app.explorer.gallery import GAP_COLOUR, ThumbnailRenderer
 from app.explorer.history import FaceHistory
 from app.explorer.live_face import LiveFace
+from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.coefficient_limits import check_coefficients
 from app.model.morphable_model import MorphableModel
 from app.model.provenance import require_same_model
@@ -117,15 +120,19 @@ def step_times(steps: int) -> np.ndarray:
 
 
 def export_interpolation(folder: str | Path, interpolation: Interpolation, steps: int, renderer: ThumbnailRenderer,
-                         mesh_suffix: str = ".ply", **info: Any) -> list[Path]:
+                         mesh_suffix: str = ".ply", readout: PlausibilityReadout | None = None,
+                         **info: Any) -> list[Path]:
     """Write ``step_000.ply`` … with ``.json`` coefficients, ``strip.png`` and ``interpolation.gif`` into ``folder``.
 
     Everything is checked (steps, mesh format) and computed before the first file is written.
     ``info`` (model identity …) goes into every coefficient file beside the step's t and the endpoints.
-    A folder that already holds files is refused, so no earlier export is overwritten.
+    A folder that already holds files is refused, so no earlier export is overwritten. With a
+    ``readout`` of the walk's model, each coefficient file also holds the step's ``plausibility``.
     """
     times = step_times(steps)
     mesh_format(Path(f"step{mesh_suffix}"))
+    if readout is not None and readout.model is not interpolation.model:
+        raise FaceExplorerError("the plausibility readout was calibrated on another model than the walk's")
     folder = Path(folder)
     if folder.is_dir() and any(folder.iterdir()):
         raise FaceExplorerError(f"{folder} already holds files: export an interpolation into a new or empty folder")
@@ -136,10 +143,12 @@ def export_interpolation(folder: str | Path, interpolation: Interpolation, steps
     written = []
     for k, t in enumerate(times):
         mesh = folder / f"step_{k:03d}{mesh_suffix}"
-        written.append(export_mesh(mesh, model.synthesize(alpha_id[k], alpha_exp[k]), model.triangles))
+        vertices = model.synthesize(alpha_id[k], alpha_exp[k])
+        written.append(export_mesh(mesh, vertices, model.triangles))
+        verdict = {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
         written.append(save_coefficients(mesh.with_suffix(".json"), alpha_id[k], alpha_exp[k], t=float(t),
                                          start=interpolation.start.label, end=interpolation.end.label,
-                                         denoised=interpolation.denoise_steps, **info))
+                                         denoised=interpolation.denoise_steps, **verdict, **info))
     written.append(write_png(folder / "strip.png", strip(images)))
     written.append(write_gif(folder / "interpolation.gif", images))
     return written

@@ -10,12 +10,14 @@ judge a face alike, up to the number of real faces the mesh limits are measured 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from app.evaluation.plausibility import REAL_PERCENTILE, PlausibilityCalibration
+from app.explorer.blas_threads import one_blas_thread
 from app.explorer.live_face import LiveFace
+from app.model.morphable_model import MorphableModel
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class FaceVerdict:
     @property
     def plausible(self) -> bool:
         return self.identity_in_distribution and self.expression_in_distribution and self.mesh_ok
+
+    def to_record(self) -> dict[str, float | int | bool]:
+        """The verdict as JSON-able numbers (for files written beside a face)."""
+        return {**asdict(self), "mesh_ok": self.mesh_ok, "plausible": self.plausible}
 
     def headline(self) -> str:
         """'plausible', or what is wrong with the face."""
@@ -63,6 +69,17 @@ class PlausibilityReadout:
 
     def __init__(self, calibration: PlausibilityCalibration) -> None:
         self.calibration = calibration
+
+    @property
+    def model(self) -> MorphableModel:
+        """The model the calibration was made on (faces of another model cannot be judged with it)."""
+        return self.calibration.mesh_check.model
+
+    def judge_face(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> FaceVerdict:
+        """A face of ``model`` given by its coefficients (synthesised here, on one BLAS thread as on the GUI thread)."""
+        with one_blas_thread():
+            vertices = self.model.synthesize(alpha_id, alpha_exp)
+        return self.judge(alpha_id, alpha_exp, vertices)
 
     def judge(self, alpha_id: np.ndarray, alpha_exp: np.ndarray, vertices: np.ndarray) -> FaceVerdict:
         """``vertices`` are the face's (as the views already hold them), so nothing is synthesised again."""
