@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from core_fixtures import REPO
 
 from app.errors import ModelFileError
 from app.model.action_units import ACTION_UNITS
@@ -40,6 +46,35 @@ def test_generation_is_deterministic(model):
         np.testing.assert_array_equal(getattr(rebuilt, name), getattr(model, name), err_msg=name)
     assert rebuilt.names_id == model.names_id and rebuilt.names_exp == model.names_exp
     assert rebuilt.digest == model.digest
+
+
+def test_every_process_builds_the_same_bits_whatever_its_blas_threads(model):
+    """Dataset and Dask workers often start with one BLAS thread; their model must be the explorer's, bit for bit."""
+    probe = ("import hashlib, sys; from app.model.embedded_model import embedded_model; m = embedded_model(); "
+             "sys.stdout.write(hashlib.sha256(m.mean.tobytes() + m.basis_id.tobytes() + m.basis_exp.tobytes()).hexdigest())")
+    here = hashlib.sha256(model.mean.tobytes() + model.basis_id.tobytes() + model.basis_exp.tobytes()).hexdigest()
+    for threads in ("1", "2"):
+        environment = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        built = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=environment, capture_output=True, text=True, check=True)
+        assert built.stdout == here, f"{threads} BLAS thread(s) built other bits"
+
+
+def test_the_model_is_identified_by_its_recipe_and_the_recipe_covers_the_build(model):
+    """Two builds that differ only in rounding are one model; a change to the build must change the recipe.
+
+    The sums below are the built arrays' as of build version 1. If this test fails because the
+    build computes something else now, raise ``_BUILD_VERSION`` and update the sums: files made
+    on the old model must not pass as made on the new one.
+    """
+    assert f"asset {hashlib.sha256(ASSET_PATH.read_bytes()).hexdigest()}" in model.recipe
+    assert "build 1;" in model.recipe
+    expected = {"mean": 234339164647867.88, "basis_id": 199.00000001217694, "basis_exp": 934346943130.658,
+                "ev_id": 1869999999999.9995, "ev_exp": 2564005286.0973725}
+    for name, squares in expected.items():
+        assert float((getattr(model, name).astype(np.float64) ** 2).sum()) == pytest.approx(squares, rel=1e-6), name
+    renamed = embedded_model.__wrapped__()
+    renamed.recipe += " (changed)"
+    assert renamed.digest != model.digest
 
 
 def test_size_counts_and_name(model, asset):

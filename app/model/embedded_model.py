@@ -23,10 +23,12 @@ ranges (r = 10 / 15) mean the same thing here as on the real model:
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 import numpy as np
 import scipy.linalg
+from threadpoolctl import threadpool_limits
 
 from app.errors import ModelFileError
 from app.model.action_units import ACTION_UNITS
@@ -36,6 +38,8 @@ from app.model.morphable_model import EMBEDDED_NAME_PREFIX, MorphableModel
 
 # For people only: the model is told apart by its digest. v4 is the first built on ICT-FaceKit.
 EMBEDDED_NAME = f"{EMBEDDED_NAME_PREFIX} v4 (ICT-FaceKit head)"
+# Part of the model's identity (its recipe): raise it with any change to how the build computes.
+_BUILD_VERSION = 1
 N_IDENTITY = 199
 N_EXPRESSION = len(ACTION_UNITS)
 UNITS_PER_ACTIVATION = 3.0  # expression coefficient of a fully activated action unit
@@ -57,7 +61,26 @@ _GAZE = {
 
 @lru_cache(maxsize=1)
 def embedded_model() -> MorphableModel:
-    """Build the embedded face model from the shipped asset (deterministic, ≈ 1 s; cached per process)."""
+    """Build the embedded face model from the shipped asset (deterministic, ≈ 1 s; cached per process).
+
+    The build runs its linear algebra on one BLAS thread, so every process on a machine (the
+    explorer, dataset workers, Dask workers started with one thread) gets the same bits. Other
+    BLAS libraries or CPUs may still round differently, so the model is identified by its recipe
+    (the asset file's sha256 and the build constants), not by the built arrays.
+    """
+    with threadpool_limits(limits=1):
+        return _build()
+
+
+def _recipe() -> str:
+    """Everything the build depends on besides this file's code: change the code, change a constant here."""
+    asset_digest = hashlib.sha256(ASSET_PATH.read_bytes()).hexdigest()
+    constants = (N_IDENTITY, N_EXPRESSION, UNITS_PER_ACTIVATION, _SEED, _IDENTITY_TOTAL_VARIANCE,
+                 _EXPRESSION_EV_MAX, _EXPRESSION_EV_DECAY, sorted(_GAZE.items()))
+    return f"{EMBEDDED_NAME}; build {_BUILD_VERSION}; asset {asset_digest}; constants {constants!r}"
+
+
+def _build() -> MorphableModel:
     asset = load_face_asset(ASSET_PATH)
     ict_rows, ict_sd = _orthonormal_identity(asset)
     smooth = _smooth_fields(asset, N_IDENTITY - len(ict_rows), np.random.default_rng(_SEED))
@@ -86,6 +109,7 @@ def embedded_model() -> MorphableModel:
         names_exp=[unit.mode_name for unit in ACTION_UNITS],
         landmarks=asset.landmarks,
         triangle_parts=asset.triangle_parts,
+        recipe=_recipe(),
     )
 
 

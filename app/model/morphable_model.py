@@ -40,6 +40,10 @@ class MorphableModel:
     landmarks: np.ndarray | None = None  # (68,) vertex indices of the Multi-PIE landmarks, when known
     triangle_parts: np.ndarray | None = None  # (T,) FacePart code per triangle; given None, all skin
     albedo: AlbedoModel | None = None  # per-vertex colour model (the BFM's texture), when the file has one
+    # For a model built by code, not read from a file: what it was built from (input digests and
+    # build constants). Its digest then hashes this recipe, because the built arrays' last bits
+    # depend on the BLAS library, the CPU and the thread count.
+    recipe: str | None = None
 
     def __post_init__(self) -> None:
         for array_name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
@@ -136,9 +140,14 @@ class MorphableModel:
 
         Mode names, landmarks, triangle parts and the texture are left out (they change no face's shape). The arrays are hashed in the
         fixed little-endian types ``__post_init__`` gives them, so the same model read from a .mat
-        or from the .npz it was saved as has the same digest.
+        or from the .npz it was saved as has the same digest. A model built by code (the embedded
+        one) is identified by its ``recipe`` instead: two builds that differ only in floating-point
+        rounding are the same model.
         """
-        sha = hashlib.sha256(f"3dmm {self.n_vertices} {self.n_id} {self.n_exp} {len(self.triangles)}\n".encode())
+        sizes = f"3dmm {self.n_vertices} {self.n_id} {self.n_exp} {len(self.triangles)}\n"
+        if self.recipe is not None:
+            return hashlib.sha256(f"{sizes}recipe {self.recipe}".encode()).hexdigest()
+        sha = hashlib.sha256(sizes.encode())
         for array, dtype in ((self.mean, "<f4"), (self._basis, "<f4"), (self.ev_id, "<f8"), (self.ev_exp, "<f8"),
                              (self.triangles, "<i8")):
             sha.update(np.ascontiguousarray(array, dtype=dtype).data)
