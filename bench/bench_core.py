@@ -155,10 +155,10 @@ def main() -> None:
         except Exception as failure:  # no GL here: say so and go on
             print(f"images: cannot render off-screen here ({failure})")
         else:
-            def bare_render(face=vertices[0]) -> None:
-                renderer.mesh.update(face)
-                renderer.plotter.render()
-                renderer.plotter.screenshot(return_img=True)
+            camera = renderer.camera()
+
+            def bare_render(face=vertices[0]) -> None:  # the face in the dataset's own frame (pixels)
+                renderer.draw(face, camera)
             render_limit = 1 / best_seconds(bare_render, 10)
             renderer.close()
             image_faces = int(600 * scale)  # the renderer's start-up (about a second) amortised
