@@ -56,11 +56,8 @@ class GalleryWindow(ToolWindow):
 
     def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
                  readout: Callable[[], PlausibilityReadout | None]) -> None:
-        super().__init__(owner)
-        self.readout = readout  # the explorer's, None while it is being calibrated
+        super().__init__(owner, session, show_error, readout)
         self.setWindowTitle("Gallery — click a face to open it")
-        self.session = session
-        self.show_error = show_error
         self.faces: list[GalleryFace] = []
         self.model: MorphableModel | None = None  # the model the faces were drawn on
         self.columns = DEFAULT_COLUMNS  # of the grid shown

@@ -56,11 +56,8 @@ class InterpolationWindow(ToolWindow):
 
     def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
                  readout: Callable[[], PlausibilityReadout | None]) -> None:
-        super().__init__(owner)
-        self.readout = readout  # the explorer's, None while it is being calibrated
+        super().__init__(owner, session, show_error, readout)
         self.setWindowTitle("Interpolation between two faces")
-        self.session = session
-        self.show_error = show_error
         self.ends: dict[str, FaceEndpoint] = {}
         self.end_labels = {end: QLabel() for end in ENDS}
         self._preview_timer = QTimer(self)

@@ -6,6 +6,7 @@ closed with the window (a GL window per picture would cost more than the drawing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -14,16 +15,24 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from app.explorer.gallery import ThumbnailRenderer
+from app.explorer.plausibility_readout import PlausibilityReadout
+from app.explorer.session import ExplorerSession
 from app.model.morphable_model import MorphableModel
 
 Window = TypeVar("Window", bound="ToolWindow")
 
 
 class ToolWindow(QWidget):
-    """A top-level window owned by ``owner``: it closes when the owner closes."""
+    """A top-level window owned by ``owner`` (it closes when the owner closes) that works on the
+    explorer's ``session``, reports errors with ``show_error`` and judges faces with the
+    explorer's plausibility ``readout`` (None while that is being calibrated)."""
 
-    def __init__(self, owner: QWidget) -> None:
+    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
+                 readout: Callable[[], PlausibilityReadout | None]) -> None:
         super().__init__(owner, Qt.WindowType.Window)
+        self.session = session
+        self.show_error = show_error
+        self.readout = readout
         self._renderer: ThumbnailRenderer | None = None
         owner.installEventFilter(self)
 
