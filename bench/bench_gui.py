@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 import pyvista  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QKeyEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -106,12 +106,20 @@ class Recorder:
 
 
 def wait(app: QApplication, condition, timeout_s: float = 60.0) -> None:
+    """Run the event loop as ``exec()`` does (sleeping only while no event is pending) until ``condition()``.
+
+    A heartbeat timer wakes the loop to check the deadline even when the window has nothing to do.
+    """
     deadline = time.perf_counter() + timeout_s
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the window did not catch up")
-        app.processEvents()
-        time.sleep(0.001)
+    heartbeat = QTimer()
+    heartbeat.start(20)
+    try:
+        while not condition():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the window did not catch up")
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    finally:
+        heartbeat.stop()
 
 
 def press(slider, key: Qt.Key) -> None:

@@ -314,7 +314,7 @@ def test_vtk_letter_keys_do_not_change_the_views(qtbot, window):
     before = representations()
     assert before.count("Surface") == 4  # the two faces and their drafts (landmark markers are points)
     for key in (Qt.Key.Key_W, Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_3):
-        qtbot.keyClick(plotter, key)
+        qtbot.keyClick(window.views.canvas, key)
     assert representations() == before
     window.state.sample("both")
     settle(qtbot, window)
@@ -327,11 +327,12 @@ def test_dragging_in_a_view_turns_both_linked_cameras(qtbot, window):
     window.views.view_front()
     position = np.array(plotter.renderers[1].camera.position)
     assert np.allclose(np.array(plotter.renderers[1].camera.up), (0, 1, 0))
-    start = plotter.rect().center()
-    qtbot.mousePress(plotter, Qt.MouseButton.LeftButton, pos=start)
+    canvas = window.views.canvas
+    start = canvas.rect().center()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
     for step in range(1, 6):
-        qtbot.mouseMove(plotter, start + type(start)(20 * step, 0))
-    qtbot.mouseRelease(plotter, Qt.MouseButton.LeftButton, pos=start + type(start)(100, 0))
+        qtbot.mouseMove(canvas, start + type(start)(20 * step, 0))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start + type(start)(100, 0))
     assert not np.allclose(np.array(plotter.renderers[1].camera.position), position)
     window.views.view_side()
     camera = plotter.renderers[0].camera

@@ -1,8 +1,11 @@
 """The two 3D views: the input ("noisy") face on the left, the denoised face on the right.
 
-Both views are viewports of one pyvistaqt ``QtInteractor`` with a shared (linked) camera: one
+Both views are viewports of one pyvista ``Plotter`` with a shared (linked) camera: one
 OpenGL context and one render per frame instead of two, which halves the cost of a frame under
-software GL. The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark
+software GL. Its render window draws straight into a native window (VTK's own
+``QVTKRenderWindowInteractor``, the canvas), not through pyvistaqt's QOpenGLWidget: that one
+renders into a framebuffer that is blitted and then composed by Qt with OpenGL, which under
+software GL cost ~11 ms of a 28 ms draft frame at 1000×900 (17 ms without). The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark
 modified, schedule a paint": no new actors, no new arrays, and no model work in the paint path.
 Repaints go through ``QWidget.update()``, which Qt merges, rather than ``render()``, which
 would render once immediately and once more in the paint that follows.
@@ -24,9 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import pyvista
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
-from pyvistaqt import QtInteractor
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
 from app.explorer.live_face import LiveFace
 from app.png_files import write_png
@@ -49,27 +55,22 @@ class FaceViews(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # auto_update off: pyvistaqt would otherwise re-render five times a second, for nothing.
-        # No multisampling: pyvista's default 8× MSAA makes a software-GL (llvmpipe) frame about
+        # The plotter never shows a window of its own (no show()): the canvas hosts its render window.
+        self.plotter = pyvista.Plotter(shape=(1, 2), border=False, lighting=LIGHTING, off_screen=False)
+        # No multisampling: pyvista's default MSAA makes a software-GL (llvmpipe) frame about
         # 2.5× slower. On a real GPU, FXAA smooths the edges almost for free; in software it
-        # still costs ~40 % of a frame, so there the edges stay as they are.
-        self.plotter = QtInteractor(self, shape=(1, 2), border=False, auto_update=False, multi_samples=0,
-                                    lighting=LIGHTING)
-        # The QtInteractor is a QOpenGLWidget. In an ordinary child, Qt composes the *whole* window
-        # with OpenGL on every repaint of any widget in it: under software GL a changed number in the
-        # side panel then costs ~20 ms. As a native child only its own window is composed, and the
-        # rest of the window repaints by plain raster copies (~0.5 ms).
-        self.plotter.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
-        self.software_gl = _is_software_renderer(self.plotter.render_window.ReportCapabilities())
-        if not self.software_gl:
-            self.plotter.enable_anti_aliasing("fxaa", all_renderers=True)
+        # still costs ~40 % of a frame, so there the edges stay as they are (see _on_render_end).
+        self.plotter.render_window.SetMultiSamples(0)
         self.plotter.set_background(BACKGROUND)
         self.plotter.link_views()
-        # VTK's and pyvista's one-letter keys (w: wireframe, q: close the plotter, 3: stereo …)
-        # would fight the window's shortcuts and can leave the views in odd states: keep the
-        # mouse interaction, drop the keys.
-        self.plotter.iren.interactor.RemoveObservers("CharEvent")
-        self.plotter.clear_events_for_key("q")
+        self.canvas = QVTKRenderWindowInteractor(self, rw=self.plotter.render_window)
+        self.canvas.Initialize()  # an interactor renders (paintEvent) only once enabled
+        # The canvas's own interactor gets the mouse: turn the camera as pyvista does.
+        self.canvas.GetRenderWindow().GetInteractor().SetInteractorStyle(vtkInteractorStyleTrackballCamera())
+        # VTK's one-letter keys (w: wireframe, q/e: quit, 3: stereo …) would fight the window's
+        # shortcuts and can leave the views in odd states: keep the mouse interaction, drop the keys.
+        self.canvas.GetRenderWindow().GetInteractor().RemoveObservers("CharEvent")
+        self.software_gl: bool | None = None  # known once the first frame has a GL context
         self.plotter.render_window.AddObserver("EndEvent", self._on_render_end)
         self.frames = 0
         self._live: LiveFace | None = None
@@ -122,7 +123,7 @@ class FaceViews(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
-        layout.addWidget(self.plotter, 1)
+        layout.addWidget(self.canvas, 1)
 
     # ---- scene -----------------------------------------------------------------------------
     def show_face(self, live: LiveFace, denoiser_note: str = "") -> None:
@@ -200,14 +201,14 @@ class FaceViews(QWidget):
         self._update_heat_map_range()
         if self.fit_box.isChecked():
             self._fit()
-        self.plotter.update()
+        self.canvas.update()
 
     def show_origin(self, origin: str) -> None:
         """Say where the face on screen came from (seed and distribution, or "edited"), under the input face."""
         if origin != self._origin_text and self._origin_annotation is not None:
             self._origin_text = origin
             self._origin_annotation.set_text(ORIGIN_POSITION, origin.replace("; ", "\n"))
-            self.plotter.update()
+            self.canvas.update()
 
     @property
     def origin_text(self) -> str:
@@ -220,7 +221,7 @@ class FaceViews(QWidget):
             colour_by(actor, "displacement" if enabled else None)
         self._scalar_bar.SetVisibility(bool(enabled))
         self._update_heat_map_range()
-        self.plotter.update()
+        self.canvas.update()
 
     def toggle_heat_map(self) -> None:
         self.heat_map_box.toggle()
@@ -228,7 +229,7 @@ class FaceViews(QWidget):
     def set_wireframe(self, wireframe: bool) -> None:
         for actor in self._face_actors + self._draft_actors:
             actor.prop.style = "wireframe" if wireframe else "surface"
-        self.plotter.update()
+        self.canvas.update()
 
     def toggle_wireframe(self) -> None:
         self.wireframe_box.toggle()
@@ -241,7 +242,7 @@ class FaceViews(QWidget):
             self._move_landmarks()
         for _, _, marker in self._landmarks:
             marker.SetVisibility(bool(visible))
-        self.plotter.update()
+        self.canvas.update()
 
     def toggle_landmarks(self) -> None:
         self.landmarks_box.toggle()
@@ -279,7 +280,7 @@ class FaceViews(QWidget):
         if not self._meshes:
             return
         look_at_bounds(self.plotter.renderers[0], self._both_faces_bounds(), yaw_degrees)
-        self.plotter.update()
+        self.canvas.update()
 
     def _fit(self) -> None:
         """Frame both faces from the direction the camera looks now (the user's rotation stays)."""
@@ -290,7 +291,7 @@ class FaceViews(QWidget):
     def _fit_toggled(self, fit: bool) -> None:
         if fit:
             self._fit()
-            self.plotter.update()
+            self.canvas.update()
 
     def view_front(self) -> None:
         self._look_from(0.0)
@@ -304,16 +305,31 @@ class FaceViews(QWidget):
     # ---- output -------------------------------------------------------------------------------
     def grab_image(self) -> np.ndarray:
         """The views as an (H, W, 3) uint8 array, freshly rendered."""
-        return self.plotter.screenshot(return_img=True)
+        render_window = self.plotter.render_window
+        render_window.Render()
+        grabber = vtkWindowToImageFilter()
+        grabber.SetInput(render_window)
+        grabber.SetInputBufferTypeToRGB()
+        grabber.ReadFrontBufferOff()
+        grabber.Update()
+        image = grabber.GetOutput()
+        width, height, _ = image.GetDimensions()
+        pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(height, width, 3)
+        return np.ascontiguousarray(pixels[::-1])  # VTK's rows run bottom to top
 
     def save_screenshot(self, path: str | Path) -> Path:
         """Both views to a PNG, written atomically."""
         return write_png(path, self.grab_image())
 
     def close_views(self) -> None:
+        self.canvas.Finalize()
         self.plotter.close()
 
     def _on_render_end(self, _caller: object, _event: str) -> None:
+        if self.software_gl is None:
+            self.software_gl = _is_software_renderer(self.plotter.render_window.ReportCapabilities())
+            if not self.software_gl:
+                self.plotter.enable_anti_aliasing("fxaa", all_renderers=True)
         self.frames += 1
         self.frame_rendered.emit(time.perf_counter())
 
