@@ -156,7 +156,7 @@ def test_the_ends_come_from_the_explorer_s_face_its_denoised_face_a_preset_and_t
         with pytest.raises(FaceExplorerError, match="no entry 9"):
             history_face(history, 9)
         with pytest.raises(FaceExplorerError, match="another model"):
-            preset_face(tmp_path / "kept.json", replace(model, name="another model", mean=model.mean + 1))
+            preset_face(tmp_path / "kept.json", replace(model, name="another model", mean=model.mean + 1, recipe=None))
     finally:
         live.close()
         history.close()
