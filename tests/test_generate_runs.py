@@ -92,3 +92,12 @@ def test_a_command_imports_neither_the_evaluation_nor_matplotlib(tmp_path: Path)
              "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'app.evaluation', 'app.study'))))")
     result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_describe_names_the_image_files_and_maps(tmp_path: Path, setup: tuple, capsys: pytest.CaptureFixture) -> None:
+    settings = GenerationSettings(count=1, shard_size=1, images=True, image_size=32, image_format="300w-lp",
+                                  maps="mask,depth")
+    _run(tmp_path, setup, settings)
+    assert main.main(["generate", "--describe", str(tmp_path)]) == 0
+    files = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("files:"))
+    assert "1 image(s) per face at 32 px (JPEG + 300W-LP .mat)" in files and "mask, depth map(s) per image" in files

@@ -58,5 +58,8 @@ def _contents(settings: GenerationSettings) -> str:
     if settings.mesh_format:
         parts.append(f"{settings.mesh_format.upper()} meshes")
     if settings.images:
-        parts.append(f"{1 + settings.random_views} image(s) per face at {settings.image_size} px")
+        files = "JPEG + 300W-LP .mat" if settings.image_format == "300w-lp" else "PNG"
+        parts.append(f"{1 + settings.random_views} image(s) per face at {settings.image_size} px ({files})")
+        if settings.maps:
+            parts.append(f"{settings.maps.replace(',', ', ')} map(s) per image")
     return ", ".join(parts)
