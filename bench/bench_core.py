@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from app.dataset.generation import default_workers, generate  # noqa: E402
+from app.dataset.generation import default_workers, generate, usable_cores  # noqa: E402
 from app.dataset.mesh_files import MeshWriter  # noqa: E402
 from app.dataset.settings import GenerationSettings, Provenance  # noqa: E402
 from app.denoising.corruption import make_noisy_pairs  # noqa: E402
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute less), noisier figures")
     args = parser.parse_args()
     scale = 0.25 if args.quick else 1.0
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     print(f"machine: {platform.processor() or platform.machine()}, {cores} cores, {torch.get_num_threads()} torch threads, "
           f"load {os.getloadavg()[0]:.1f}, CUDA {'yes: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no'}; "
           f"python {platform.python_version()}, torch {torch.__version__}")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from core_fixtures import REPO
 
 import main
+from app.dataset import generation
 from app.dataset.generation import default_workers, generate
 from app.dataset.settings import GenerationSettings, Provenance
 from app.denoising.denoiser import Denoiser
+from app.errors import FaceExplorerError
 from app.model.embedded_model import embedded_model
 
 
@@ -43,12 +48,41 @@ def test_default_workers_never_start_processes_that_cannot_pay_off() -> None:
     assert default_workers(meshes, shards=3, cores=16) == 3  # never more processes than shards
 
 
+def test_default_workers_count_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)  # a 4-core batch job
+    assert default_workers(GenerationSettings(count=10_000, shard_size=100, mesh_format="ply"), shards=100) == 2
+
+
 def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, setup: tuple) -> None:
     settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
     _run(tmp_path / "one", setup, settings, workers=1)
     summary = _run(tmp_path / "two", setup, settings, workers=2)
     assert summary.shards_written == 3 and _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
     assert json.loads((tmp_path / "two" / "manifest.json").read_text())["last_run"]["workers"] == 2
+
+
+def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
+        tmp_path: Path, setup: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
+
+    class ExecutorWhoseFirstWorkerIsKilled(generation.ProcessPoolExecutor):
+        """SIGKILLs its first worker once every shard is submitted (both workers started), as the OOM killer would."""
+
+        def submit(self, *args: object, **kwargs: object) -> Future:
+            self.submitted = getattr(self, "submitted", 0) + 1
+            future = super().submit(*args, **kwargs)
+            if self.submitted == settings.shard_count:
+                os.kill(next(iter(self._processes)), signal.SIGKILL)
+            return future
+
+    _run(tmp_path / "one", setup, settings, workers=1)
+    monkeypatch.setattr(generation, "ProcessPoolExecutor", ExecutorWhoseFirstWorkerIsKilled)
+    with pytest.raises(FaceExplorerError, match=r"a worker process .* ended without finishing its shard .*--resume"):
+        _run(tmp_path / "two", setup, settings, workers=2)
+    monkeypatch.undo()
+    _run(tmp_path / "two", setup, settings, workers=2, resume=True)
+    assert _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
 
 
 def test_the_progress_bar_shows_faces_per_second_and_the_time_left(tmp_path: Path, setup: tuple,
