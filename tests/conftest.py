@@ -2,6 +2,7 @@
 
 - ``tiny_checkpoints``: real shape/expression networks trained once per test session in seconds.
 - ``shipped_workspace``: the embedded model, its corpus and the shipped networks, read once.
+- ``generation_inputs``: the embedded model, the tiny networks on the CPU and their provenance.
 - ``small_disk`` and ``disk_full_at_sync`` from tests/full_disk.py: a real and a simulated full disk.
 - After each test: no pyvista plotter left open (on screen or off, e.g. dataset images) and no
   window left on screen, as pyvistaqt's own tests check, so a leaked GL context or window shows
@@ -47,6 +48,18 @@ def shipped_workspace() -> Any:
     from app.workspace import Workspace
 
     return Workspace()
+
+
+@pytest.fixture(scope="session")
+def generation_inputs(tiny_checkpoints: Path) -> tuple:
+    """What ``generate`` takes: the embedded model, the tiny networks on the CPU and their provenance."""
+    from app.dataset.settings import Provenance
+    from app.denoising.denoiser import Denoiser
+    from app.model.embedded_model import embedded_model
+
+    model = embedded_model()
+    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
+    return model, denoiser, Provenance.of(model, denoiser)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ field names, shapes and index bases, so loaders are exercised exactly as with th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.io
@@ -76,3 +77,17 @@ def write_fitted_mat(path: Path, shape: np.ndarray, expression: np.ndarray, **ex
     path.parent.mkdir(parents=True, exist_ok=True)
     scipy.io.savemat(path, fields)
     return path
+
+
+def run_generate(folder: Path, inputs: tuple, settings: Any, **options: Any) -> Any:
+    """``generate`` on the ``generation_inputs`` fixture's model and networks, without a progress bar."""
+    from app.dataset.generation import generate
+
+    model, denoiser, provenance = inputs
+    return generate(folder, settings, model, denoiser, provenance, **{"show_progress": False, **options})
+
+
+def dataset_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file of a dataset but its manifest (which records times), by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}

@@ -12,23 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from core_fixtures import dataset_bytes, run_generate
 from dask.distributed import Client, LocalCluster
 
 import app.dataset.cluster as cluster
 import app.dataset.generation as generation
-from app.dataset.generation import generate
 from app.dataset.manifest import Manifest
-from app.dataset.settings import GenerationSettings, Provenance
-from app.denoising.denoiser import Denoiser
+from app.dataset.settings import GenerationSettings
 from app.errors import ExportError, FaceExplorerError
-from app.model.embedded_model import embedded_model
-
-
-@pytest.fixture(scope="module")
-def setup(tiny_checkpoints: Path) -> tuple:
-    model = embedded_model()
-    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
-    return model, denoiser, Provenance.of(model, denoiser), tiny_checkpoints
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +30,6 @@ def client() -> Iterator[Client]:
         yield connected
 
 
-def _run(folder: Path, setup: tuple, settings: GenerationSettings, scheduler: object = None, **options: object):
-    model, denoiser, provenance, _ = setup
-    return generate(folder, settings, model, denoiser, provenance, show_progress=False, scheduler=scheduler, **options)
-
-
-def _all_bytes(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
-
-
 def _recorded(folder: Path) -> list[int]:
     return [record["shard"] for record in json.loads((folder / "manifest.json").read_text())["shards"]]
 
@@ -56,19 +37,19 @@ def _recorded(folder: Path) -> list[int]:
 MESHES = GenerationSettings(count=10, seed=5, shard_size=2, mesh_format="ply")
 
 
-def test_two_workers_give_the_bytes_of_one_process(tmp_path: Path, setup: tuple, client: Client) -> None:
-    _run(tmp_path / "single", setup, MESHES, workers=1)
-    summary = _run(tmp_path / "cluster", setup, MESHES, scheduler=client)
+def test_two_workers_give_the_bytes_of_one_process(tmp_path: Path, generation_inputs: tuple, client: Client) -> None:
+    run_generate(tmp_path / "single", generation_inputs, MESHES, workers=1)
+    summary = run_generate(tmp_path / "cluster", generation_inputs, MESHES, scheduler=client)
     assert summary.shards_written == 5 and summary.faces == 10
-    single, on_cluster = _all_bytes(tmp_path / "single"), _all_bytes(tmp_path / "cluster")
+    single, on_cluster = dataset_bytes(tmp_path / "single"), dataset_bytes(tmp_path / "cluster")
     assert len(single) == 15 and single == on_cluster  # 5 shards + 10 meshes
     assert _recorded(tmp_path / "cluster") == [0, 1, 2, 3, 4]
     assert json.loads((tmp_path / "cluster" / "manifest.json").read_text())["last_run"]["scheduler"].startswith("tcp://")
 
 
-def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(tmp_path: Path, setup: tuple, client: Client) -> None:
+def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(tmp_path: Path, generation_inputs: tuple, client: Client) -> None:
     settings = GenerationSettings(count=24, seed=9, shard_size=2, mesh_format="ply")
-    _run(tmp_path / "single", setup, settings, workers=1)
+    run_generate(tmp_path / "single", generation_inputs, settings, workers=1)
     folder = tmp_path / "cluster"
     worker_pids = list(client.run(os.getpid).values())
     killed: list[int] = []
@@ -83,25 +64,25 @@ def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(tmp_path: Path,
     killer = threading.Thread(target=kill_one_worker_once_shards_appear)
     killer.start()
     try:
-        summary = _run(folder, setup, settings, scheduler=client)
+        summary = run_generate(folder, generation_inputs, settings, scheduler=client)
     finally:
         killer.join()
     assert killed and summary.shards_written == 12
-    assert _all_bytes(folder) == _all_bytes(tmp_path / "single")
+    assert dataset_bytes(folder) == dataset_bytes(tmp_path / "single")
     assert _recorded(folder) == list(range(12))  # each shard committed exactly once
     assert not list(folder.rglob("*.part.*"))  # the killed worker's temporary files are gone
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it for the next test
 
 
-def test_resume_on_the_cluster_remakes_only_the_missing_shards(tmp_path: Path, setup: tuple, client: Client) -> None:
+def test_resume_on_the_cluster_remakes_only_the_missing_shards(tmp_path: Path, generation_inputs: tuple, client: Client) -> None:
     settings = GenerationSettings(count=12, seed=6, shard_size=3)
-    _run(tmp_path, setup, settings, workers=1)
-    complete = _all_bytes(tmp_path)
+    run_generate(tmp_path, generation_inputs, settings, workers=1)
+    complete = dataset_bytes(tmp_path)
     (tmp_path / "shard-00001.npz").unlink()
     (tmp_path / "shard-00003.npz").write_bytes(b"truncated")
-    summary = _run(tmp_path, setup, settings, scheduler=client, resume=True)
+    summary = run_generate(tmp_path, generation_inputs, settings, scheduler=client, resume=True)
     assert (summary.shards_written, summary.shards_skipped) == (2, 2)
-    assert _all_bytes(tmp_path) == complete and _recorded(tmp_path) == [0, 1, 2, 3]
+    assert dataset_bytes(tmp_path) == complete and _recorded(tmp_path) == [0, 1, 2, 3]
 
 
 _make_shard = cluster.make_shard
@@ -112,7 +93,7 @@ def _make_shard_in(elsewhere: str, tools: object, _folder: str, *args: object) -
     return _make_shard(tools, elsewhere, *args)
 
 
-def test_a_worker_that_sees_another_folder_is_caught_at_its_first_shard(tmp_path: Path, setup: tuple,
+def test_a_worker_that_sees_another_folder_is_caught_at_its_first_shard(tmp_path: Path, generation_inputs: tuple,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a shared file system the client cannot read what workers wrote: one clear error, nothing recorded."""
     folder, elsewhere = tmp_path / "data", tmp_path / "worker-local-disk"
@@ -121,21 +102,21 @@ def test_a_worker_that_sees_another_folder_is_caught_at_its_first_shard(tmp_path
     with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as local, Client(local) as in_process:
         with pytest.raises(FaceExplorerError, match=f"^{elsewhere}: the dataset folder does not exist on worker .*: "
                                                     "every worker must see it at the same path as the client"):
-            _run(folder, setup, settings, scheduler=in_process)
+            run_generate(folder, generation_inputs, settings, scheduler=in_process)
         elsewhere.mkdir()
         with pytest.raises(FaceExplorerError, match="every worker must write to the dataset folder at this same path"):
-            _run(folder, setup, settings, scheduler=in_process, overwrite=True)
+            run_generate(folder, generation_inputs, settings, scheduler=in_process, overwrite=True)
     assert _recorded(folder) == []
 
 
-def test_an_unreachable_scheduler_is_one_quick_error(tmp_path: Path, setup: tuple, monkeypatch: pytest.MonkeyPatch,
+def test_an_unreachable_scheduler_is_one_quick_error(tmp_path: Path, tiny_checkpoints: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture) -> None:
     import main
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2)
     started = time.monotonic()
     status = main.main(["generate", str(tmp_path / "data"), "--count", "4", "--scheduler", "tcp://127.0.0.1:9",
-                        "--checkpoints", str(setup[3]), "--device", "cpu", "--quiet"])
+                        "--checkpoints", str(tiny_checkpoints), "--device", "cpu", "--quiet"])
     error = capsys.readouterr().err
     assert status == 2
     assert error.startswith("error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s") and error.count("\n") == 1
@@ -143,24 +124,24 @@ def test_an_unreachable_scheduler_is_one_quick_error(tmp_path: Path, setup: tupl
     assert not (tmp_path / "data").exists()  # refused before the folder was made
 
 
-def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(small_disk: Path, setup: tuple, client: Client,
+def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(small_disk: Path, generation_inputs: tuple, client: Client,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     settings = GenerationSettings(count=400, seed=3, shard_size=50)  # 8 shards of 183 kB on a 1 MB disk
     folder = small_disk / "data"
     monkeypatch.setattr(generation, "refuse_unaffordable", lambda *args, **kwargs: None)  # as if the estimate were wrong
     with pytest.raises(ExportError, match=f"^disk full while writing {folder}/"):
-        _run(folder, setup, settings, scheduler=client)
+        run_generate(folder, generation_inputs, settings, scheduler=client)
     manifest = Manifest.read(folder / "manifest.json")
     assert manifest.shards and set(manifest.intact_shards(folder)) == set(manifest.shards)
     assert not manifest.complete
 
 
-def test_scheduler_local_from_the_command_line(tmp_path: Path, setup: tuple, capsys: pytest.CaptureFixture) -> None:
+def test_scheduler_local_from_the_command_line(tmp_path: Path, tiny_checkpoints: Path, capsys: pytest.CaptureFixture) -> None:
     import main
 
-    common = ["--count", "6", "--shard-size", "3", "--seed", "4", "--checkpoints", str(setup[3]), "--device", "cpu", "--quiet"]
+    common = ["--count", "6", "--shard-size", "3", "--seed", "4", "--checkpoints", str(tiny_checkpoints), "--device", "cpu", "--quiet"]
     assert main.main(["generate", str(tmp_path / "single"), *common]) == 0
     assert main.main(["generate", str(tmp_path / "local"), *common, "--scheduler", "local", "--workers", "1"]) == 0
     assert "Dask scheduler local" in capsys.readouterr().out
-    assert _all_bytes(tmp_path / "local") == _all_bytes(tmp_path / "single")
+    assert dataset_bytes(tmp_path / "local") == dataset_bytes(tmp_path / "single")
     assert json.loads((tmp_path / "local" / "manifest.json").read_text())["last_run"]["scheduler"] == "local"

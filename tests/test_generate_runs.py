@@ -11,32 +11,13 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from core_fixtures import REPO
+from core_fixtures import REPO, dataset_bytes, run_generate
 
 import main
 from app.dataset import generation
-from app.dataset.generation import default_workers, generate
-from app.dataset.settings import GenerationSettings, Provenance
-from app.denoising.denoiser import Denoiser
+from app.dataset.generation import default_workers
+from app.dataset.settings import GenerationSettings
 from app.errors import FaceExplorerError
-from app.model.embedded_model import embedded_model
-
-
-@pytest.fixture(scope="module")
-def setup(tiny_checkpoints: Path) -> tuple:
-    model = embedded_model()
-    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
-    return model, denoiser, Provenance.of(model, denoiser)
-
-
-def _run(folder: Path, setup: tuple, settings: GenerationSettings, **options: object):
-    model, denoiser, provenance = setup
-    return generate(folder, settings, model, denoiser, provenance, **{"show_progress": False, **options})
-
-
-def _all_bytes(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
 
 
 def test_default_workers_never_start_processes_that_cannot_pay_off() -> None:
@@ -54,16 +35,16 @@ def test_default_workers_count_the_cores_this_process_may_use(monkeypatch: pytes
     assert default_workers(GenerationSettings(count=10_000, shard_size=100, mesh_format="ply"), shards=100) == 2
 
 
-def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, setup: tuple) -> None:
+def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, generation_inputs: tuple) -> None:
     settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
-    _run(tmp_path / "one", setup, settings, workers=1)
-    summary = _run(tmp_path / "two", setup, settings, workers=2)
-    assert summary.shards_written == 3 and _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
+    run_generate(tmp_path / "one", generation_inputs, settings, workers=1)
+    summary = run_generate(tmp_path / "two", generation_inputs, settings, workers=2)
+    assert summary.shards_written == 3 and dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
     assert json.loads((tmp_path / "two" / "manifest.json").read_text())["last_run"]["workers"] == 2
 
 
 def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
-        tmp_path: Path, setup: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
 
     class ExecutorWhoseFirstWorkerIsKilled(generation.ProcessPoolExecutor):
@@ -76,25 +57,25 @@ def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
                 os.kill(next(iter(self._processes)), signal.SIGKILL)
             return future
 
-    _run(tmp_path / "one", setup, settings, workers=1)
+    run_generate(tmp_path / "one", generation_inputs, settings, workers=1)
     monkeypatch.setattr(generation, "ProcessPoolExecutor", ExecutorWhoseFirstWorkerIsKilled)
     with pytest.raises(FaceExplorerError, match=r"a worker process .* ended without finishing its shard .*--resume"):
-        _run(tmp_path / "two", setup, settings, workers=2)
+        run_generate(tmp_path / "two", generation_inputs, settings, workers=2)
     monkeypatch.undo()
-    _run(tmp_path / "two", setup, settings, workers=2, resume=True)
-    assert _all_bytes(tmp_path / "one") == _all_bytes(tmp_path / "two")
+    run_generate(tmp_path / "two", generation_inputs, settings, workers=2, resume=True)
+    assert dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
 
 
-def test_the_progress_bar_shows_faces_per_second_and_the_time_left(tmp_path: Path, setup: tuple,
+def test_the_progress_bar_shows_faces_per_second_and_the_time_left(tmp_path: Path, generation_inputs: tuple,
                                                                   capsys: pytest.CaptureFixture) -> None:
-    _run(tmp_path, setup, GenerationSettings(count=8, shard_size=2), show_progress=True)
+    run_generate(tmp_path, generation_inputs, GenerationSettings(count=8, shard_size=2), show_progress=True)
     bar = capsys.readouterr().err
     assert "faces/s" in bar and "ETA" in bar and "8/8 faces" in bar
 
 
-def test_the_manifest_records_settings_seed_model_checkpoints_and_software(tmp_path: Path, setup: tuple) -> None:
-    model, denoiser, _ = setup
-    _run(tmp_path, setup, GenerationSettings(count=4, seed=11, shard_size=2, r_shape=7.5))
+def test_the_manifest_records_settings_seed_model_checkpoints_and_software(tmp_path: Path, generation_inputs: tuple) -> None:
+    model, denoiser, _ = generation_inputs
+    run_generate(tmp_path, generation_inputs, GenerationSettings(count=4, seed=11, shard_size=2, r_shape=7.5))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     plan = manifest["plan"]
     assert (plan["seed"], plan["r_shape"], plan["count"], plan["shard_size"]) == (11, 7.5, 4, 2)
@@ -103,10 +84,10 @@ def test_the_manifest_records_settings_seed_model_checkpoints_and_software(tmp_p
     assert manifest["last_run"]["denoising_device"] == "cpu" and manifest["last_run"]["scheduler"] is None
 
 
-def test_describe_prints_what_a_dataset_holds(tmp_path: Path, setup: tuple, capsys: pytest.CaptureFixture) -> None:
-    model, denoiser, _ = setup
+def test_describe_prints_what_a_dataset_holds(tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture) -> None:
+    model, denoiser, _ = generation_inputs
     folder = tmp_path / "data"
-    _run(folder, setup, GenerationSettings(count=5, seed=2, shard_size=2, r_exp=9.0))
+    run_generate(folder, generation_inputs, GenerationSettings(count=5, seed=2, shard_size=2, r_exp=9.0))
     assert main.main(["generate", "--describe", str(folder)]) == 0
     text = capsys.readouterr().out
     assert text.startswith(f"dataset {folder}: complete\n")
@@ -128,10 +109,10 @@ def test_a_command_imports_neither_the_evaluation_nor_matplotlib(tmp_path: Path)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
 
 
-def test_describe_names_the_image_files_and_maps(tmp_path: Path, setup: tuple, capsys: pytest.CaptureFixture) -> None:
+def test_describe_names_the_image_files_and_maps(tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture) -> None:
     settings = GenerationSettings(count=1, shard_size=1, images=True, image_size=32, image_format="300w-lp",
                                   maps="mask,depth")
-    _run(tmp_path, setup, settings)
+    run_generate(tmp_path, generation_inputs, settings)
     assert main.main(["generate", "--describe", str(tmp_path)]) == 0
     files = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("files:"))
     assert "1 image(s) per face at 32 px (JPEG + 300W-LP .mat)" in files and "mask, depth map(s) per image" in files

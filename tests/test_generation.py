@@ -11,30 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from core_fixtures import run_generate
 from PIL import Image
 
 import app.atomic_files
 import app.dataset.generation as generation
 import app.dataset.requirements as requirements
-from app.dataset.generation import generate
 from app.dataset.mesh_files import MeshWriter
-from app.dataset.settings import GenerationSettings, Provenance
+from app.dataset.settings import GenerationSettings
 from app.dataset.shards import FaceFileWriters, load_dataset, write_shard
-from app.denoising.denoiser import Denoiser
 from app.errors import ExportError, FaceExplorerError
-from app.model.embedded_model import embedded_model
-
-
-@pytest.fixture(scope="module")
-def setup(tiny_checkpoints: Path) -> tuple:
-    model = embedded_model()
-    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
-    return model, denoiser, Provenance.of(model, denoiser)
-
-
-def _run(folder: Path, setup: tuple, settings: GenerationSettings, **options: object):
-    model, denoiser, provenance = setup
-    return generate(folder, settings, model, denoiser, provenance, show_progress=False, **options)
 
 
 def _shard_bytes(folder: Path) -> dict[str, bytes]:
@@ -52,22 +38,22 @@ def _files(folder: Path) -> list[str]:
 SETTINGS = GenerationSettings(count=10, seed=7, shard_size=4)
 
 
-def test_same_settings_give_byte_identical_shards(tmp_path: Path, setup: tuple) -> None:
-    summary = _run(tmp_path / "a", setup, SETTINGS)
-    _run(tmp_path / "b", setup, SETTINGS)
+def test_same_settings_give_byte_identical_shards(tmp_path: Path, generation_inputs: tuple) -> None:
+    summary = run_generate(tmp_path / "a", generation_inputs, SETTINGS)
+    run_generate(tmp_path / "b", generation_inputs, SETTINGS)
     first, second = _shard_bytes(tmp_path / "a"), _shard_bytes(tmp_path / "b")
     assert list(first) == ["shard-00000.npz", "shard-00001.npz", "shard-00002.npz"]
     assert first == second
     assert summary.faces == 10 and summary.shards_written == 3 and summary.files == 3
     assert summary.bytes == sum(len(b) for b in first.values())
-    other_seed = _run(tmp_path / "c", setup, GenerationSettings(count=10, seed=8, shard_size=4))
+    other_seed = run_generate(tmp_path / "c", generation_inputs, GenerationSettings(count=10, seed=8, shard_size=4))
     assert other_seed.faces == 10
     assert _shard_bytes(tmp_path / "c")["shard-00000.npz"] != first["shard-00000.npz"]
 
 
-def test_shard_contents_provenance_and_digests(tmp_path: Path, setup: tuple, tiny_checkpoints: Path) -> None:
-    model, denoiser, _ = setup
-    _run(tmp_path, setup, SETTINGS)
+def test_shard_contents_provenance_and_digests(tmp_path: Path, generation_inputs: tuple, tiny_checkpoints: Path) -> None:
+    model, denoiser, _ = generation_inputs
+    run_generate(tmp_path, generation_inputs, SETTINGS)
     with np.load(tmp_path / "shard-00002.npz", allow_pickle=False) as shard:
         assert shard["face_index"].tolist() == [8, 9]
         assert shard["alpha_id_noisy"].shape == (2, model.n_id) and shard["alpha_exp_noisy"].shape == (2, model.n_exp)
@@ -88,38 +74,38 @@ def test_shard_contents_provenance_and_digests(tmp_path: Path, setup: tuple, tin
     assert load_dataset(tmp_path)["face_index"].tolist() == list(range(10))
 
 
-def test_a_shard_depends_only_on_seed_and_index(tmp_path: Path, setup: tuple) -> None:
-    model, denoiser, provenance = setup
-    _run(tmp_path / "full", setup, SETTINGS)
+def test_a_shard_depends_only_on_seed_and_index(tmp_path: Path, generation_inputs: tuple) -> None:
+    model, denoiser, provenance = generation_inputs
+    run_generate(tmp_path / "full", generation_inputs, SETTINGS)
     alone = tmp_path / "alone"
     alone.mkdir()
     write_shard(alone, 1, SETTINGS, model, denoiser, provenance, FaceFileWriters(model))
     assert (alone / "shard-00001.npz").read_bytes() == (tmp_path / "full" / "shard-00001.npz").read_bytes()
     # A larger dataset with the same seed and shard size shares its complete shards.
-    _run(tmp_path / "larger", setup, GenerationSettings(count=12, seed=7, shard_size=4))
+    run_generate(tmp_path / "larger", generation_inputs, GenerationSettings(count=12, seed=7, shard_size=4))
     for name in ("shard-00000.npz", "shard-00001.npz"):
         assert (tmp_path / "larger" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
 
 
-def test_resume_finishes_only_missing_shards(tmp_path: Path, setup: tuple) -> None:
-    _run(tmp_path, setup, SETTINGS)
+def test_resume_finishes_only_missing_shards(tmp_path: Path, generation_inputs: tuple) -> None:
+    run_generate(tmp_path, generation_inputs, SETTINGS)
     reference = _shard_bytes(tmp_path)
     (tmp_path / "shard-00001.npz").unlink()
     with pytest.raises(FaceExplorerError, match="--resume"):
-        _run(tmp_path, setup, SETTINGS)
-    summary = _run(tmp_path, setup, SETTINGS, resume=True)
+        run_generate(tmp_path, generation_inputs, SETTINGS)
+    summary = run_generate(tmp_path, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped, summary.faces) == (1, 2, 4)
     assert _shard_bytes(tmp_path) == reference
     with pytest.raises(FaceExplorerError, match="other settings.*seed"):
-        _run(tmp_path, setup, GenerationSettings(count=10, seed=8, shard_size=4), resume=True)
-    summary = _run(tmp_path, setup, SETTINGS, overwrite=True)
+        run_generate(tmp_path, generation_inputs, GenerationSettings(count=10, seed=8, shard_size=4), resume=True)
+    summary = run_generate(tmp_path, generation_inputs, SETTINGS, overwrite=True)
     assert summary.shards_written == 3 and _shard_bytes(tmp_path) == reference
 
 
 @pytest.mark.parametrize("damage", ["zero bytes", "truncated", "another dataset's shard", "one byte changed"])
-def test_a_shard_counts_as_done_only_when_its_digest_verifies(tmp_path: Path, setup: tuple, damage: str) -> None:
-    _run(tmp_path / "other", setup, GenerationSettings(count=10, seed=8, shard_size=4))
-    _run(tmp_path / "data", setup, SETTINGS)
+def test_a_shard_counts_as_done_only_when_its_digest_verifies(tmp_path: Path, generation_inputs: tuple, damage: str) -> None:
+    run_generate(tmp_path / "other", generation_inputs, GenerationSettings(count=10, seed=8, shard_size=4))
+    run_generate(tmp_path / "data", generation_inputs, SETTINGS)
     folder = tmp_path / "data"
     reference = _shard_bytes(folder)
     shard = folder / "shard-00001.npz"
@@ -134,20 +120,20 @@ def test_a_shard_counts_as_done_only_when_its_digest_verifies(tmp_path: Path, se
         load_dataset(folder)
     assert str(excinfo.value) == (f"{shard}: missing, damaged or changed since it was written (its sha256 is not the one "
                                   "manifest.json records); make it again with generate --resume")
-    summary = _run(folder, setup, SETTINGS, resume=True)
+    summary = run_generate(folder, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped) == (1, 2)
     assert _shard_bytes(folder) == reference
     assert load_dataset(folder)["face_index"].tolist() == list(range(10))
 
 
-def test_an_unfinished_dataset_does_not_load(tmp_path: Path, setup: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
-    _run(tmp_path, setup, SETTINGS)
+def test_an_unfinished_dataset_does_not_load(tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_generate(tmp_path, generation_inputs, SETTINGS)
     manifest = _manifest(tmp_path)
     manifest["shards"] = manifest["shards"][:2]
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(FaceExplorerError, match=r"unfinished \(1 of 3 shards missing\); finish it with generate --resume"):
         load_dataset(tmp_path)
-    summary = _run(tmp_path, setup, SETTINGS, resume=True)
+    summary = run_generate(tmp_path, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped) == (1, 2)
 
 
@@ -162,22 +148,22 @@ def _disk_full_at_shard(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setattr(app.atomic_files, "_sync", sync)
 
 
-def test_failure_mid_run_records_the_finished_shards_only(tmp_path: Path, setup: tuple,
+def test_failure_mid_run_records_the_finished_shards_only(tmp_path: Path, generation_inputs: tuple,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _disk_full_at_shard(monkeypatch, "shard-00001")
     with pytest.raises(ExportError, match=f"^disk full while writing {tmp_path / 'shard-00001.npz'}$"):
-        _run(tmp_path, setup, SETTINGS)
+        run_generate(tmp_path, generation_inputs, SETTINGS)
     assert _files(tmp_path) == ["manifest.json", "shard-00000.npz"]
     manifest = _manifest(tmp_path)
     assert not manifest["complete"] and [record["shard"] for record in manifest["shards"]] == [0]
     monkeypatch.undo()
-    summary = _run(tmp_path, setup, SETTINGS, resume=True)
+    summary = run_generate(tmp_path, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped) == (2, 1)
-    _run(tmp_path / "clean", setup, SETTINGS)
+    run_generate(tmp_path / "clean", generation_inputs, SETTINGS)
     assert _shard_bytes(tmp_path) == _shard_bytes(tmp_path / "clean")
 
 
-def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path, setup: tuple,
+def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path, generation_inputs: tuple,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     real_write = MeshWriter.write
     written = []
@@ -191,22 +177,22 @@ def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path
     monkeypatch.setattr(MeshWriter, "write", fails_on_third_mesh)
     settings = GenerationSettings(count=4, seed=1, shard_size=4, mesh_format="ply")
     with pytest.raises(ExportError):
-        _run(tmp_path, setup, settings)
+        run_generate(tmp_path, generation_inputs, settings)
     assert not (tmp_path / "shard-00000.npz").exists() and _manifest(tmp_path)["shards"] == []
     monkeypatch.setattr(MeshWriter, "write", real_write)
-    summary = _run(tmp_path, setup, settings, resume=True)
+    summary = run_generate(tmp_path, generation_inputs, settings, resume=True)
     meshes = sorted((tmp_path / "meshes" / "shard-00000").iterdir())
     assert [m.name for m in meshes] == [f"face-{i:08d}.ply" for i in range(4)]
     assert summary.files == 5 and meshes[0].read_bytes().startswith(b"ply\nformat binary")
     # A shard whose mesh went missing is made again, meshes and all.
     meshes[2].unlink()
-    summary = _run(tmp_path, setup, settings, resume=True)
+    summary = run_generate(tmp_path, generation_inputs, settings, resume=True)
     assert summary.shards_written == 1 and meshes[2].is_file()
 
 
-def test_images_are_part_of_a_shard(tmp_path: Path, setup: tuple) -> None:
+def test_images_are_part_of_a_shard(tmp_path: Path, generation_inputs: tuple) -> None:
     settings = GenerationSettings(count=2, seed=4, shard_size=2, images=True, image_size=32, random_views=1)
-    summary = _run(tmp_path, setup, settings)
+    summary = run_generate(tmp_path, generation_inputs, settings)
     images = [f"images/shard-00000/face-{face:08d}-{view}.png" for face in (0, 1) for view in ("front", "view1")]
     assert _files(tmp_path) == sorted(["manifest.json", "shard-00000.npz", *images]) and summary.files == 5
     with Image.open(tmp_path / images[0]) as image:
@@ -215,58 +201,58 @@ def test_images_are_part_of_a_shard(tmp_path: Path, setup: tuple) -> None:
         assert shard["view_pose_para"].shape == (2, 2, 7) and not shard["view_pose_para"][:, 0, :3].any()
         assert shard["view_pose_para"][:, 1, :2].all() and not shard["view_pose_para"][:, 1, 2].any()  # no roll asked
     (tmp_path / images[3]).unlink()
-    assert _run(tmp_path, setup, settings, resume=True).shards_written == 1 and (tmp_path / images[3]).is_file()
+    assert run_generate(tmp_path, generation_inputs, settings, resume=True).shards_written == 1 and (tmp_path / images[3]).is_file()
 
 
-def test_a_real_full_disk_stops_cleanly_and_resume_finishes(small_disk: Path, tmp_path: Path, setup: tuple,
+def test_a_real_full_disk_stops_cleanly_and_resume_finishes(small_disk: Path, tmp_path: Path, generation_inputs: tuple,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     settings = GenerationSettings(count=400, seed=3, shard_size=50)  # 8 shards of 183 kB on a 1 MB disk
     folder = small_disk / "data"
     with pytest.raises(FaceExplorerError, match=f"^{folder}: this dataset needs about .* MB on disk, but only .* are free there$"):
-        _run(folder, setup, settings)
+        run_generate(folder, generation_inputs, settings)
     assert not folder.exists()
     monkeypatch.setattr(generation, "refuse_unaffordable", lambda *args, **kwargs: None)  # as if the estimate were wrong
     with pytest.raises(ExportError, match=f"^disk full while writing {folder}/shard-0000[3-6].npz$"):
-        _run(folder, setup, settings)
+        run_generate(folder, generation_inputs, settings)
     recorded = [record["shard"] for record in _manifest(folder)["shards"]]
     assert recorded and set(_files(folder)) == {"manifest.json", *(f"shard-{i:05d}.npz" for i in recorded)}
     for shard in recorded:  # move the finished shards to a bigger disk and finish there
         (tmp_path / f"shard-{shard:05d}.npz").write_bytes((folder / f"shard-{shard:05d}.npz").read_bytes())
     (tmp_path / "manifest.json").write_bytes((folder / "manifest.json").read_bytes())
-    summary = _run(tmp_path, setup, settings, resume=True)
+    summary = run_generate(tmp_path, generation_inputs, settings, resume=True)
     assert summary.shards_skipped == len(recorded) and load_dataset(tmp_path)["face_index"].tolist() == list(range(400))
 
 
-def test_requests_that_cannot_fit_are_refused_before_anything_is_written(tmp_path: Path, setup: tuple,
+def test_requests_that_cannot_fit_are_refused_before_anything_is_written(tmp_path: Path, generation_inputs: tuple,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "out"
     with pytest.raises(FaceExplorerError, match=r"this dataset needs about [\d.,]+ PB on disk"):
-        _run(folder, setup, GenerationSettings(count=10**12))
+        run_generate(folder, generation_inputs, GenerationSettings(count=10**12))
     monkeypatch.setattr(requirements, "physical_memory", lambda: 2**30)
     with pytest.raises(FaceExplorerError) as excinfo:
-        _run(folder, setup, GenerationSettings(count=10**6, shard_size=10**6))
+        run_generate(folder, generation_inputs, GenerationSettings(count=10**6, shard_size=10**6))
     assert re.fullmatch(r"this request needs about [\d.]+ GB of memory \(1 worker\(s\), shards of 1,000,000 faces, 1 shards "
                         r"to track\), but this machine has 1.1 GB: use a smaller --shard-size or --count, or fewer --workers",
                         str(excinfo.value))
     assert not folder.exists()
 
 
-def test_foreign_folder_is_refused_and_its_junk_shard_never_counts(tmp_path: Path, setup: tuple) -> None:
+def test_foreign_folder_is_refused_and_its_junk_shard_never_counts(tmp_path: Path, generation_inputs: tuple) -> None:
     (tmp_path / "notes.txt").write_text("someone else's work")
     (tmp_path / "shard-00000.npz").write_bytes(b"not a shard of ours")
     with pytest.raises(FaceExplorerError, match="not a dataset folder"):
-        _run(tmp_path, setup, SETTINGS)
+        run_generate(tmp_path, generation_inputs, SETTINGS)
     with pytest.raises(FaceExplorerError, match="nothing to resume"):
-        _run(tmp_path, setup, SETTINGS, resume=True)
+        run_generate(tmp_path, generation_inputs, SETTINGS, resume=True)
     assert _files(tmp_path) == ["notes.txt", "shard-00000.npz"]
-    summary = _run(tmp_path, setup, SETTINGS, overwrite=True)
+    summary = run_generate(tmp_path, generation_inputs, SETTINGS, overwrite=True)
     assert (summary.shards_written, summary.shards_skipped) == (3, 0)
     assert (tmp_path / "notes.txt").read_text() == "someone else's work"
     assert load_dataset(tmp_path)["face_index"].tolist() == list(range(10))
 
 
-def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, setup: tuple) -> None:
-    _run(tmp_path, setup, GenerationSettings(count=6, seed=1, shard_size=2, mesh_format="obj"))
+def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, generation_inputs: tuple) -> None:
+    run_generate(tmp_path, generation_inputs, GenerationSettings(count=6, seed=1, shard_size=2, mesh_format="obj"))
     user_files = {
         "meshes/my_scan.obj": "a user's scan",
         "meshes/shard-00000/notes.txt": "kept beside the faces",
@@ -277,7 +263,7 @@ def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, setup: tu
     for name, text in user_files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / ".shard-00002.k3j4h5g6.part.npz").write_bytes(b"an interrupted write of ours")
-    summary = _run(tmp_path, setup, GenerationSettings(count=2, seed=1, shard_size=2), overwrite=True)
+    summary = run_generate(tmp_path, generation_inputs, GenerationSettings(count=2, seed=1, shard_size=2), overwrite=True)
     assert summary.shards_written == 1
     assert _files(tmp_path) == sorted(["manifest.json", "shard-00000.npz", *user_files])
     assert all((tmp_path / name).read_text() == text for name, text in user_files.items())
@@ -295,7 +281,7 @@ def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, setup: tu
         (GenerationSettings(count=5, seed=-1), r"seed must be a non-negative integer below 2\^63"),
     ],
 )
-def test_bad_settings_are_explained(tmp_path: Path, setup: tuple, settings: GenerationSettings, message: str) -> None:
+def test_bad_settings_are_explained(tmp_path: Path, generation_inputs: tuple, settings: GenerationSettings, message: str) -> None:
     with pytest.raises(FaceExplorerError, match=message):
-        _run(tmp_path / "out", setup, settings)
+        run_generate(tmp_path / "out", generation_inputs, settings)
     assert not (tmp_path / "out").exists()
