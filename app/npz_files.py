@@ -8,6 +8,7 @@ never reach the user.
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -38,3 +39,13 @@ def read_npz(path: str | Path, error: type[FaceExplorerError] = FaceExplorerErro
         raise error(f"{path} is not a valid .npz file ({reason})") from failure
     except (zipfile.BadZipFile, EOFError) as failure:
         raise error(f"{path} is not a valid .npz file (damaged or truncated)") from failure
+
+
+def checksum_of_arrays(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over the names, types, shapes and bytes of ``arrays``: what a shipped data file is checked against."""
+    sha = hashlib.sha256()
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        sha.update(f"{key} {value.dtype.str} {value.shape}\n".encode())
+        sha.update(value.tobytes())
+    return sha.hexdigest()

@@ -91,3 +91,12 @@ def dataset_bytes(folder: Path) -> dict[str, bytes]:
     """Every file of a dataset but its manifest (which records times), by relative path."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != "manifest.json"}
+
+
+def corner_points(mesh: Any) -> np.ndarray:
+    """(T, 3, 3): the corners of each triangle of a pyvista mesh read from a file.
+
+    VTK's OBJ reader gives every corner of a texture layout its own point, so an OBJ with UVs is
+    compared with a face by its triangles' corners, not point for point.
+    """
+    return np.asarray(mesh.points)[mesh.faces.reshape(-1, 4)[:, 1:]]

@@ -359,8 +359,11 @@ def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path
     _generate(tmp_path, setup, count=2, seed=3, mesh_format="obj", albedo=True)
     with np.load(tmp_path / "shard-00000.npz") as shard:
         assert shard["texture"].shape == (2, 2) and not any(name.startswith("view_") for name in shard.files)
-    first = (tmp_path / "meshes/shard-00000/face-00000001.obj").read_text().split("\n", 1)[0].split()
-    assert len(first) == 7  # v x y z r g b
+    lines = (tmp_path / "meshes/shard-00000/face-00000001.obj").read_text().splitlines()
+    assert len(lines[0].split()) == 7  # v x y z r g b
+    # The embedded model's texture layout comes along: a UV per corner, for texturing the faces elsewhere.
+    assert sum(line.startswith("vt ") for line in lines) == len(setup[0].uv_layout.uv)
+    assert next(line for line in lines if line.startswith("f ")).count("/") == 6  # f v/vt/vn v/vt/vn v/vt/vn
 
 
 def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path, setup: tuple,

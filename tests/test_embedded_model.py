@@ -18,6 +18,7 @@ from app.model.embedded_model import EMBEDDED_NAME, UNITS_PER_ACTIVATION, embedd
 from app.model.face_asset import ASSET_PATH, load_face_asset
 from app.model.face_parts import FacePart
 from app.model.sampling import sample_coefficients
+from app.model.uv_layout import EMBEDDED_UV_PATH, load_uv_layout
 from app.model.vertex_normals import VertexNormals
 
 MM = 1000.0  # model units are micrometres
@@ -113,6 +114,35 @@ def test_a_damaged_asset_is_refused(tmp_path):
     np.savez(tmp_path / "partial.npz", **arrays)
     with pytest.raises(ModelFileError, match="not an embedded face asset .missing landmarks"):
         load_face_asset(tmp_path / "partial.npz")
+
+
+def test_the_texture_layout_covers_every_triangle_and_leaves_the_identity_alone(model):
+    layout = model.uv_layout
+    assert layout is not None and layout.triangles.shape == model.triangles.shape
+    assert np.isin(np.arange(len(layout.uv)), layout.triangles).all()  # no unused rows
+    # ICT's four texture tiles side by side (face, mouth, eyes, ...): u in 0..4, v in 0..1.
+    assert layout.uv.min() >= 0 and layout.uv[:, 0].max() <= 4 and layout.uv[:, 1].max() <= 1
+    # A seam gives a vertex one UV per side, but one corner's UV always belongs to one vertex.
+    owners = np.full(len(layout.uv), -1)
+    owners[layout.triangles.ravel()] = model.triangles.ravel()
+    assert np.array_equal(owners[layout.triangles], model.triangles)
+    assert f"asset {hashlib.sha256(ASSET_PATH.read_bytes()).hexdigest()}" in model.recipe  # the layout is not in it
+
+
+def test_a_damaged_or_foreign_texture_layout_is_refused(tmp_path):
+    source = load_face_asset().source_digest
+    with np.load(EMBEDDED_UV_PATH) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    np.savez(tmp_path / "foreign.npz", **arrays)
+    with pytest.raises(ModelFileError, match="made from other ICT-FaceKit files than the face asset beside it"):
+        load_uv_layout(tmp_path / "foreign.npz", "0" * 64)
+    arrays["uv"][5, 1] += 0.25
+    np.savez(tmp_path / "damaged.npz", **arrays)
+    with pytest.raises(ModelFileError, match="damaged .its contents do not match its checksum"):
+        load_uv_layout(tmp_path / "damaged.npz", source)
+    np.savez(tmp_path / "other.npz", uv=arrays["uv"])
+    with pytest.raises(ModelFileError, match="not a texture layout file"):
+        load_uv_layout(tmp_path / "other.npz", source)
 
 
 # --- scales and modes ------------------------------------------------------------------------

@@ -83,6 +83,28 @@ def test_coefficients_reproduce_ict_faces(folder):
     np.testing.assert_allclose(np.linalg.norm(model.basis_id, axis=1), 1.0, rtol=1e-6)
 
 
+def test_the_neutral_meshs_texture_layout_is_kept_corner_for_corner(folder):
+    model = load_model(folder)
+    layout = model.uv_layout
+    assert layout is not None and layout.triangles.shape == model.triangles.shape
+    # Every polygon of write_obj gives its k-th corner the k-th vt line: a corner's UV says which
+    # corner of its quad it is, so each triangle's UVs follow its vertices through the split.
+    quad_uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    for triangle, corner_uvs in zip(model.triangles, layout.uv[layout.triangles]):
+        quad = next(polygon for _, polygons in GROUPS for polygon in polygons if set(triangle) <= set(polygon))
+        np.testing.assert_array_equal(corner_uvs, quad_uv[[quad.index(v) for v in triangle]])
+
+
+def test_a_folder_without_texture_coordinates_has_no_layout(folder):
+    for obj in folder.glob("*.obj"):
+        lines = obj.read_text().splitlines()
+        plain = [" ".join(token.split("/")[0] for token in line.split()) if line.startswith("f ") else line
+                 for line in lines if not line.startswith("vt ")]
+        obj.write_text("\n".join(plain) + "\n")
+    model = load_model(folder)
+    assert model.uv_layout is None and len(model.triangles) == 10
+
+
 def test_the_folder_read_is_fingerprinted(folder):
     first = read_ict_folder(folder).source_digest
     write_obj(folder / "jawOpen.obj", shape(99))
@@ -99,6 +121,10 @@ def replace_obj(name, vertices=None, groups=GROUPS):
 
 def write_text(name, text):
     return lambda folder: (folder / name).write_text(text)
+
+
+def edit_text(name, old, new):
+    return lambda folder: (folder / name).write_text((folder / name).read_text().replace(old, new))
 
 
 def edit_index(**changes):
@@ -133,6 +159,8 @@ def edit_index(**changes):
          "every face is an overlay"),
         (edit_index(idx_to_landmark_verts=[0, 40]), "landmark vertex 40 is not a vertex of the mesh"),
         (edit_index(idx_to_landmark_verts=[0, 14]), "landmark vertex 14 lies on a mesh that is dropped"),
+        (edit_text("generic_neutral_mesh.obj", "vt 1.0 0.0", "vt 1.0 zero"), "every 'vt' line must hold the numbers u v"),
+        (edit_text("generic_neutral_mesh.obj", "vt 0.0 1.0\n", ""), "face corners name texture coordinates 1..4, but the file has 3"),
     ],
 )
 def test_bad_folders_give_one_clear_error(folder, damage, message):

@@ -14,6 +14,7 @@ from app.errors import FaceExplorerError, ModelFileError
 from app.model.face_parts import FacePart
 from app.model.model_files import load_model, save_model_npz
 from app.model.morphable_model import MorphableModel
+from app.model.uv_layout import UvLayout
 
 
 def expected_face(fields: dict[str, np.ndarray], alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
@@ -119,6 +120,8 @@ def test_npz_round_trip_keeps_every_array_the_names_and_the_digest(tmp_path):
         mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
         ev_exp=source.ev_exp, triangles=source.triangles, name="test:v1",
         names_id=["face width", "jaw"], names_exp=["jaw open"],
+        uv_layout=UvLayout(uv=np.random.default_rng(2).uniform(size=(len(source.triangles) + 5, 2)),
+                           triangles=np.arange(3 * len(source.triangles)).reshape(-1, 3) % (len(source.triangles) + 5)),
     )
     path = tmp_path / "model.npz"
     save_model_npz(named, path)
@@ -128,6 +131,8 @@ def test_npz_round_trip_keeps_every_array_the_names_and_the_digest(tmp_path):
     for name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(named, name), err_msg=name)
     assert loaded.name == "test:v1"
+    np.testing.assert_array_equal(loaded.uv_layout.triangles, named.uv_layout.triangles)
+    np.testing.assert_allclose(loaded.uv_layout.uv, named.uv_layout.uv, rtol=1e-7)  # stored as float32
     # The same numbers read from the .mat and from the .npz they were saved as: one model, one digest.
     assert loaded.digest == named.digest == source.digest and len(loaded.digest) == 64
     assert loaded.names_id[:3] == ["face width", "jaw", ""] and len(loaded.names_id) == N_ID

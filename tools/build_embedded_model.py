@@ -2,8 +2,9 @@
 
 Run:  .venv/bin/python tools/build_embedded_model.py path/to/ICT-FaceKit/FaceXModel
 (the folder of https://github.com/ICT-VGL/ICT-FaceKit, MIT licence). It writes
-app/model/data/embedded_face.npz (or --output) and prints what it holds, its size, and the
-largest difference between the decoded file and the OBJs it came from.
+app/model/data/embedded_face.npz and, beside it, the texture layout embedded_face_uv.npz (or
+--output and --uv-output), and prints what they hold, their size, and the largest difference
+between the decoded file and the OBJs it came from.
 
 The file keeps ICT's opaque parts (face, head and neck with ears, mouth and eye sockets, gums and
 tongue, teeth, eyeballs), its 100 identity modes, its expression shapes summed into the 29 FACS
@@ -26,6 +27,7 @@ from app.model.action_units import ACTION_UNITS  # noqa: E402
 from app.model.face_asset import ASSET_PATH, FaceAsset, load_face_asset, save_face_asset  # noqa: E402
 from app.model.face_parts import FacePart  # noqa: E402
 from app.model.ict_facekit import IctShapes, read_ict_folder  # noqa: E402
+from app.model.uv_layout import EMBEDDED_UV_PATH, save_uv_layout  # noqa: E402
 
 REFERENCE_COUNT = 64  # vertices spread over every part, kept as float64 for checks without the OBJs
 
@@ -80,11 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="ICT-FaceKit's FaceXModel folder")
     parser.add_argument("--output", type=Path, default=ASSET_PATH, help=f"where to write (default {ASSET_PATH})")
+    parser.add_argument("--uv-output", type=Path, default=EMBEDDED_UV_PATH,
+                        help=f"where to write the texture layout (default {EMBEDDED_UV_PATH})")
     args = parser.parse_args(argv)
     try:
         shapes = read_ict_folder(args.folder)
+        if shapes.uv_layout is None:
+            raise FaceExplorerError(f"{args.folder}: the neutral mesh has no texture coordinates for every kept corner")
         save_face_asset(build_asset(shapes), args.output)
+        save_uv_layout(shapes.uv_layout, args.uv_output, shapes.source_digest)
         report(shapes, args.output)
+        print(f"wrote {args.uv_output}: {args.uv_output.stat().st_size / 1e6:.2f} MB, "
+              f"{len(shapes.uv_layout.uv):,} texture coordinates for {len(shapes.uv_layout.triangles):,} triangles")
     except FaceExplorerError as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2

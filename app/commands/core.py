@@ -161,7 +161,7 @@ def export(args: argparse.Namespace) -> int:
     vertices = model.synthesize(alpha_id, alpha_exp)
     if args.landmarks:
         require_landmarks(model)  # before the mesh is written: refused means nothing written
-    path = export_mesh(args.output, vertices, model.triangles, binary=not args.ascii)
+    path = export_mesh(args.output, vertices, model.triangles, binary=not args.ascii, uv_layout=model.uv_layout)
     print(f"wrote {path} ({model.n_vertices:,} vertices, {len(model.triangles):,} triangles)")
     if args.landmarks:
         written = save_landmarks(landmarks_path(path), model, vertices)

@@ -18,6 +18,7 @@ from app.dataset.export import COEFFICIENT_FORMATS, save_coefficients
 from app.dataset.mesh_files import export_mesh
 from app.dataset.mesh_formats import mesh_format
 from app.errors import ExportError
+from app.model.uv_layout import UvLayout
 
 ExportChoice = Literal["input", "denoised", "both"]
 
@@ -38,6 +39,7 @@ def export_faces(
     triangles: np.ndarray,
     binary: bool = True,
     coefficient_format: str | None = ".json",
+    uv_layout: UvLayout | None = None,
     **info: Any,
 ) -> list[Path]:
     """Write each face's mesh (format from ``path``'s suffix) and, unless None, its coefficients."""
@@ -48,7 +50,7 @@ def export_faces(
     written = []
     for face in faces:
         mesh_path = path if len(faces) == 1 else path.with_name(f"{path.stem}_{face.which}{path.suffix}")
-        written.append(export_mesh(mesh_path, face.vertices, triangles, binary=binary))
+        written.append(export_mesh(mesh_path, face.vertices, triangles, binary=binary, uv_layout=uv_layout))
         if coefficient_format is not None:
             written.append(
                 save_coefficients(mesh_path.with_suffix(coefficient_format), face.alpha_id, face.alpha_exp, face=face.which, **info)

@@ -17,6 +17,7 @@ import numpy as np
 from app.atomic_files import write_atomically
 from app.dataset.mesh_formats import mesh_format
 from app.errors import ExportError
+from app.model.uv_layout import UvLayout
 from app.model.vertex_normals import VertexNormals
 
 # 9 significant digits give back every float32 exactly; normals are unit vectors.
@@ -29,16 +30,21 @@ class MeshWriter:
     """Writes faces that share one triangle list (T, 3) over ``n_vertices`` vertices.
 
     The triangle part of each format and the normals' incidence matrix are built once, so a
-    dataset of thousands of faces pays only for the vertices of each.
+    dataset of thousands of faces pays only for the vertices of each. With a ``uv_layout`` OBJ
+    files carry its texture coordinates (``vt`` lines, ``f v/vt/vn`` corners); PLY has no
+    standard place for UVs per corner and carries none.
     """
 
-    def __init__(self, triangles: np.ndarray, n_vertices: int) -> None:
+    def __init__(self, triangles: np.ndarray, n_vertices: int, uv_layout: UvLayout | None = None) -> None:
         triangles = np.asarray(triangles)
         if (triangles.ndim != 2 or triangles.shape[1] != 3 or not np.issubdtype(triangles.dtype, np.integer)
                 or (triangles.size and (triangles.min() < 0 or triangles.max() >= n_vertices))):
             raise ExportError(f"triangles must be an integer (T, 3) array of indices below {n_vertices:,}")
         self.triangles = triangles.astype(np.int64)
         self.n_vertices = n_vertices
+        if uv_layout is not None:
+            uv_layout.check(len(self.triangles), "mesh writer", ExportError)
+        self.uv_layout = uv_layout
         self._normals = VertexNormals(self.triangles, n_vertices)
 
     def write(self, path: str | Path, vertices: np.ndarray, binary: bool = True, colours: np.ndarray | None = None) -> Path:
@@ -59,7 +65,7 @@ class MeshWriter:
         normals = self._normals.compute(vertices)
         if kind == "obj":
             positions = _lines("v", _POSITION, vertices) if colours is None else _coloured_positions(vertices, colours)
-            parts = [positions, _lines("vn", _NORMAL, normals), self._obj_faces]
+            parts = [positions, self._obj_texture_coordinates, _lines("vn", _NORMAL, normals), self._obj_faces]
         elif binary:
             table = np.empty(self.n_vertices, dtype=_binary_vertex(colours is not None))
             table["position"], table["normal"] = vertices, normals
@@ -99,16 +105,27 @@ class MeshWriter:
         return (("3 %d %d %d\n" * len(self.triangles)) % tuple(self.triangles.ravel().tolist())).encode()
 
     @cached_property
+    def _obj_texture_coordinates(self) -> bytes:
+        return b"" if self.uv_layout is None else _lines("vt", _NORMAL, self.uv_layout.uv)
+
+    @cached_property
     def _obj_faces(self) -> bytes:
-        # OBJ counts from 1; "a//a" pairs each corner with the normal of the same index.
-        one_based = np.repeat(self.triangles + 1, 2, axis=1)
-        return (("f %d//%d %d//%d %d//%d\n" * len(self.triangles)) % tuple(one_based.ravel().tolist())).encode()
+        # OBJ counts from 1; "a//a" pairs each corner with the normal of the same index, "a/t/a"
+        # adds the corner's texture coordinate.
+        vertices = self.triangles + 1
+        if self.uv_layout is None:
+            corners, corner = np.stack([vertices, vertices], axis=2), "%d//%d"
+        else:
+            corners, corner = np.stack([vertices, self.uv_layout.triangles + 1, vertices], axis=2), "%d/%d/%d"
+        row = f"f {corner} {corner} {corner}\n"
+        return ((row * len(self.triangles)) % tuple(corners.ravel().tolist())).encode()
 
 
-def export_mesh(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, binary: bool = True) -> Path:
-    """Write one face (N, 3) over ``triangles``; see ``MeshWriter.write``."""
+def export_mesh(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, binary: bool = True,
+                uv_layout: UvLayout | None = None) -> Path:
+    """Write one face (N, 3) over ``triangles``; see ``MeshWriter``."""
     mesh_format(path)  # an unsupported suffix is named before anything else is checked
-    return MeshWriter(triangles, len(np.asarray(vertices))).write(path, vertices, binary)
+    return MeshWriter(triangles, len(np.asarray(vertices)), uv_layout).write(path, vertices, binary)
 
 
 def _binary_vertex(coloured: bool) -> np.dtype:
@@ -128,4 +145,5 @@ def _coloured_positions(vertices: np.ndarray, colours: np.ndarray) -> bytes:
 
 
 def _lines(tag: str, number: str, table: np.ndarray) -> bytes:
-    return ((f"{tag} {number} {number} {number}\n" * len(table)) % tuple(table.ravel().tolist())).encode()
+    row = f"{tag} {' '.join([number] * table.shape[1])}\n"
+    return ((row * len(table)) % tuple(table.ravel().tolist())).encode()

@@ -90,7 +90,7 @@ class FaceFileWriters:
 
     def mesh_writer(self) -> MeshWriter:
         if self._mesh_writer is None:
-            self._mesh_writer = MeshWriter(self.model.triangles, self.model.n_vertices)
+            self._mesh_writer = MeshWriter(self.model.triangles, self.model.n_vertices, self.model.uv_layout)
         return self._mesh_writer
 
     def renderer(self, size: int) -> FaceRenderer:

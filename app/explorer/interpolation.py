@@ -144,7 +144,7 @@ def export_interpolation(folder: str | Path, interpolation: Interpolation, steps
     for k, t in enumerate(times):
         mesh = folder / f"step_{k:03d}{mesh_suffix}"
         vertices = model.synthesize(alpha_id[k], alpha_exp[k])
-        written.append(export_mesh(mesh, vertices, model.triangles))
+        written.append(export_mesh(mesh, vertices, model.triangles, uv_layout=model.uv_layout))
         verdict = {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
         written.append(save_coefficients(mesh.with_suffix(".json"), alpha_id[k], alpha_exp[k], t=float(t),
                                          start=interpolation.start.label, end=interpolation.end.label,

@@ -91,7 +91,7 @@ class ExplorerSession:
         }
         chosen = list(faces.values()) if which == "both" else [faces[which]]
         return export_faces(
-            path, chosen, model.triangles, binary=binary, coefficient_format=coefficient_format,
+            path, chosen, model.triangles, binary=binary, coefficient_format=coefficient_format, uv_layout=model.uv_layout,
             **model.provenance.to_record(), sampling=self.state.settings.to_dict(),
         )
 

@@ -35,6 +35,7 @@ from app.model.action_units import ACTION_UNITS
 from app.model.face_asset import ASSET_PATH, FaceAsset, load_face_asset
 from app.model.face_parts import FacePart
 from app.model.morphable_model import EMBEDDED_NAME_PREFIX, MorphableModel
+from app.model.uv_layout import EMBEDDED_UV_PATH, load_uv_layout
 
 # For people only: the model is told apart by its digest. v4 is the first built on ICT-FaceKit.
 EMBEDDED_NAME = f"{EMBEDDED_NAME_PREFIX} v4 (ICT-FaceKit head)"
@@ -110,6 +111,7 @@ def _build() -> MorphableModel:
         landmarks=asset.landmarks,
         triangle_parts=asset.triangle_parts,
         recipe=_recipe(),
+        uv_layout=load_uv_layout(EMBEDDED_UV_PATH, asset.source_digest),
     )
 
 

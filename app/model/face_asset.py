@@ -15,7 +15,6 @@ network. It holds, over the opaque vertices and in micrometres:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 
 from app.atomic_files import atomic_output
 from app.errors import ModelFileError
-from app.npz_files import read_npz
+from app.npz_files import checksum_of_arrays, read_npz
 
 ASSET_PATH = Path(str(files("app.model") / "data" / "embedded_face.npz"))
 STEP_UM = 1.0  # the finest step; a shape that moves more than 32,767 steps gets a coarser one
@@ -81,7 +80,7 @@ def save_face_asset(asset: FaceAsset, path: str | Path) -> None:
     }
     with atomic_output(path) as temp:
         with open(temp, "wb") as handle:
-            np.savez_compressed(handle, checksum=np.array(_checksum(arrays)), **arrays)
+            np.savez_compressed(handle, checksum=np.array(checksum_of_arrays(arrays)), **arrays)
 
 
 def load_face_asset(path: str | Path = ASSET_PATH) -> FaceAsset:
@@ -90,7 +89,7 @@ def load_face_asset(path: str | Path = ASSET_PATH) -> FaceAsset:
     missing = [key for key in (*_ENCODED, "checksum") if key not in data]
     if missing:
         raise ModelFileError(f"{path}: not an embedded face asset (missing {', '.join(missing)})")
-    if _checksum({key: data[key] for key in _ENCODED}) != str(data["checksum"]):
+    if checksum_of_arrays({key: data[key] for key in _ENCODED}) != str(data["checksum"]):
         raise ModelFileError(f"{path}: damaged (its contents do not match its checksum); reinstall the package")
     return FaceAsset(
         neutral=data["neutral"],
@@ -111,11 +110,3 @@ def load_face_asset(path: str | Path = ASSET_PATH) -> FaceAsset:
 def _decode(steps: np.ndarray, step: np.ndarray) -> np.ndarray:
     return steps.astype(np.float32) * step.astype(np.float32)[:, None, None]
 
-
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    sha = hashlib.sha256()
-    for key in sorted(arrays):
-        value = np.ascontiguousarray(arrays[key])
-        sha.update(f"{key} {value.dtype.str} {value.shape}\n".encode())
-        sha.update(value.tobytes())
-    return sha.hexdigest()

@@ -6,9 +6,10 @@ for a weight of 1, weights ~ N(0, 1)); expression shapes named like ARKit's blen
 minus neutral is the shape at weight 1, weights in [0, 1]); and ``vertex_indices.json``, which
 lists the expression shapes and the 68 Multi-PIE landmark vertices. Coordinates are centimetres.
 
-The OBJs hold quads with per-corner UVs. Only the ``v`` lines and the vertex indices of the ``f``
-lines matter here: a reader that splits vertices per UV corner would turn 26,719 points into
-105k. Some meshes are made for a game engine's shaders and are dropped, by material: the
+The OBJs hold quads with per-corner UVs. The shapes are read from the ``v`` lines and the vertex
+indices of the ``f`` lines (a reader that splits vertices per UV corner would turn 26,719 points
+into 105k); the neutral mesh's ``vt`` lines and corner UVs become the model's texture layout,
+corner for corner with its triangles. Some meshes are made for a game engine's shaders and are dropped, by material: the
 transparent overlays (eyelashes, lacrimal fluid, eye blend and eye occlusion shells), which drawn
 opaque cover the eyes, and the inner eyeballs that carry the iris texture, which the outer
 eyeball shell hides when drawn opaque. That shell includes the clear cornea, so its cornea is
@@ -33,6 +34,7 @@ import numpy as np
 from app.errors import ModelFileError
 from app.model.face_parts import FacePart
 from app.model.morphable_model import MorphableModel
+from app.model.uv_layout import UvLayout, compact_layout
 
 NEUTRAL_FILE = "generic_neutral_mesh.obj"
 INDEX_FILE = "vertex_indices.json"
@@ -72,6 +74,7 @@ class IctShapes:
     triangle_parts: np.ndarray  # (T,) uint8 FacePart codes
     landmarks: np.ndarray | None  # (68,) int64 vertex indices, when the folder lists them
     source_digest: str  # sha256 over the names and bytes of every file read
+    uv_layout: UvLayout | None = None  # the neutral mesh's texture layout, when every kept corner has a UV
 
     def expression_shape(self, name: str) -> np.ndarray:
         return self.expression[self.expression_names.index(name)]
@@ -95,6 +98,7 @@ def load_ict_model(folder: str | Path) -> MorphableModel:
         names_exp=shapes.expression_names,
         landmarks=shapes.landmarks,
         triangle_parts=shapes.triangle_parts,
+        uv_layout=shapes.uv_layout,
     )
 
 
@@ -111,14 +115,14 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
 
     digest = hashlib.sha256()
     neutral_vertices, topology = _read_obj(folder / NEUTRAL_FILE, digest.update)
-    polygons, materials = _polygons(folder / NEUTRAL_FILE, topology, len(neutral_vertices))
+    polygons, materials, polygon_uvs = _polygons(folder / NEUTRAL_FILE, topology, len(neutral_vertices))
     kept = [i for i, material in enumerate(materials) if material not in DROPPED_MATERIALS]
     if not kept:
         raise ModelFileError(f"{folder / NEUTRAL_FILE}: every face is an overlay that is not drawn (eyelashes, eye shells)")
     vertices = np.unique(np.concatenate([polygons[i] for i in kept]))
     new_index = np.full(len(neutral_vertices), -1, dtype=np.int64)
     new_index[vertices] = np.arange(len(vertices))
-    triangles, triangle_parts = _triangulate(polygons, materials, kept, neutral_vertices)
+    triangles, triangle_parts, fans = _triangulate(polygons, materials, kept, neutral_vertices)
 
     def deltas(names: list[str]) -> np.ndarray:
         out = np.empty((len(names), len(vertices), 3))
@@ -146,6 +150,7 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
         triangle_parts=triangle_parts,
         landmarks=None if landmarks is None else _kept_landmarks(folder / INDEX_FILE, landmarks, new_index),
         source_digest=digest.hexdigest(),
+        uv_layout=_uv_layout(folder / NEUTRAL_FILE, polygon_uvs, fans),
     )
 
 
@@ -224,46 +229,77 @@ def _read_obj(path: Path, record: Callable[[bytes], None]) -> tuple[np.ndarray, 
     return vertices, topology
 
 
-def _polygons(path: Path, topology: list[str], n_vertices: int) -> tuple[list[np.ndarray], list[str]]:
-    """0-based vertex indices of every polygon and the material it is drawn with."""
-    polygons, materials, material = [], [], ""
+def _polygons(
+    path: Path, topology: list[str], n_vertices: int
+) -> tuple[list[np.ndarray], list[str], list[np.ndarray | None]]:
+    """Every polygon's 0-based vertex indices, its material and its corners' 0-based UV rows (None without)."""
+    polygons, materials, uvs, material = [], [], [], ""
     for line in topology:
         if line.startswith("usemtl "):
             material = line[len("usemtl ") :].strip()
             continue
+        fields = [token.split("/") for token in line.split()[1:]]
         try:
-            corners = np.array([int(token.split("/")[0]) for token in line.split()[1:]], dtype=np.int64) - 1
+            corners = np.array([int(field[0]) for field in fields], dtype=np.int64) - 1
         except ValueError:
             raise ModelFileError(f"{path}: a face line does not hold vertex numbers ('{line[:40]}')") from None
         if len(corners) < 3 or corners.min() < 0 or corners.max() >= n_vertices:
             raise ModelFileError(f"{path}: the face '{line[:40]}' needs 3 or more vertices numbered 1..{n_vertices}")
         polygons.append(corners)
         materials.append(material)
+        uv_rows = [field[1] for field in fields if len(field) > 1 and field[1]]
+        every_corner_has_uv = len(uv_rows) == len(fields) and all(map(str.isdigit, uv_rows))
+        uvs.append(np.array(uv_rows, dtype=np.int64) - 1 if every_corner_has_uv else None)
     if not polygons:
         raise ModelFileError(f"{path}: no faces ('f' lines)")
-    return polygons, materials
+    return polygons, materials, uvs
 
 
 def _triangulate(
     polygons: list[np.ndarray], materials: list[str], kept: list[int], vertices: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Triangles (old vertex indices) and their parts; quads are split along their shorter diagonal."""
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, tuple[int, int, int]]]]:
+    """Triangles (old vertex indices), their parts, and each one's polygon and corner numbers in it.
+
+    Quads are split along their shorter diagonal.
+    """
     mouth_socket = set(range(len(polygons))[ICT_MOUTH_SOCKET_POLYGONS]) if len(polygons) == ICT_POLYGON_COUNT else set()
-    triangles, parts, triangle_materials = [], [], []
+    fans, parts, triangle_materials = [], [], []
     for i in kept:
         p = polygons[i]
         if len(p) == 4 and np.sum((vertices[p[1]] - vertices[p[3]]) ** 2) < np.sum((vertices[p[0]] - vertices[p[2]]) ** 2):
-            fan = [(p[1], p[2], p[3]), (p[1], p[3], p[0])]
+            fan = [(1, 2, 3), (1, 3, 0)]
         else:
-            fan = [(p[0], p[k], p[k + 1]) for k in range(1, len(p) - 1)]
+            fan = [(0, k, k + 1) for k in range(1, len(p) - 1)]
         part = FacePart.MOUTH_INTERIOR if i in mouth_socket else MATERIAL_PARTS.get(materials[i], FacePart.SKIN)
-        triangles.extend(fan)
+        fans.extend((i, corners) for corners in fan)
         parts.extend([part] * len(fan))
         triangle_materials.extend([materials[i]] * len(fan))
-    triangles_array, parts_array = np.array(triangles, dtype=np.int64), np.array(parts, dtype=np.uint8)
+    triangles_array = np.array([polygons[i][list(corners)] for i, corners in fans], dtype=np.int64)
+    parts_array = np.array(parts, dtype=np.uint8)
     for eyeball in EYEBALL_MATERIALS:
         _paint_iris(np.flatnonzero(np.array(triangle_materials) == eyeball), triangles_array, parts_array, vertices)
-    return triangles_array, parts_array
+    return triangles_array, parts_array, fans
+
+
+def _uv_layout(
+    path: Path, polygon_uvs: list[np.ndarray | None], fans: list[tuple[int, tuple[int, int, int]]]
+) -> UvLayout | None:
+    """The kept triangles' texture layout; None when the file has no ``vt`` lines or a kept corner has no UV."""
+    if any(polygon_uvs[i] is None for i, _ in fans):
+        return None
+    with open(path, encoding="utf-8") as text:  # read before, so readable; only its vt lines matter now
+        uv_lines = [line[3:] for line in text if line.startswith("vt ")]
+    if not uv_lines:
+        return None
+    try:
+        uv = np.loadtxt(uv_lines, usecols=(0, 1), ndmin=2, dtype=np.float64)
+    except ValueError:
+        raise ModelFileError(f"{path}: every 'vt' line must hold the numbers u v") from None
+    corner_uv = np.array([polygon_uvs[i][list(corners)] for i, corners in fans], dtype=np.int64)
+    if corner_uv.min() < 0 or corner_uv.max() >= len(uv) or not np.all(np.isfinite(uv)):
+        raise ModelFileError(f"{path}: face corners name texture coordinates 1..{corner_uv.max() + 1}, "
+                             f"but the file has {len(uv)} finite ones")
+    return compact_layout(uv, corner_uv)
 
 
 def _paint_iris(shell: np.ndarray, triangles: np.ndarray, parts: np.ndarray, vertices: np.ndarray) -> None:

@@ -8,7 +8,7 @@ Supported layouts:
   (mu_exp, w_exp, sigma_exp).
 - ICT-FaceKit's ``FaceXModel`` folder (see ``ict_facekit``).
 - the compact ``.npz`` written by ``save_model_npz`` (float32, 0-based triangles, mode names,
-  landmarks and triangle parts).
+  landmarks, triangle parts, the texture model and the texture layout).
 Matlab v7.3 files are HDF5, which scipy cannot read: they are recognised and reported.
 """
 
@@ -25,6 +25,7 @@ from app.errors import FaceExplorerError, ModelFileError
 from app.model.albedo import AlbedoModel
 from app.model.ict_facekit import load_ict_model
 from app.model.morphable_model import MorphableModel, first_non_whole
+from app.model.uv_layout import UvLayout
 from app.npz_files import read_npz
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -94,6 +95,8 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
                 **({} if model.landmarks is None else {"landmarks": model.landmarks.astype(np.int32)}),
                 **({} if model.albedo is None else {"tex_mean": model.albedo.mean, "tex_basis": model.albedo.basis,
                                                     "tex_ev": model.albedo.ev, "tex_name": np.array(model.albedo.name)}),
+                **({} if model.uv_layout is None else {"uv": model.uv_layout.uv.astype(np.float32),
+                                                       "uv_triangles": model.uv_layout.triangles.astype(np.int32)}),
             )
 
 
@@ -111,6 +114,8 @@ def _load_npz(path: Path) -> MorphableModel:
     if all(key in data for key in ("tex_mean", "tex_basis", "tex_ev")):
         texture_name = str(data["tex_name"]) if "tex_name" in data else f"{path} texture"
         labels["albedo"] = _albedo(path, data["tex_mean"], data["tex_basis"].T, data["tex_ev"], texture_name)
+    if "uv" in data and "uv_triangles" in data:
+        labels["uv_layout"] = UvLayout(uv=data["uv"].astype(np.float64), triangles=data["uv_triangles"].astype(np.int64))
     return _build(path, name=name, names_id=names_id, names_exp=names_exp, **arrays, **labels)
 
 

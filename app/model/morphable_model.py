@@ -19,6 +19,7 @@ from app.errors import FaceExplorerError
 from app.model.albedo import AlbedoModel
 from app.model.face_parts import FacePart, all_skin
 from app.model.provenance import ModelProvenance
+from app.model.uv_layout import UvLayout
 
 CoefficientKind = Literal["shape", "expression"]
 EMBEDDED_NAME_PREFIX = "embedded face model"  # the generated model's name; the corpus goes with it
@@ -40,6 +41,7 @@ class MorphableModel:
     landmarks: np.ndarray | None = None  # (68,) vertex indices of the Multi-PIE landmarks, when known
     triangle_parts: np.ndarray | None = None  # (T,) FacePart code per triangle; given None, all skin
     albedo: AlbedoModel | None = None  # per-vertex colour model (the BFM's texture), when the file has one
+    uv_layout: UvLayout | None = None  # texture coordinates per triangle corner, when the model has a layout
     # For a model built by code, not read from a file: what it was built from (input digests and
     # build constants). Its digest then hashes this recipe, because the built arrays' last bits
     # depend on the BLAS library, the CPU and the thread count.
@@ -108,6 +110,8 @@ class MorphableModel:
         self.triangle_parts = self.triangle_parts.astype(np.uint8)
         if self.albedo is not None and self.albedo.n_vertices != self.n_vertices:
             raise FaceExplorerError(f"{self.name}: the texture model has {self.albedo.n_vertices} vertices, the shape {self.n_vertices}")
+        if self.uv_layout is not None:
+            self.uv_layout.check(len(self.triangles), self.name)
 
     @property
     def n_vertices(self) -> int:
@@ -138,9 +142,10 @@ class MorphableModel:
     def digest(self) -> str:
         """sha256 of everything that decides a face: sizes, mean, bases, standard deviations, triangles.
 
-        Mode names, landmarks, triangle parts and the texture are left out (they change no face's shape). The arrays are hashed in the
-        fixed little-endian types ``__post_init__`` gives them, so the same model read from a .mat
-        or from the .npz it was saved as has the same digest. A model built by code (the embedded
+        Mode names, landmarks, triangle parts, the texture and its layout are left out (they change
+        no face's shape). The arrays are hashed in the fixed little-endian types ``__post_init__``
+        gives them, so the same model read from a .mat or from the .npz it was saved as has the
+        same digest. A model built by code (the embedded
         one) is identified by its ``recipe`` instead: two builds that differ only in floating-point
         rounding are the same model.
         """
