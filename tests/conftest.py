@@ -4,6 +4,7 @@
 - ``shipped_workspace``: the embedded model, its corpus and the shipped networks, read once.
 - ``generation_inputs``: the embedded model, the tiny networks on the CPU and their provenance.
 - ``small_disk`` and ``disk_full_at_sync`` from tests/full_disk.py: a real and a simulated full disk.
+- ``window`` from tests/explorer_window.py: the explorer window, shown, on the tiny networks.
 - After each test: no pyvista plotter left open (on screen or off, e.g. dataset images) and no
   window left on screen, as pyvistaqt's own tests check, so a leaked GL context or window shows
   up in the test that leaked it.
@@ -23,7 +24,7 @@ from core_fixtures import REPO
 if str(REPO) not in sys.path:  # `pytest` run without `python -m` does not put the root on the path
     sys.path.insert(0, str(REPO))
 
-pytest_plugins = ["full_disk"]  # small_disk, disk_full_at_sync
+pytest_plugins = ["full_disk", "explorer_window"]  # small_disk, disk_full_at_sync; window
 
 
 @pytest.fixture(scope="session")

@@ -25,18 +25,6 @@ from widgets.explorer import ExplorerWindow
 from widgets.export_dialog import ExportDialog, ExportRequest
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_checkpoints):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    explorer = ExplorerWindow(Workspace(checkpoints=tiny_checkpoints, device="cpu"), settings)
-    qtbot.addWidget(explorer)
-    explorer.resize(1400, 850)
-    explorer.show()
-    qtbot.waitExposed(explorer)
-    qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
-    return explorer
-
-
 def finish_loading(qtbot, window):
     """Wait until the files the window reads on its worker thread are read and adopted (or refused)."""
     qtbot.waitUntil(lambda: not window.loading, timeout=60000)

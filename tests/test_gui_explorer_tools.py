@@ -8,28 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE
 from core_fixtures import bfm_fields, write_bfm
 from app.explorer.interpolation import Interpolation
-from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.gallery_window import GalleryWindow, show_gallery
 from widgets.interpolation_panel import InterpolationWindow, show_interpolation
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_checkpoints):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    explorer = ExplorerWindow(Workspace(checkpoints=tiny_checkpoints, device="cpu"), settings)
-    qtbot.addWidget(explorer)
-    explorer.resize(1400, 850)
-    explorer.show()
-    qtbot.waitExposed(explorer)
-    qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
-    return explorer
 
 
 def open_gallery(window: ExplorerWindow) -> GalleryWindow:
