@@ -43,6 +43,16 @@ def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, generation_
     assert json.loads((tmp_path / "two" / "manifest.json").read_text())["last_run"]["workers"] == 2
 
 
+def test_the_command_with_two_workers_writes_the_bytes_of_one(tmp_path: Path, tiny_checkpoints: Path) -> None:
+    """From the command line the workers' fork server starts while the model loads; nothing else changes."""
+    common = ["--count", "4", "--shard-size", "2", "--meshes", "--checkpoints", str(tiny_checkpoints), "--device", "cpu",
+              "--quiet"]
+    assert main.main(["generate", str(tmp_path / "one"), *common, "--workers", "1"]) == 0
+    assert main.main(["generate", str(tmp_path / "two"), *common, "--workers", "2"]) == 0
+    assert dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
+    assert json.loads((tmp_path / "two" / "manifest.json").read_text())["last_run"]["workers"] == 2
+
+
 def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
         tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")

@@ -6,6 +6,7 @@ import argparse
 
 from app.commands.core import workspace_inputs
 from app.dataset.description import describe_dataset
+from app.dataset.generation import default_workers, start_worker_server
 from app.dataset.generation import generate as generate_dataset
 from app.dataset.landmark_files import require_landmarks
 from app.dataset.settings import GenerationSettings, Provenance
@@ -44,6 +45,8 @@ def generate(args: argparse.Namespace) -> int:
         focal_length=args.focal_length,
     )
     settings.check()
+    if not args.scheduler and (args.workers or default_workers(settings, settings.shard_count)) > 1:
+        start_worker_server()  # while this process reads the model and the networks
     model, denoiser = workspace.model, workspace.denoiser
     if settings.image_format == "300w-lp":
         require_landmarks(model)  # pt2d needs them: refused before anything is written
