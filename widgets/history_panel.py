@@ -23,6 +23,7 @@ class HistoryPanel(QWidget):
         self.list = QListWidget()
         self.list.setToolTip("every change of the face; click one to return to that face (Ctrl+Z / Ctrl+Shift+Z step)")
         self.list.itemClicked.connect(self._clicked)
+        self.list.setMinimumWidth(170)  # "12. sample both (seed 3)" readable when the window is narrow
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)
