@@ -33,14 +33,8 @@ def model():
     return embedded_model()
 
 
-@pytest.fixture(scope="module")
-def setup(model, tiny_checkpoints: Path) -> tuple:
-    denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
-    return model, denoiser, Provenance.of(model, denoiser)
-
-
-def _generate(folder: Path, setup: tuple, **settings: object):
-    model, denoiser, provenance = setup
+def _generate(folder: Path, generation_inputs: tuple, **settings: object):
+    model, denoiser, provenance = generation_inputs
     return generate(folder, GenerationSettings(**settings), model, denoiser, provenance, show_progress=False)
 
 
@@ -158,8 +152,8 @@ def test_mask_and_depth_agree_with_the_projected_mesh(model, focal):
 # --- generated datasets -------------------------------------------------------------------------
 
 
-def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(tmp_path: Path, setup: tuple):
-    _generate(tmp_path, setup, count=3, seed=5, shard_size=2, images=True, image_size=64, random_views=2,
+def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(tmp_path: Path, generation_inputs: tuple):
+    _generate(tmp_path, generation_inputs, count=3, seed=5, shard_size=2, images=True, image_size=64, random_views=2,
               image_format="300w-lp", max_roll=30.0)
     dataset = load_dataset(tmp_path)
     loaded = load_fitted_parameters(tmp_path)  # what --data reads: every .mat under the folder
@@ -176,7 +170,7 @@ def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(t
     mat = scipy.io.loadmat(tmp_path / "images/shard-00000/face-00000001-view2.mat")
     assert mat["Shape_Para"].shape == (199, 1) and mat["Exp_Para"].shape == (29, 1)
     assert mat["Pose_Para"].shape == (1, 7) and mat["pt2d"].shape == (2, 68) and "Tex_Para" not in mat
-    landmarks_3d = _face_landmarks(setup[0], dataset, 1)  # the exact camera in the file projects them onto pt2d
+    landmarks_3d = _face_landmarks(generation_inputs[0], dataset, 1)  # the exact camera in the file projects them onto pt2d
     homogeneous = np.c_[landmarks_3d, np.ones(68)] @ mat["Camera_Matrix"].T
     np.testing.assert_allclose(homogeneous[:, :2] / homogeneous[:, 2:] + 1, mat["pt2d"].T, atol=1e-6)
     assert pose_para[:, 1:, 2].any() and np.abs(np.degrees(pose_para[..., 2])).max() <= 30.0  # roll drawn, within range
@@ -197,7 +191,7 @@ def test_the_command_line_writes_300w_lp_files_that_info_data_reads(capsys, tmp_
     assert mat["Camera_Matrix"][2, 2] != 0  # a pinhole: the third row holds each point's depth
 
 
-def test_variation_and_maps_are_recorded_and_regenerate_byte_for_byte(tmp_path: Path, setup: tuple):
+def test_variation_and_maps_are_recorded_and_regenerate_byte_for_byte(tmp_path: Path, generation_inputs: tuple):
     pictures = tmp_path / "backgrounds"
     pictures.mkdir()
     for i, colour in enumerate(((200, 30, 30), (30, 200, 30))):
@@ -205,8 +199,8 @@ def test_variation_and_maps_are_recorded_and_regenerate_byte_for_byte(tmp_path: 
     settings = dict(count=2, seed=9, shard_size=2, images=True, image_size=48, random_views=1, max_light_angle=60.0,
                     min_light=0.5, max_light=1.5, background=str(pictures), albedo=True, maps="mask,depth,normals",
                     mesh_format="ply")
-    _generate(tmp_path / "a", setup, **settings)
-    _generate(tmp_path / "b", setup, **settings)
+    _generate(tmp_path / "a", generation_inputs, **settings)
+    _generate(tmp_path / "b", generation_inputs, **settings)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     for name in files:
         if name.name != "manifest.json":  # it records the run's time
@@ -318,10 +312,10 @@ def test_a_size_the_gl_cannot_draw_is_refused(model, monkeypatch: pytest.MonkeyP
         FaceRenderer(model.mean.reshape(-1, 3), model.triangles, 32, model.triangle_parts)
 
 
-def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Path, setup: tuple):
+def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Path, generation_inputs: tuple):
     from app.dataset.landmark_overlay import POINT_COLOUR, contact_sheet, labelled_tile
 
-    _generate(tmp_path, setup, count=2, seed=2, shard_size=2, images=True, image_size=32, image_format="300w-lp")
+    _generate(tmp_path, generation_inputs, count=2, seed=2, shard_size=2, images=True, image_size=32, image_format="300w-lp")
     mats = sorted(tmp_path.rglob("*.mat"))
     tile = labelled_tile(mats[0], scale=3)
     points = read_300w_lp(mats[0]).landmarks
@@ -336,8 +330,8 @@ def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Pat
         draw_landmarks(np.zeros((8, 8, 3), np.uint8), np.zeros((5, 2)))
 
 
-def test_a_300w_lp_dataset_resumes_and_is_overwritten_file_by_file(tmp_path: Path, setup: tuple):
-    model, denoiser, provenance = setup
+def test_a_300w_lp_dataset_resumes_and_is_overwritten_file_by_file(tmp_path: Path, generation_inputs: tuple):
+    model, denoiser, provenance = generation_inputs
     settings = GenerationSettings(count=2, seed=1, shard_size=1, images=True, image_size=32, image_format="300w-lp",
                                   maps="depth")
     generate(tmp_path, settings, model, denoiser, provenance, show_progress=False)
@@ -355,18 +349,18 @@ def test_a_300w_lp_dataset_resumes_and_is_overwritten_file_by_file(tmp_path: Pat
     assert not (tmp_path / "images/shard-00001").exists()
 
 
-def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path, setup: tuple):
-    _generate(tmp_path, setup, count=2, seed=3, mesh_format="obj", albedo=True)
+def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path, generation_inputs: tuple):
+    _generate(tmp_path, generation_inputs, count=2, seed=3, mesh_format="obj", albedo=True)
     with np.load(tmp_path / "shard-00000.npz") as shard:
         assert shard["texture"].shape == (2, 2) and not any(name.startswith("view_") for name in shard.files)
     lines = (tmp_path / "meshes/shard-00000/face-00000001.obj").read_text().splitlines()
     assert len(lines[0].split()) == 7  # v x y z r g b
     # The embedded model's texture layout comes along: a UV per corner, for texturing the faces elsewhere.
-    assert sum(line.startswith("vt ") for line in lines) == len(setup[0].uv_layout.uv)
+    assert sum(line.startswith("vt ") for line in lines) == len(generation_inputs[0].uv_layout.uv)
     assert next(line for line in lines if line.startswith("f ")).count("/") == 6  # f v/vt/vn v/vt/vn v/vt/vn
 
 
-def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path, setup: tuple,
+def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path, generation_inputs: tuple,
                                                                   monkeypatch: pytest.MonkeyPatch):
     """The files are written on threads, but a failure still stops the shard before its .npz exists."""
     import app.dataset.views as views
@@ -384,10 +378,10 @@ def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path,
     monkeypatch.setattr(views, "write_label", full_disk_on_third_label)
     settings = dict(count=4, seed=1, shard_size=4, images=True, image_size=32, image_format="300w-lp")
     with pytest.raises(ExportError, match="disk full"):
-        _generate(tmp_path, setup, **settings)
+        _generate(tmp_path, generation_inputs, **settings)
     assert not (tmp_path / "shard-00000.npz").exists()
     monkeypatch.setattr(views, "write_label", real_write)
-    model, denoiser, provenance = setup
+    model, denoiser, provenance = generation_inputs
     generate(tmp_path, GenerationSettings(**settings), model, denoiser, provenance, show_progress=False, resume=True)
     assert len(load_fitted_parameters(tmp_path)) == 4
 
