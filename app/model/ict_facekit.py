@@ -9,8 +9,8 @@ lists the expression shapes and the 68 Multi-PIE landmark vertices. Coordinates 
 The OBJs hold quads with per-corner UVs. The shapes are read from the ``v`` lines and the vertex
 indices of the ``f`` lines (a reader that splits vertices per UV corner would turn 26,719 points
 into 105k); the neutral mesh's ``vt`` lines and corner UVs become the model's texture layout,
-corner for corner with its triangles. Some meshes are made for a game engine's shaders and are dropped, by material: the
-transparent overlays (eyelashes, lacrimal fluid, eye blend and eye occlusion shells), which drawn
+corner for corner with its triangles. Some meshes are made for a game engine's shaders and are
+dropped, by material: the transparent overlays (eyelashes, lacrimal fluid, eye blend and eye occlusion shells), which drawn
 opaque cover the eyes, and the inner eyeballs that carry the iris texture, which the outer
 eyeball shell hides when drawn opaque. That shell includes the clear cornea, so its cornea is
 coloured as iris and pupil instead.
@@ -114,7 +114,7 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
     _refuse_unexpected_files(folder, identity_names, expression_names)
 
     digest = hashlib.sha256()
-    neutral_vertices, topology = _read_obj(folder / NEUTRAL_FILE, digest.update)
+    neutral_vertices, topology, uv_lines = _read_obj(folder / NEUTRAL_FILE, digest.update, keep_uv=True)
     polygons, materials, polygon_uvs = _polygons(folder / NEUTRAL_FILE, topology, len(neutral_vertices))
     kept = [i for i, material in enumerate(materials) if material not in DROPPED_MATERIALS]
     if not kept:
@@ -128,7 +128,7 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
         out = np.empty((len(names), len(vertices), 3))
         for row, name in enumerate(names):
             path = folder / f"{name}.obj"
-            shape_vertices, shape_topology = _read_obj(path, digest.update)
+            shape_vertices, shape_topology, _ = _read_obj(path, digest.update)
             if len(shape_vertices) != len(neutral_vertices):
                 raise ModelFileError(f"{path}: {len(shape_vertices)} vertices, but {NEUTRAL_FILE} has {len(neutral_vertices)}")
             if shape_topology != topology:
@@ -150,7 +150,7 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
         triangle_parts=triangle_parts,
         landmarks=None if landmarks is None else _kept_landmarks(folder / INDEX_FILE, landmarks, new_index),
         source_digest=digest.hexdigest(),
-        uv_layout=_uv_layout(folder / NEUTRAL_FILE, polygon_uvs, fans),
+        uv_layout=_uv_layout(folder / NEUTRAL_FILE, uv_lines, polygon_uvs, fans),
     )
 
 
@@ -202,8 +202,11 @@ def _refuse_unexpected_files(folder: Path, identity_names: list[str], expression
         )
 
 
-def _read_obj(path: Path, record: Callable[[bytes], None]) -> tuple[np.ndarray, list[str]]:
-    """Vertices (N, 3) in cm and the face and material lines (equal for all shapes of one mesh)."""
+def _read_obj(
+    path: Path, record: Callable[[bytes], None], keep_uv: bool = False
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Vertices (N, 3) in cm, the face and material lines (equal for all shapes of one mesh) and,
+    with ``keep_uv``, the ``vt`` lines' numbers (the texture layout is the neutral mesh's)."""
     try:
         content = path.read_bytes()
         text = content.decode("utf-8")
@@ -212,12 +215,14 @@ def _read_obj(path: Path, record: Callable[[bytes], None]) -> tuple[np.ndarray, 
     except UnicodeDecodeError:
         raise ModelFileError(f"{path}: not a text OBJ file") from None
     record(path.name.encode() + b"\0" + content)
-    vertex_lines, topology = [], []
+    vertex_lines, topology, uv_lines = [], [], []
     for line in text.splitlines():
         if line.startswith("v "):
             vertex_lines.append(line[2:])
         elif line.startswith(("f ", "usemtl ")):
             topology.append(line.strip())
+        elif keep_uv and line.startswith("vt "):
+            uv_lines.append(line[3:])
     if not vertex_lines:
         raise ModelFileError(f"{path}: no vertices ('v' lines)")
     try:
@@ -226,7 +231,7 @@ def _read_obj(path: Path, record: Callable[[bytes], None]) -> tuple[np.ndarray, 
         raise ModelFileError(f"{path}: every 'v' line must hold the numbers x y z") from None
     if not np.all(np.isfinite(vertices)):
         raise ModelFileError(f"{path}: vertices contain NaN or infinite values")
-    return vertices, topology
+    return vertices, topology, uv_lines
 
 
 def _polygons(
@@ -282,14 +287,10 @@ def _triangulate(
 
 
 def _uv_layout(
-    path: Path, polygon_uvs: list[np.ndarray | None], fans: list[tuple[int, tuple[int, int, int]]]
+    path: Path, uv_lines: list[str], polygon_uvs: list[np.ndarray | None], fans: list[tuple[int, tuple[int, int, int]]]
 ) -> UvLayout | None:
     """The kept triangles' texture layout; None when the file has no ``vt`` lines or a kept corner has no UV."""
-    if any(polygon_uvs[i] is None for i, _ in fans):
-        return None
-    with open(path, encoding="utf-8") as text:  # read before, so readable; only its vt lines matter now
-        uv_lines = [line[3:] for line in text if line.startswith("vt ")]
-    if not uv_lines:
+    if not uv_lines or any(polygon_uvs[i] is None for i, _ in fans):
         return None
     try:
         uv = np.loadtxt(uv_lines, usecols=(0, 1), ndmin=2, dtype=np.float64)

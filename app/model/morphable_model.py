@@ -145,9 +145,8 @@ class MorphableModel:
         Mode names, landmarks, triangle parts, the texture and its layout are left out (they change
         no face's shape). The arrays are hashed in the fixed little-endian types ``__post_init__``
         gives them, so the same model read from a .mat or from the .npz it was saved as has the
-        same digest. A model built by code (the embedded
-        one) is identified by its ``recipe`` instead: two builds that differ only in floating-point
-        rounding are the same model.
+        same digest. A model built by code (the embedded one) is identified by its ``recipe``
+        instead: two builds that differ only in floating-point rounding are the same model.
         """
         sizes = f"3dmm {self.n_vertices} {self.n_id} {self.n_exp} {len(self.triangles)}\n"
         if self.recipe is not None:

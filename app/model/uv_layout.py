@@ -71,4 +71,3 @@ def load_uv_layout(path: str | Path, source_digest: str) -> UvLayout:
     if str(data["source_digest"]) != source_digest:
         raise ModelFileError(f"{path}: made from other ICT-FaceKit files than the face asset beside it; reinstall the package")
     return UvLayout(uv=data["uv"].astype(np.float64), triangles=data["triangles"].astype(np.int64))
-
