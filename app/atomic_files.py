@@ -24,6 +24,7 @@ from app.errors import ExportError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
+
 def write_error(path: str | os.PathLike[str], error: OSError) -> ExportError:
     """The one-line error for an OS failure while writing ``path``; a full disk is named as such."""
     if error.errno == errno.ENOSPC:

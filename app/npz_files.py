@@ -35,7 +35,11 @@ def read_npz(path: str | Path, error: type[FaceExplorerError] = FaceExplorerErro
         raise error(f"{path}: cannot read it ({failure.strerror or failure})") from failure
     except ValueError as failure:
         # numpy says "pickled data" both for text files and for archives holding Python objects.
-        reason = "it holds Python objects, which are never loaded" if "Object arrays" in str(failure) else "not a zip of numpy arrays"
+        reason = (
+            "it holds Python objects, which are never loaded"
+            if "Object arrays" in str(failure)
+            else "not a zip of numpy arrays"
+        )
         raise error(f"{path} is not a valid .npz file ({reason})") from failure
     except (zipfile.BadZipFile, EOFError) as failure:
         raise error(f"{path} is not a valid .npz file (damaged or truncated)") from failure

@@ -22,9 +22,13 @@ def same_file(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> 
         return Path(first).resolve() == Path(second).resolve()
 
 
-def refuse_output_over_input(output: str | os.PathLike[str], inputs: Mapping[str, str | os.PathLike[str] | None]) -> None:
+def refuse_output_over_input(
+    output: str | os.PathLike[str], inputs: Mapping[str, str | os.PathLike[str] | None]
+) -> None:
     """Raise if ``output`` is one of ``inputs`` (what the input is → its path; None: not given)."""
     for role, source in inputs.items():
         if source is not None and same_file(output, source):
-            raise FaceExplorerError(f"{output} is also the {role} of this command: writing it would destroy that input; "
-                                    "choose another output")
+            raise FaceExplorerError(
+                f"{output} is also the {role} of this command: writing it would destroy that input; "
+                "choose another output"
+            )

@@ -23,5 +23,7 @@ def write_png(path: str | Path, pixels: np.ndarray, compress_level: int = 6) -> 
     256-pixel face in about a third of the time for files about 10 % larger.
     """
     encoded = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(encoded, format="PNG", compress_level=compress_level)
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(
+        encoded, format="PNG", compress_level=compress_level
+    )
     return write_atomically(path, [encoded.getbuffer()])

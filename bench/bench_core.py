@@ -31,21 +31,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from app.dataset.generation import default_workers, generate, usable_cores  # noqa: E402
-from app.dataset.mesh_files import MeshWriter  # noqa: E402
-from app.dataset.settings import GenerationSettings, Provenance  # noqa: E402
-from app.denoising.corruption import make_noisy_pairs  # noqa: E402
-from app.denoising.denoiser import Denoiser  # noqa: E402
-from app.denoising.network import AutoEncoder4, apply_in_batches  # noqa: E402
-from app.denoising.torch_threads import one_torch_thread  # noqa: E402
-from app.denoising.training import TrainingConfig  # noqa: E402
-from app.model.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus  # noqa: E402
-from app.model.embedded_model import embedded_model  # noqa: E402
-from app.model.sampling import sample_coefficients  # noqa: E402
-from app.model.vertex_normals import VertexNormals  # noqa: E402
+from app.dataset.generation import default_workers, generate, usable_cores
+from app.dataset.mesh_files import MeshWriter
+from app.dataset.settings import GenerationSettings, Provenance
+from app.denoising.corruption import make_noisy_pairs
+from app.denoising.denoiser import Denoiser
+from app.denoising.network import AutoEncoder4, apply_in_batches
+from app.denoising.torch_threads import one_torch_thread
+from app.denoising.training import TrainingConfig
+from app.model.embedded_corpus import PAPER_FACE_COUNT, embedded_corpus
+from app.model.embedded_model import embedded_model
+from app.model.sampling import sample_coefficients
+from app.model.vertex_normals import VertexNormals
 
 ROWS: list[tuple[str, str, str, str, str]] = []  # what, measured, limit, ratio, target
 
@@ -68,7 +68,9 @@ def report(what: str, rate: float, limit: float, unit: str, target: float | None
     print(f"{what}: {rate:,.1f} {unit} vs limit {limit:,.1f} {unit} = {ratio:.2f}× {verdict}")
 
 
-def dataset_rate(scratch: Path, name: str, settings: GenerationSettings, model, denoiser, provenance, **options) -> float:
+def dataset_rate(
+    scratch: Path, name: str, settings: GenerationSettings, model, denoiser, provenance, **options
+) -> float:
     """Faces/s of one whole ``generate`` run, start-up included (the dataset is deleted afterwards)."""
     summary = generate(scratch / name, settings, model, denoiser, provenance, show_progress=False, **options)
     shutil.rmtree(scratch / name)
@@ -81,9 +83,11 @@ def main() -> None:
     args = parser.parse_args()
     scale = 0.25 if args.quick else 1.0
     cores = usable_cores()
-    print(f"machine: {platform.processor() or platform.machine()}, {cores} cores, {torch.get_num_threads()} torch threads, "
-          f"load {os.getloadavg()[0]:.1f}, CUDA {'yes: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no'}; "
-          f"python {platform.python_version()}, torch {torch.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {cores} cores, {torch.get_num_threads()} torch threads, "
+        f"load {os.getloadavg()[0]:.1f}, CUDA {'yes: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no'}; "
+        f"python {platform.python_version()}, torch {torch.__version__}"
+    )
     model = embedded_model()
     rng = np.random.default_rng(0)
     print(f"model: {model.provenance.describe()}, {model.n_vertices:,} vertices, {len(model.triangles):,} triangles")
@@ -95,14 +99,21 @@ def main() -> None:
     alpha32 = np.hstack([alpha_id, alpha_exp]).astype(np.float32)
     basis = np.vstack([model.basis_id, model.basis_exp])
     gemm = batch / best_seconds(lambda: alpha32 @ basis, 3)
-    report(f"synthesis, batches of {batch}", batch / best_seconds(lambda: model.synthesize(alpha_id, alpha_exp), 3), gemm, "faces/s")
+    report(
+        f"synthesis, batches of {batch}",
+        batch / best_seconds(lambda: model.synthesize(alpha_id, alpha_exp), 3),
+        gemm,
+        "faces/s",
+    )
 
     # Denoising against the bare networks.
     denoiser = Denoiser.from_folder(model, device="cpu")
     provenance = Provenance.of(model, denoiser)
     count = int(100_000 * scale)
-    tables = {"shape": sample_coefficients(model, "shape", "uniform", count, rng),
-              "expression": sample_coefficients(model, "expression", "uniform", count, rng)}
+    tables = {
+        "shape": sample_coefficients(model, "shape", "uniform", count, rng),
+        "expression": sample_coefficients(model, "expression", "uniform", count, rng),
+    }
     bare = {}
     for kind, table in tables.items():  # on one torch thread, as dataset generation runs them
         net = denoiser.nets[kind]
@@ -115,7 +126,9 @@ def main() -> None:
     if torch.cuda.is_available():
         gpu = Denoiser.from_folder(model, device="cuda")
         for kind, table in tables.items():
-            print(f"denoise {kind} (cuda): {count / best_seconds(lambda kind=kind, table=table: gpu.denoise(kind, table)):,.0f} vectors/s")
+            print(
+                f"denoise {kind} (cuda): {count / best_seconds(lambda kind=kind, table=table: gpu.denoise(kind, table)):,.0f} vectors/s"
+            )
     else:
         print("denoise (cuda): no GPU on this machine")
 
@@ -123,11 +136,19 @@ def main() -> None:
         scratch = Path(scratch_name)
         faces = int(40_000 * scale)
         settings = GenerationSettings(count=faces, shard_size=max(faces // 4, 1), seed=0)
-        report("generate → coefficients (1 process)", dataset_rate(scratch, "coefficients", settings, model, denoiser, provenance),
-               network_faces, "faces/s", 0.5)
+        report(
+            "generate → coefficients (1 process)",
+            dataset_rate(scratch, "coefficients", settings, model, denoiser, provenance),
+            network_faces,
+            "faces/s",
+            0.5,
+        )
 
         # PLY: the same work done bare: GEMM, normals, one raw write of the file's bytes.
-        writer, normals = MeshWriter(model.triangles, model.n_vertices), VertexNormals(model.triangles, model.n_vertices)
+        writer, normals = (
+            MeshWriter(model.triangles, model.n_vertices),
+            VertexNormals(model.triangles, model.n_vertices),
+        )
         vertices = model.synthesize(alpha_id, alpha_exp)
         mesh_bytes = 320 + 24 * model.n_vertices + 13 * len(model.triangles)
         payload = np.zeros(mesh_bytes, dtype=np.uint8)
@@ -142,15 +163,23 @@ def main() -> None:
         report("generate → binary PLY (1 worker)", one, ply_limit, "faces/s", 0.5)
         workers = max(2, default_workers(ply, ply.shard_count))
         many = dataset_rate(scratch, f"ply-{workers}", ply, model, denoiser, provenance, workers=workers)
-        report(f"generate → binary PLY ({workers} workers; default here {default_workers(ply, ply.shard_count)})",
-               many, one, "faces/s of 1 worker", 1.0)
+        report(
+            f"generate → binary PLY ({workers} workers; default here {default_workers(ply, ply.shard_count)})",
+            many,
+            one,
+            "faces/s of 1 worker",
+            1.0,
+        )
         write_one = best_seconds(lambda: writer.write(scratch / "face.ply", vertices[0]), 5)
-        print(f"one PLY file with normals, synced and renamed: {write_one * 1e3:.1f} ms "
-              f"(normals {normals_seconds * 1e3:.1f} ms, raw write {tofile * 1e3:.1f} ms)")
+        print(
+            f"one PLY file with normals, synced and renamed: {write_one * 1e3:.1f} ms "
+            f"(normals {normals_seconds * 1e3:.1f} ms, raw write {tofile * 1e3:.1f} ms)"
+        )
 
         # Images against the bare off-screen render of the same mesh at 256 px.
         try:
             from app.dataset.face_images import FaceRenderer
+
             renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, 256, model.triangle_parts)
         except Exception as failure:  # no GL here: say so and go on
             print(f"images: cannot render off-screen here ({failure})")
@@ -159,12 +188,18 @@ def main() -> None:
 
             def bare_render(face=vertices[0]) -> None:  # the face in the dataset's own frame (pixels)
                 renderer.draw(face, camera)
+
             render_limit = 1 / best_seconds(bare_render, 10)
             renderer.close()
             image_faces = int(600 * scale)  # the renderer's start-up (about a second) amortised
             images = GenerationSettings(count=image_faces, shard_size=max(image_faces // 2, 1), seed=0, images=True)
-            report("generate → PNG 256 px (1 worker)",
-                   dataset_rate(scratch, "images", images, model, denoiser, provenance, workers=1), render_limit, "faces/s", 0.5)
+            report(
+                "generate → PNG 256 px (1 worker)",
+                dataset_rate(scratch, "images", images, model, denoiser, provenance, workers=1),
+                render_limit,
+                "faces/s",
+                0.5,
+            )
 
     corpus = embedded_corpus(PAPER_FACE_COUNT)
     for kind in ("expression", "shape"):
@@ -186,9 +221,11 @@ def main() -> None:
             optimiser.step()
         per_step = (time.perf_counter() - start) / steps
         epoch_steps = -(-pairs_per_epoch // config.batch_size)
-        print(f"training {kind}: {per_step * 1e3:.2f} ms per batch of {config.batch_size}; one epoch at the paper's size "
-              f"({pairs_per_epoch:,} pairs, {epoch_steps:,} batches) ≈ {per_step * epoch_steps:,.0f} s "
-              f"(extrapolated from {steps} measured batches, {100 * steps / epoch_steps:.1f} % of an epoch)")
+        print(
+            f"training {kind}: {per_step * 1e3:.2f} ms per batch of {config.batch_size}; one epoch at the paper's size "
+            f"({pairs_per_epoch:,} pairs, {epoch_steps:,} batches) ≈ {per_step * epoch_steps:,.0f} s "
+            f"(extrapolated from {steps} measured batches, {100 * steps / epoch_steps:.1f} % of an epoch)"
+        )
 
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(f"peak memory (max RSS): {peak_kib / 1024:,.0f} MiB")

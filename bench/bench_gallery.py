@@ -22,16 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.dataset.face_images import FaceRenderer  # noqa: E402
-from app.explorer.face_state import SamplingSettings  # noqa: E402
-from app.explorer.gallery import (  # noqa: E402
+from app.dataset.face_images import FaceRenderer
+from app.explorer.face_state import SamplingSettings
+from app.explorer.gallery import (
     THUMBNAIL_SIZE,
     ThumbnailRenderer,
     sample_gallery,
     save_gallery_png,
     thumbnail_frame,
 )
-from app.workspace import Workspace  # noqa: E402
+from app.workspace import Workspace
 
 FACES = 16
 COLUMNS = 4

@@ -29,21 +29,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import pyvista  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
-from PySide6.QtGui import QKeyEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+import pyvista
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
 
-from app.denoising.checkpoint import KINDS, checkpoint_path  # noqa: E402
-from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS  # noqa: E402
-from app.denoising.training import TrainingConfig, train_denoiser  # noqa: E402
-from app.model.embedded_corpus import embedded_corpus  # noqa: E402
-from app.model.embedded_model import embedded_model  # noqa: E402
-from app.rendering.face_mesh import FaceMesh  # noqa: E402
-from app.rendering.look import BACKGROUND, LIGHTING, add_face, look_at_bounds  # noqa: E402
-from app.workspace import Workspace  # noqa: E402
-from widgets.explorer import ExplorerWindow  # noqa: E402
+from app.denoising.checkpoint import KINDS, checkpoint_path
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+from app.denoising.training import TrainingConfig, train_denoiser
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
+from app.rendering.face_mesh import FaceMesh
+from app.rendering.look import BACKGROUND, LIGHTING, add_face, look_at_bounds
+from app.workspace import Workspace
+from widgets.explorer import ExplorerWindow
 
 EVENTS = 100
 
@@ -177,20 +177,24 @@ class BareRender:
     def __init__(self, window: ExplorerWindow) -> None:
         live, views = window.live, window.views
         width, height = views.plotter.render_window.GetSize()
-        self.plotter = pyvista.Plotter(off_screen=True, shape=(1, 2), border=False, window_size=(width, height),
-                                       lighting=LIGHTING)
+        self.plotter = pyvista.Plotter(
+            off_screen=True, shape=(1, 2), border=False, window_size=(width, height), lighting=LIGHTING
+        )
         self.plotter.render_window.SetMultiSamples(0)
         self.plotter.set_background(BACKGROUND)
         self.plotter.link_views()
         self.meshes = []
-        for column, (vertices, normals) in enumerate(((live.input_vertices, live.input_normals),
-                                                      (live.denoised_vertices, live.denoised_normals))):
+        for column, (vertices, normals) in enumerate(
+            ((live.input_vertices, live.input_normals), (live.denoised_vertices, live.denoised_normals))
+        ):
             self.plotter.subplot(0, column)
             mesh = FaceMesh(live.model.triangles, vertices.copy(), normals.copy())
             add_face(self.plotter, mesh, live.model.triangle_parts)
             self.meshes.append(mesh)
         bounds = np.array([mesh.polydata.bounds for mesh in self.meshes]).reshape(-1, 3, 2)
-        look_at_bounds(self.plotter.renderers[0], np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1))
+        look_at_bounds(
+            self.plotter.renderers[0], np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1)
+        )
         self.plotter.render_window.Render()
         self.times: list[float] = []
 
@@ -213,7 +217,14 @@ def checkpoints_folder(temp: Path) -> Path:
     data = embedded_corpus(200)
     for kind in KINDS:
         config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-        train_denoiser(data, config, embedded_model().provenance, checkpoint_path(temp, kind), show_progress=False, log=lambda _: None)
+        train_denoiser(
+            data,
+            config,
+            embedded_model().provenance,
+            checkpoint_path(temp, kind),
+            show_progress=False,
+            log=lambda _: None,
+        )
     return temp
 
 
@@ -235,9 +246,11 @@ def main() -> int:
         window.show()
         wait(app, lambda: window.views.frames > 0)
         recorder = Recorder(window)
-        print(f"explorer benchmark: {window.workspace.describe_model()}, {window.workspace.model.n_vertices:,} vertices, "
-              f"{window.device_label.text()}, window {width}x{height}, "
-              f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {folder}")
+        print(
+            f"explorer benchmark: {window.workspace.describe_model()}, {window.workspace.model.n_vertices:,} vertices, "
+            f"{window.device_label.text()}, window {width}x{height}, "
+            f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {folder}"
+        )
         dragging = []
         bare = BareRender(window)
         try:
@@ -251,8 +264,10 @@ def main() -> int:
             bare_ms, drag_ms = statistics.median(bare.times), statistics.median(dragging)
         finally:
             bare.close()
-        print(f"bare off-screen render of the same two full meshes (between the paced runs): {bare_ms:.1f} ms; "
-              f"dragging median change→frame {drag_ms:.1f} ms = {drag_ms / bare_ms:.2f}× that (target ≤ 1.5×)")
+        print(
+            f"bare off-screen render of the same two full meshes (between the paced runs): {bare_ms:.1f} ms; "
+            f"dragging median change→frame {drag_ms:.1f} ms = {drag_ms / bare_ms:.2f}× that (target ≤ 1.5×)"
+        )
         window.close()
     return 0
 

@@ -20,16 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
-from app.dataset.face_images import FaceRenderer  # noqa: E402
-from app.dataset.generation import generate  # noqa: E402
-from app.dataset.settings import GenerationSettings, Provenance  # noqa: E402
-from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS  # noqa: E402
-from app.denoising.denoiser import Denoiser  # noqa: E402
-from app.model.embedded_model import embedded_model  # noqa: E402
-from app.model.sampling import sample_coefficients  # noqa: E402
+from app.dataset.face_images import FaceRenderer
+from app.dataset.generation import generate
+from app.dataset.settings import GenerationSettings, Provenance
+from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+from app.denoising.denoiser import Denoiser
+from app.model.embedded_model import embedded_model
+from app.model.sampling import sample_coefficients
 
 TARGET = 0.5
 
@@ -43,8 +43,12 @@ def main() -> None:
     denoiser = Denoiser.from_folder(model, SHIPPED_CHECKPOINTS, "cpu")
     provenance = Provenance.of(model, denoiser)
     rng = np.random.default_rng(0)
-    faces = model.synthesize(*denoiser.denoise_face(sample_coefficients(model, "shape", "uniform", 20, rng, 10.0),
-                                                    sample_coefficients(model, "expression", "uniform", 20, rng, 15.0)))
+    faces = model.synthesize(
+        *denoiser.denoise_face(
+            sample_coefficients(model, "shape", "uniform", 20, rng, 10.0),
+            sample_coefficients(model, "expression", "uniform", 20, rng, 15.0),
+        )
+    )
     renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, args.size, model.triangle_parts)
     camera = renderer.camera()
 
@@ -60,8 +64,10 @@ def main() -> None:
         limit, maps_limit = draws_per_second(), draws_per_second(mask=True, depth=True, normals=True)
     finally:
         renderer.close()
-    print(f"load {os.getloadavg()[0]:.1f}; {args.size} px; bare render + read-back: {limit:,.1f} faces/s "
-          f"({1000 / limit:.1f} ms); with mask, depth and the normals' second pass: {maps_limit:,.1f} faces/s\n")
+    print(
+        f"load {os.getloadavg()[0]:.1f}; {args.size} px; bare render + read-back: {limit:,.1f} faces/s "
+        f"({1000 / limit:.1f} ms); with mask, depth and the normals' second pass: {maps_limit:,.1f} faces/s\n"
+    )
     print("| run | faces/s | ms/face | vs render | target |\n| --- | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as scratch:
         pictures = Path(scratch, "backgrounds")
@@ -72,14 +78,27 @@ def main() -> None:
             "png": {},
             "300w-lp (.jpg + .mat)": {"image_format": "300w-lp"},
             "png + mask, depth, normals": {"maps": "mask,depth,normals"},
-            "300w-lp + colour, light, pictures": {"image_format": "300w-lp", "albedo": True, "max_light_angle": 50.0,
-                                                        "min_light": 0.6, "max_light": 1.3, "background": str(pictures)},
+            "300w-lp + colour, light, pictures": {
+                "image_format": "300w-lp",
+                "albedo": True,
+                "max_light_angle": 50.0,
+                "min_light": 0.6,
+                "max_light": 1.3,
+                "background": str(pictures),
+            },
             "png, pinhole f = 2 × size": {"focal_length": 2.0 * args.size},
         }
         for name, options in runs.items():
             settings = GenerationSettings(count=args.faces, images=True, image_size=args.size, **options)
-            summary = generate(Path(scratch, name.split()[0] + str(len(os.listdir(scratch)))), settings, model, denoiser,
-                               provenance, workers=1, show_progress=False)
+            summary = generate(
+                Path(scratch, name.split()[0] + str(len(os.listdir(scratch)))),
+                settings,
+                model,
+                denoiser,
+                provenance,
+                workers=1,
+                show_progress=False,
+            )
             rate = summary.faces / summary.seconds
             bound = maps_limit if settings.maps else limit  # the maps' own render (two passes) is their limit
             verdict = "met" if rate / bound >= TARGET else "NOT met"

@@ -20,12 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_gui import checkpoints_folder, wait  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from soak_actions import SoakDriver, resident_bytes, singleton_references  # noqa: E402
 
 from app.workspace import Workspace  # noqa: E402
-from bench_gui import checkpoints_folder, wait  # noqa: E402
-from soak_actions import SoakDriver, resident_bytes, singleton_references  # noqa: E402
 from widgets.explorer import ExplorerWindow  # noqa: E402
 
 
@@ -33,7 +33,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=200_000)
     parser.add_argument("--warm-up", type=int, default=3_000)
-    parser.add_argument("--process-every", type=int, default=50, help="actions between two rounds of Qt event processing")
+    parser.add_argument(
+        "--process-every", type=int, default=50, help="actions between two rounds of Qt event processing"
+    )
     parser.add_argument("--report-every", type=int, default=25_000)
     parser.add_argument("--size", default="1200x750", help="window size WxH")
     parser.add_argument("--seed", type=int, default=0)
@@ -42,8 +44,10 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
         folder = checkpoints_folder(Path(temp))
-        window = ExplorerWindow(Workspace(checkpoints=folder, device=args.device),
-                                QSettings(str(Path(temp) / "settings.ini"), QSettings.Format.IniFormat))
+        window = ExplorerWindow(
+            Workspace(checkpoints=folder, device=args.device),
+            QSettings(str(Path(temp) / "settings.ini"), QSettings.Format.IniFormat),
+        )
         width, height = (int(v) for v in args.size.split("x"))
         window.resize(width, height)
         window.show()
@@ -51,9 +55,11 @@ def main() -> int:
         driver = SoakDriver(window, args.seed)
         start = time.perf_counter()
         driver.run(args.warm_up, args.process_every)
-        print(f"soak: {window.workspace.describe_model()}, window {width}x{height}, "
-              f"{'software' if window.views.software_gl else 'hardware'} GL, Qt events every {args.process_every} actions; "
-              f"warm-up of {args.warm_up:,} actions took {time.perf_counter() - start:.1f} s")
+        print(
+            f"soak: {window.workspace.describe_model()}, window {width}x{height}, "
+            f"{'software' if window.views.software_gl else 'hardware'} GL, Qt events every {args.process_every} actions; "
+            f"warm-up of {args.warm_up:,} actions took {time.perf_counter() - start:.1f} s"
+        )
         gc.collect()
         rss, references, frames = resident_bytes(), singleton_references(), window.views.frames
         start, done = time.perf_counter(), 0
@@ -64,10 +70,15 @@ def main() -> int:
             gc.collect()
             elapsed = time.perf_counter() - start
             drift = {name: count - references[name] for name, count in singleton_references().items()}
-            print(f"{done:>9,} actions  {done / elapsed:7.0f} actions/s  frames {window.views.frames - frames:>6,}  "
-                  f"RSS {(resident_bytes() - rss) / 2**20:+7.1f} MB  reference drift "
-                  + "  ".join(f"{name} {change:+d}" for name, change in drift.items()), flush=True)
-        print("actions performed: " + ", ".join(f"{name} {count:,}" for name, count in sorted(driver.performed.items())))
+            print(
+                f"{done:>9,} actions  {done / elapsed:7.0f} actions/s  frames {window.views.frames - frames:>6,}  "
+                f"RSS {(resident_bytes() - rss) / 2**20:+7.1f} MB  reference drift "
+                + "  ".join(f"{name} {change:+d}" for name, change in drift.items()),
+                flush=True,
+            )
+        print(
+            "actions performed: " + ", ".join(f"{name} {count:,}" for name, count in sorted(driver.performed.items()))
+        )
         if window.error_box is not None:
             print(f"an error dialog opened: {window.last_error}")
         window.close()

@@ -38,8 +38,9 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = embedded_corpus(200)
     for kind in ("shape", "expression"):
         config = TrainingConfig.paper(kind, epochs=1, copies=2, test_faces=20, device="cpu")
-        train_denoiser(data, config, embedded_model().provenance, folder / f"{kind}.pt", show_progress=False,
-                       log=lambda _: None)
+        train_denoiser(
+            data, config, embedded_model().provenance, folder / f"{kind}.pt", show_progress=False, log=lambda _: None
+        )
     return folder
 
 

@@ -89,8 +89,11 @@ def run_generate(folder: Path, inputs: tuple, settings: Any, **options: Any) -> 
 
 def dataset_bytes(folder: Path) -> dict[str, bytes]:
     """Every file of a dataset but its manifest (which records times), by relative path."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def corner_points(mesh: Any) -> np.ndarray:

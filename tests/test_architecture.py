@@ -35,7 +35,9 @@ def test_the_contract_catches_a_qt_import_in_the_core(tmp_path, capsys, monkeypa
         shutil.copytree(REPO / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
     culprit = copy / "app" / "model" / "sampling.py"
-    culprit.write_text(culprit.read_text() + "\n\ndef _show() -> None:\n    from PySide6.QtWidgets import QLabel  # noqa\n")
+    culprit.write_text(
+        culprit.read_text() + "\n\ndef _show() -> None:\n    from PySide6.QtWidgets import QLabel  # noqa\n"
+    )
     monkeypatch.syspath_prepend(str(copy))
     for module in [name for name in sys.modules if name == "app" or name.startswith(("app.", "widgets"))]:
         monkeypatch.delitem(sys.modules, module)  # analyse the copy, not the already imported tree

@@ -17,7 +17,9 @@ from app.errors import ExportError
 from app.png_files import write_png
 
 
-def test_the_file_is_synced_before_the_rename_and_the_folder_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_file_is_synced_before_the_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     events: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -39,9 +41,8 @@ def test_the_file_is_synced_before_the_rename_and_the_folder_after(tmp_path: Pat
 def test_a_full_disk_is_named_and_the_old_file_kept(tmp_path: Path, disk_full_at_sync: list[Path]) -> None:
     target = tmp_path / "table.npz"
     target.write_bytes(b"old")
-    with pytest.raises(ExportError, match=f"^disk full while writing {target}$"):
-        with atomic_output(target) as temp:
-            temp.write_bytes(b"new")
+    with pytest.raises(ExportError, match=f"^disk full while writing {target}$"), atomic_output(target) as temp:
+        temp.write_bytes(b"new")
     assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["table.npz"]
 
 

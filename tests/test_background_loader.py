@@ -29,7 +29,9 @@ def gated(name: str, gate: threading.Event, threads: dict[str, int]):
 def test_work_runs_on_a_worker_and_its_result_arrives_on_the_gui_thread(qtbot, loader):
     gate, threads, results, busy = threading.Event(), {}, [], []
     loader.busy_changed.connect(busy.append)
-    loader.start(gated("a", gate, threads), lambda value: results.append((value, threading.get_ident())), results.append)
+    loader.start(
+        gated("a", gate, threads), lambda value: results.append((value, threading.get_ident())), results.append
+    )
     assert loader.busy and busy == [True]
     qtbot.waitUntil(lambda: "a" in threads)
     assert threads["a"] != threading.get_ident()

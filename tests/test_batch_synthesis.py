@@ -54,4 +54,6 @@ def _ply_positions(path: Path, n_vertices: int) -> np.ndarray:
     content = path.read_bytes()
     start = content.index(b"end_header\n") + len(b"end_header\n")
     properties = content[:start].count(b"property float")
-    return np.frombuffer(content, dtype="<f4", count=n_vertices * properties, offset=start).reshape(n_vertices, -1)[:, :3]
+    return np.frombuffer(content, dtype="<f4", count=n_vertices * properties, offset=start).reshape(n_vertices, -1)[
+        :, :3
+    ]

@@ -20,9 +20,17 @@ DIGEST = "ab" * 32
 
 
 def metadata_for(kind: str, length: int, **extra) -> dict:
-    return {"kind": kind, "input_length": length, "normalisation": 1e5 if kind == "shape" else 1.0,
-            "sigma": 5e5 if kind == "shape" else 2.0, "copies": 3, "history": [{"epoch": 1, "test_mse": 0.5}],
-            "model_name": "test model", "model_digest": DIGEST, **extra}
+    return {
+        "kind": kind,
+        "input_length": length,
+        "normalisation": 1e5 if kind == "shape" else 1.0,
+        "sigma": 5e5 if kind == "shape" else 2.0,
+        "copies": 3,
+        "history": [{"epoch": 1, "test_mse": 0.5}],
+        "model_name": "test model",
+        "model_digest": DIGEST,
+        **extra,
+    }
 
 
 def write_raw(path, metadata: dict, state: dict | None = None) -> None:
@@ -104,7 +112,9 @@ def test_weights_that_do_not_fit_are_refused_in_one_line(tmp_path):
     state = AutoEncoder4(29).state_dict()
     state["encoder.0.weight"] = torch.zeros(4, 1, 5)
     write_raw(path, metadata_for("expression", 29), state)
-    assert "do not fit the expression network (encoder.0.weight has shape (4, 1, 5), expected (8, 1, 3))" in load_error(path)
+    assert "do not fit the expression network (encoder.0.weight has shape (4, 1, 5), expected (8, 1, 3))" in load_error(
+        path
+    )
     del state["encoder.0.weight"]
     write_raw(path, metadata_for("expression", 29), state)
     assert "encoder.0.weight is missing" in load_error(path)
@@ -120,8 +130,10 @@ def test_non_finite_weights_are_refused(tmp_path, value):
     state["decoder.2.bias"][0] = value
     write_raw(path, metadata_for("expression", 29), state)
     message = load_error(path)
-    assert message == (f"{path}: the expression network's weights contain NaN or infinite values (decoder.2.bias); "
-                       "the training diverged or the file is damaged")
+    assert message == (
+        f"{path}: the expression network's weights contain NaN or infinite values (decoder.2.bias); "
+        "the training diverged or the file is damaged"
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,14 +172,22 @@ def test_missing_normalisation_is_one_clear_error(tmp_path):
 @pytest.mark.parametrize(
     ("write", "reason"),
     [
-        (lambda p: p.write_bytes(b"\x00garbage bytes, not a torch file" * 10), "damaged, truncated or not a PyTorch file"),
+        (
+            lambda p: p.write_bytes(b"\x00garbage bytes, not a torch file" * 10),
+            "damaged, truncated or not a PyTorch file",
+        ),
         (lambda p: p.write_bytes(b""), "it is empty"),
         (lambda p: p.write_text("just some text\n"), "damaged, truncated or not a PyTorch file"),
         (lambda p: torch.save({"weights": torch.zeros(3)}, p), "no format 1 state_dict and metadata"),
         (lambda p: torch.save([1, 2, 3], p), "no format 1 state_dict and metadata"),
-        (lambda p: torch.save({"format": 1, "metadata": ["not", "a", "dict"], "state_dict": {}}, p),
-         "no format 1 state_dict and metadata"),
-        (lambda p: torch.save({"format": 2, "metadata": {}, "state_dict": {}}, p), "no format 1 state_dict and metadata"),
+        (
+            lambda p: torch.save({"format": 1, "metadata": ["not", "a", "dict"], "state_dict": {}}, p),
+            "no format 1 state_dict and metadata",
+        ),
+        (
+            lambda p: torch.save({"format": 2, "metadata": {}, "state_dict": {}}, p),
+            "no format 1 state_dict and metadata",
+        ),
         # weights_only must refuse arbitrary objects, and the message must not advise otherwise
         (lambda p: p.write_bytes(pickle.dumps(print, protocol=2)), "it holds Python objects other than tensors"),
     ],
@@ -184,7 +204,10 @@ def test_truncated_checkpoint(tiny_checkpoints, tmp_path):
     data = checkpoint_path(tiny_checkpoints, "shape").read_bytes()
     path = tmp_path / "shape.pt"
     path.write_bytes(data[: len(data) // 2])
-    assert load_error(path, "shape", 199) == f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)"
+    assert (
+        load_error(path, "shape", 199)
+        == f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)"
+    )
 
 
 def test_missing_checkpoint(tmp_path):
@@ -193,8 +216,14 @@ def test_missing_checkpoint(tmp_path):
 
 
 def test_description_uses_only_what_the_metadata_holds():
-    metadata = {**metadata_for("expression", 29), "data_source": "corpus", "epochs_completed": 4,
-                "test_mse_noisy": 2.0, "test_mse_denoised": 0.1, "held_out_faces": ["a", "b"]}
+    metadata = {
+        **metadata_for("expression", 29),
+        "data_source": "corpus",
+        "epochs_completed": 4,
+        "test_mse_noisy": 2.0,
+        "test_mse_denoised": 0.1,
+        "held_out_faces": ["a", "b"],
+    }
     assert describe_training(metadata) == (
         f"trained on test model [{DIGEST[:12]}] / corpus; σ=2; 3 copies; 4 epochs; "
         "test MSE noisy 2.000 → denoised 0.100; 2 held-out rows recorded"

@@ -70,8 +70,24 @@ def test_info_exits_2_on_checkpoints_it_cannot_use(capsys, tmp_path):
 
 
 def test_train_writes_a_checkpoint_with_its_settings(capsys, tmp_path):
-    status, _, err = run(capsys, "train", "shape", "--faces", "120", "--epochs", "1", "--copies", "2", "--test-faces",
-                         "20", "--output", str(tmp_path / "shape.pt"), "--quiet", "--device", "cpu")
+    status, _, err = run(
+        capsys,
+        "train",
+        "shape",
+        "--faces",
+        "120",
+        "--epochs",
+        "1",
+        "--copies",
+        "2",
+        "--test-faces",
+        "20",
+        "--output",
+        str(tmp_path / "shape.pt"),
+        "--quiet",
+        "--device",
+        "cpu",
+    )
     assert status == 0, err
     metadata = load_checkpoint(tmp_path / "shape.pt", "shape", 199).metadata
     assert metadata["copies"] == 2 and metadata["epochs"] == 1 and metadata["test_faces"] == 20
@@ -80,8 +96,24 @@ def test_train_writes_a_checkpoint_with_its_settings(capsys, tmp_path):
 
 
 def test_train_prints_the_improvement(capsys, tmp_path):
-    status, out, err = run(capsys, "train", "expression", "--faces", "60", "--epochs", "1", "--copies", "2",
-                           "--test-faces", "10", "--output", str(tmp_path / "e.pt"), "--quiet", "--device", "cpu")
+    status, out, err = run(
+        capsys,
+        "train",
+        "expression",
+        "--faces",
+        "60",
+        "--epochs",
+        "1",
+        "--copies",
+        "2",
+        "--test-faces",
+        "10",
+        "--output",
+        str(tmp_path / "e.pt"),
+        "--quiet",
+        "--device",
+        "cpu",
+    )
     assert status == 0, err
     assert f"wrote {tmp_path / 'e.pt'}" in out and "× lower" in out
 
@@ -89,8 +121,22 @@ def test_train_prints_the_improvement(capsys, tmp_path):
 def test_train_without_an_output_writes_to_the_user_folder_never_the_shipped_weights(capsys, tmp_path, monkeypatch):
     shipped = {kind: (SHIPPED_CHECKPOINTS / f"{kind}.pt").read_bytes() for kind in ("shape", "expression")}
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    status, out, err = run(capsys, "train", "expression", "--faces", "60", "--epochs", "1", "--copies", "2",
-                           "--test-faces", "10", "--quiet", "--device", "cpu")
+    status, out, err = run(
+        capsys,
+        "train",
+        "expression",
+        "--faces",
+        "60",
+        "--epochs",
+        "1",
+        "--copies",
+        "2",
+        "--test-faces",
+        "10",
+        "--quiet",
+        "--device",
+        "cpu",
+    )
     assert status == 0, err
     written = tmp_path / "data" / "face-manifold-explorer" / "checkpoints" / "expression.pt"
     assert f"→ {written}" in out and f"wrote {written}" in out
@@ -106,11 +152,29 @@ def test_train_on_data_without_a_model_says_which_model_shows_the_coefficients(c
     fits = tmp_path / "fits.npz"
     rng = np.random.default_rng(4)
     np.savez(fits, shape=rng.normal(size=(40, 199)) * 1e5, expression=rng.normal(size=(40, 29)))
-    status, out, err = run(capsys, "train", "expression", "--data", str(fits), "--epochs", "1", "--copies", "1",
-                           "--test-faces", "5", "--quiet", "--device", "cpu", "--output", str(tmp_path / "e.pt"))
+    status, out, err = run(
+        capsys,
+        "train",
+        "expression",
+        "--data",
+        str(fits),
+        "--epochs",
+        "1",
+        "--copies",
+        "1",
+        "--test-faces",
+        "5",
+        "--quiet",
+        "--device",
+        "cpu",
+        "--output",
+        str(tmp_path / "e.pt"),
+    )
     assert status == 0, err
-    assert (f"note: no --model given, so the coefficients of {fits} will be shown on "
-            f"{embedded_model().provenance.describe()}; give --model for the model they were fitted with") in out
+    assert (
+        f"note: no --model given, so the coefficients of {fits} will be shown on "
+        f"{embedded_model().provenance.describe()}; give --model for the model they were fitted with"
+    ) in out
 
 
 def test_denoise_npz_to_npz(tiny_checkpoints, capsys, tmp_path):
@@ -118,8 +182,16 @@ def test_denoise_npz_to_npz(tiny_checkpoints, capsys, tmp_path):
     alpha_id, alpha_exp = rng.normal(size=(4, 199)) * 2e5, rng.normal(size=(4, 29)) * 2
     source = tmp_path / "in.npz"
     np.savez(source, alpha_id=alpha_id, alpha_exp=alpha_exp)
-    status, out, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"),
-                           "--checkpoints", str(tiny_checkpoints), "--device", "cpu")
+    status, out, err = run(
+        capsys,
+        "denoise",
+        str(source),
+        str(tmp_path / "out.npz"),
+        "--checkpoints",
+        str(tiny_checkpoints),
+        "--device",
+        "cpu",
+    )
     assert status == 0, err
     denoiser = Denoiser.from_folder(embedded_model(), tiny_checkpoints, device="cpu")
     with np.load(tmp_path / "out.npz") as result:
@@ -133,7 +205,9 @@ def test_denoise_npz_to_npz(tiny_checkpoints, capsys, tmp_path):
 def test_denoise_accepts_dataset_names_and_one_table(tiny_checkpoints, capsys, tmp_path):
     source = tmp_path / "fits.npz"
     np.savez(source, expression=np.ones(29))
-    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tiny_checkpoints))
+    status, _, err = run(
+        capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tiny_checkpoints)
+    )
     assert status == 0, err
     with np.load(tmp_path / "out.npz") as result:
         assert result["alpha_exp_denoised"].shape == (1, 29) and "alpha_id" not in result
@@ -144,8 +218,15 @@ def test_export_denoised_face(tiny_checkpoints, capsys, tmp_path, ascii_ply):
     rng = np.random.default_rng(2)
     alpha_id, alpha_exp = rng.normal(size=199) * 1e5, rng.normal(size=29)
     coefficients = save_coefficients(tmp_path / "face.json", alpha_id, alpha_exp)
-    argv = ["export", str(tmp_path / "face.ply"), "--coefficients", str(coefficients), "--denoised",
-            "--checkpoints", str(tiny_checkpoints)] + (["--ascii"] if ascii_ply else [])
+    argv = [
+        "export",
+        str(tmp_path / "face.ply"),
+        "--coefficients",
+        str(coefficients),
+        "--denoised",
+        "--checkpoints",
+        str(tiny_checkpoints),
+    ] + (["--ascii"] if ascii_ply else [])
     status, out, err = run(capsys, *argv)
     assert status == 0, err
     model = embedded_model()
@@ -170,8 +251,9 @@ def test_export_writes_the_landmarks_beside_the_mesh(capsys, tmp_path):
     model = embedded_model()
     alpha_id, alpha_exp = rng.normal(size=199) * 1e5, np.abs(rng.normal(size=29))
     coefficients = save_coefficients(tmp_path / "face.json", alpha_id, alpha_exp)
-    status, out, err = run(capsys, "export", str(tmp_path / "face.ply"), "--coefficients", str(coefficients),
-                           "--landmarks")
+    status, out, err = run(
+        capsys, "export", str(tmp_path / "face.ply"), "--coefficients", str(coefficients), "--landmarks"
+    )
     assert status == 0, err
     document = json.loads((tmp_path / "face.landmarks.json").read_text())
     assert document["model_digest"] == model.digest and len(document["vertex_indices"]) == 68
@@ -187,8 +269,9 @@ def test_landmarks_of_a_model_without_them_are_refused_before_writing(capsys, sm
     fields = bfm_fields()
     del fields["kpt_ind"]
     scipy.io.savemat(tmp_path / "BFM.mat", {"model": fields})
-    status, _, err = run(capsys, "export", str(tmp_path / "face.obj"), "--model", str(tmp_path / "BFM.mat"),
-                         "--landmarks")
+    status, _, err = run(
+        capsys, "export", str(tmp_path / "face.obj"), "--model", str(tmp_path / "BFM.mat"), "--landmarks"
+    )
     assert_one_error_line(status, err, "has no landmarks")
     assert not (tmp_path / "face.obj").exists()
 
@@ -218,7 +301,9 @@ def test_npz_without_tables_and_broken_npz(capsys, tmp_path):
 def test_wrong_table_width(tiny_checkpoints, capsys, tmp_path):
     source = tmp_path / "in.npz"
     np.savez(source, alpha_id=np.zeros((2, 150)))
-    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tiny_checkpoints))
+    status, _, err = run(
+        capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tiny_checkpoints)
+    )
     assert_one_error_line(status, err, "199")
 
 
@@ -229,11 +314,26 @@ def test_unwritable_outputs(tiny_checkpoints, capsys, tmp_path):
     assert_one_error_line(status, err, "face.stl")
     source = tmp_path / "in.npz"
     np.savez(source, alpha_exp=np.zeros((1, 29)))
-    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "missing" / "out.npz"),
-                         "--checkpoints", str(tiny_checkpoints))
+    status, _, err = run(
+        capsys, "denoise", str(source), str(tmp_path / "missing" / "out.npz"), "--checkpoints", str(tiny_checkpoints)
+    )
     assert_one_error_line(status, err, "out.npz")
-    status, _, err = run(capsys, "train", "expression", "--faces", "40", "--epochs", "1", "--copies", "1",
-                         "--test-faces", "5", "--quiet", "--output", str(tmp_path / "missing" / "e.pt"))
+    status, _, err = run(
+        capsys,
+        "train",
+        "expression",
+        "--faces",
+        "40",
+        "--epochs",
+        "1",
+        "--copies",
+        "1",
+        "--test-faces",
+        "5",
+        "--quiet",
+        "--output",
+        str(tmp_path / "missing" / "e.pt"),
+    )
     assert_one_error_line(status, err, "e.pt")
 
 
@@ -245,9 +345,11 @@ def test_wrong_checkpoints_folder(capsys, tmp_path):
 
 
 def test_bad_training_settings(capsys, tmp_path):
-    for extra, word in ((["--faces", "30", "--test-faces", "40"], "test faces"),
-                        (["--faces", "30", "--epochs", "0"], "epochs"),
-                        (["--faces", "30", "--sigma", "-1"], "positive")):
+    for extra, word in (
+        (["--faces", "30", "--test-faces", "40"], "test faces"),
+        (["--faces", "30", "--epochs", "0"], "epochs"),
+        (["--faces", "30", "--sigma", "-1"], "positive"),
+    ):
         status, _, err = run(capsys, "train", "expression", "--quiet", "--output", str(tmp_path / "e.pt"), *extra)
         assert_one_error_line(status, err, word)
     assert not (tmp_path / "e.pt").exists()
@@ -263,15 +365,32 @@ def test_coefficients_for_another_model(capsys, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_a_gpu(capsys, tmp_path):
-    status, _, err = run(capsys, "train", "expression", "--faces", "30", "--test-faces", "5", "--quiet",
-                         "--device", "cuda", "--output", str(tmp_path / "e.pt"))
+    status, _, err = run(
+        capsys,
+        "train",
+        "expression",
+        "--faces",
+        "30",
+        "--test-faces",
+        "5",
+        "--quiet",
+        "--device",
+        "cuda",
+        "--output",
+        str(tmp_path / "e.pt"),
+    )
     assert_one_error_line(status, err, "cuda")
 
 
 def test_real_process_exit_status_and_help():
     """As a user runs it: a separate process, exit status 2 and one line on stderr."""
-    done = subprocess.run([sys.executable, "main.py", "info", "--model", "/nonexistent/BFM.mat"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "main.py", "info", "--model", "/nonexistent/BFM.mat"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == "error: /nonexistent/BFM.mat: no such model file"
     for command in ("info", "train", "denoise", "export"):
@@ -304,12 +423,17 @@ def test_export_with_a_bfm_file(capsys, small_bfm, tmp_path):
     from core_fixtures import bfm_fields
 
     coefficients = save_coefficients(tmp_path / "c.npz", np.linspace(-1, 1, 199) * 1e4, np.linspace(1, -1, 29))
-    status, _, err = run(capsys, "export", str(tmp_path / "face.obj"), "--model", str(small_bfm),
-                         "--coefficients", str(coefficients))
+    status, _, err = run(
+        capsys, "export", str(tmp_path / "face.obj"), "--model", str(small_bfm), "--coefficients", str(coefficients)
+    )
     assert status == 0, err
     fields = bfm_fields()
-    expected = (fields["shapeMU"][:, 0] + fields["expMU"][:, 0] + fields["shapePC"] @ (np.linspace(-1, 1, 199) * 1e4)
-                + fields["expPC"] @ np.linspace(1, -1, 29)).reshape(-1, 3)
+    expected = (
+        fields["shapeMU"][:, 0]
+        + fields["expMU"][:, 0]
+        + fields["shapePC"] @ (np.linspace(-1, 1, 199) * 1e4)
+        + fields["expPC"] @ np.linspace(1, -1, 29)
+    ).reshape(-1, 3)
     mesh = pyvista.read(tmp_path / "face.obj")
     np.testing.assert_allclose(mesh.points, expected, atol=1e-5 * np.abs(expected).max())
     np.testing.assert_array_equal(mesh.faces.reshape(-1, 4)[:, 1:], fields["tri"].T.astype(int) - 1)
@@ -318,8 +442,9 @@ def test_export_with_a_bfm_file(capsys, small_bfm, tmp_path):
 def test_training_a_bfm_needs_its_fitted_data(capsys, small_bfm, tmp_path):
     status, _, err = run(capsys, "train", "shape", "--model", str(small_bfm), "--output", str(tmp_path / "s.pt"))
     assert_one_error_line(status, err, "--data")
-    status, _, err = run(capsys, "train", "shape", "--model", str(small_bfm), "--faces", "50",
-                         "--output", str(tmp_path / "s.pt"))
+    status, _, err = run(
+        capsys, "train", "shape", "--model", str(small_bfm), "--faces", "50", "--output", str(tmp_path / "s.pt")
+    )
     assert_one_error_line(status, err, "--faces")
 
 
@@ -327,9 +452,26 @@ def test_training_a_bfm_on_a_folder_of_fitted_files(capsys, small_bfm, tmp_path)
     rng = np.random.default_rng(3)
     for i in range(12):
         write_fitted_mat(tmp_path / "fits" / f"image{i:05d}.mat", rng.normal(size=199) * 1e5, rng.normal(size=29))
-    status, out, err = run(capsys, "train", "expression", "--model", str(small_bfm), "--data", str(tmp_path / "fits"),
-                           "--epochs", "1", "--copies", "2", "--test-faces", "3", "--quiet", "--device", "cpu",
-                           "--output", str(tmp_path / "expression.pt"))
+    status, out, err = run(
+        capsys,
+        "train",
+        "expression",
+        "--model",
+        str(small_bfm),
+        "--data",
+        str(tmp_path / "fits"),
+        "--epochs",
+        "1",
+        "--copies",
+        "2",
+        "--test-faces",
+        "3",
+        "--quiet",
+        "--device",
+        "cpu",
+        "--output",
+        str(tmp_path / "expression.pt"),
+    )
     assert status == 0, err
     metadata = load_checkpoint(tmp_path / "expression.pt", "expression", 29).metadata
     assert metadata["model_name"] == str(small_bfm) and metadata["data_source"] == str(tmp_path / "fits")
@@ -338,9 +480,9 @@ def test_training_a_bfm_on_a_folder_of_fitted_files(capsys, small_bfm, tmp_path)
 
 
 def test_explorer_without_a_display_says_so_instead_of_aborting():
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    finished = subprocess.run([sys.executable, str(REPO / "main.py")], env=environment,
-                              capture_output=True, text=True, timeout=120)
+    environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    finished = subprocess.run(
+        [sys.executable, str(REPO / "main.py")], env=environment, capture_output=True, text=True, timeout=120
+    )
     assert finished.returncode == 2, finished.stderr
     assert finished.stderr.startswith("error: no display") and "xvfb-run" in finished.stderr

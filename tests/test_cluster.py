@@ -25,8 +25,10 @@ from app.errors import ExportError, FaceExplorerError
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     """Two worker processes of one thread, as ``--scheduler local --workers 2`` starts them."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local, \
-            Client(local) as connected:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local,
+        Client(local) as connected,
+    ):
         yield connected
 
 
@@ -44,10 +46,14 @@ def test_two_workers_give_the_bytes_of_one_process(tmp_path: Path, generation_in
     single, on_cluster = dataset_bytes(tmp_path / "single"), dataset_bytes(tmp_path / "cluster")
     assert len(single) == 15 and single == on_cluster  # 5 shards + 10 meshes
     assert _recorded(tmp_path / "cluster") == [0, 1, 2, 3, 4]
-    assert json.loads((tmp_path / "cluster" / "manifest.json").read_text())["last_run"]["scheduler"].startswith("tcp://")
+    assert json.loads((tmp_path / "cluster" / "manifest.json").read_text())["last_run"]["scheduler"].startswith(
+        "tcp://"
+    )
 
 
-def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(tmp_path: Path, generation_inputs: tuple, client: Client) -> None:
+def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(
+    tmp_path: Path, generation_inputs: tuple, client: Client
+) -> None:
     settings = GenerationSettings(count=24, seed=9, shard_size=2, mesh_format="ply")
     run_generate(tmp_path / "single", generation_inputs, settings, workers=1)
     folder = tmp_path / "cluster"
@@ -74,7 +80,9 @@ def test_a_worker_killed_mid_run_still_gives_the_same_bytes_once(tmp_path: Path,
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it for the next test
 
 
-def test_resume_on_the_cluster_remakes_only_the_missing_shards(tmp_path: Path, generation_inputs: tuple, client: Client) -> None:
+def test_resume_on_the_cluster_remakes_only_the_missing_shards(
+    tmp_path: Path, generation_inputs: tuple, client: Client
+) -> None:
     settings = GenerationSettings(count=12, seed=6, shard_size=3)
     run_generate(tmp_path, generation_inputs, settings, workers=1)
     complete = dataset_bytes(tmp_path)
@@ -93,15 +101,19 @@ def _make_shard_in(elsewhere: str, tools: object, _folder: str, *args: object) -
     return _make_shard(tools, elsewhere, *args)
 
 
-def test_a_worker_that_sees_another_folder_is_caught_at_its_first_shard(tmp_path: Path, generation_inputs: tuple,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_that_sees_another_folder_is_caught_at_its_first_shard(
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without a shared file system the client cannot read what workers wrote: one clear error, nothing recorded."""
     folder, elsewhere = tmp_path / "data", tmp_path / "worker-local-disk"
     settings = GenerationSettings(count=4, seed=1, shard_size=2)
     monkeypatch.setattr(cluster, "make_shard", functools.partial(_make_shard_in, str(elsewhere)))
     with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as local, Client(local) as in_process:
-        with pytest.raises(FaceExplorerError, match=f"^{elsewhere}: the dataset folder does not exist on worker .*: "
-                                                    "every worker must see it at the same path as the client"):
+        with pytest.raises(
+            FaceExplorerError,
+            match=f"^{elsewhere}: the dataset folder does not exist on worker .*: "
+            "every worker must see it at the same path as the client",
+        ):
             run_generate(folder, generation_inputs, settings, scheduler=in_process)
         elsewhere.mkdir()
         with pytest.raises(FaceExplorerError, match="every worker must write to the dataset folder at this same path"):
@@ -109,26 +121,46 @@ def test_a_worker_that_sees_another_folder_is_caught_at_its_first_shard(tmp_path
     assert _recorded(folder) == []
 
 
-def test_an_unreachable_scheduler_is_one_quick_error(tmp_path: Path, tiny_checkpoints: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture) -> None:
+def test_an_unreachable_scheduler_is_one_quick_error(
+    tmp_path: Path, tiny_checkpoints: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     import main
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2)
     started = time.monotonic()
-    status = main.main(["generate", str(tmp_path / "data"), "--count", "4", "--scheduler", "tcp://127.0.0.1:9",
-                        "--checkpoints", str(tiny_checkpoints), "--device", "cpu", "--quiet"])
+    status = main.main(
+        [
+            "generate",
+            str(tmp_path / "data"),
+            "--count",
+            "4",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--checkpoints",
+            str(tiny_checkpoints),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
     error = capsys.readouterr().err
     assert status == 2
-    assert error.startswith("error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s") and error.count("\n") == 1
+    assert (
+        error.startswith("error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s")
+        and error.count("\n") == 1
+    )
     assert time.monotonic() - started < 30  # the timeout is honoured (bounded loosely: the machine is shared)
     assert not (tmp_path / "data").exists()  # refused before the folder was made
 
 
-def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(small_disk: Path, generation_inputs: tuple, client: Client,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(
+    small_disk: Path, generation_inputs: tuple, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = GenerationSettings(count=400, seed=3, shard_size=50)  # 8 shards of 183 kB on a 1 MB disk
     folder = small_disk / "data"
-    monkeypatch.setattr(generation, "refuse_unaffordable", lambda *args, **kwargs: None)  # as if the estimate were wrong
+    monkeypatch.setattr(
+        generation, "refuse_unaffordable", lambda *args, **kwargs: None
+    )  # as if the estimate were wrong
     with pytest.raises(ExportError, match=f"^disk full while writing {folder}/"):
         run_generate(folder, generation_inputs, settings, scheduler=client)
     manifest = Manifest.read(folder / "manifest.json")
@@ -136,10 +168,24 @@ def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(small_disk:
     assert not manifest.complete
 
 
-def test_scheduler_local_from_the_command_line(tmp_path: Path, tiny_checkpoints: Path, capsys: pytest.CaptureFixture) -> None:
+def test_scheduler_local_from_the_command_line(
+    tmp_path: Path, tiny_checkpoints: Path, capsys: pytest.CaptureFixture
+) -> None:
     import main
 
-    common = ["--count", "6", "--shard-size", "3", "--seed", "4", "--checkpoints", str(tiny_checkpoints), "--device", "cpu", "--quiet"]
+    common = [
+        "--count",
+        "6",
+        "--shard-size",
+        "3",
+        "--seed",
+        "4",
+        "--checkpoints",
+        str(tiny_checkpoints),
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     assert main.main(["generate", str(tmp_path / "single"), *common]) == 0
     assert main.main(["generate", str(tmp_path / "local"), *common, "--scheduler", "local", "--workers", "1"]) == 0
     assert "Dask scheduler local" in capsys.readouterr().out

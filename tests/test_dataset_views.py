@@ -100,8 +100,12 @@ def test_landmarks_land_on_their_rendered_pixels_within_one_pixel(model):
     marked = np.ones((model.n_vertices, 3), dtype=np.float32)
     marked[model.landmarks] = 0.0
     try:
-        for pose, focal in (((0.0, 0.0, 0.0), None), ((0.3, 0.6, 0.4), None), ((-0.25, -0.7, -0.5), None),
-                            ((0.1, -0.4, 0.2), 300.0)):
+        for pose, focal in (
+            ((0.0, 0.0, 0.0), None),
+            ((0.3, 0.6, 0.4), None),
+            ((-0.25, -0.7, -0.5), None),
+            ((0.1, -0.4, 0.2), 300.0),
+        ):
             camera = renderer.camera(*pose, focal=focal)
             dark = renderer.draw(face, camera, colours=marked, depth=True)
             white = renderer.draw(face, camera, colours=np.ones_like(marked))
@@ -113,11 +117,11 @@ def test_landmarks_land_on_their_rendered_pixels_within_one_pixel(model):
                 if np.abs(np.delete(points, k, axis=0) - point).max(axis=1).min() < 6:  # another mark in the window
                     continue
                 column, row = np.round(point).astype(int)
-                window = drop[row - 4:row + 5, column - 4:column + 5]
+                window = drop[row - 4 : row + 5, column - 4 : column + 5]
                 if dark.depth[row, column] > depth + 1.0 or window.max() < 60:  # hidden, e.g. behind the eyeball
                     continue
                 weight = np.where(window > window.max() / 2, window, 0.0)  # the mark: its brighter half
-                rows, columns = np.mgrid[row - 4:row + 5, column - 4:column + 5]
+                rows, columns = np.mgrid[row - 4 : row + 5, column - 4 : column + 5]
                 centre = np.array([(weight * columns).sum(), (weight * rows).sum()]) / weight.sum()
                 errors.append(np.abs(centre - point).max())
             assert len(errors) >= 12 and max(errors) <= 1.0 and np.mean(errors) < 0.4, (pose, errors)
@@ -152,9 +156,21 @@ def test_mask_and_depth_agree_with_the_projected_mesh(model, focal):
 # --- generated datasets -------------------------------------------------------------------------
 
 
-def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(tmp_path: Path, generation_inputs: tuple):
-    _generate(tmp_path, generation_inputs, count=3, seed=5, shard_size=2, images=True, image_size=64, random_views=2,
-              image_format="300w-lp", max_roll=30.0)
+def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(
+    tmp_path: Path, generation_inputs: tuple
+):
+    _generate(
+        tmp_path,
+        generation_inputs,
+        count=3,
+        seed=5,
+        shard_size=2,
+        images=True,
+        image_size=64,
+        random_views=2,
+        image_format="300w-lp",
+        max_roll=30.0,
+    )
     dataset = load_dataset(tmp_path)
     loaded = load_fitted_parameters(tmp_path)  # what --data reads: every .mat under the folder
     assert not loaded.skipped and len(loaded) == 9
@@ -170,7 +186,9 @@ def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(t
     mat = scipy.io.loadmat(tmp_path / "images/shard-00000/face-00000001-view2.mat")
     assert mat["Shape_Para"].shape == (199, 1) and mat["Exp_Para"].shape == (29, 1)
     assert mat["Pose_Para"].shape == (1, 7) and mat["pt2d"].shape == (2, 68) and "Tex_Para" not in mat
-    landmarks_3d = _face_landmarks(generation_inputs[0], dataset, 1)  # the exact camera in the file projects them onto pt2d
+    landmarks_3d = _face_landmarks(
+        generation_inputs[0], dataset, 1
+    )  # the exact camera in the file projects them onto pt2d
     homogeneous = np.c_[landmarks_3d, np.ones(68)] @ mat["Camera_Matrix"].T
     np.testing.assert_allclose(homogeneous[:, :2] / homogeneous[:, 2:] + 1, mat["pt2d"].T, atol=1e-6)
     assert pose_para[:, 1:, 2].any() and np.abs(np.degrees(pose_para[..., 2])).max() <= 30.0  # roll drawn, within range
@@ -180,9 +198,31 @@ def test_a_300w_lp_dataset_loads_back_through_data_with_identical_coefficients(t
 
 def test_the_command_line_writes_300w_lp_files_that_info_data_reads(capsys, tmp_path: Path, tiny_checkpoints: Path):
     out = tmp_path / "lp"
-    status = main.main(["generate", str(out), "--count", "3", "--format", "300w-lp", "--random-views", "1", "--max-roll", "20",
-                        "--focal-length", "400", "--image-size", "48", "--checkpoints", str(tiny_checkpoints),
-                        "--device", "cpu", "--workers", "1", "--quiet"])
+    status = main.main(
+        [
+            "generate",
+            str(out),
+            "--count",
+            "3",
+            "--format",
+            "300w-lp",
+            "--random-views",
+            "1",
+            "--max-roll",
+            "20",
+            "--focal-length",
+            "400",
+            "--image-size",
+            "48",
+            "--checkpoints",
+            str(tiny_checkpoints),
+            "--device",
+            "cpu",
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
     assert status == 0, capsys.readouterr().err
     capsys.readouterr()
     assert main.main(["info", "--data", str(out), "--checkpoints", str(tiny_checkpoints)]) == 0
@@ -196,9 +236,21 @@ def test_variation_and_maps_are_recorded_and_regenerate_byte_for_byte(tmp_path: 
     pictures.mkdir()
     for i, colour in enumerate(((200, 30, 30), (30, 200, 30))):
         Image.new("RGB", (90, 60), colour).save(pictures / f"b{i}.png")
-    settings = dict(count=2, seed=9, shard_size=2, images=True, image_size=48, random_views=1, max_light_angle=60.0,
-                    min_light=0.5, max_light=1.5, background=str(pictures), albedo=True, maps="mask,depth,normals",
-                    mesh_format="ply")
+    settings = dict(
+        count=2,
+        seed=9,
+        shard_size=2,
+        images=True,
+        image_size=48,
+        random_views=1,
+        max_light_angle=60.0,
+        min_light=0.5,
+        max_light=1.5,
+        background=str(pictures),
+        albedo=True,
+        maps="mask,depth,normals",
+        mesh_format="ply",
+    )
     _generate(tmp_path / "a", generation_inputs, **settings)
     _generate(tmp_path / "b", generation_inputs, **settings)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
@@ -235,7 +287,9 @@ def test_the_light_and_colour_change_the_image(model):
 
         dim = renderer.draw(face, camera, KeyLight(DEFAULT_KEY_LIGHT.direction, 0.2)).rgb.astype(int)
         side = renderer.draw(face, camera, KeyLight((1.0, 0.0, 0.0), DEFAULT_KEY_LIGHT.intensity)).rgb.astype(int)
-        dark_skin = renderer.draw(face, camera, colours=albedo.colours(np.array([2.5 * albedo.ev[0], 0.0]))).rgb.astype(int)
+        dark_skin = renderer.draw(face, camera, colours=albedo.colours(np.array([2.5 * albedo.ev[0], 0.0]))).rgb.astype(
+            int
+        )
         again = renderer.draw(face, camera).rgb.astype(int)
     finally:
         renderer.close()
@@ -269,7 +323,9 @@ def test_coloured_meshes_carry_their_vertex_colours(tmp_path: Path, model):
     face = model.mean.reshape(-1, 3)
     for name, binary in (("face.ply", True), ("ascii.ply", False)):
         mesh = pyvista.read(writer.write(tmp_path / name, face, binary, colours=colours))
-        np.testing.assert_array_equal(mesh.point_data["RGB"], np.round(colours.astype(np.float64) * 255).astype(np.uint8))
+        np.testing.assert_array_equal(
+            mesh.point_data["RGB"], np.round(colours.astype(np.float64) * 255).astype(np.uint8)
+        )
     first = (writer.write(tmp_path / "face.obj", face, colours=colours)).read_text().split("\n", 1)[0].split()
     assert first[0] == "v" and len(first) == 7 and float(first[4]) == pytest.approx(colours[0, 0], abs=1e-4)
 
@@ -277,14 +333,17 @@ def test_coloured_meshes_carry_their_vertex_colours(tmp_path: Path, model):
 # --- bad input ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    (["--background", "EMPTY"], "holds no pictures"),
-    (["--background", "MISSING"], "neither a colour"),
-    (["--image-size", "20000"], "beyond what OpenGL renders"),
-    (["--max-roll", "200"], "largest roll"),
-    (["--light-intensity", "2", "1"], "light intensity range"),
-    (["--focal-length", "100"], "too short"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--background", "EMPTY"], "holds no pictures"),
+        (["--background", "MISSING"], "neither a colour"),
+        (["--image-size", "20000"], "beyond what OpenGL renders"),
+        (["--max-roll", "200"], "largest roll"),
+        (["--light-intensity", "2", "1"], "light intensity range"),
+        (["--focal-length", "100"], "too short"),
+    ],
+)
 def test_bad_view_settings_are_one_clear_error(capsys, tmp_path: Path, options: list[str], message: str):
     (tmp_path / "EMPTY").mkdir()
     (tmp_path / "EMPTY/notes.txt").write_text("not a picture")
@@ -299,7 +358,9 @@ def test_300w_lp_needs_landmarks_and_view_options_need_images(capsys, tmp_path: 
     fields = bfm_fields()
     del fields["kpt_ind"]
     write_bfm(tmp_path / "BFM.mat", fields)
-    status = main.main(["generate", str(tmp_path / "out"), "--count", "2", "--format", "300w-lp", "--model", str(tmp_path / "BFM.mat")])
+    status = main.main(
+        ["generate", str(tmp_path / "out"), "--count", "2", "--format", "300w-lp", "--model", str(tmp_path / "BFM.mat")]
+    )
     assert status == 2 and "has no landmarks" in capsys.readouterr().err and not (tmp_path / "out").exists()
     status = main.main(["generate", str(tmp_path / "out"), "--count", "2", "--maps", "depth"])
     assert status == 2 and "--maps is about images" in capsys.readouterr().err
@@ -307,7 +368,9 @@ def test_300w_lp_needs_landmarks_and_view_options_need_images(capsys, tmp_path: 
 
 def test_a_size_the_gl_cannot_draw_is_refused(model, monkeypatch: pytest.MonkeyPatch):
     """Beyond its limit a GL draws a blank frame without an error: the renderer finds out by drawing once."""
-    monkeypatch.setattr(FaceRenderer, "_surface_depth", lambda self: np.full((self.size, self.size), np.nan, np.float32))
+    monkeypatch.setattr(
+        FaceRenderer, "_surface_depth", lambda self: np.full((self.size, self.size), np.nan, np.float32)
+    )
     with pytest.raises(FaceExplorerError, match="beyond what this OpenGL can render"):
         FaceRenderer(model.mean.reshape(-1, 3), model.triangles, 32, model.triangle_parts)
 
@@ -315,7 +378,9 @@ def test_a_size_the_gl_cannot_draw_is_refused(model, monkeypatch: pytest.MonkeyP
 def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Path, generation_inputs: tuple):
     from app.dataset.landmark_overlay import POINT_COLOUR, contact_sheet, labelled_tile
 
-    _generate(tmp_path, generation_inputs, count=2, seed=2, shard_size=2, images=True, image_size=32, image_format="300w-lp")
+    _generate(
+        tmp_path, generation_inputs, count=2, seed=2, shard_size=2, images=True, image_size=32, image_format="300w-lp"
+    )
     mats = sorted(tmp_path.rglob("*.mat"))
     tile = labelled_tile(mats[0], scale=3)
     points = read_300w_lp(mats[0]).landmarks
@@ -332,8 +397,9 @@ def test_the_landmark_sheet_draws_each_label_where_its_mat_puts_it(tmp_path: Pat
 
 def test_a_300w_lp_dataset_resumes_and_is_overwritten_file_by_file(tmp_path: Path, generation_inputs: tuple):
     model, denoiser, provenance = generation_inputs
-    settings = GenerationSettings(count=2, seed=1, shard_size=1, images=True, image_size=32, image_format="300w-lp",
-                                  maps="depth")
+    settings = GenerationSettings(
+        count=2, seed=1, shard_size=1, images=True, image_size=32, image_format="300w-lp", maps="depth"
+    )
     generate(tmp_path, settings, model, denoiser, provenance, show_progress=False)
     label = tmp_path / "images/shard-00001/face-00000001-front.mat"
     label.unlink()
@@ -360,8 +426,9 @@ def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path
     assert next(line for line in lines if line.startswith("f ")).count("/") == 6  # f v/vt/vn v/vt/vn v/vt/vn
 
 
-def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path, generation_inputs: tuple,
-                                                                  monkeypatch: pytest.MonkeyPatch):
+def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+):
     """The files are written on threads, but a failure still stops the shard before its .npz exists."""
     import app.dataset.views as views
     from app.errors import ExportError
@@ -389,9 +456,16 @@ def test_a_label_that_fails_to_write_leaves_its_shard_unfinished(tmp_path: Path,
 def test_a_textured_bfm_colours_its_300w_lp_images_and_records_tex_para(tmp_path: Path, tiny_checkpoints: Path):
     model = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
     denoiser = Denoiser.from_folder(model, tiny_checkpoints, "cpu")
-    generate(tmp_path / "out", GenerationSettings(count=2, seed=4, images=True, image_size=32, image_format="300w-lp",
-                                                  albedo=True, mesh_format="ply"),
-             model, denoiser, Provenance.of(model, denoiser), show_progress=False)
+    generate(
+        tmp_path / "out",
+        GenerationSettings(
+            count=2, seed=4, images=True, image_size=32, image_format="300w-lp", albedo=True, mesh_format="ply"
+        ),
+        model,
+        denoiser,
+        Provenance.of(model, denoiser),
+        show_progress=False,
+    )
     with np.load(tmp_path / "out/shard-00000.npz") as shard:
         texture = shard["texture"]
     assert texture.shape == (2, 199) and 0.5 < np.std(texture / model.albedo.ev) < 2  # β_i ~ N(0, texEV_i²)
@@ -400,4 +474,6 @@ def test_a_textured_bfm_colours_its_300w_lp_images_and_records_tex_para(tmp_path
     import pyvista
 
     mesh = pyvista.read(tmp_path / "out/meshes/shard-00000/face-00000001.ply")
-    np.testing.assert_array_equal(mesh.point_data["RGB"], np.round(model.albedo.colours(texture[1]).astype(np.float64) * 255))
+    np.testing.assert_array_equal(
+        mesh.point_data["RGB"], np.round(model.albedo.colours(texture[1]).astype(np.float64) * 255)
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+
 import numpy as np
 import pytest
 import torch
 
-from app.denoising.corruption import corrupt
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+from app.denoising.corruption import corrupt
 from app.denoising.denoiser import Denoiser
 from app.errors import CheckpointError, FaceExplorerError
 from app.model.embedded_corpus import embedded_corpus
@@ -26,7 +27,9 @@ def test_shape_is_normalised_by_1e5_inside(denoiser):
     assert denoiser.metadata["shape"]["normalisation"] == 1e5
     alpha = np.random.default_rng(0).normal(size=199) * 3e5
     with torch.no_grad():
-        by_hand = denoiser.nets["shape"](torch.tensor(alpha / 1e5, dtype=torch.float32).view(1, 1, -1)).view(-1).numpy() * 1e5
+        by_hand = (
+            denoiser.nets["shape"](torch.tensor(alpha / 1e5, dtype=torch.float32).view(1, 1, -1)).view(-1).numpy() * 1e5
+        )
     result = denoiser.denoise("shape", alpha)
     assert result.dtype == np.float64 and result.shape == (199,)
     np.testing.assert_allclose(result, by_hand, rtol=1e-5, atol=1e-5 * np.abs(by_hand).max())
@@ -78,8 +81,13 @@ def test_bad_input_is_one_clear_error(denoiser, kind, values, word):
 
 def test_checkpoints_for_another_model_are_refused(tmp_path, tiny_checkpoints):
     small = MorphableModel(
-        mean=np.zeros(60), basis_id=np.eye(40, 60), basis_exp=np.eye(20, 60, k=40),
-        ev_id=np.ones(40), ev_exp=np.ones(20), triangles=[[0, 1, 2]], name="test:small",
+        mean=np.zeros(60),
+        basis_id=np.eye(40, 60),
+        basis_exp=np.eye(20, 60, k=40),
+        ev_id=np.ones(40),
+        ev_exp=np.ones(20),
+        triangles=[[0, 1, 2]],
+        name="test:small",
     )
     with pytest.raises(CheckpointError, match="but the model has 40"):
         Denoiser.from_folder(small, tiny_checkpoints)
@@ -97,11 +105,20 @@ def test_nets_trained_on_another_model_are_pointed_out(tiny_checkpoints, tmp_pat
     model = embedded_model()
     loaded = Denoiser.from_folder(model, tiny_checkpoints, device="cpu")
     assert loaded.model_mismatch(model) is None
-    other = MorphableModel(mean=model.mean, basis_id=model.basis_id * 2, basis_exp=model.basis_exp, ev_id=model.ev_id,
-                           ev_exp=model.ev_exp, triangles=model.triangles, name=EMBEDDED_NAME)
+    other = MorphableModel(
+        mean=model.mean,
+        basis_id=model.basis_id * 2,
+        basis_exp=model.basis_exp,
+        ev_id=model.ev_id,
+        ev_exp=model.ev_exp,
+        triangles=model.triangles,
+        name=EMBEDDED_NAME,
+    )
     message = loaded.model_mismatch(other)
     assert message.count("the model changed since") == 2 and "\n" not in message
-    assert message.startswith(f"the shape network was made on {EMBEDDED_NAME} [{model.digest[:12]}], but the loaded model")
+    assert message.startswith(
+        f"the shape network was made on {EMBEDDED_NAME} [{model.digest[:12]}], but the loaded model"
+    )
 
 
 @pytest.mark.skipif(not (SHIPPED_CHECKPOINTS / "shape.pt").is_file(), reason="shipped weights not present")

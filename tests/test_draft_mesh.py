@@ -35,12 +35,17 @@ def test_the_draft_has_about_an_eighth_of_the_triangles_on_real_vertices_with_th
     assert draft.triangles.min() == 0 and draft.triangles.max() == len(draft.vertex_indices) - 1
     # Each draft triangle faces the way the full mesh does around it (the draft is not turned inside out).
     vertices = model.mean.reshape(-1, 3).astype(np.float64)
+
     def normals(points, triangles):
         corners = points[triangles]
         return np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]).sum(axis=0)
+
     skin = draft.triangle_parts == 0
     full_skin = model.triangle_parts == 0
-    overall, draft_overall = normals(vertices, model.triangles[full_skin]), normals(vertices[draft.vertex_indices], draft.triangles[skin])
+    overall, draft_overall = (
+        normals(vertices, model.triangles[full_skin]),
+        normals(vertices[draft.vertex_indices], draft.triangles[skin]),
+    )
     assert np.dot(overall, draft_overall) > 0.9 * np.linalg.norm(overall) * np.linalg.norm(draft_overall)
 
 

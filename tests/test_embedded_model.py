@@ -51,12 +51,21 @@ def test_generation_is_deterministic(model):
 
 def test_every_process_builds_the_same_bits_whatever_its_blas_threads(model):
     """Dataset and Dask workers often start with one BLAS thread; their model must be the explorer's, bit for bit."""
-    probe = ("import hashlib, sys; from app.model.embedded_model import embedded_model; m = embedded_model(); "
-             "sys.stdout.write(hashlib.sha256(m.mean.tobytes() + m.basis_id.tobytes() + m.basis_exp.tobytes()).hexdigest())")
+    probe = (
+        "import hashlib, sys; from app.model.embedded_model import embedded_model; m = embedded_model(); "
+        "sys.stdout.write(hashlib.sha256(m.mean.tobytes() + m.basis_id.tobytes() + m.basis_exp.tobytes()).hexdigest())"
+    )
     here = hashlib.sha256(model.mean.tobytes() + model.basis_id.tobytes() + model.basis_exp.tobytes()).hexdigest()
     for threads in ("1", "2"):
-        environment = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
-        built = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=environment, capture_output=True, text=True, check=True)
+        environment = {
+            **os.environ,
+            "OPENBLAS_NUM_THREADS": threads,
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+        }
+        built = subprocess.run(
+            [sys.executable, "-c", probe], cwd=REPO, env=environment, capture_output=True, text=True, check=True
+        )
         assert built.stdout == here, f"{threads} BLAS thread(s) built other bits"
 
 
@@ -69,8 +78,13 @@ def test_the_model_is_identified_by_its_recipe_and_the_recipe_covers_the_build(m
     """
     assert f"asset {hashlib.sha256(ASSET_PATH.read_bytes()).hexdigest()}" in model.recipe
     assert "build 1;" in model.recipe
-    expected = {"mean": 234339164647867.88, "basis_id": 199.00000001217694, "basis_exp": 934346943130.658,
-                "ev_id": 1869999999999.9995, "ev_exp": 2564005286.0973725}
+    expected = {
+        "mean": 234339164647867.88,
+        "basis_id": 199.00000001217694,
+        "basis_exp": 934346943130.658,
+        "ev_id": 1869999999999.9995,
+        "ev_exp": 2564005286.0973725,
+    }
     for name, squares in expected.items():
         assert float((getattr(model, name).astype(np.float64) ** 2).sum()) == pytest.approx(squares, rel=1e-6), name
     renamed = embedded_model.__wrapped__()
@@ -184,7 +198,11 @@ def test_ict_identity_modes_keep_their_distribution(model, asset):
 def test_mode_names(model):
     assert model.names_id[:2] == ["identity PC 1", "identity PC 2"] and model.names_id[100] == "smooth mode 101"
     assert model.names_exp == [unit.mode_name for unit in ACTION_UNITS]
-    assert model.names_exp[:3] == ["AU27 mouth stretch (jawOpen)", "AU12 lip corner puller (mouthSmile)", "AU45 blink (eyeBlink)"]
+    assert model.names_exp[:3] == [
+        "AU27 mouth stretch (jawOpen)",
+        "AU12 lip corner puller (mouthSmile)",
+        "AU45 blink (eyeBlink)",
+    ]
     assert model.names_exp[23] == "AU61 eyes turn left (eyeLookOut_L + eyeLookIn_R)"
     assert model.names("expression") is model.names_exp
 
@@ -327,8 +345,10 @@ def test_corpus_faces_barely_fold_and_uniform_faces_do(model):
         mean = model.mean.reshape(-1, 3).astype(np.float64)
 
         def normals(v):
-            return np.cross(v[..., triangles[:, 1], :] - v[..., triangles[:, 0], :],
-                            v[..., triangles[:, 2], :] - v[..., triangles[:, 0], :])
+            return np.cross(
+                v[..., triangles[:, 1], :] - v[..., triangles[:, 0], :],
+                v[..., triangles[:, 2], :] - v[..., triangles[:, 0], :],
+            )
 
         return np.sum(np.einsum("bij,ij->bi", normals(faces), normals(mean)) < 0, axis=1)
 
@@ -336,6 +356,8 @@ def test_corpus_faces_barely_fold_and_uniform_faces_do(model):
     real = folded(corpus.shape, corpus.expression)
     assert real.max() < 0.004 * len(triangles)
     rng = np.random.default_rng(13)
-    uniform = folded(sample_coefficients(model, "shape", "uniform", 60, rng),
-                     sample_coefficients(model, "expression", "uniform", 60, rng))
+    uniform = folded(
+        sample_coefficients(model, "shape", "uniform", 60, rng),
+        sample_coefficients(model, "expression", "uniform", 60, rng),
+    )
     assert np.median(uniform) > 5 * np.median(real)

@@ -31,7 +31,9 @@ def test_mahalanobis_distance_whitens_the_corpus() -> None:
     rng = np.random.default_rng(1)
     corpus = rng.normal(size=(50_000, 3)) * np.array([100.0, 1.0, 0.01])
     distance = MahalanobisDistance(corpus)
-    assert distance(np.array([[300.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.03]])) == pytest.approx([3, 3, 3], rel=0.02)
+    assert distance(np.array([[300.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.03]])) == pytest.approx(
+        [3, 3, 3], rel=0.02
+    )
 
 
 def test_baselines_do_what_they_say() -> None:
@@ -44,21 +46,32 @@ def test_baselines_do_what_they_say() -> None:
     np.testing.assert_allclose(inside[0] / np.linalg.norm(inside[0]), vectors[0] / np.linalg.norm(vectors[0]))
     np.testing.assert_allclose(inside[1], vectors[1])  # already inside: untouched
     corpus = np.array([[0.0, 0.0, 0.0], [10.0, 10.0, 10.0], [-5.0, 0.0, 5.0]])
-    np.testing.assert_array_equal(snap_to_nearest(np.array([[9.0, 8.0, 12.0], [-4.0, 1.0, 4.0]]), corpus, chunk=1),
-                                  corpus[[1, 2]])
+    np.testing.assert_array_equal(
+        snap_to_nearest(np.array([[9.0, 8.0, 12.0], [-4.0, 1.0, 4.0]]), corpus, chunk=1), corpus[[1, 2]]
+    )
 
 
 @pytest.fixture(scope="module")
 def tiny_context(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: Path) -> EvaluationContext:
     corpus = embedded_corpus(200)
     model = embedded_model()
-    return EvaluationContext(model, corpus, Denoiser.from_folder(model, tiny_checkpoints, "cpu"), tmp_path_factory.mktemp("out"),
-                             epochs=1, vectors=50, scatter_points=10, mesh_faces=3, train_copies=1)
+    return EvaluationContext(
+        model,
+        corpus,
+        Denoiser.from_folder(model, tiny_checkpoints, "cpu"),
+        tmp_path_factory.mktemp("out"),
+        epochs=1,
+        vectors=50,
+        scatter_points=10,
+        mesh_faces=3,
+        train_copies=1,
+    )
 
 
 @pytest.mark.parametrize("experiment", sorted(EXPERIMENTS))
-def test_experiment_runs_end_to_end_and_writes_figure_and_tables(experiment: str, tiny_context: EvaluationContext,
-                                                                tmp_path: Path) -> None:
+def test_experiment_runs_end_to_end_and_writes_figure_and_tables(
+    experiment: str, tiny_context: EvaluationContext, tmp_path: Path
+) -> None:
     report = EXPERIMENTS[experiment](tiny_context)
     png, table_json, table_md = write_report(report, tmp_path)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5_000

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from core_fixtures import bfm_fields, write_bfm, write_fitted_mat
 
 from app.dataset.export import load_coefficients
 from app.errors import FaceExplorerError
@@ -17,7 +18,6 @@ from app.explorer.session import ExplorerSession
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces
 from app.workspace import Workspace
-from core_fixtures import bfm_fields, write_bfm, write_fitted_mat
 
 
 @pytest.fixture
@@ -156,7 +156,12 @@ def test_a_face_that_cannot_be_shown_is_refused_and_the_last_good_one_returns(se
 def test_export_writes_the_chosen_faces_with_their_coefficients(session, tmp_path):
     session.state.sample("both")  # not refreshed yet: the export brings the faces up to date first
     written = session.export_faces(tmp_path / "face.obj", "both", coefficient_format=".json")
-    assert sorted(p.name for p in written) == ["face_denoised.json", "face_denoised.obj", "face_input.json", "face_input.obj"]
+    assert sorted(p.name for p in written) == [
+        "face_denoised.json",
+        "face_denoised.obj",
+        "face_input.json",
+        "face_input.obj",
+    ]
     alpha_id, _, info = load_coefficients(tmp_path / "face_denoised.json")
     np.testing.assert_allclose(alpha_id, session.live.denoised_id)
     assert info["face"] == "denoised" and info["sampling"] == session.state.settings.to_dict()

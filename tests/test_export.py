@@ -29,11 +29,14 @@ def leftovers(folder) -> list:
     return [p.name for p in folder.iterdir() if ".part" in p.name]
 
 
-@pytest.mark.parametrize(("name", "binary", "header"), [
-    ("face.obj", True, None),
-    ("face.ply", True, b"format binary_little_endian"),
-    ("face.ply", False, b"format ascii"),
-])
+@pytest.mark.parametrize(
+    ("name", "binary", "header"),
+    [
+        ("face.obj", True, None),
+        ("face.ply", True, b"format binary_little_endian"),
+        ("face.ply", False, b"format ascii"),
+    ],
+)
 def test_mesh_round_trip_through_pyvista(tmp_path, name, binary, header):
     vertices, triangles = little_face()
     path = export_mesh(tmp_path / name, vertices, triangles, binary=binary)
@@ -51,20 +54,27 @@ def test_mesh_round_trip_through_pyvista(tmp_path, name, binary, header):
 def test_an_obj_carries_the_texture_layout_corner_for_corner(tmp_path):
     vertices, triangles = little_face()
     # A seam: every triangle gets corners of its own in the texture, so no UV row is shared.
-    layout = UvLayout(uv=np.random.default_rng(1).uniform(0, 2, size=(3 * len(triangles), 2)),
-                      triangles=np.arange(3 * len(triangles)).reshape(-1, 3))
+    layout = UvLayout(
+        uv=np.random.default_rng(1).uniform(0, 2, size=(3 * len(triangles), 2)),
+        triangles=np.arange(3 * len(triangles)).reshape(-1, 3),
+    )
     path = export_mesh(tmp_path / "face.obj", vertices, triangles, uv_layout=layout)
     lines = path.read_text().splitlines()
     uv = np.array([line.split()[1:] for line in lines if line.startswith("vt ")], dtype=float)
-    corners = np.array([[token.split("/") for token in line.split()[1:]] for line in lines if line.startswith("f ")], dtype=int)
+    corners = np.array(
+        [[token.split("/") for token in line.split()[1:]] for line in lines if line.startswith("f ")], dtype=int
+    )
     np.testing.assert_array_equal(corners[..., 0] - 1, triangles)  # f v/vt/vn: the vertex ...
     np.testing.assert_allclose(uv[corners[..., 1] - 1], layout.uv[layout.triangles], atol=1e-5)  # ... its UV ...
     np.testing.assert_array_equal(corners[..., 2], corners[..., 0])  # ... and the vertex's normal
     mesh = pyvista.read(path)  # VTK splits the vertices at the seams and keeps the UV of each corner
     assert mesh.n_cells == len(triangles) and mesh.active_texture_coordinates is not None
-    np.testing.assert_allclose(mesh.active_texture_coordinates[mesh.faces.reshape(-1, 4)[:, 1:]],
-                               layout.uv[layout.triangles], atol=1e-5)
-    with pytest.raises(ExportError, match=r"mesh writer: the texture layout has corners of shape \(2, 3\), the mesh has 60 triangles"):
+    np.testing.assert_allclose(
+        mesh.active_texture_coordinates[mesh.faces.reshape(-1, 4)[:, 1:]], layout.uv[layout.triangles], atol=1e-5
+    )
+    with pytest.raises(
+        ExportError, match=r"mesh writer: the texture layout has corners of shape \(2, 3\), the mesh has 60 triangles"
+    ):
         export_mesh(tmp_path / "bad.obj", vertices, triangles, uv_layout=UvLayout(layout.uv, layout.triangles[:2]))
     assert not (tmp_path / "bad.obj").exists()
 

@@ -53,7 +53,10 @@ def test_single_coefficient_change_is_announced_with_old_and_new(model):
     state.set_coefficient("shape", 2, 1.5e5)
     state.set_coefficient("shape", 2, 1.5e5)  # no change, no announcement
     state.set_coefficient("expression", 1, -0.25)
-    assert [(c.kind, c.index, c.old, c.new) for c in changes] == [("shape", 2, 0.0, 1.5e5), ("expression", 1, 0.0, -0.25)]
+    assert [(c.kind, c.index, c.old, c.new) for c in changes] == [
+        ("shape", 2, 0.0, 1.5e5),
+        ("expression", 1, 0.0, -0.25),
+    ]
     assert all(c.is_single for c in changes)
     assert state.alpha_id[2] == 1.5e5 and state.alpha_exp[1] == -0.25
 
@@ -155,7 +158,9 @@ def test_live_face_incremental_update_matches_full_synthesis(model):
     assert np.allclose(live.input_vertices, expected, rtol=1e-5, atol=1e-2)  # updated per event, before refresh
     assert live.refresh() and not live.refresh()
     assert np.allclose(live.denoised_id, state.alpha_id * 0.5)
-    assert np.allclose(live.denoised_vertices, model.synthesize(state.alpha_id * 0.5, state.alpha_exp * 0.5), rtol=1e-5, atol=1e-2)
+    assert np.allclose(
+        live.denoised_vertices, model.synthesize(state.alpha_id * 0.5, state.alpha_exp * 0.5), rtol=1e-5, atol=1e-2
+    )
     distance = np.linalg.norm(live.denoised_vertices - live.input_vertices, axis=1) / 1000.0
     assert np.allclose(live.displacement_mm, distance, rtol=1e-5)
     assert np.allclose(np.linalg.norm(live.input_normals, axis=1), 1.0, atol=1e-5)
@@ -211,9 +216,20 @@ def test_export_both_writes_meshes_and_coefficients(model, tmp_path):
         ExportedFace("input", live.input_vertices, state.alpha_id, state.alpha_exp),
         ExportedFace("denoised", live.denoised_vertices, live.denoised_id, live.denoised_exp),
     ]
-    written = export_faces(tmp_path / "face.ply", faces, model.triangles, binary=False, coefficient_format=".npz",
-                           **model.provenance.to_record())
-    assert sorted(p.name for p in written) == ["face_denoised.npz", "face_denoised.ply", "face_input.npz", "face_input.ply"]
+    written = export_faces(
+        tmp_path / "face.ply",
+        faces,
+        model.triangles,
+        binary=False,
+        coefficient_format=".npz",
+        **model.provenance.to_record(),
+    )
+    assert sorted(p.name for p in written) == [
+        "face_denoised.npz",
+        "face_denoised.ply",
+        "face_input.npz",
+        "face_input.ply",
+    ]
     alpha_id, _, info = load_coefficients(tmp_path / "face_denoised.npz")
     assert np.allclose(alpha_id, state.alpha_id * 0.5) and info == {"face": "denoised", **model.provenance.to_record()}
     assert (tmp_path / "face_input.ply").read_text(errors="replace").startswith("ply\nformat ascii")

@@ -27,8 +27,14 @@ def aflw_tree(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
     """Six good files in nested folders, plus a garbage file, a NaN file and one lacking Exp_Para."""
     root = tmp_path / "AFLW2000"
     shape, expression = vectors(0, 6)
-    names = ["image00002.mat", "image00004.mat", "sub/image00006.mat", "sub/image00008.mat",
-             "sub/deeper/image00010.mat", "sub/deeper/image00013.mat"]
+    names = [
+        "image00002.mat",
+        "image00004.mat",
+        "sub/image00006.mat",
+        "sub/image00008.mat",
+        "sub/deeper/image00010.mat",
+        "sub/deeper/image00013.mat",
+    ]
     for name, s, e in zip(names, shape, expression):
         write_fitted_mat(root / name, s, e)
     (root / "sub" / "broken.mat").write_bytes(b"\x00\x01 definitely not MATLAB" * 10)
@@ -46,12 +52,31 @@ def test_folder_is_read_recursively_and_bad_files_are_skipped_with_reasons(aflw_
     root, shape, expression = aflw_tree
     data = load_fitted_parameters(root)
     assert len(data) == 6
-    expected_ids = sorted(["image00002", "image00004", "sub/image00006", "sub/image00008",
-                           "sub/deeper/image00010", "sub/deeper/image00013"])
+    expected_ids = sorted(
+        [
+            "image00002",
+            "image00004",
+            "sub/image00006",
+            "sub/image00008",
+            "sub/deeper/image00010",
+            "sub/deeper/image00013",
+        ]
+    )
     assert sorted(data.face_ids) == expected_ids
     by_id = dict(zip(data.face_ids, range(len(data))))
-    written = dict(zip(["image00002", "image00004", "sub/image00006", "sub/image00008",
-                        "sub/deeper/image00010", "sub/deeper/image00013"], range(6)))
+    written = dict(
+        zip(
+            [
+                "image00002",
+                "image00004",
+                "sub/image00006",
+                "sub/image00008",
+                "sub/deeper/image00010",
+                "sub/deeper/image00013",
+            ],
+            range(6),
+        )
+    )
     for face, row in by_id.items():
         np.testing.assert_array_equal(data.shape[row], shape[written[face]])
         np.testing.assert_array_equal(data.expression[row], expression[written[face]])
@@ -138,7 +163,9 @@ def test_complex_coefficients_are_refused_not_made_real(tmp_path):
     write_fitted_mat(root / "complex.mat", shape[1], expression[1], Shape_Para=(shape[1] + 2j).reshape(-1, 1))
     data = load_fitted_parameters(root)
     assert data.face_ids == ["good"]
-    assert data.skipped == [(str(root / "complex.mat"), "Shape_Para holds complex numbers; fitted coefficients are real")]
+    assert data.skipped == [
+        (str(root / "complex.mat"), "Shape_Para holds complex numbers; fitted coefficients are real")
+    ]
 
 
 def test_unreadable_or_missing_inputs(tmp_path):
@@ -171,7 +198,9 @@ def views_dataset(faces: int = 30, views: int = 4) -> FittedParameters:
     rng = np.random.default_rng(6)
     rows = np.repeat(np.arange(faces), views)
     return FittedParameters(
-        shape[rows], rng.normal(size=(len(rows), N_EXP)), [f"face{f}_view{v}" for f in range(faces) for v in range(views)],
+        shape[rows],
+        rng.normal(size=(len(rows), N_EXP)),
+        [f"face{f}_view{v}" for f in range(faces) for v in range(views)],
         "300W-LP test",
     )
 
@@ -216,5 +245,7 @@ def test_split_by_recorded_ids_gives_exactly_the_held_out_rows():
     again_train, again_test = split_by_ids(data, test.face_ids)
     assert again_test.face_ids == test.face_ids and again_train.face_ids == train.face_ids
     np.testing.assert_array_equal(again_test.expression, test.expression)
-    with pytest.raises(DatasetError, match="lacks 1 of the 29 held-out faces .e.g. 'face99_view0'.: it is not the data"):
+    with pytest.raises(
+        DatasetError, match="lacks 1 of the 29 held-out faces .e.g. 'face99_view0'.: it is not the data"
+    ):
         split_by_ids(data, [*test.face_ids, "face99_view0"])

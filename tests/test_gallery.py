@@ -26,8 +26,8 @@ from app.explorer.gallery import (
 )
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.embedded_model import embedded_model
-from app.workspace import Workspace
 from app.rendering.look import BACKGROUND
+from app.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,10 @@ def test_gallery_faces_are_the_faces_sample_both_gives_from_the_seed_on(denoiser
     assert shown.origin.describe() == "seed 42 · normal"  # the seed that reproduces it, not "edited"
     with pytest.raises(FaceExplorerError, match="draw the gallery again"):
         open_gallery_face(FaceState(replace(model, name="another model")), faces[1], model)
-    for denoised, kind, drawn in ((faces[2].denoised_id, "shape", faces[2].alpha_id),
-                                  (faces[2].denoised_exp, "expression", faces[2].alpha_exp)):
+    for denoised, kind, drawn in (
+        (faces[2].denoised_id, "shape", faces[2].alpha_id),
+        (faces[2].denoised_exp, "expression", faces[2].alpha_exp),
+    ):
         alone = denoiser.denoise(kind, drawn)  # float32 nets: a batch and one face differ in the last bits
         np.testing.assert_allclose(denoised, alone, atol=1e-5 * np.abs(alone).max())
     undenoised = sample_gallery(model, None, settings, 1)[0]
@@ -78,8 +80,8 @@ def test_thumbnails_show_the_face_and_the_sheet_puts_each_pair_in_its_cell(tmp_p
     sheet = gallery_sheet(pairs, columns=2)
     assert sheet.shape == (2 * 64 + 3 * SHEET_GAP, 2 * (2 * 64 + SHEET_GAP) + SHEET_GAP, 3)
     top, left = 64 + 2 * SHEET_GAP, SHEET_GAP  # the third pair starts the second row
-    np.testing.assert_array_equal(sheet[top:top + 64, left:left + 64], pairs[2][0])
-    np.testing.assert_array_equal(sheet[top:top + 64, left + 64:left + 128], pairs[2][1])
+    np.testing.assert_array_equal(sheet[top : top + 64, left : left + 64], pairs[2][0])
+    np.testing.assert_array_equal(sheet[top : top + 64, left + 64 : left + 128], pairs[2][1])
     np.testing.assert_array_equal(sheet[-1, -1], GAP_COLOUR)  # the empty fourth cell
     written = save_gallery_png(tmp_path / "grid", pairs, columns=2)
     assert written == tmp_path / "grid.png"
@@ -95,9 +97,10 @@ def test_each_gallery_face_is_judged_as_the_badges_judge_and_the_grid_is_counted
     faces = sample_gallery(model, shipped_workspace.denoiser, SamplingSettings(seed=9), 3)
     verdicts = [judge_gallery_face(readout, face) for face in faces]
     face = faces[1]
-    assert verdicts[1] == (readout.judge(face.alpha_id, face.alpha_exp, model.synthesize(face.alpha_id, face.alpha_exp)),
-                           readout.judge(face.denoised_id, face.denoised_exp,
-                                         model.synthesize(face.denoised_id, face.denoised_exp)))
+    assert verdicts[1] == (
+        readout.judge(face.alpha_id, face.alpha_exp, model.synthesize(face.alpha_id, face.alpha_exp)),
+        readout.judge(face.denoised_id, face.denoised_exp, model.synthesize(face.denoised_id, face.denoised_exp)),
+    )
     plausible = sum(denoised.plausible for _, denoised in verdicts)
     assert plausible >= 2  # the networks make raw uniform faces plausible (95.6 % in evaluate plausibility)
     assert plausible_counts(verdicts) == f"plausible: 0 of 3 faces, {plausible} of 3 denoised"

@@ -45,8 +45,18 @@ def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, generation_
 
 def test_the_command_with_two_workers_writes_the_bytes_of_one(tmp_path: Path, tiny_checkpoints: Path) -> None:
     """From the command line the workers' fork server starts while the model loads; nothing else changes."""
-    common = ["--count", "4", "--shard-size", "2", "--meshes", "--checkpoints", str(tiny_checkpoints), "--device", "cpu",
-              "--quiet"]
+    common = [
+        "--count",
+        "4",
+        "--shard-size",
+        "2",
+        "--meshes",
+        "--checkpoints",
+        str(tiny_checkpoints),
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     assert main.main(["generate", str(tmp_path / "one"), *common, "--workers", "1"]) == 0
     assert main.main(["generate", str(tmp_path / "two"), *common, "--workers", "2"]) == 0
     assert dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
@@ -54,7 +64,8 @@ def test_the_command_with_two_workers_writes_the_bytes_of_one(tmp_path: Path, ti
 
 
 def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
-        tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
 
     class ExecutorWhoseFirstWorkerIsKilled(generation.ProcessPoolExecutor):
@@ -76,14 +87,17 @@ def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
     assert dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
 
 
-def test_the_progress_bar_shows_faces_per_second_and_the_time_left(tmp_path: Path, generation_inputs: tuple,
-                                                                  capsys: pytest.CaptureFixture) -> None:
+def test_the_progress_bar_shows_faces_per_second_and_the_time_left(
+    tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture
+) -> None:
     run_generate(tmp_path, generation_inputs, GenerationSettings(count=8, shard_size=2), show_progress=True)
     bar = capsys.readouterr().err
     assert "faces/s" in bar and "ETA" in bar and "8/8 faces" in bar
 
 
-def test_the_manifest_records_settings_seed_model_checkpoints_and_software(tmp_path: Path, generation_inputs: tuple) -> None:
+def test_the_manifest_records_settings_seed_model_checkpoints_and_software(
+    tmp_path: Path, generation_inputs: tuple
+) -> None:
     model, denoiser, _ = generation_inputs
     run_generate(tmp_path, generation_inputs, GenerationSettings(count=4, seed=11, shard_size=2, r_shape=7.5))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -94,7 +108,9 @@ def test_the_manifest_records_settings_seed_model_checkpoints_and_software(tmp_p
     assert manifest["last_run"]["denoising_device"] == "cpu" and manifest["last_run"]["scheduler"] is None
 
 
-def test_describe_prints_what_a_dataset_holds(tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture) -> None:
+def test_describe_prints_what_a_dataset_holds(
+    tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture
+) -> None:
     model, denoiser, _ = generation_inputs
     folder = tmp_path / "data"
     run_generate(folder, generation_inputs, GenerationSettings(count=5, seed=2, shard_size=2, r_exp=9.0))
@@ -113,15 +129,20 @@ def test_describe_prints_what_a_dataset_holds(tmp_path: Path, generation_inputs:
 
 
 def test_a_command_imports_neither_the_evaluation_nor_matplotlib(tmp_path: Path) -> None:
-    probe = ("import sys, main; main.main(['generate', '--describe', sys.argv[1]]); "
-             "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'app.evaluation', 'app.study'))))")
+    probe = (
+        "import sys, main; main.main(['generate', '--describe', sys.argv[1]]); "
+        "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'app.evaluation', 'app.study'))))"
+    )
     result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
 
 
-def test_describe_names_the_image_files_and_maps(tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture) -> None:
-    settings = GenerationSettings(count=1, shard_size=1, images=True, image_size=32, image_format="300w-lp",
-                                  maps="mask,depth")
+def test_describe_names_the_image_files_and_maps(
+    tmp_path: Path, generation_inputs: tuple, capsys: pytest.CaptureFixture
+) -> None:
+    settings = GenerationSettings(
+        count=1, shard_size=1, images=True, image_size=32, image_format="300w-lp", maps="mask,depth"
+    )
     run_generate(tmp_path, generation_inputs, settings)
     assert main.main(["generate", "--describe", str(tmp_path)]) == 0
     files = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("files:"))

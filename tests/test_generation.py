@@ -51,7 +51,9 @@ def test_same_settings_give_byte_identical_shards(tmp_path: Path, generation_inp
     assert _shard_bytes(tmp_path / "c")["shard-00000.npz"] != first["shard-00000.npz"]
 
 
-def test_shard_contents_provenance_and_digests(tmp_path: Path, generation_inputs: tuple, tiny_checkpoints: Path) -> None:
+def test_shard_contents_provenance_and_digests(
+    tmp_path: Path, generation_inputs: tuple, tiny_checkpoints: Path
+) -> None:
     model, denoiser, _ = generation_inputs
     run_generate(tmp_path, generation_inputs, SETTINGS)
     with np.load(tmp_path / "shard-00002.npz", allow_pickle=False) as shard:
@@ -64,11 +66,18 @@ def test_shard_contents_provenance_and_digests(tmp_path: Path, generation_inputs
         assert int(shard["seed"]) == 7 and int(shard["shard"]) == 2
         assert json.loads(str(shard["sampling"])) == {"distribution": "uniform", "r_exp": 15.0, "r_shape": 10.0}
         assert str(shard["model_name"]) == model.name and str(shard["model_digest"]) == model.digest
-        assert json.loads(str(shard["checkpoints"]))["shape"] == hashlib.sha256((tiny_checkpoints / "shape.pt").read_bytes()).hexdigest()
+        assert (
+            json.loads(str(shard["checkpoints"]))["shape"]
+            == hashlib.sha256((tiny_checkpoints / "shape.pt").read_bytes()).hexdigest()
+        )
     manifest = _manifest(tmp_path)
     assert manifest["complete"] and manifest["plan"]["seed"] == 7 and manifest["plan"]["r_shape"] == 10.0
     assert manifest["shards"] == [
-        {"shard": i, "faces": faces, "sha256": hashlib.sha256((tmp_path / f"shard-{i:05d}.npz").read_bytes()).hexdigest()}
+        {
+            "shard": i,
+            "faces": faces,
+            "sha256": hashlib.sha256((tmp_path / f"shard-{i:05d}.npz").read_bytes()).hexdigest(),
+        }
         for i, faces in enumerate((4, 4, 2))
     ]
     assert load_dataset(tmp_path)["face_index"].tolist() == list(range(10))
@@ -103,35 +112,45 @@ def test_resume_finishes_only_missing_shards(tmp_path: Path, generation_inputs: 
 
 
 @pytest.mark.parametrize("damage", ["zero bytes", "truncated", "another dataset's shard", "one byte changed"])
-def test_a_shard_counts_as_done_only_when_its_digest_verifies(tmp_path: Path, generation_inputs: tuple, damage: str) -> None:
+def test_a_shard_counts_as_done_only_when_its_digest_verifies(
+    tmp_path: Path, generation_inputs: tuple, damage: str
+) -> None:
     run_generate(tmp_path / "other", generation_inputs, GenerationSettings(count=10, seed=8, shard_size=4))
     run_generate(tmp_path / "data", generation_inputs, SETTINGS)
     folder = tmp_path / "data"
     reference = _shard_bytes(folder)
     shard = folder / "shard-00001.npz"
     content = shard.read_bytes()
-    shard.write_bytes({
-        "zero bytes": b"",
-        "truncated": content[: len(content) // 2],
-        "another dataset's shard": (tmp_path / "other" / "shard-00001.npz").read_bytes(),
-        "one byte changed": content[:-30] + bytes([content[-30] ^ 1]) + content[-29:],
-    }[damage])
+    shard.write_bytes(
+        {
+            "zero bytes": b"",
+            "truncated": content[: len(content) // 2],
+            "another dataset's shard": (tmp_path / "other" / "shard-00001.npz").read_bytes(),
+            "one byte changed": content[:-30] + bytes([content[-30] ^ 1]) + content[-29:],
+        }[damage]
+    )
     with pytest.raises(FaceExplorerError) as excinfo:
         load_dataset(folder)
-    assert str(excinfo.value) == (f"{shard}: missing, damaged or changed since it was written (its sha256 is not the one "
-                                  "manifest.json records); make it again with generate --resume")
+    assert str(excinfo.value) == (
+        f"{shard}: missing, damaged or changed since it was written (its sha256 is not the one "
+        "manifest.json records); make it again with generate --resume"
+    )
     summary = run_generate(folder, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped) == (1, 2)
     assert _shard_bytes(folder) == reference
     assert load_dataset(folder)["face_index"].tolist() == list(range(10))
 
 
-def test_an_unfinished_dataset_does_not_load(tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unfinished_dataset_does_not_load(
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_generate(tmp_path, generation_inputs, SETTINGS)
     manifest = _manifest(tmp_path)
     manifest["shards"] = manifest["shards"][:2]
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(FaceExplorerError, match=r"unfinished \(1 of 3 shards missing\); finish it with generate --resume"):
+    with pytest.raises(
+        FaceExplorerError, match=r"unfinished \(1 of 3 shards missing\); finish it with generate --resume"
+    ):
         load_dataset(tmp_path)
     summary = run_generate(tmp_path, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped) == (1, 2)
@@ -148,8 +167,9 @@ def _disk_full_at_shard(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setattr(app.atomic_files, "_sync", sync)
 
 
-def test_failure_mid_run_records_the_finished_shards_only(tmp_path: Path, generation_inputs: tuple,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_mid_run_records_the_finished_shards_only(
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _disk_full_at_shard(monkeypatch, "shard-00001")
     with pytest.raises(ExportError, match=f"^disk full while writing {tmp_path / 'shard-00001.npz'}$"):
         run_generate(tmp_path, generation_inputs, SETTINGS)
@@ -163,8 +183,9 @@ def test_failure_mid_run_records_the_finished_shards_only(tmp_path: Path, genera
     assert _shard_bytes(tmp_path) == _shard_bytes(tmp_path / "clean")
 
 
-def test_failure_while_writing_meshes_leaves_the_shard_unfinished(tmp_path: Path, generation_inputs: tuple,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_meshes_leaves_the_shard_unfinished(
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_write = MeshWriter.write
     written = []
 
@@ -201,17 +222,25 @@ def test_images_are_part_of_a_shard(tmp_path: Path, generation_inputs: tuple) ->
         assert shard["view_pose_para"].shape == (2, 2, 7) and not shard["view_pose_para"][:, 0, :3].any()
         assert shard["view_pose_para"][:, 1, :2].all() and not shard["view_pose_para"][:, 1, 2].any()  # no roll asked
     (tmp_path / images[3]).unlink()
-    assert run_generate(tmp_path, generation_inputs, settings, resume=True).shards_written == 1 and (tmp_path / images[3]).is_file()
+    assert (
+        run_generate(tmp_path, generation_inputs, settings, resume=True).shards_written == 1
+        and (tmp_path / images[3]).is_file()
+    )
 
 
-def test_a_real_full_disk_stops_cleanly_and_resume_finishes(small_disk: Path, tmp_path: Path, generation_inputs: tuple,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_real_full_disk_stops_cleanly_and_resume_finishes(
+    small_disk: Path, tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = GenerationSettings(count=400, seed=3, shard_size=50)  # 8 shards of 183 kB on a 1 MB disk
     folder = small_disk / "data"
-    with pytest.raises(FaceExplorerError, match=f"^{folder}: this dataset needs about .* MB on disk, but only .* are free there$"):
+    with pytest.raises(
+        FaceExplorerError, match=f"^{folder}: this dataset needs about .* MB on disk, but only .* are free there$"
+    ):
         run_generate(folder, generation_inputs, settings)
     assert not folder.exists()
-    monkeypatch.setattr(generation, "refuse_unaffordable", lambda *args, **kwargs: None)  # as if the estimate were wrong
+    monkeypatch.setattr(
+        generation, "refuse_unaffordable", lambda *args, **kwargs: None
+    )  # as if the estimate were wrong
     with pytest.raises(ExportError, match=f"^disk full while writing {folder}/shard-0000[3-6].npz$"):
         run_generate(folder, generation_inputs, settings)
     recorded = [record["shard"] for record in _manifest(folder)["shards"]]
@@ -223,17 +252,20 @@ def test_a_real_full_disk_stops_cleanly_and_resume_finishes(small_disk: Path, tm
     assert summary.shards_skipped == len(recorded) and load_dataset(tmp_path)["face_index"].tolist() == list(range(400))
 
 
-def test_requests_that_cannot_fit_are_refused_before_anything_is_written(tmp_path: Path, generation_inputs: tuple,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_requests_that_cannot_fit_are_refused_before_anything_is_written(
+    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "out"
     with pytest.raises(FaceExplorerError, match=r"this dataset needs about [\d.,]+ PB on disk"):
         run_generate(folder, generation_inputs, GenerationSettings(count=10**12))
     monkeypatch.setattr(requirements, "physical_memory", lambda: 2**30)
     with pytest.raises(FaceExplorerError) as excinfo:
         run_generate(folder, generation_inputs, GenerationSettings(count=10**6, shard_size=10**6))
-    assert re.fullmatch(r"this request needs about [\d.]+ GB of memory \(1 worker\(s\), shards of 1,000,000 faces, 1 shards "
-                        r"to track\), but this machine has 1.1 GB: use a smaller --shard-size or --count, or fewer --workers",
-                        str(excinfo.value))
+    assert re.fullmatch(
+        r"this request needs about [\d.]+ GB of memory \(1 worker\(s\), shards of 1,000,000 faces, 1 shards "
+        r"to track\), but this machine has 1.1 GB: use a smaller --shard-size or --count, or fewer --workers",
+        str(excinfo.value),
+    )
     assert not folder.exists()
 
 
@@ -263,7 +295,9 @@ def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, generatio
     for name, text in user_files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / ".shard-00002.k3j4h5g6.part.npz").write_bytes(b"an interrupted write of ours")
-    summary = run_generate(tmp_path, generation_inputs, GenerationSettings(count=2, seed=1, shard_size=2), overwrite=True)
+    summary = run_generate(
+        tmp_path, generation_inputs, GenerationSettings(count=2, seed=1, shard_size=2), overwrite=True
+    )
     assert summary.shards_written == 1
     assert _files(tmp_path) == sorted(["manifest.json", "shard-00000.npz", *user_files])
     assert all((tmp_path / name).read_text() == text for name, text in user_files.items())
@@ -281,7 +315,9 @@ def test_overwrite_deletes_only_the_datasets_own_files(tmp_path: Path, generatio
         (GenerationSettings(count=5, seed=-1), r"seed must be a non-negative integer below 2\^63"),
     ],
 )
-def test_bad_settings_are_explained(tmp_path: Path, generation_inputs: tuple, settings: GenerationSettings, message: str) -> None:
+def test_bad_settings_are_explained(
+    tmp_path: Path, generation_inputs: tuple, settings: GenerationSettings, message: str
+) -> None:
     with pytest.raises(FaceExplorerError, match=message):
         run_generate(tmp_path / "out", generation_inputs, settings)
     assert not (tmp_path / "out").exists()

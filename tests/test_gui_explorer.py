@@ -12,12 +12,12 @@ import threading
 import numpy as np
 import pytest
 import pyvista
+from core_fixtures import bfm_fields, corner_points, write_bfm
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.errors import FaceExplorerError
-from core_fixtures import bfm_fields, corner_points, write_bfm
 from app.explorer.face_preset import PRESET_FORMAT
 from app.rendering.look import BACKGROUND
 from app.workspace import Workspace
@@ -121,7 +121,12 @@ def test_export_obj_and_ply_read_back_and_preset_round_trips(qtbot, window, tmp_
     window.state.sample("both")
     n_vertices = window.workspace.model.n_vertices
     written = window.export_faces(ExportRequest(tmp_path / "face.obj", "both", True, ".json"))
-    assert sorted(p.name for p in written) == ["face_denoised.json", "face_denoised.obj", "face_input.json", "face_input.obj"]
+    assert sorted(p.name for p in written) == [
+        "face_denoised.json",
+        "face_denoised.obj",
+        "face_input.json",
+        "face_input.obj",
+    ]
     for binary in (True, False):
         name = f"face_{'bin' if binary else 'ascii'}.ply"
         window.export_faces(ExportRequest(tmp_path / name, "denoised", binary, ".npz"))
@@ -245,8 +250,16 @@ def test_wheel_over_an_unfocused_slider_scrolls_instead_of_changing_it(qtbot, wi
     window.activateWindow()
     window.coefficient_panel.filter_box.setFocus()
     qtbot.waitUntil(window.coefficient_panel.filter_box.hasFocus, timeout=5000)
-    event = QWheelEvent(QPointF(5, 5), QPointF(slider.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, 120),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        QPointF(5, 5),
+        QPointF(slider.mapToGlobal(QPoint(5, 5))),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(slider, event)
     assert window.state.alpha_id[5] == 0.0
     slider.setFocus()
@@ -296,8 +309,12 @@ def test_vtk_letter_keys_do_not_change_the_views(qtbot, window):
     plotter = window.views.plotter
 
     def representations() -> list[str]:
-        return [actor.prop.style for renderer in plotter.renderers for actor in renderer.actors.values()
-                if hasattr(actor, "prop") and hasattr(actor.prop, "style")]
+        return [
+            actor.prop.style
+            for renderer in plotter.renderers
+            for actor in renderer.actors.values()
+            if hasattr(actor, "prop") and hasattr(actor.prop, "style")
+        ]
 
     before = representations()
     assert before.count("Surface") == 4  # the two faces and their drafts (landmark markers are points)
@@ -357,13 +374,16 @@ def test_a_study_face_opens_by_id_and_a_wrong_id_is_reported(qtbot, window, tmp_
     np.testing.assert_allclose(window.state.alpha_id, face.alpha_id)
 
 
-@pytest.mark.parametrize(("typed", "says"), [
-    ("1,5", "use a point for decimals"),
-    ("abc", "is not a number"),
-    ("nan", "is not a number"),
-    ("1e400", "too large"),
-    ("1e30", "outside"),
-])
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("1,5", "use a point for decimals"),
+        ("abc", "is not a number"),
+        ("nan", "is not a number"),
+        ("1e400", "too large"),
+        ("1e30", "outside"),
+    ],
+)
 def test_typed_text_that_is_not_taken_restores_the_field_and_says_why(qtbot, window, typed, says):
     row = window.coefficient_panel.row("shape", 2)
     window.state.set_coefficient("shape", 2, 1234.5)
@@ -390,9 +410,17 @@ def test_a_preset_beyond_the_limits_is_refused_and_the_face_stays(qtbot, window,
     face, shown = (window.state.alpha_id, window.state.alpha_exp), window.live.input_vertices.copy()
     model = window.workspace.model
     preset = tmp_path / "huge.json"
-    preset.write_text(json.dumps({"preset": PRESET_FORMAT, "alpha_id": [1e300] * model.n_id,
-                                  "alpha_exp": [0.0] * model.n_exp, "sampling": {},
-                                  **model.provenance.to_record()}))
+    preset.write_text(
+        json.dumps(
+            {
+                "preset": PRESET_FORMAT,
+                "alpha_id": [1e300] * model.n_id,
+                "alpha_exp": [0.0] * model.n_exp,
+                "sampling": {},
+                **model.provenance.to_record(),
+            }
+        )
+    )
     window.load_preset(preset)
     assert "huge.json" in window.last_error and "outside" in window.last_error
     assert not window.statusBar().currentMessage().startswith("loaded")
@@ -452,7 +480,9 @@ def open_and_hold(qtbot, window, gated_model_reading, path) -> None:
     qtbot.waitUntil(lambda: path.name in threads)
 
 
-def test_a_model_is_read_off_the_gui_thread_while_the_window_keeps_working(qtbot, window, tmp_path, gated_model_reading):
+def test_a_model_is_read_off_the_gui_thread_while_the_window_keeps_working(
+    qtbot, window, tmp_path, gated_model_reading
+):
     gates, threads, _ = gated_model_reading
     open_and_hold(qtbot, window, gated_model_reading, write_bfm(tmp_path / "BFM.mat", bfm_fields()))
     assert window.loading and window.loading_bar.isVisible() and "BFM.mat" in window.loading_label.text()
@@ -643,7 +673,9 @@ def test_fit_wireframe_and_a_fixed_heat_map_range(qtbot, window):
     window.state.sample("both")
     settle(qtbot, window)
     views.heat_map_box.setChecked(True)
-    assert views._denoised_actor.mapper.scalar_range[1] == pytest.approx(float(window.live.displacement_mm.max()), rel=1e-4)
+    assert views._denoised_actor.mapper.scalar_range[1] == pytest.approx(
+        float(window.live.displacement_mm.max()), rel=1e-4
+    )
     views.heat_map_range_box.setCurrentText("0–10 mm")
     assert tuple(views._denoised_actor.mapper.scalar_range) == (0.0, 10.0)
     window.state.sample("both")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from core_fixtures import bfm_fields, write_bfm
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE
-from core_fixtures import bfm_fields, write_bfm
 from app.explorer.interpolation import Interpolation
 from widgets.explorer import ExplorerWindow
 from widgets.gallery_window import GalleryWindow, show_gallery
@@ -49,11 +49,15 @@ def test_a_gallery_click_opens_that_face_and_the_grid_exports_as_one_png(qtbot, 
         np.testing.assert_array_equal(window.state.alpha_exp, face.alpha_exp)
         assert window.state.origin.describe() == "seed 75 · uniform r = 10 / 15"
         settle(qtbot, window)
-        np.testing.assert_allclose(window.live.denoised_id, face.denoised_id, rtol=1e-4,
-                                   atol=1e-4 * np.abs(face.denoised_id).max())
+        np.testing.assert_allclose(
+            window.live.denoised_id, face.denoised_id, rtol=1e-4, atol=1e-4 * np.abs(face.denoised_id).max()
+        )
         written = gallery.export_png(tmp_path / "grid.png")
         with Image.open(written) as sheet:
-            assert sheet.size == (4 * (2 * THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP, 4 * (THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP)
+            assert sheet.size == (
+                4 * (2 * THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP,
+                4 * (THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP,
+            )
         assert open_gallery(window) is gallery  # one gallery per explorer
         qtbot.mouseClick(gallery.next_button, Qt.MouseButton.LeftButton)
         assert gallery.faces[0].seed == 86
@@ -80,9 +84,13 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
         assert t == pytest.approx(0.10)
         np.testing.assert_allclose(window.state.alpha_id, (1 - t) * start_id + t * denoised_id)
         assert window.session.history.entries[-1].action == f"interpolation t = {t:.2f}"
-        qtbot.waitUntil(lambda: panel.preview.pixmap() is not None and not panel.preview.pixmap().isNull(), timeout=20000)
+        qtbot.waitUntil(
+            lambda: panel.preview.pixmap() is not None and not panel.preview.pixmap().isNull(), timeout=20000
+        )
         panel.denoise_box.setChecked(True)
-        walked = Interpolation(window.workspace.model, panel.ends["start"], panel.ends["end"], window.live.denoiser, True)
+        walked = Interpolation(
+            window.workspace.model, panel.ends["start"], panel.ends["end"], window.live.denoiser, True
+        )
         panel.show_in_explorer()
         np.testing.assert_allclose(window.state.alpha_id, walked.at(t)[0])
         assert window.session.history.entries[-1].action == f"interpolation t = {t:.2f} (denoised)"
@@ -143,7 +151,9 @@ def test_gallery_captions_mark_each_face_and_its_denoised_version_as_the_badges_
             qtbot.mouseClick(gallery.sample_button, Qt.MouseButton.LeftButton)
         model = window.workspace.model
         for face, button, (noisy, denoised) in zip(gallery.faces, gallery.buttons, gallery.verdicts, strict=True):
-            expected = readout.judge(face.denoised_id, face.denoised_exp, model.synthesize(face.denoised_id, face.denoised_exp))
+            expected = readout.judge(
+                face.denoised_id, face.denoised_exp, model.synthesize(face.denoised_id, face.denoised_exp)
+            )
             assert denoised == expected
             assert not noisy.plausible  # raw uniform faces, r = 10 / 15
             assert button.text() == f"seed {face.seed}   ✗ → {'✓' if expected.plausible else '✗'}"

@@ -21,9 +21,15 @@ from app.workspace import Workspace
 def model() -> MorphableModel:
     rng = np.random.default_rng(3)
     return MorphableModel(
-        mean=rng.normal(size=12) * 1e4, basis_id=rng.normal(size=(5, 12)), basis_exp=rng.normal(size=(3, 12)),
-        ev_id=np.array([5e5, 3e5, 2e5, 1e5, 5e4]), ev_exp=np.array([4.0, 2.0, 1.0]),
-        triangles=np.array([[0, 1, 2], [0, 2, 3]]), name="test:tiny", names_id=["width", "height"], names_exp=["smile"],
+        mean=rng.normal(size=12) * 1e4,
+        basis_id=rng.normal(size=(5, 12)),
+        basis_exp=rng.normal(size=(3, 12)),
+        ev_id=np.array([5e5, 3e5, 2e5, 1e5, 5e4]),
+        ev_exp=np.array([4.0, 2.0, 1.0]),
+        triangles=np.array([[0, 1, 2], [0, 2, 3]]),
+        name="test:tiny",
+        names_id=["width", "height"],
+        names_exp=["smile"],
     )
 
 
@@ -50,7 +56,12 @@ def test_every_kind_of_change_is_one_step_and_undo_redo_restore_exact_faces(mode
     faces.append(face(state))
     assert len(history.entries) == 5 and history.position == 4
     assert [e.action for e in history.entries] == [
-        "start", "sample both", f"identity 1 (height) = {12345.678 / 3e5:.2f}σ", "neutral expression", "mean face"]
+        "start",
+        "sample both",
+        f"identity 1 (height) = {12345.678 / 3e5:.2f}σ",
+        "neutral expression",
+        "mean face",
+    ]
     for expected in reversed(faces[:-1]):
         assert history.undo()
         assert_same_face(face(state), expected)
@@ -154,7 +165,9 @@ def test_sigma_units_names_and_typed_sigma(model):
             parse_coefficient(text, "sigma", 3e5)
 
 
-def test_the_session_records_sampling_denoising_and_presets_and_a_new_model_starts_a_new_history(tiny_checkpoints, tmp_path):
+def test_the_session_records_sampling_denoising_and_presets_and_a_new_model_starts_a_new_history(
+    tiny_checkpoints, tmp_path
+):
     session = ExplorerSession(Workspace(None, None, tiny_checkpoints, "cpu"))
     session.state.sample("both")
     sampled = face(session.state)
@@ -164,7 +177,11 @@ def test_the_session_records_sampling_denoising_and_presets_and_a_new_model_star
     session.state.reset()
     session.load_preset(tmp_path / "p.json")
     assert [e.action for e in session.history.entries][1:] == [
-        "sample both", "the denoised face", "mean face", str(tmp_path / "p.json")]
+        "sample both",
+        "the denoised face",
+        "mean face",
+        str(tmp_path / "p.json"),
+    ]
     session.history.go_to(1)
     assert_same_face(face(session.state), sampled)
     assert session.state.origin.describe() == "seed 0 · uniform r = 10 / 15"

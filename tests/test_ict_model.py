@@ -98,8 +98,11 @@ def test_the_neutral_meshs_texture_layout_is_kept_corner_for_corner(folder):
 def test_a_folder_without_texture_coordinates_has_no_layout(folder):
     for obj in folder.glob("*.obj"):
         lines = obj.read_text().splitlines()
-        plain = [" ".join(token.split("/")[0] for token in line.split()) if line.startswith("f ") else line
-                 for line in lines if not line.startswith("vt ")]
+        plain = [
+            " ".join(token.split("/")[0] for token in line.split()) if line.startswith("f ") else line
+            for line in lines
+            if not line.startswith("vt ")
+        ]
         obj.write_text("\n".join(plain) + "\n")
     model = load_model(folder)
     assert model.uv_layout is None and len(model.triangles) == 10
@@ -132,6 +135,7 @@ def edit_index(**changes):
         index = json.loads((folder / "vertex_indices.json").read_text())
         index.update(changes)
         (folder / "vertex_indices.json").write_text(json.dumps(index))
+
     return edit
 
 
@@ -143,24 +147,49 @@ def edit_index(**changes):
         (write_text("vertex_indices.json", "{not json"), "vertex_indices.json: not a readable JSON file"),
         (edit_index(expressions="jawOpen"), "'expressions' must be a list"),
         (edit_index(expressions=["jawOpen", "jawOpen"]), "the expression 'jawOpen' is listed twice"),
-        (remove("mouthSmile_R.obj"), "1 expression OBJ file(s) listed in vertex_indices.json are missing: mouthSmile_R.obj"),
+        (
+            remove("mouthSmile_R.obj"),
+            "1 expression OBJ file(s) listed in vertex_indices.json are missing: mouthSmile_R.obj",
+        ),
         (remove("identity000.obj"), "mode 0 is missing"),
         (replace_obj("identity002.obj"), None),  # a third mode is fine
         (replace_obj("identity004.obj"), "mode 2 is missing"),
         (replace_obj("jawOpen copy.obj"), "unexpected OBJ file(s) jawOpen copy.obj"),
-        (replace_obj("mouthSmile_L.obj", NEUTRAL[:12]), "mouthSmile_L.obj: 12 vertices, but generic_neutral_mesh.obj has 17"),
-        (replace_obj("identity001.obj", groups=[(m, [p[::-1] for p in ps]) for m, ps in GROUPS]),
-         "identity001.obj: its faces differ from those of generic_neutral_mesh.obj"),
-        (replace_obj("identity001.obj", NEUTRAL), "identity001.obj: equals the neutral mesh, so it is no identity mode"),
-        (write_text("jawOpen.obj", "v 1 2 three\nf 1 2 3\n"), "jawOpen.obj: every 'v' line must hold the numbers x y z"),
+        (
+            replace_obj("mouthSmile_L.obj", NEUTRAL[:12]),
+            "mouthSmile_L.obj: 12 vertices, but generic_neutral_mesh.obj has 17",
+        ),
+        (
+            replace_obj("identity001.obj", groups=[(m, [p[::-1] for p in ps]) for m, ps in GROUPS]),
+            "identity001.obj: its faces differ from those of generic_neutral_mesh.obj",
+        ),
+        (
+            replace_obj("identity001.obj", NEUTRAL),
+            "identity001.obj: equals the neutral mesh, so it is no identity mode",
+        ),
+        (
+            write_text("jawOpen.obj", "v 1 2 three\nf 1 2 3\n"),
+            "jawOpen.obj: every 'v' line must hold the numbers x y z",
+        ),
         (write_text("jawOpen.obj", "v 1 2 nan\n"), "jawOpen.obj: vertices contain NaN"),
-        (write_text("generic_neutral_mesh.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 4\n"), "needs 3 or more vertices numbered 1..3"),
-        (replace_obj("generic_neutral_mesh.obj", NEUTRAL, [("M_EyeLashes", [p for _, ps in GROUPS for p in ps])]),
-         "every face is an overlay"),
+        (
+            write_text("generic_neutral_mesh.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 4\n"),
+            "needs 3 or more vertices numbered 1..3",
+        ),
+        (
+            replace_obj("generic_neutral_mesh.obj", NEUTRAL, [("M_EyeLashes", [p for _, ps in GROUPS for p in ps])]),
+            "every face is an overlay",
+        ),
         (edit_index(idx_to_landmark_verts=[0, 40]), "landmark vertex 40 is not a vertex of the mesh"),
         (edit_index(idx_to_landmark_verts=[0, 14]), "landmark vertex 14 lies on a mesh that is dropped"),
-        (edit_text("generic_neutral_mesh.obj", "vt 1.0 0.0", "vt 1.0 zero"), "every 'vt' line must hold the numbers u v"),
-        (edit_text("generic_neutral_mesh.obj", "vt 0.0 1.0\n", ""), "face corners name texture coordinates 1..4, but the file has 3"),
+        (
+            edit_text("generic_neutral_mesh.obj", "vt 1.0 0.0", "vt 1.0 zero"),
+            "every 'vt' line must hold the numbers u v",
+        ),
+        (
+            edit_text("generic_neutral_mesh.obj", "vt 0.0 1.0\n", ""),
+            "face corners name texture coordinates 1..4, but the file has 3",
+        ),
     ],
 )
 def test_bad_folders_give_one_clear_error(folder, damage, message):
@@ -179,7 +208,6 @@ def test_a_missing_folder_is_named(tmp_path):
         load_model(tmp_path / "nowhere")
 
 
-
 def test_an_ict_folder_with_ict_counts_trains_and_generates_end_to_end(tmp_path, capsys):
     """100 identity + 53 expression modes, as ICT ships them: train both nets, then generate with them."""
     import main
@@ -193,22 +221,55 @@ def test_an_ict_folder_with_ict_counts_trains_and_generates_end_to_end(tmp_path,
         write_obj(folder / f"identity{k:03d}.obj", shape(100 + k))
     for k, name in enumerate(expressions):
         write_obj(folder / f"{name}.obj", shape(300 + k))
-    (folder / "vertex_indices.json").write_text(json.dumps({"expressions": expressions, "idx_to_landmark_verts": LANDMARKS}))
+    (folder / "vertex_indices.json").write_text(
+        json.dumps({"expressions": expressions, "idx_to_landmark_verts": LANDMARKS})
+    )
     model = load_model(folder)
     assert (model.n_id, model.n_exp) == (100, 53)
 
     rng = np.random.default_rng(0)  # "fitted" faces: a few active modes each, in the model's units
     fits = tmp_path / "fits.npz"
-    np.savez(fits, shape=rng.normal(size=(60, 100)) * model.ev("shape") * (rng.random((60, 100)) < 0.2),
-             expression=np.abs(rng.normal(size=(60, 53))) * (rng.random((60, 53)) < 0.1))
+    np.savez(
+        fits,
+        shape=rng.normal(size=(60, 100)) * model.ev("shape") * (rng.random((60, 100)) < 0.2),
+        expression=np.abs(rng.normal(size=(60, 53))) * (rng.random((60, 53)) < 0.1),
+    )
     checkpoints = tmp_path / "weights"
     checkpoints.mkdir()
     for kind in ("shape", "expression"):
-        status = main.main(["train", kind, "--model", str(folder), "--data", str(fits), "--epochs", "1",
-                            "--copies", "3", "--test-faces", "10", "--checkpoints", str(checkpoints), "--quiet"])
+        status = main.main(
+            [
+                "train",
+                kind,
+                "--model",
+                str(folder),
+                "--data",
+                str(fits),
+                "--epochs",
+                "1",
+                "--copies",
+                "3",
+                "--test-faces",
+                "10",
+                "--checkpoints",
+                str(checkpoints),
+                "--quiet",
+            ]
+        )
         assert status == 0, capsys.readouterr().err
-    status = main.main(["generate", str(tmp_path / "out"), "--model", str(folder), "--checkpoints", str(checkpoints),
-                        "--count", "6", "--quiet"])
+    status = main.main(
+        [
+            "generate",
+            str(tmp_path / "out"),
+            "--model",
+            str(folder),
+            "--checkpoints",
+            str(checkpoints),
+            "--count",
+            "6",
+            "--quiet",
+        ]
+    )
     assert status == 0, capsys.readouterr().err
     dataset = load_dataset(tmp_path / "out")
     assert dataset["alpha_id"].shape == (6, 100) and dataset["alpha_exp"].shape == (6, 53)

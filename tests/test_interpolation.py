@@ -13,9 +13,10 @@ from PIL import Image
 from app.dataset.mesh_files import export_mesh
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
-from app.explorer.gallery import ThumbnailRenderer
+from app.evaluation.plausibility import PlausibilityCalibration
 from app.explorer.face_preset import save_preset
 from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.gallery import ThumbnailRenderer
 from app.explorer.history import FaceHistory
 from app.explorer.interpolation import (
     FaceEndpoint,
@@ -29,10 +30,9 @@ from app.explorer.interpolation import (
 )
 from app.explorer.live_face import LiveFace
 from app.explorer.plausibility_readout import PlausibilityReadout
-from app.evaluation.plausibility import PlausibilityCalibration
 from app.model.embedded_model import embedded_model
-from app.workspace import Workspace
 from app.model.sampling import sample_coefficients
+from app.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +43,15 @@ def denoiser(shipped_workspace: Workspace) -> Denoiser:
 def endpoints(seed: int) -> tuple[FaceEndpoint, FaceEndpoint]:
     model = embedded_model()
     rng = np.random.default_rng(seed)
-    faces = [FaceEndpoint(name, sample_coefficients(model, "shape", "normal", 1, rng)[0],
-                          sample_coefficients(model, "expression", "normal", 1, rng)[0], model) for name in ("A", "B")]
+    faces = [
+        FaceEndpoint(
+            name,
+            sample_coefficients(model, "shape", "normal", 1, rng)[0],
+            sample_coefficients(model, "expression", "normal", 1, rng)[0],
+            model,
+        )
+        for name in ("A", "B")
+    ]
     return faces[0], faces[1]
 
 
@@ -99,8 +106,16 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
         renderer.close()
     assert not (tmp_path / "refused").exists()  # refused before anything was written
     names = sorted(path.name for path in written)
-    assert names == ["interpolation.gif", "step_000.json", "step_000.ply", "step_001.json", "step_001.ply",
-                     "step_002.json", "step_002.ply", "strip.png"]
+    assert names == [
+        "interpolation.gif",
+        "step_000.json",
+        "step_000.ply",
+        "step_001.json",
+        "step_001.ply",
+        "step_002.json",
+        "step_002.ply",
+        "strip.png",
+    ]
     middle = json.loads((tmp_path / "walk" / "step_001.json").read_text())
     assert middle["t"] == 0.5 and middle["start"] == "A" and middle["end"] == "B" and middle["digest"] == "abc"
     np.testing.assert_allclose(middle["alpha_id"], walk.at(0.5)[0])
@@ -112,7 +127,9 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
         assert gif.n_frames == 4  # 0, 1, 2 and back through 1
 
 
-def test_an_export_with_a_readout_records_each_step_s_plausibility(tmp_path: Path, shipped_workspace: Workspace) -> None:
+def test_an_export_with_a_readout_records_each_step_s_plausibility(
+    tmp_path: Path, shipped_workspace: Workspace
+) -> None:
     model = shipped_workspace.model
     readout = PlausibilityReadout(PlausibilityCalibration.from_workspace(shipped_workspace, mesh_faces=20))
     start, end = endpoints(4)
@@ -122,18 +139,30 @@ def test_an_export_with_a_readout_records_each_step_s_plausibility(tmp_path: Pat
         export_interpolation(tmp_path / "walk", walk, 2, renderer, readout=readout)
         other = replace(model, name="another model")
         with pytest.raises(FaceExplorerError, match="another model"):
-            export_interpolation(tmp_path / "other", Interpolation(other, replace(start, model=other), replace(end, model=other)),
-                                 2, renderer, readout=readout)
+            export_interpolation(
+                tmp_path / "other",
+                Interpolation(other, replace(start, model=other), replace(end, model=other)),
+                2,
+                renderer,
+                readout=readout,
+            )
     finally:
         renderer.close()
     recorded = json.loads((tmp_path / "walk" / "step_001.json").read_text())["plausibility"]
     assert recorded == readout.judge_face(end.alpha_id, end.alpha_exp).to_record()
-    assert set(recorded) >= {"identity_percentile", "expression_percentile", "worst_edge_log2", "folded_triangles",
-                             "mesh_ok", "plausible"}
+    assert set(recorded) >= {
+        "identity_percentile",
+        "expression_percentile",
+        "worst_edge_log2",
+        "folded_triangles",
+        "mesh_ok",
+        "plausible",
+    }
 
 
 def test_the_ends_come_from_the_explorer_s_face_its_denoised_face_a_preset_and_the_history(
-        tmp_path: Path, denoiser: Denoiser) -> None:
+    tmp_path: Path, denoiser: Denoiser
+) -> None:
     model = embedded_model()
     state = FaceState(model, SamplingSettings(seed=8))
     history = FaceHistory(state)

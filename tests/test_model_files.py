@@ -19,10 +19,7 @@ from app.model.uv_layout import UvLayout
 
 def expected_face(fields: dict[str, np.ndarray], alpha_id: np.ndarray, alpha_exp: np.ndarray) -> np.ndarray:
     """mean + PC·α by hand from the file arrays, interleaved x y z per vertex."""
-    flat = (
-        fields["shapeMU"][:, 0] + fields["expMU"][:, 0]
-        + fields["shapePC"] @ alpha_id + fields["expPC"] @ alpha_exp
-    )
+    flat = fields["shapeMU"][:, 0] + fields["expMU"][:, 0] + fields["shapePC"] @ alpha_id + fields["expPC"] @ alpha_exp
     return flat.reshape(-1, 3)
 
 
@@ -117,11 +114,19 @@ def test_3ddfa_bad_expression_basis_names_the_expression_file(tmp_path):
 def test_npz_round_trip_keeps_every_array_the_names_and_the_digest(tmp_path):
     source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields(seed=7)))
     named = MorphableModel(
-        mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
-        ev_exp=source.ev_exp, triangles=source.triangles, name="test:v1",
-        names_id=["face width", "jaw"], names_exp=["jaw open"],
-        uv_layout=UvLayout(uv=np.random.default_rng(2).uniform(size=(len(source.triangles) + 5, 2)),
-                           triangles=np.arange(3 * len(source.triangles)).reshape(-1, 3) % (len(source.triangles) + 5)),
+        mean=source.mean,
+        basis_id=source.basis_id,
+        basis_exp=source.basis_exp,
+        ev_id=source.ev_id,
+        ev_exp=source.ev_exp,
+        triangles=source.triangles,
+        name="test:v1",
+        names_id=["face width", "jaw"],
+        names_exp=["jaw open"],
+        uv_layout=UvLayout(
+            uv=np.random.default_rng(2).uniform(size=(len(source.triangles) + 5, 2)),
+            triangles=np.arange(3 * len(source.triangles)).reshape(-1, 3) % (len(source.triangles) + 5),
+        ),
     )
     path = tmp_path / "model.npz"
     save_model_npz(named, path)
@@ -304,8 +309,15 @@ def test_bfm_non_integer_triangle_index_is_refused_not_truncated(tmp_path, value
 def test_npz_non_integer_triangle_index_is_refused(tmp_path):
     source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
     path = tmp_path / "model.npz"
-    np.savez(path, mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
-             ev_exp=source.ev_exp, triangles=source.triangles + 0.5)
+    np.savez(
+        path,
+        mean=source.mean,
+        basis_id=source.basis_id,
+        basis_exp=source.basis_exp,
+        ev_id=source.ev_id,
+        ev_exp=source.ev_exp,
+        triangles=source.triangles + 0.5,
+    )
     with pytest.raises(ModelFileError) as excinfo:
         load_model(path)
     assert_error_names(excinfo, path, "triangle indices must be whole numbers (found 0.5)")
@@ -324,8 +336,15 @@ def test_bfm_complex_values_are_refused(tmp_path, field):
 def test_npz_complex_values_are_refused(tmp_path):
     source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields()))
     path = tmp_path / "model.npz"
-    np.savez(path, mean=source.mean, basis_id=source.basis_id + 1j, basis_exp=source.basis_exp, ev_id=source.ev_id,
-             ev_exp=source.ev_exp, triangles=source.triangles)
+    np.savez(
+        path,
+        mean=source.mean,
+        basis_id=source.basis_id + 1j,
+        basis_exp=source.basis_exp,
+        ev_id=source.ev_id,
+        ev_exp=source.ev_exp,
+        triangles=source.triangles,
+    )
     with pytest.raises(ModelFileError) as excinfo:
         load_model(path)
     assert_error_names(excinfo, path, "basis_id holds complex numbers")
@@ -362,8 +381,14 @@ def test_npz_round_trip_keeps_landmarks_and_triangle_parts(tmp_path):
     source = load_model(write_bfm(tmp_path / "BFM.mat", bfm_fields(seed=7)))
     parts = np.arange(len(source.triangles)) % len(FacePart)
     labelled = MorphableModel(
-        mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
-        ev_exp=source.ev_exp, triangles=source.triangles, name="test:v1", landmarks=source.landmarks,
+        mean=source.mean,
+        basis_id=source.basis_id,
+        basis_exp=source.basis_exp,
+        ev_id=source.ev_id,
+        ev_exp=source.ev_exp,
+        triangles=source.triangles,
+        name="test:v1",
+        landmarks=source.landmarks,
         triangle_parts=parts,
     )
     save_model_npz(labelled, tmp_path / "model.npz")
@@ -372,5 +397,13 @@ def test_npz_round_trip_keeps_landmarks_and_triangle_parts(tmp_path):
     np.testing.assert_array_equal(loaded.triangle_parts, parts)
     assert loaded.digest == source.digest  # labels change no face
     with pytest.raises(FaceExplorerError, match="one FacePart code per triangle"):
-        MorphableModel(mean=source.mean, basis_id=source.basis_id, basis_exp=source.basis_exp, ev_id=source.ev_id,
-                       ev_exp=source.ev_exp, triangles=source.triangles, name="bad", triangle_parts=parts + 7)
+        MorphableModel(
+            mean=source.mean,
+            basis_id=source.basis_id,
+            basis_exp=source.basis_exp,
+            ev_id=source.ev_id,
+            ev_exp=source.ev_exp,
+            triangles=source.triangles,
+            name="bad",
+            triangle_parts=parts + 7,
+        )

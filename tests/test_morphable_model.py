@@ -36,8 +36,13 @@ def test_counts_come_from_the_arrays():
     assert (model.n_vertices, model.n_id, model.n_exp) == (20, N_ID, N_EXP)
     assert model.n_coefficients("shape") == N_ID and model.n_coefficients("expression") == N_EXP
     shorter = MorphableModel(
-        mean=np.zeros(30), basis_id=np.eye(7, 30), basis_exp=np.eye(3, 30, k=7),
-        ev_id=np.ones(7), ev_exp=np.ones(3), triangles=[[0, 1, 2]], name="test:tiny",
+        mean=np.zeros(30),
+        basis_id=np.eye(7, 30),
+        basis_exp=np.eye(3, 30, k=7),
+        ev_id=np.ones(7),
+        ev_exp=np.ones(3),
+        triangles=[[0, 1, 2]],
+        name="test:tiny",
     )
     assert (shorter.n_vertices, shorter.n_id, shorter.n_exp) == (10, 7, 3)
     assert shorter.names("shape") == [""] * 7
@@ -80,10 +85,16 @@ def test_incremental_update_equals_full_synthesis(kind, index):
     expected = model.synthesize(alpha_id, alpha_exp)
     np.testing.assert_allclose(vertices, expected, atol=1e-5 * np.abs(expected).max())
     # The other basis block must not be touched: moving a shape coefficient is not an expression change.
-    assert not np.allclose(vertices, model.synthesize(*(
-        (alpha_id - np.eye(N_ID)[index] * delta, alpha_exp) if kind == "shape"
-        else (alpha_id, alpha_exp - np.eye(N_EXP)[index] * delta)
-    )))
+    assert not np.allclose(
+        vertices,
+        model.synthesize(
+            *(
+                (alpha_id - np.eye(N_ID)[index] * delta, alpha_exp)
+                if kind == "shape"
+                else (alpha_id, alpha_exp - np.eye(N_EXP)[index] * delta)
+            )
+        ),
+    )
 
 
 def test_incremental_update_refuses_a_non_contiguous_array():

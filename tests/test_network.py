@@ -16,11 +16,14 @@ def test_output_has_the_input_shape(length):
     assert net(x).shape == (5, 1, length)
 
 
-@pytest.mark.parametrize(("length", "encoded", "stages"), [
-    (199, 12, [199, 99, 49, 24]),
-    (29, 1, [29, 14, 7, 3]),
-    (100, 6, [100, 50, 25, 12]),
-])
+@pytest.mark.parametrize(
+    ("length", "encoded", "stages"),
+    [
+        (199, 12, [199, 99, 49, 24]),
+        (29, 1, [29, 14, 7, 3]),
+        (100, 6, [100, 50, 25, 12]),
+    ],
+)
 def test_encoded_size_and_stored_pre_pool_sizes(length, encoded, stages):
     net = AutoEncoder4(length)
     code, skips = net.encode(torch.zeros(3, 1, length))

@@ -36,15 +36,18 @@ def _write_bad(kind: str, path):
         path.mkdir()
 
 
-@pytest.mark.parametrize(("kind", "says"), [
-    ("text", "is not a valid .npz file"),
-    ("objects", "holds Python objects, which are never loaded"),
-    ("npy", "is a single .npy array, not an .npz archive"),
-    ("truncated", "damaged or truncated"),
-    ("empty", "damaged or truncated"),
-    ("folder", "is a folder"),
-    ("missing", "no such file"),
-])
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("text", "is not a valid .npz file"),
+        ("objects", "holds Python objects, which are never loaded"),
+        ("npy", "is a single .npy array, not an .npz archive"),
+        ("truncated", "damaged or truncated"),
+        ("empty", "damaged or truncated"),
+        ("folder", "is a folder"),
+        ("missing", "no such file"),
+    ],
+)
 def test_a_file_that_is_not_an_npz_is_named_as_such(tmp_path, kind, says):
     path = tmp_path / "input.npz"
     _write_bad(kind, path)

@@ -41,12 +41,15 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", [
-    ["rate-export-csv", "{study}", "{study}"],
-    ["rate-report", "{study}", "--csv", "{study}"],
-    ["rate-report", "{study}", "--output", "{study}"],
-    ["rate-face", "{study}", "1", "{study}"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rate-export-csv", "{study}", "{study}"],
+        ["rate-report", "{study}", "--csv", "{study}"],
+        ["rate-report", "{study}", "--output", "{study}"],
+        ["rate-face", "{study}", "1", "{study}"],
+    ],
+)
 def test_study_commands_never_replace_the_study(study: Path, capsys: pytest.CaptureFixture, command: list[str]) -> None:
     before = study.read_bytes()
     status = main.main([part.format(study=study) for part in command])

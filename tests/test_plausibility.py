@@ -21,8 +21,15 @@ def test_surface_tolerance_makes_a_one_tolerance_surface_step_cost_one_unit_in_a
     rng = np.random.default_rng(0)
     vertices, modes = 40, 6
     basis = rng.normal(size=(modes, 3 * vertices)) * rng.uniform(0.1, 10.0, size=(modes, 1))  # not orthonormal
-    model = MorphableModel(np.zeros(3 * vertices), basis, rng.normal(size=(2, 3 * vertices)),
-                           np.ones(modes), np.ones(2), np.array([[0, 1, 2]]), "test model")
+    model = MorphableModel(
+        np.zeros(3 * vertices),
+        basis,
+        rng.normal(size=(2, 3 * vertices)),
+        np.ones(modes),
+        np.ones(2),
+        np.array([[0, 1, 2]]),
+        "test model",
+    )
     tolerance = surface_tolerance_covariance(model, "shape", tolerance_mm=0.5)
     for _ in range(5):
         step = rng.normal(size=modes)
@@ -38,11 +45,14 @@ def shipped(shipped_workspace: Workspace) -> tuple[EvaluationContext, Plausibili
 
 
 def test_denoised_identities_are_judged_like_real_faces_and_raw_uniform_ones_are_not(
-        shipped: tuple[EvaluationContext, PlausibilityCalibration]) -> None:
+    shipped: tuple[EvaluationContext, PlausibilityCalibration],
+) -> None:
     context, calibration = shipped
     raw = sample_coefficients(context.model, "shape", "uniform", 200, np.random.default_rng(5))
     denoised = context.denoiser.denoise("shape", raw)
-    assert calibration.in_distribution("shape", context.held_out_faces("shape")).mean() == pytest.approx(0.99, abs=0.005)
+    assert calibration.in_distribution("shape", context.held_out_faces("shape")).mean() == pytest.approx(
+        0.99, abs=0.005
+    )
     assert calibration.in_distribution("shape", denoised).mean() > 0.85  # was 0 % with the per-mode tolerance alone
     assert calibration.in_distribution("shape", raw).mean() == 0.0
     raw_exp = sample_coefficients(context.model, "expression", "uniform", 200, np.random.default_rng(6))
@@ -51,7 +61,8 @@ def test_denoised_identities_are_judged_like_real_faces_and_raw_uniform_ones_are
 
 
 def test_percentile_ranks_a_face_among_the_held_out_real_faces(
-        shipped: tuple[EvaluationContext, PlausibilityCalibration]) -> None:
+    shipped: tuple[EvaluationContext, PlausibilityCalibration],
+) -> None:
     context, calibration = shipped
     real = context.held_out_faces("shape")
     percentiles = calibration.percentile("shape", real)
@@ -79,7 +90,9 @@ def test_mesh_check_of_one_face_matches_the_batch_and_flags_a_face_turned_inside
     assert folded > len(model.triangles) // 4
 
 
-def test_a_calibration_can_be_abandoned_between_its_steps(shipped: tuple[EvaluationContext, PlausibilityCalibration]) -> None:
+def test_a_calibration_can_be_abandoned_between_its_steps(
+    shipped: tuple[EvaluationContext, PlausibilityCalibration],
+) -> None:
     context, _ = shipped
     calls = []
     PlausibilityCalibration.from_context(context, mesh_faces=40, step=lambda: calls.append(1))

@@ -23,8 +23,9 @@ def readout(workspace: Workspace) -> PlausibilityReadout:
     return PlausibilityReadout(PlausibilityCalibration.from_workspace(workspace, mesh_faces=20))
 
 
-def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(workspace: Workspace,
-                                                                     readout: PlausibilityReadout) -> None:
+def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(
+    workspace: Workspace, readout: PlausibilityReadout
+) -> None:
     model = workspace.model
     data = workspace.data
     real = readout.judge(data.shape[0], data.expression[0], model.synthesize(data.shape[0], data.expression[0]))
@@ -39,7 +40,9 @@ def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(workspace: W
     assert readout.judge_face(raw, data.expression[0]) == verdict  # synthesised by the readout itself
     assert readout.model is model
     record = verdict.to_record()
-    assert record["plausible"] is False and record["identity_percentile"] == 100.0 and record["mesh_ok"] == verdict.mesh_ok
+    assert (
+        record["plausible"] is False and record["identity_percentile"] == 100.0 and record["mesh_ok"] == verdict.mesh_ok
+    )
 
 
 def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, readout: PlausibilityReadout) -> None:
@@ -59,7 +62,9 @@ def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, 
         live.refresh(draft=True)  # what a slider drag shows
         assert readout.judge_live(live) is None
         live.refresh()
-        assert readout.judge_live(live) == (readout.judge(state.alpha_id, state.alpha_exp, live.input_vertices),
-                                            readout.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices))
+        assert readout.judge_live(live) == (
+            readout.judge(state.alpha_id, state.alpha_exp, live.input_vertices),
+            readout.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices),
+        )
     finally:
         live.close()

@@ -24,8 +24,11 @@ FIELDS = ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles")
 def tiny_model(name: str = "tiny", **changes: np.ndarray) -> MorphableModel:
     rng = np.random.default_rng(1)
     arrays = {
-        "mean": rng.normal(size=12), "basis_id": rng.normal(size=(5, 12)), "basis_exp": rng.normal(size=(3, 12)),
-        "ev_id": np.array([5.0, 4.0, 3.0, 2.0, 1.0]), "ev_exp": np.array([3.0, 2.0, 1.0]),
+        "mean": rng.normal(size=12),
+        "basis_id": rng.normal(size=(5, 12)),
+        "basis_exp": rng.normal(size=(3, 12)),
+        "ev_id": np.array([5.0, 4.0, 3.0, 2.0, 1.0]),
+        "ev_exp": np.array([3.0, 2.0, 1.0]),
         "triangles": np.array([[0, 1, 2], [0, 2, 3]]),
     }
     return MorphableModel(name=name, **{**arrays, **changes})
@@ -65,16 +68,20 @@ def test_one_function_decides_compatibility():
     loaded = ModelProvenance("BFM.mat", "b" * 64)
     assert model_mismatch(ModelProvenance("copy of BFM.mat", "b" * 64), loaded, "the preset p.json") is None
     cases = {
-        ModelProvenance("embedded face model v3", "e" * 64):
-            "the preset p.json was made on embedded face model v3 [eeeeeeeeeeee], but BFM.mat [bbbbbbbbbbbb] is loaded",
-        ModelProvenance("BFM.mat", "c" * 64):
-            "the preset p.json was made on BFM.mat [cccccccccccc], but the loaded model of the same name has other "
-            "content (BFM.mat [bbbbbbbbbbbb]): the model changed since",
-        ModelProvenance("embedded:v1", None):
-            "the preset p.json records only the model name 'embedded:v1' (it was made before face models were "
-            "identified by their content), so it cannot be checked against BFM.mat [bbbbbbbbbbbb]",
-        ModelProvenance("", None):
-            "the preset p.json does not record which face model it was made on, so it cannot be shown on BFM.mat [bbbbbbbbbbbb]",
+        ModelProvenance(
+            "embedded face model v3", "e" * 64
+        ): "the preset p.json was made on embedded face model v3 [eeeeeeeeeeee], but BFM.mat [bbbbbbbbbbbb] is loaded",
+        ModelProvenance(
+            "BFM.mat", "c" * 64
+        ): "the preset p.json was made on BFM.mat [cccccccccccc], but the loaded model of the same name has other "
+        "content (BFM.mat [bbbbbbbbbbbb]): the model changed since",
+        ModelProvenance(
+            "embedded:v1", None
+        ): "the preset p.json records only the model name 'embedded:v1' (it was made before face models were "
+        "identified by their content), so it cannot be checked against BFM.mat [bbbbbbbbbbbb]",
+        ModelProvenance(
+            "", None
+        ): "the preset p.json does not record which face model it was made on, so it cannot be shown on BFM.mat [bbbbbbbbbbbb]",
     }
     for recorded, message in cases.items():
         assert model_mismatch(recorded, loaded, "the preset p.json") == message
@@ -89,7 +96,9 @@ def test_a_preset_applies_only_to_the_model_it_was_made_on(tmp_path):
     state.set_face(np.full(5, 1.0), np.full(3, 0.5))
     path = save_preset(tmp_path / "face.json", state)
     assert {key: value for key, value in json.loads(path.read_text()).items() if key.startswith("model")} == {
-        "model_name": "tiny", "model_digest": model.digest}
+        "model_name": "tiny",
+        "model_digest": model.digest,
+    }
     same_numbers = FaceState(tiny_model("tiny, loaded from elsewhere"))
     apply_preset(same_numbers, load_preset(path, 5, 3))
     np.testing.assert_array_equal(same_numbers.alpha_id, np.full(5, 1.0))

@@ -23,8 +23,13 @@ def model():
 
 
 def make_study(path, model, allow_unsure=True):
-    definition = StudyDefinition(name="window test", faces_per_condition=3, conditions=("normal", "uniform-raw"),
-                                 seed=2, allow_unsure=allow_unsure)
+    definition = StudyDefinition(
+        name="window test",
+        faces_per_condition=3,
+        conditions=("normal", "uniform-raw"),
+        seed=2,
+        allow_unsure=allow_unsure,
+    )
     database = RatingsDatabase.create(path, definition, generate_study_faces(definition, model), model.provenance)
     return database
 
@@ -72,8 +77,13 @@ def test_keys_buttons_undo_and_pause_record_votes_on_disk(qtbot, tmp_path, model
     qtbot.keyClick(window, Qt.Key.Key_Right)
     qtbot.keyClick(window, Qt.Key.Key_Left)
     qtbot.keyClick(window, Qt.Key.Key_Down)
-    assert on_disk(path) == [("alice", order[0], "accept"), ("alice", order[1], "reject"), ("alice", order[2], "accept"),
-                             ("alice", order[3], "reject"), ("alice", order[4], "unsure")]
+    assert on_disk(path) == [
+        ("alice", order[0], "accept"),
+        ("alice", order[1], "reject"),
+        ("alice", order[2], "accept"),
+        ("alice", order[3], "reject"),
+        ("alice", order[4], "unsure"),
+    ]
 
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.progress_label.text() == "Face 5 of 6" and window.session.current.face_id == order[4]

@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from hand_rated_study import MODEL, hand_rated_study
 
 from app.explorer.face_preset import load_preset
 from app.study.database import RatingsDatabase
 from app.study.report import markdown, write_report
 from app.study.statistics import study_statistics
-from hand_rated_study import MODEL, hand_rated_study
 from main import main
 
 
@@ -29,8 +29,15 @@ def test_markdown_plot_and_rejected_presets(study, tmp_path):
     assert "| 0.526 |" in text and "| x | 5 | 80.0 % | 66.7 % | 100.0 % | 300 |" in text
     written = write_report(study, statistics, tmp_path / "report")
     names = sorted(p.relative_to(tmp_path / "report").as_posix() for p in written)
-    assert names == ["acceptance.png", "raters_curve.png", "rejected/face-0002.json", "rejected/face-0003.json",
-                     "rejected_faces.json", "reliability_vs_diversity.png", "report.md"]
+    assert names == [
+        "acceptance.png",
+        "raters_curve.png",
+        "rejected/face-0002.json",
+        "rejected/face-0003.json",
+        "rejected_faces.json",
+        "reliability_vs_diversity.png",
+        "report.md",
+    ]
     for figure in ("acceptance.png", "raters_curve.png", "reliability_vs_diversity.png"):
         assert (tmp_path / "report" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Krippendorff's alpha and the rule against the number of raters, as counted in test_study_statistics
@@ -59,19 +66,40 @@ def test_cli_report_export_and_errors(study, tmp_path, capsys):
     assert main(["rate-report", str(tmp_path / "notes.txt")]) == 2
     assert main(["rate-face", path, "99", str(tmp_path / "x.json")]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
-    assert errors == [f"error: {tmp_path / 'notes.txt'}: not a study database (not an SQLite file)",
-                      f"error: {path}: no face with id 99 (ids are 1..6)"]
+    assert errors == [
+        f"error: {tmp_path / 'notes.txt'}: not a study database (not an SQLite file)",
+        f"error: {path}: no face with id 99 (ids are 1..6)",
+    ]
 
 
 def test_cli_rate_study_writes_the_faces_once(tmp_path, capsys):
     target = tmp_path / "made.db"
-    arguments = ["rate-study", str(target), "--faces", "2", "--conditions", "normal", "uniform-raw", "--varies", "shape",
-                 "--seed", "9", "--no-unsure", "--device", "cpu"]
+    arguments = [
+        "rate-study",
+        str(target),
+        "--faces",
+        "2",
+        "--conditions",
+        "normal",
+        "uniform-raw",
+        "--varies",
+        "shape",
+        "--seed",
+        "9",
+        "--no-unsure",
+        "--device",
+        "cpu",
+    ]
     assert main(arguments) == 0
     with RatingsDatabase.open(target) as database:
         definition = database.definition
-        assert (definition.faces_per_condition, definition.conditions, definition.varies, definition.seed,
-                definition.allow_unsure) == (2, ("normal", "uniform-raw"), "shape", 9, False)
+        assert (
+            definition.faces_per_condition,
+            definition.conditions,
+            definition.varies,
+            definition.seed,
+            definition.allow_unsure,
+        ) == (2, ("normal", "uniform-raw"), "shape", 9, False)
         assert len(database.faces()) == 4 and not any(f.alpha_exp.any() for f in database.faces().values())
     before = target.read_bytes()
     capsys.readouterr()

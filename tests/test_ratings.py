@@ -26,18 +26,30 @@ from app.model.provenance import ModelProvenance
 from app.study.database import CSV_COLUMNS, RatingsDatabase
 from app.study.definition import StudyDefinition, StudyFace, rater_order
 from app.study.session import RatingSession
-from app.study.statistics import study_statistics  # noqa: E402
+from app.study.statistics import study_statistics
 
 MODEL = ModelProvenance("test model", "ab" * 32)
 
 
 def make_study(path: Path, faces_per_condition: int = 3, allow_unsure: bool = True) -> RatingsDatabase:
     """A study with hand-made faces (the database does not need a face model)."""
-    definition = StudyDefinition(name="test", faces_per_condition=faces_per_condition,
-                                 conditions=("uniform-raw", "normal"), seed=4, allow_unsure=allow_unsure)
+    definition = StudyDefinition(
+        name="test",
+        faces_per_condition=faces_per_condition,
+        conditions=("uniform-raw", "normal"),
+        seed=4,
+        allow_unsure=allow_unsure,
+    )
     rng = np.random.default_rng(0)
     faces = [
-        StudyFace(i + 1, ("uniform-raw", "normal")[i % 2], i // 2, f"made #{i}", rng.normal(size=199) * 1e5, rng.normal(size=29))
+        StudyFace(
+            i + 1,
+            ("uniform-raw", "normal")[i % 2],
+            i // 2,
+            f"made #{i}",
+            rng.normal(size=199) * 1e5,
+            rng.normal(size=29),
+        )
         for i in range(definition.face_count)
     ]
     return RatingsDatabase.create(path, definition, faces, MODEL, {"shape": "ab", "expression": "cd"})
@@ -84,7 +96,12 @@ def test_votes_undo_and_unique_standing_vote(tmp_path):
     assert [(v.face_id, v.vote, v.decision_ms) for v in standing] == [(1, "accept", 1200), (2, "accept", 300)]
     assert len(database.votes(include_undone=True)) == 3
     vote = standing[0]
-    assert (vote.rater, vote.condition, vote.app_version, vote.model_identity) == ("ann", "uniform-raw", "0.1.0", MODEL.digest)
+    assert (vote.rater, vote.condition, vote.app_version, vote.model_identity) == (
+        "ann",
+        "uniform-raw",
+        "0.1.0",
+        MODEL.digest,
+    )
     assert vote.study.startswith("test [")
     assert database.undo_last_vote("bob") is None
 
@@ -112,7 +129,10 @@ def test_session_order_timing_pause_undo_and_resume(tmp_path):
     assert session.vote("accept").face_id == order[1]
     clock.now += 0.5
     session.vote("reject")
-    assert [(v.face_id, v.vote, v.decision_ms) for v in database.votes()] == [(order[0], "accept", 1750), (order[1], "reject", 500)]
+    assert [(v.face_id, v.vote, v.decision_ms) for v in database.votes()] == [
+        (order[0], "accept", 1750),
+        (order[1], "reject", 500),
+    ]
     assert session.undo().face_id == order[1]
     assert session.current.face_id == order[1] and session.done == 1
     clock.now += 0.1
@@ -135,8 +155,9 @@ def test_session_refuses_another_model(tmp_path):
     database = make_study(tmp_path / "study.db")
     with pytest.raises(FaceExplorerError) as excinfo:
         RatingSession(database, "ann", ModelProvenance("/data/BFM.mat", "cd" * 32))
-    assert str(excinfo.value) == (f"the study {database.path} was made on test model [abababababab], "
-                                  "but /data/BFM.mat [cdcdcdcdcdcd] is loaded")
+    assert str(excinfo.value) == (
+        f"the study {database.path} was made on test model [abababababab], but /data/BFM.mat [cdcdcdcdcdcd] is loaded"
+    )
 
 
 def test_csv_export(tmp_path):
@@ -150,7 +171,9 @@ def test_csv_export(tmp_path):
         rows = list(csv.DictReader(handle))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [(r["face_id"], r["condition"], r["vote"], r["decision_ms"], r["undone_at"] != "") for r in rows] == [
-        ("3", "uniform-raw", "accept", "10", False), ("4", "normal", "reject", "20", True)]
+        ("3", "uniform-raw", "accept", "10", False),
+        ("4", "normal", "reject", "20", True),
+    ]
 
 
 def test_create_never_overwrites(tmp_path):
@@ -161,10 +184,13 @@ def test_create_never_overwrites(tmp_path):
     assert path.read_bytes() == b"precious"
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "it is empty"),
-    (b"hello, this is a text file\n" * 20, "not an SQLite file"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "it is empty"),
+        (b"hello, this is a text file\n" * 20, "not an SQLite file"),
+    ],
+)
 def test_non_databases_are_refused_untouched(tmp_path, content, message):
     path = tmp_path / "study.db"
     path.write_bytes(content)
@@ -197,7 +223,7 @@ def test_damaged_study_database_is_refused_untouched(tmp_path):
     data = bytearray(path.read_bytes())
     page = 4096
     assert len(data) > 4 * page
-    data[2 * page:len(data) - page] = b"\xa5" * (len(data) - 3 * page)  # keep the header page, trash the rest
+    data[2 * page : len(data) - page] = b"\xa5" * (len(data) - 3 * page)  # keep the header page, trash the rest
     path.write_bytes(bytes(data))
     with pytest.raises(FaceExplorerError, match="damaged"):
         RatingsDatabase.open(path)
@@ -214,15 +240,46 @@ def tamper(path: Path, sql: str, *parameters: object) -> None:
         raw.close()
 
 
-@pytest.mark.parametrize(("sql", "parameters", "message"), [
-    ("UPDATE faces SET alpha_id = ? WHERE face_id = 3", ("[1.0, 2.0",), "face 3 has corrupt alpha_id (not a JSON list of numbers)"),
-    ("UPDATE faces SET alpha_exp = ? WHERE face_id = 2", ('["a", "b"]',), "face 2 has corrupt alpha_exp (not a JSON list of numbers)"),
-    ("UPDATE faces SET alpha_exp = ? WHERE face_id = 2", ('{"x": 1}',), "face 2 has corrupt alpha_exp (not a JSON list of numbers)"),
-    ("UPDATE faces SET alpha_exp = ? WHERE face_id = 6", ("5",), "face 6 has corrupt alpha_exp (not a flat list of numbers)"),
-    ("UPDATE faces SET alpha_id = ? WHERE face_id = 4", ("[1.0, NaN]",), "face 4 has NaN or infinite values in alpha_id"),
-    ("UPDATE faces SET alpha_id = ? WHERE face_id = 5", (str([0.0] * 198),), "face 5 has 198 alpha_id values, the study's other faces have 199"),
-    ("UPDATE faces SET condition = 'dataset' WHERE face_id = 1", (), "face 1 has condition 'dataset', which the study does not compare"),
-])
+@pytest.mark.parametrize(
+    ("sql", "parameters", "message"),
+    [
+        (
+            "UPDATE faces SET alpha_id = ? WHERE face_id = 3",
+            ("[1.0, 2.0",),
+            "face 3 has corrupt alpha_id (not a JSON list of numbers)",
+        ),
+        (
+            "UPDATE faces SET alpha_exp = ? WHERE face_id = 2",
+            ('["a", "b"]',),
+            "face 2 has corrupt alpha_exp (not a JSON list of numbers)",
+        ),
+        (
+            "UPDATE faces SET alpha_exp = ? WHERE face_id = 2",
+            ('{"x": 1}',),
+            "face 2 has corrupt alpha_exp (not a JSON list of numbers)",
+        ),
+        (
+            "UPDATE faces SET alpha_exp = ? WHERE face_id = 6",
+            ("5",),
+            "face 6 has corrupt alpha_exp (not a flat list of numbers)",
+        ),
+        (
+            "UPDATE faces SET alpha_id = ? WHERE face_id = 4",
+            ("[1.0, NaN]",),
+            "face 4 has NaN or infinite values in alpha_id",
+        ),
+        (
+            "UPDATE faces SET alpha_id = ? WHERE face_id = 5",
+            (str([0.0] * 198),),
+            "face 5 has 198 alpha_id values, the study's other faces have 199",
+        ),
+        (
+            "UPDATE faces SET condition = 'dataset' WHERE face_id = 1",
+            (),
+            "face 1 has condition 'dataset', which the study does not compare",
+        ),
+    ],
+)
 def test_corrupt_face_rows_are_one_error_naming_the_row(tmp_path, capsys, sql, parameters, message):
     path = tmp_path / "study.db"
     make_study(path).close()
@@ -307,8 +364,9 @@ def test_an_intact_study_on_a_full_disk_is_not_called_damaged(tmp_path, monkeypa
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: SimpleNamespace(free=0))
     with pytest.raises(FaceExplorerError) as excinfo:
         RatingsDatabase.open(path)
-    assert str(excinfo.value) == (f"{path}: cannot open the study database (the disk is full (disk I/O error)); "
-                                  "the file was not changed")
+    assert str(excinfo.value) == (
+        f"{path}: cannot open the study database (the disk is full (disk I/O error)); the file was not changed"
+    )
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: SimpleNamespace(free=5 << 30))
     with pytest.raises(FaceExplorerError, match=r"a disk read or write failed \(disk I/O error\)"):
         RatingsDatabase.open(path)
@@ -363,16 +421,23 @@ VOTER = textwrap.dedent("""
 
 
 @contextmanager
-def running_voters(tmp_path: Path, study: Path, raters: tuple[str, ...], votes: int,
-                   pause_at: int = -1) -> Iterator[list[subprocess.Popen]]:
+def running_voters(
+    tmp_path: Path, study: Path, raters: tuple[str, ...], votes: int, pause_at: int = -1
+) -> Iterator[list[subprocess.Popen]]:
     """Voter processes, each ready to vote (and to pause before vote ``pause_at``, if given);
     their pipes are closed and they are reaped on exit."""
     script = tmp_path / "voter.py"
     script.write_text(VOTER.format(repo=str(REPO)))
     with ExitStack() as stack:
         processes = [
-            stack.enter_context(subprocess.Popen([sys.executable, str(script), str(study), rater, str(votes), str(pause_at)],
-                                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+            stack.enter_context(
+                subprocess.Popen(
+                    [sys.executable, str(script), str(study), rater, str(votes), str(pause_at)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
             for rater in raters
         ]
         for process in processes:

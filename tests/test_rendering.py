@@ -85,8 +85,10 @@ def test_a_dataset_image_shows_the_face_in_the_shared_look(tmp_path, model):
     renderer = FaceRenderer(mean, model.triangles, size=64)
     try:
         front = read_rgb(renderer.render(tmp_path / "front.png", mean))
-        turned = [read_rgb(renderer.render(tmp_path / f"turned{i}.png", mean, yaw, pitch))
-                  for i, (yaw, pitch) in enumerate(((45, 20), (-45, -20)))]
+        turned = [
+            read_rgb(renderer.render(tmp_path / f"turned{i}.png", mean, yaw, pitch))
+            for i, (yaw, pitch) in enumerate(((45, 20), (-45, -20)))
+        ]
         away = read_rgb(renderer.render(tmp_path / "away.png", mean + 100 * np.ptp(mean, axis=0)))
     finally:
         renderer.close()

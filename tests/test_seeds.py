@@ -21,15 +21,19 @@ def test_the_valid_range_is_what_int64_holds() -> None:
             check_seed(bad)
 
 
-@pytest.mark.parametrize("command", [
-    ["generate", "{out}", "--count", "1"],
-    ["train", "expression", "--faces", "30", "--output", "{out}/x.pt"],
-    ["evaluate", "test-mse", "--output", "{out}"],
-    ["rate-study", "{out}/S.db", "--faces", "1", "--conditions", "uniform-raw"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate", "{out}", "--count", "1"],
+        ["train", "expression", "--faces", "30", "--output", "{out}/x.pt"],
+        ["evaluate", "test-mse", "--output", "{out}"],
+        ["rate-study", "{out}/S.db", "--faces", "1", "--conditions", "uniform-raw"],
+    ],
+)
 @pytest.mark.parametrize("seed", [str(2**64), "-1"])
-def test_every_seeded_command_refuses_a_seed_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                        command: list[str], seed: str) -> None:
+def test_every_seeded_command_refuses_a_seed_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture, command: list[str], seed: str
+) -> None:
     status = main.main([part.format(out=tmp_path) for part in command] + ["--seed", seed])
     err = capsys.readouterr().err
     assert status == 2 and err == f"error: --seed must be a non-negative integer below 2^63 (got {seed})\n"

@@ -16,9 +16,9 @@ import gc
 
 import numpy as np
 from PySide6.QtCore import QSettings
+from soak_actions import SoakDriver, resident_bytes, singleton_references
 
 from app.workspace import Workspace
-from soak_actions import SoakDriver, resident_bytes, singleton_references
 from widgets.explorer import ExplorerWindow
 
 ACTIONS = 25_000
@@ -40,8 +40,10 @@ DRIFT_LIMIT_MODEL_UNITS = 10.0  # 0.01 mm: the incrementally updated input face 
 
 
 def test_25000_ordinary_actions_leave_the_explorer_healthy(qtbot, tmp_path, tiny_checkpoints):
-    window = ExplorerWindow(Workspace(checkpoints=tiny_checkpoints, device="cpu"),
-                            QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = ExplorerWindow(
+        Workspace(checkpoints=tiny_checkpoints, device="cpu"),
+        QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+    )
     qtbot.addWidget(window)
     window.resize(800, 500)  # small frames: the soak is about the actions, not llvmpipe's fill rate
     window.show()
@@ -71,7 +73,9 @@ def test_25000_ordinary_actions_leave_the_explorer_healthy(qtbot, tmp_path, tiny
     assert window.views.frames - frames >= ACTIONS // PROCESS_EVERY // 2  # it kept drawing
     assert window.error_box is None, window.last_error  # refused typing is a notice, never a dialog
     assert growth < RSS_GROWTH_LIMIT, f"resident memory grew by {growth / 2**20:.1f} MB"
-    assert all(change > -REFERENCE_DROP_LIMIT for change in median_drift.values()), f"reference counts ran down: {drifts}"
+    assert all(change > -REFERENCE_DROP_LIMIT for change in median_drift.values()), (
+        f"reference counts ran down: {drifts}"
+    )
     model = window.workspace.model
     expected = model.synthesize(window.state.alpha_id, window.state.alpha_exp)
     assert np.abs(window.live.input_vertices - expected).max() < DRIFT_LIMIT_MODEL_UNITS

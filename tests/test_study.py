@@ -61,7 +61,9 @@ def test_generation_is_deterministic_and_seed_dependent(model, denoiser, corpus)
 
 def test_conditions_are_what_they_say(model, denoiser, corpus):
     seed, n = 3, 4
-    faces = by_condition(faces_of(StudyDefinition(faces_per_condition=n, conditions=ALL, seed=seed), model, denoiser, corpus))
+    faces = by_condition(
+        faces_of(StudyDefinition(faces_per_condition=n, conditions=ALL, seed=seed), model, denoiser, corpus)
+    )
     rng = np.random.default_rng([seed, 1])
     uniform_id = sample_coefficients(model, "shape", "uniform", n, rng, 10.0)
     uniform_exp = sample_coefficients(model, "expression", "uniform", n, rng, 15.0)
@@ -82,8 +84,12 @@ def test_conditions_are_what_they_say(model, denoiser, corpus):
 
 
 def test_varied_part_and_independent_conditions(model, denoiser, corpus):
-    shape_only = faces_of(StudyDefinition(faces_per_condition=2, conditions=ALL, varies="shape"), model, denoiser, corpus)
-    expression_only = faces_of(StudyDefinition(faces_per_condition=2, conditions=ALL, varies="expression"), model, denoiser, corpus)
+    shape_only = faces_of(
+        StudyDefinition(faces_per_condition=2, conditions=ALL, varies="shape"), model, denoiser, corpus
+    )
+    expression_only = faces_of(
+        StudyDefinition(faces_per_condition=2, conditions=ALL, varies="expression"), model, denoiser, corpus
+    )
     assert all(not f.alpha_exp.any() and f.alpha_id.any() for f in shape_only)
     assert all(not f.alpha_id.any() and f.alpha_exp.any() for f in expression_only)
     both = by_condition(faces_of(StudyDefinition(faces_per_condition=2, conditions=ALL), model, denoiser, corpus))
@@ -113,8 +119,16 @@ def test_rater_orders_are_blind_permutations():
 
 
 def test_definition_json_round_trip_and_bad_files():
-    definition = StudyDefinition(name="pilot", faces_per_condition=5, conditions=("normal", "dataset"), varies="shape",
-                                 seed=11, r_shape=8.0, allow_unsure=False, view="rotating")
+    definition = StudyDefinition(
+        name="pilot",
+        faces_per_condition=5,
+        conditions=("normal", "dataset"),
+        varies="shape",
+        seed=11,
+        r_shape=8.0,
+        allow_unsure=False,
+        view="rotating",
+    )
     assert StudyDefinition.from_json(definition.to_json()) == definition
     for text, message in (
         ('{"faces": 3}', "unknown keys faces"),
@@ -138,8 +152,14 @@ def test_bad_rater_ids(bad):
 
 
 def test_catch_trials_and_repeated_faces(model, denoiser, corpus):
-    definition = StudyDefinition(faces_per_condition=4, conditions=("denoised", "normal"), seed=2, catch_trials=3,
-                                 repeated_faces=2, varies="expression")
+    definition = StudyDefinition(
+        faces_per_condition=4,
+        conditions=("denoised", "normal"),
+        seed=2,
+        catch_trials=3,
+        repeated_faces=2,
+        varies="expression",
+    )
     faces = faces_of(definition, model, denoiser, corpus)
     assert [f.face_id for f in faces] == list(range(1, 4 * 2 + 3 + 2 + 1)) and definition.face_count == 13
     by_id = {f.face_id: f for f in faces}
@@ -154,8 +174,14 @@ def test_catch_trials_and_repeated_faces(model, denoiser, corpus):
         assert original.condition in ("denoised", "normal") and face.source == f"repeat of face {original.face_id}"
         assert np.array_equal(face.alpha_exp, original.alpha_exp) and np.array_equal(face.alpha_id, original.alpha_id)
     # the study's own faces are those of the same study without attention checks
-    plain = by_condition(faces_of(StudyDefinition(faces_per_condition=4, conditions=("denoised", "normal"), seed=2,
-                                                  varies="expression"), model, denoiser, corpus))
+    plain = by_condition(
+        faces_of(
+            StudyDefinition(faces_per_condition=4, conditions=("denoised", "normal"), seed=2, varies="expression"),
+            model,
+            denoiser,
+            corpus,
+        )
+    )
     assert np.array_equal(by_condition(faces)["normal"][3].alpha_exp, plain["normal"][3].alpha_exp)
 
 
@@ -171,13 +197,19 @@ def test_repeated_faces_are_shown_far_apart_in_every_order():
 
 
 def test_conditions_with_their_own_range_or_part(model, denoiser, corpus):
-    definition = StudyDefinition(faces_per_condition=3, seed=1, varies="expression",
-                                 conditions=("uniform-raw:r_exp=5", "uniform-raw:r_exp=20", "denoised:varies=shape"))
+    definition = StudyDefinition(
+        faces_per_condition=3,
+        seed=1,
+        varies="expression",
+        conditions=("uniform-raw:r_exp=5", "uniform-raw:r_exp=20", "denoised:varies=shape"),
+    )
     faces = by_condition(faces_of(definition, model, denoiser, corpus))
     narrow, wide = faces["uniform-raw:r_exp=5"], faces["uniform-raw:r_exp=20"]
     for k in range(3):  # the same draws, scaled by r
         assert np.allclose(wide[k].alpha_exp, 4 * narrow[k].alpha_exp) and not narrow[k].alpha_id.any()
-        assert faces["denoised:varies=shape"][k].alpha_id.any() and not faces["denoised:varies=shape"][k].alpha_exp.any()
+        assert (
+            faces["denoised:varies=shape"][k].alpha_id.any() and not faces["denoised:varies=shape"][k].alpha_exp.any()
+        )
     assert narrow[0].source == "uniform r_shape=10 r_exp=5 #0"
     for conditions, message in (
         (["denoised:r_exp=-1"], "r_exp must be a positive number"),
@@ -200,7 +232,10 @@ def test_attention_settings_are_checked():
         ({"repeated_faces": 200}, "cannot be more than the study's 100 faces"),
         ({"min_catch_rejected": 0.8}, "needs catch trials"),
         ({"catch_trials": 2, "min_catch_rejected": 1.5}, "share from 0 to 1"),
-        ({"repeated_faces": 2, "min_repeat_agreement": 0.5, "rater_slots": 0}, "rater slots must be a positive integer"),
+        (
+            {"repeated_faces": 2, "min_repeat_agreement": 0.5, "rater_slots": 0},
+            "rater slots must be a positive integer",
+        ),
     ):
         with pytest.raises(FaceExplorerError, match=message):
             StudyDefinition(**values)

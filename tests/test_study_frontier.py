@@ -21,13 +21,23 @@ from main import main
 @pytest.fixture(scope="module")
 def tiny_context(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: Path) -> EvaluationContext:
     model = embedded_model()
-    return EvaluationContext(model, embedded_corpus(200), Denoiser.from_folder(model, tiny_checkpoints, "cpu"),
-                             tmp_path_factory.mktemp("out"), mesh_faces=4)
+    return EvaluationContext(
+        model,
+        embedded_corpus(200),
+        Denoiser.from_folder(model, tiny_checkpoints, "cpu"),
+        tmp_path_factory.mktemp("out"),
+        mesh_faces=4,
+    )
 
 
 def test_the_frontier_is_what_nothing_beats_on_both_axes():
-    points = [FacePoint("a", "", 10.0, 0.1), FacePoint("b", "", 5.0, 0.5), FacePoint("c", "", 4.0, 0.4),  # c: b beats it
-              FacePoint("d", "", 1.0, 1.0), FacePoint(REAL, "", 50.0, 1.0)]  # real faces are no method
+    points = [
+        FacePoint("a", "", 10.0, 0.1),
+        FacePoint("b", "", 5.0, 0.5),
+        FacePoint("c", "", 4.0, 0.4),  # c: b beats it
+        FacePoint("d", "", 1.0, 1.0),
+        FacePoint(REAL, "", 50.0, 1.0),
+    ]  # real faces are no method
     assert [p.method for p in pareto_front(points)] == ["a", "b", "d"]
     assert most_diverse_at(points, 0.45).method == "b" and most_diverse_at(points, 0.95).method == "d"
     assert most_diverse_at(points[:3], 0.9) is None
@@ -40,8 +50,15 @@ def test_face_sets_sweep_each_methods_knob(tiny_context):
     assert np.all(np.abs(sets["clip ±k·EV", "k=1"]) <= scale + 1e-12)
     corpus = tiny_context.training_faces("expression")
     assert all(any(np.array_equal(row, face) for face in corpus) for row in sets["nearest training face", ""])
-    assert {method for method, _ in sets} == {"raw uniform", "network", "normal", "clip ±k·EV", "ellipsoid kσ",
-                                              "nearest training face", REAL}
+    assert {method for method, _ in sets} == {
+        "raw uniform",
+        "network",
+        "normal",
+        "clip ±k·EV",
+        "ellipsoid kσ",
+        "nearest training face",
+        REAL,
+    }
 
 
 def test_frontier_experiment_end_to_end(tiny_context, tmp_path):
@@ -58,7 +75,22 @@ def test_frontier_experiment_end_to_end(tiny_context, tmp_path):
 
 
 def test_cli_evaluate_frontier(tmp_path, tiny_checkpoints, capsys):
-    assert main(["evaluate", "frontier", "--output", str(tmp_path), "--mesh-faces", "3", "--device", "cpu",
-                 "--checkpoints", str(tiny_checkpoints)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "frontier",
+                "--output",
+                str(tmp_path),
+                "--mesh-faces",
+                "3",
+                "--device",
+                "cpu",
+                "--checkpoints",
+                str(tiny_checkpoints),
+            ]
+        )
+        == 0
+    )
     assert "Diversity against proxy plausibility" in capsys.readouterr().out
     assert (tmp_path / "frontier.png").exists()

@@ -57,9 +57,8 @@ def test_packages_are_self_contained_copies_with_the_studys_fingerprint(study_pa
             assert package.faces().keys() == faces.keys() and not package.votes()
             ids.add(package.package.package_id)
     assert len(ids) == 3, "every package has its own id"
-    with pytest.raises(FaceExplorerError, match="never overwritten"):
-        with RatingsDatabase.open(study_path) as study:
-            export_packages(study, tmp_path / "packages", 2)
+    with pytest.raises(FaceExplorerError, match="never overwritten"), RatingsDatabase.open(study_path) as study:
+        export_packages(study, tmp_path / "packages", 2)
     with RatingsDatabase.open(written[0]) as package, pytest.raises(FaceExplorerError, match="itself a rater package"):
         export_packages(package, tmp_path / "more")
 
@@ -78,7 +77,9 @@ def test_merge_reports_per_rater_and_a_second_merge_adds_only_what_is_new(study_
         assert (again.added, again.undone, again.already_merged) == ({}, {}, 4)
     merged = standing(study_path)
     assert len(merged) == 6
-    assert [(r, f, v) for r, f, v in merged if r == "ann"] == sorted(zip(["ann"] * 3, ann_faces, ["accept", "reject", "accept"]))
+    assert [(r, f, v) for r, f, v in merged if r == "ann"] == sorted(
+        zip(["ann"] * 3, ann_faces, ["accept", "reject", "accept"])
+    )
     assert {(f, v) for r, f, v in merged if r == "bob"} == {(bob_faces[0], "unsure"), (bob_faces[1], "accept")}
 
     # ann goes on: takes her last vote back, votes twice more; only that comes in
@@ -97,8 +98,11 @@ def test_merge_reports_per_rater_and_a_second_merge_adds_only_what_is_new(study_
         # the merged votes keep what the package recorded
         with RatingsDatabase.open(first) as package:
             original = package.votes(rater="ann")[0]
-        assert (votes[0].shown_at, votes[0].voted_at, votes[0].decision_ms) == (original.shown_at, original.voted_at,
-                                                                                original.decision_ms)
+        assert (votes[0].shown_at, votes[0].voted_at, votes[0].decision_ms) == (
+            original.shown_at,
+            original.voted_at,
+            original.decision_ms,
+        )
 
 
 def test_a_package_of_another_study_is_refused_and_nothing_changes(study_path, tmp_path):
@@ -125,15 +129,23 @@ def test_a_package_altered_after_export_is_refused(study_path, tmp_path):
     tamper(package, "UPDATE faces SET alpha_exp = ? WHERE face_id = 2", str([0.5] * 29))
     with RatingsDatabase.open(study_path) as study, pytest.raises(FaceExplorerError) as excinfo:
         merge_package(study, package)
-    assert str(excinfo.value) == (f"{package}: the faces were altered after the package was exported (they no longer match "
-                                  "the study's fingerprint); its votes cannot be trusted or merged")
+    assert str(excinfo.value) == (
+        f"{package}: the faces were altered after the package was exported (they no longer match "
+        "the study's fingerprint); its votes cannot be trusted or merged"
+    )
     with RatingsDatabase.open(package) as opened, pytest.raises(FaceExplorerError, match="altered"):
         RatingSession(opened, "bob", MODEL)  # nobody rates an altered package either
     # rewriting the recorded fingerprints to match does not help: it is then no package of this study
     altered[2] = dataclasses.replace(altered[2], alpha_exp=np.full(29, 0.5))
-    tamper(package, "UPDATE study SET value = ? WHERE key IN ('fingerprint', 'package_fingerprint')",
-           study_fingerprint(definition, altered.values()))
-    with RatingsDatabase.open(study_path) as study, pytest.raises(FaceExplorerError, match="a package of another study"):
+    tamper(
+        package,
+        "UPDATE study SET value = ? WHERE key IN ('fingerprint', 'package_fingerprint')",
+        study_fingerprint(definition, altered.values()),
+    )
+    with (
+        RatingsDatabase.open(study_path) as study,
+        pytest.raises(FaceExplorerError, match="a package of another study"),
+    ):
         merge_package(study, package)
     assert standing(study_path) == []
 
@@ -164,7 +176,10 @@ def test_studies_and_packages_are_not_mixed_up(study_path, tmp_path):
         make_study(copy).close()
         with pytest.raises(FaceExplorerError, match="not a rater package"):
             merge_package(study, copy)
-    with RatingsDatabase.open(package) as opened, pytest.raises(FaceExplorerError, match="is a rater package, not a study"):
+    with (
+        RatingsDatabase.open(package) as opened,
+        pytest.raises(FaceExplorerError, match="is a rater package, not a study"),
+    ):
         merge_package(opened, package)
 
 

@@ -21,10 +21,40 @@ from main import main
 
 def test_scripted_raters_through_packages_merge_and_report(tmp_path, tiny_checkpoints, capsys):
     study = tmp_path / "sweep.db"
-    assert main(["rate-study", str(study), "--faces", "8", "--varies", "expression", "--seed", "3", "--device", "cpu",
-                 "--checkpoints", str(tiny_checkpoints), "--conditions", "normal", "uniform-raw:r_exp=5", "uniform-raw:r_exp=20",
-                 "--raters", "5", "--catch-trials", "4", "--repeated-faces", "4", "--min-catch-rejected", "0.75",
-                 "--min-repeat-agreement", "0.5", "--no-unsure"]) == 0
+    assert (
+        main(
+            [
+                "rate-study",
+                str(study),
+                "--faces",
+                "8",
+                "--varies",
+                "expression",
+                "--seed",
+                "3",
+                "--device",
+                "cpu",
+                "--checkpoints",
+                str(tiny_checkpoints),
+                "--conditions",
+                "normal",
+                "uniform-raw:r_exp=5",
+                "uniform-raw:r_exp=20",
+                "--raters",
+                "5",
+                "--catch-trials",
+                "4",
+                "--repeated-faces",
+                "4",
+                "--min-catch-rejected",
+                "0.75",
+                "--min-repeat-agreement",
+                "0.5",
+                "--no-unsure",
+            ]
+        )
+        == 0
+    )
     assert "attention checks: 4 catch trial(s)" in capsys.readouterr().out
     assert main(["rate-package", str(study), str(tmp_path / "packages")]) == 0
     packages = sorted((tmp_path / "packages").glob("rater-*.db"))
@@ -35,7 +65,9 @@ def test_scripted_raters_through_packages_merge_and_report(tmp_path, tiny_checkp
     panel = scripted_panel(5, careless=2, strict=1, seed=11)
     for index, (rater, package) in enumerate(zip(panel, packages)):
         with RatingsDatabase.open(package) as opened:
-            assert rate_as(rater, opened, model.provenance, oddness, np.random.default_rng([11, index])) == 3 * 8 + 4 + 4
+            assert (
+                rate_as(rater, opened, model.provenance, oddness, np.random.default_rng([11, index])) == 3 * 8 + 4 + 4
+            )
     capsys.readouterr()
     assert main(["rate-merge", str(study), *map(str, packages)]) == 0
     merged = capsys.readouterr().out.splitlines()
@@ -52,7 +84,8 @@ def test_scripted_raters_through_packages_merge_and_report(tmp_path, tiny_checkp
     assert all(oddness[i] > 6 for i, f in faces.items() if f.condition == "catch")
     assert set(everyone.flagged) >= {panel[0].name, panel[1].name}
     assert {entry.rater: entry.catch_rejected for entry in everyone.attention if not entry.excluded} == {
-        r.name: 4 for r in panel[2:]}
+        r.name: 4 for r in panel[2:]
+    }
     # without them the wide range is rejected by someone on every face, the narrow range and normal faces mostly pass
     wide, narrow = cleaned.condition("uniform-raw:r_exp=20"), cleaned.condition("uniform-raw:r_exp=5")
     assert wide.paper_rule == 0.0 and narrow.paper_rule > 0.5 and cleaned.condition("normal").paper_rule > 0.5
@@ -65,8 +98,22 @@ def test_scripted_raters_through_packages_merge_and_report(tmp_path, tiny_checkp
 def test_the_paper_preset(tmp_path, tiny_checkpoints, capsys):
     study = tmp_path / "paper.db"
     # --faces overrides the preset's 500 so the test stays small; everything else is the preset
-    assert main(["rate-study", str(study), "--paper", "--faces", "3", "--device", "cpu",
-                 "--checkpoints", str(tiny_checkpoints)]) == 0
+    assert (
+        main(
+            [
+                "rate-study",
+                str(study),
+                "--paper",
+                "--faces",
+                "3",
+                "--device",
+                "cpu",
+                "--checkpoints",
+                str(tiny_checkpoints),
+            ]
+        )
+        == 0
+    )
     with RatingsDatabase.open(study) as opened:
         definition, faces = opened.definition, opened.faces()
     assert definition.conditions == ("denoised:varies=shape", "denoised:varies=expression")

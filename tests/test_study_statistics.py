@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from hand_rated_study import MODEL, hand_rated_study
 
 from app.study.agreement import krippendorff_alpha
 from app.study.database import RatingsDatabase, Vote
 from app.study.definition import StudyDefinition, StudyFace
 from app.study.report import markdown
 from app.study.statistics import acceptance_rate, fleiss_kappa, study_statistics, wilson_interval
-from hand_rated_study import MODEL, hand_rated_study
 
 
 def test_wilson_interval_by_hand():
@@ -25,8 +25,18 @@ def test_wilson_interval_by_hand():
 
 def test_fleiss_kappa_textbook_example():
     # Fleiss (1971) / Wikipedia: 10 subjects, 14 raters, 5 categories → κ = 0.210
-    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
     assert fleiss_kappa(np.array(table)) == pytest.approx(0.20993, abs=1e-5)
     assert fleiss_kappa(np.array([[3, 0], [2, 0]])) is None  # one category only: undefined
     assert fleiss_kappa(np.array([[1, 0], [0, 0]])) is None  # nobody judged a face twice
@@ -71,7 +81,9 @@ def test_study_numbers_match_the_hand_computation(tmp_path):
     assert (raters["z"].votes, raters["z"].acceptance, raters["z"].median_decision_ms) == (4, 1.0, 25)
 
     assert [(f.face_id, f.rejected_by, f.accepted_by) for f in statistics.rejected] == [
-        (2, ["y"], ["x", "z"]), (3, ["x", "y"], [])]
+        (2, ["y"], ["x", "z"]),
+        (3, ["x", "y"], []),
+    ]
     assert np.array_equal(statistics.rejected[1].alpha_id, np.full(199, 3.0))
 
 
@@ -79,10 +91,12 @@ def test_krippendorff_alpha_textbook_example():
     # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", reliability data of 4 observers
     # and 12 units with missing values: nominal alpha = 0.743
     nan = np.nan
-    data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-            [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+    data = [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+        [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+    ]
     assert krippendorff_alpha(np.array(data)) == pytest.approx(0.743, abs=5e-4)
     assert krippendorff_alpha(np.array([[1, 1], [1, nan]])) is None  # one value only: no variation to agree on
     assert krippendorff_alpha(np.array([[1, nan], [nan, 0]])) is None  # no face with two decisions
@@ -98,7 +112,10 @@ def test_agreement_curve_and_bootstrap_match_the_hand_computation(tmp_path):
     assert normal.alpha is None  # nobody rejected a normal face
     # rule with 1 rater: x 2/3, y 1/3, z 2/2 (face 3 unsure) → 2/3; with 2: {x,y} 1/3, {x,z} 2/3, {y,z} 1/3 → 4/9; all 3: 1/3
     assert [(p.raters, p.mean, p.subsets) for p in raw.raters_curve] == [
-        (1, pytest.approx(2 / 3), 3), (2, pytest.approx(4 / 9), 3), (3, pytest.approx(1 / 3), 1)]
+        (1, pytest.approx(2 / 3), 3),
+        (2, pytest.approx(4 / 9), 3),
+        (3, pytest.approx(1 / 3), 1),
+    ]
     # the middle 95 % of {1/3, 2/3, 1} with numpy's linear interpolation: 1/3 + 0.05/3 and 2/3 + 0.95/3
     assert (raw.raters_curve[0].low, raw.raters_curve[0].high) == pytest.approx((0.35, 59 / 60))
     assert normal.paper_rule_bootstrap_ci == (1.0, 1.0)  # every resample has no rejection
@@ -114,18 +131,29 @@ def test_agreement_curve_and_bootstrap_match_the_hand_computation(tmp_path):
 def attention_study(path):
     """Two normal faces, two catch faces (5, 6) and two repeats (3 repeats 1, 4 repeats 2); rule: reject ≥ 50 %
     of the catch faces and vote the same on ≥ 60 % of the repeated faces."""
-    definition = StudyDefinition(name="attention", faces_per_condition=2, conditions=("normal",), catch_trials=2,
-                                 repeated_faces=2, min_catch_rejected=0.5, min_repeat_agreement=0.6)
-    faces = [StudyFace(1, "normal", 0, "n0", np.zeros(199), np.zeros(29)),
-             StudyFace(2, "normal", 1, "n1", np.ones(199), np.ones(29)),
-             StudyFace(3, "repeat", 1, "repeat of face 1", np.zeros(199), np.zeros(29)),
-             StudyFace(4, "repeat", 2, "repeat of face 2", np.ones(199), np.ones(29)),
-             StudyFace(5, "catch", 0, "c0", np.full(199, 9.0), np.full(29, 9.0)),
-             StudyFace(6, "catch", 1, "c1", np.full(199, -9.0), np.full(29, -9.0))]
+    definition = StudyDefinition(
+        name="attention",
+        faces_per_condition=2,
+        conditions=("normal",),
+        catch_trials=2,
+        repeated_faces=2,
+        min_catch_rejected=0.5,
+        min_repeat_agreement=0.6,
+    )
+    faces = [
+        StudyFace(1, "normal", 0, "n0", np.zeros(199), np.zeros(29)),
+        StudyFace(2, "normal", 1, "n1", np.ones(199), np.ones(29)),
+        StudyFace(3, "repeat", 1, "repeat of face 1", np.zeros(199), np.zeros(29)),
+        StudyFace(4, "repeat", 2, "repeat of face 2", np.ones(199), np.ones(29)),
+        StudyFace(5, "catch", 0, "c0", np.full(199, 9.0), np.full(29, 9.0)),
+        StudyFace(6, "catch", 1, "c1", np.full(199, -9.0), np.full(29, -9.0)),
+    ]
     database = RatingsDatabase.create(path, definition, faces, MODEL)
-    votes = {"good": ["accept", "reject", "accept", "reject", "reject", "reject"],
-             "lazy": ["accept", "accept", "accept", "accept", "accept", "unsure"],  # rejects 0 of 2 catch faces
-             "flip": ["accept", "accept", "reject", "accept", "reject", "accept"]}  # 1 of 2 repeats the same
+    votes = {
+        "good": ["accept", "reject", "accept", "reject", "reject", "reject"],
+        "lazy": ["accept", "accept", "accept", "accept", "accept", "unsure"],  # rejects 0 of 2 catch faces
+        "flip": ["accept", "accept", "reject", "accept", "reject", "accept"],
+    }  # 1 of 2 repeats the same
     for rater, choices in votes.items():
         for face_id, choice in enumerate(choices, start=1):
             database.record_vote(rater, face_id, choice, "shown", "voted", 10, MODEL.digest)
@@ -138,12 +166,17 @@ def test_attention_checks_flag_raters_and_everything_is_recomputed_without_them(
         everyone = study_statistics(study, replicates=50)
         cleaned = study_statistics(study, frozenset(everyone.flagged), replicates=50)
     attention = {entry.rater: entry for entry in everyone.attention}
-    assert (attention["good"].catch_rejected, attention["good"].catch_votes, attention["good"].repeat_agreed) == (2, 2, 2)
+    assert (attention["good"].catch_rejected, attention["good"].catch_votes, attention["good"].repeat_agreed) == (
+        2,
+        2,
+        2,
+    )
     assert attention["lazy"].reasons == ("rejected 0 of 2 catch faces (rule: at least 50 %)",)
     assert attention["flip"].reasons == ("voted the same on 1 of 2 repeated faces (rule: at least 60 %)",)
     assert everyone.flagged == ["flip", "lazy"] and everyone.exclusion_rule == (
         "a rater is excluded who rejects fewer than 50 % of the 2 catch faces or votes the same on fewer than "
-        "60 % of the 2 repeated faces")
+        "60 % of the 2 repeated faces"
+    )
     # only the two normal faces count: catch and repeated faces measure the raters, not the condition
     normal = everyone.condition("normal")
     assert (normal.faces, normal.votes, normal.accepts, normal.rejects, normal.never_rejected) == (2, 6, 5, 1, 1)

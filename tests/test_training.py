@@ -67,8 +67,16 @@ def test_short_run_lowers_the_held_out_error_and_records_everything(tmp_path):
     checkpoint = load_checkpoint(output, "expression", 29)
     net, loaded = checkpoint.net, checkpoint.metadata
     assert loaded == json.loads(json.dumps(metadata))
-    for key, value in {"kind": "expression", "sigma": 2.0, "copies": 10, "normalisation": 1.0, "epochs": 2,
-                       "model_name": "test model", "model_digest": "cd" * 32, "data_source": data.source}.items():
+    for key, value in {
+        "kind": "expression",
+        "sigma": 2.0,
+        "copies": 10,
+        "normalisation": 1.0,
+        "epochs": 2,
+        "model_name": "test model",
+        "model_digest": "cd" * 32,
+        "data_source": data.source,
+    }.items():
         assert loaded[key] == value, key
 
     # On faces from another corpus seed (never seen), the loaded net still removes most noise.
@@ -111,8 +119,11 @@ def test_same_seed_same_weights(tmp_path):
     net_b = load_checkpoint(tmp_path / "b.pt", "expression", 29).net
     for (name, a), b in zip(net_a.state_dict().items(), net_b.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
-    other, _ = quiet_train(data, TrainingConfig.paper("expression", epochs=1, copies=2, test_faces=10, device="cpu",
-                                                      seed=1), tmp_path / "c.pt")
+    other, _ = quiet_train(
+        data,
+        TrainingConfig.paper("expression", epochs=1, copies=2, test_faces=10, device="cpu", seed=1),
+        tmp_path / "c.pt",
+    )
     assert other["test_mse_denoised"] != pytest.approx(first["test_mse_denoised"], rel=1e-3)
 
 

@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from app.errors import FaceExplorerError  # noqa: E402
-from app.model.action_units import ACTION_UNITS  # noqa: E402
-from app.model.face_asset import ASSET_PATH, FaceAsset, load_face_asset, save_face_asset  # noqa: E402
-from app.model.face_parts import FacePart  # noqa: E402
-from app.model.ict_facekit import IctShapes, read_ict_folder  # noqa: E402
-from app.model.uv_layout import EMBEDDED_UV_PATH, save_uv_layout  # noqa: E402
+from app.errors import FaceExplorerError
+from app.model.action_units import ACTION_UNITS
+from app.model.face_asset import ASSET_PATH, FaceAsset, load_face_asset, save_face_asset
+from app.model.face_parts import FacePart
+from app.model.ict_facekit import IctShapes, read_ict_folder
+from app.model.uv_layout import EMBEDDED_UV_PATH, save_uv_layout
 
 REFERENCE_COUNT = 64  # vertices spread over every part, kept as float64 for checks without the OBJs
 
@@ -63,10 +63,14 @@ def report(shapes: IctShapes, path: Path) -> None:
     asset = load_face_asset(path)
     parts = np.bincount(asset.triangle_parts, minlength=len(FacePart))
     print(f"wrote {path}: {path.stat().st_size / 1e6:.2f} MB")
-    print(f"  {len(asset.neutral):,} vertices, {len(asset.triangles):,} triangles "
-          f"({', '.join(f'{part.name.lower()} {parts[part]:,}' for part in FacePart)})")
-    print(f"  {len(asset.identity)} identity modes, {len(asset.expression)} action units "
-          f"(from {len(shapes.expression_names)} ICT expression shapes), {len(asset.landmarks)} landmarks")
+    print(
+        f"  {len(asset.neutral):,} vertices, {len(asset.triangles):,} triangles "
+        f"({', '.join(f'{part.name.lower()} {parts[part]:,}' for part in FacePart)})"
+    )
+    print(
+        f"  {len(asset.identity)} identity modes, {len(asset.expression)} action units "
+        f"(from {len(shapes.expression_names)} ICT expression shapes), {len(asset.landmarks)} landmarks"
+    )
     print(f"  source sha256 {asset.source_digest}")
     errors = {
         "neutral mesh": np.abs(asset.neutral - shapes.neutral),
@@ -82,8 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="ICT-FaceKit's FaceXModel folder")
     parser.add_argument("--output", type=Path, default=ASSET_PATH, help=f"where to write (default {ASSET_PATH})")
-    parser.add_argument("--uv-output", type=Path, default=EMBEDDED_UV_PATH,
-                        help=f"where to write the texture layout (default {EMBEDDED_UV_PATH})")
+    parser.add_argument(
+        "--uv-output",
+        type=Path,
+        default=EMBEDDED_UV_PATH,
+        help=f"where to write the texture layout (default {EMBEDDED_UV_PATH})",
+    )
     args = parser.parse_args(argv)
     try:
         shapes = read_ict_folder(args.folder)
@@ -92,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         save_face_asset(build_asset(shapes), args.output)
         save_uv_layout(shapes.uv_layout, args.uv_output, shapes.source_digest)
         report(shapes, args.output)
-        print(f"wrote {args.uv_output}: {args.uv_output.stat().st_size / 1e6:.2f} MB, "
-              f"{len(shapes.uv_layout.uv):,} texture coordinates for {len(shapes.uv_layout.triangles):,} triangles")
+        print(
+            f"wrote {args.uv_output}: {args.uv_output.stat().st_size / 1e6:.2f} MB, "
+            f"{len(shapes.uv_layout.uv):,} texture coordinates for {len(shapes.uv_layout.triangles):,} triangles"
+        )
     except FaceExplorerError as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from app.dataset.landmark_overlay import contact_sheet, labelled_tile  # noqa: E402
-from app.errors import FaceExplorerError  # noqa: E402
-from app.png_files import write_png  # noqa: E402
+from app.dataset.landmark_overlay import contact_sheet, labelled_tile
+from app.errors import FaceExplorerError
+from app.png_files import write_png
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     except FaceExplorerError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    print(f"{args.output}: {len(chosen)} images of {args.dataset} with their landmarks: "
-          + ", ".join(str(path.relative_to(args.dataset).with_suffix("")) for path in chosen))
+    print(
+        f"{args.output}: {len(chosen)} images of {args.dataset} with their landmarks: "
+        + ", ".join(str(path.relative_to(args.dataset).with_suffix("")) for path in chosen)
+    )
     return 0
 
 

@@ -20,13 +20,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.model.embedded_corpus import embedded_corpus  # noqa: E402  (after the checkout is on the path)
-from app.model.embedded_model import embedded_model  # noqa: E402
-from app.study.database import RatingsDatabase  # noqa: E402
-from app.study.simulated_raters import face_oddness, rate_as, scripted_panel  # noqa: E402
-from main import main  # noqa: E402
+from app.model.embedded_corpus import embedded_corpus
+from app.model.embedded_model import embedded_model
+from app.study.database import RatingsDatabase
+from app.study.simulated_raters import face_oddness, rate_as, scripted_panel
+from main import main
 
-CONDITIONS = ["denoised:r_exp=5", "denoised:r_exp=10", "denoised:r_exp=15", "denoised:r_exp=20", "uniform-raw", "normal"]
+CONDITIONS = [
+    "denoised:r_exp=5",
+    "denoised:r_exp=10",
+    "denoised:r_exp=15",
+    "denoised:r_exp=20",
+    "uniform-raw",
+    "normal",
+]
 
 
 def run(command: list[str]) -> None:
@@ -41,16 +48,41 @@ def simulate(args: argparse.Namespace) -> None:
         raise SystemExit(f"{folder} already exists; choose a new folder")
     folder.mkdir(parents=True)
     study = folder / "study.db"
-    run(["rate-study", str(study), "--name", f"simulated range sweep, {args.raters} scripted raters",
-         "--faces", str(args.faces), "--varies", "expression", "--seed", str(args.seed), "--no-unsure",
-         "--conditions", *CONDITIONS, "--raters", str(args.raters), "--catch-trials", "10", "--repeated-faces", "10",
-         "--min-catch-rejected", "0.8", "--min-repeat-agreement", "0.7"])
+    run(
+        [
+            "rate-study",
+            str(study),
+            "--name",
+            f"simulated range sweep, {args.raters} scripted raters",
+            "--faces",
+            str(args.faces),
+            "--varies",
+            "expression",
+            "--seed",
+            str(args.seed),
+            "--no-unsure",
+            "--conditions",
+            *CONDITIONS,
+            "--raters",
+            str(args.raters),
+            "--catch-trials",
+            "10",
+            "--repeated-faces",
+            "10",
+            "--min-catch-rejected",
+            "0.8",
+            "--min-repeat-agreement",
+            "0.7",
+        ]
+    )
     run(["rate-package", str(study), str(folder / "packages")])
     model = embedded_model()
     with RatingsDatabase.open(study) as opened:
         oddness = face_oddness(model, embedded_corpus(), opened.faces())
     packages = sorted((folder / "packages").glob("rater-*.db"))
-    for index, (rater, package) in enumerate(zip(scripted_panel(args.raters, args.careless, args.strict, args.seed), packages)):
+    for index, (rater, package) in enumerate(
+        zip(scripted_panel(args.raters, args.careless, args.strict, args.seed), packages)
+    ):
         with RatingsDatabase.open(package) as opened:
             votes = rate_as(rater, opened, model.provenance, oddness, np.random.default_rng([args.seed, index]))
         print(f"{package.name}: {rater.name} cast {votes} votes", flush=True)

@@ -18,6 +18,8 @@ def application() -> QApplication:
     if sys.platform.startswith("linux") and not any(
         os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
     ):
-        raise FaceExplorerError("no display to open a window on (DISPLAY is not set): run on a desktop, "
-                                "or under a virtual display with `xvfb-run -a python main.py …`")
+        raise FaceExplorerError(
+            "no display to open a window on (DISPLAY is not set): run on a desktop, "
+            "or under a virtual display with `xvfb-run -a python main.py …`"
+        )
     return QApplication(sys.argv[:1])

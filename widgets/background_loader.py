@@ -36,8 +36,9 @@ class BackgroundLoader(QObject):
     def busy(self) -> bool:
         return self._handlers is not None
 
-    def start(self, work: Callable[[], Any], on_result: Callable[[Any], None],
-              on_error: Callable[[FaceExplorerError], None]) -> None:
+    def start(
+        self, work: Callable[[], Any], on_result: Callable[[Any], None], on_error: Callable[[FaceExplorerError], None]
+    ) -> None:
         """Run ``work`` on a worker thread; any load started earlier no longer reports back."""
         self._latest += 1
         was_busy = self.busy
@@ -58,7 +59,7 @@ class BackgroundLoader(QObject):
     def _run(self, ticket: int, work: Callable[[], Any]) -> None:
         try:
             value, succeeded = work(), True
-        except Exception as problem:  # noqa: BLE001 - handed to the GUI thread, which decides
+        except Exception as problem:
             value, succeeded = problem, False
         self._finished.emit(ticket, succeeded, value)
 

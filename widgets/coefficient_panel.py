@@ -15,9 +15,9 @@ quickly and scrolling moves plain widgets.
 
 from __future__ import annotations
 
-import numpy as np
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
@@ -65,8 +65,15 @@ class ScrollFriendlySlider(QSlider):
 class CoefficientRow(QWidget):
     """One coefficient: label, slider, exact value, reset."""
 
-    def __init__(self, state: FaceState, kind: CoefficientKind, index: int, scale: float,
-                 refuse: Callable[[str], None], moved: Callable[[bool], None]) -> None:
+    def __init__(
+        self,
+        state: FaceState,
+        kind: CoefficientKind,
+        index: int,
+        scale: float,
+        refuse: Callable[[str], None],
+        moved: Callable[[bool], None],
+    ) -> None:
         super().__init__()
         self.state, self.kind, self.index, self.scale = state, kind, index, float(scale)
         self._refuse = refuse  # tells the user why typed text was not taken
@@ -76,8 +83,9 @@ class CoefficientRow(QWidget):
         self.unit: Unit = "sigma"
         self.label = QLabel(f"{index:3d}  {self.name}")
         self.label.setMinimumWidth(145)
-        self.label.setToolTip(f"{KIND_TITLES[kind].lower()} coefficient {index} ({self.name}); "
-                              f"σ = {self.scale:.6g} model units")
+        self.label.setToolTip(
+            f"{KIND_TITLES[kind].lower()} coefficient {index} ({self.name}); σ = {self.scale:.6g} model units"
+        )
         self.slider = ScrollFriendlySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setMinimumWidth(120)
@@ -117,8 +125,10 @@ class CoefficientRow(QWidget):
         self.slider.blockSignals(False)
         self.field.setText(self.shown_text(value))
         other = format_in_unit(value, self.scale, "raw" if self.unit == "sigma" else "sigma")
-        self.field.setToolTip(f"= {other}; type a value in {'σ' if self.unit == 'sigma' else 'model units'} "
-                              "or with σ after it (2.5σ), with a point for decimals")
+        self.field.setToolTip(
+            f"= {other}; type a value in {'σ' if self.unit == 'sigma' else 'model units'} "
+            "or with σ after it (2.5σ), with a point for decimals"
+        )
 
     def set_editable(self, editable: bool) -> None:
         for widget in (self.slider, self.field, self.reset_button):
@@ -266,8 +276,9 @@ class CoefficientPanel(QWidget):
         text = self.filter_box.text()
         editable = not self.denoised_box.isChecked()
         for index in range(model.n_coefficients(kind)):
-            row = CoefficientRow(self.state, kind, index, self._scales[kind][index], self.entry_refused.emit,
-                                 self._slider_moved)
+            row = CoefficientRow(
+                self.state, kind, index, self._scales[kind][index], self.entry_refused.emit, self._slider_moved
+            )
             row.span = self.span_box.value()
             row.unit = UNIT_CHOICES[self.unit_box.currentText()]
             row.set_editable(editable)

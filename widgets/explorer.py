@@ -54,8 +54,8 @@ from widgets.background_loader import BackgroundLoader
 from widgets.coefficient_panel import CoefficientPanel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
-from widgets.history_panel import HistoryPanel
 from widgets.gallery_window import show_gallery
+from widgets.history_panel import HistoryPanel
 from widgets.interpolation_panel import show_interpolation
 from widgets.plausibility_badge import PlausibilityBadges
 from widgets.rater_window import open_rater_mode
@@ -133,8 +133,14 @@ class ExplorerWindow(QMainWindow):
         self.loading_bar.setRange(0, 0)  # no known end: Qt animates it as "busy"
         self.loading_bar.setMaximumWidth(120)
         self.model_label, self.vertices_label, self.device_label, self.compute_label = (QLabel() for _ in range(4))
-        for widget in (self.loading_label, self.loading_bar, self.model_label, self.vertices_label,
-                       self.device_label, self.compute_label):
+        for widget in (
+            self.loading_label,
+            self.loading_bar,
+            self.model_label,
+            self.vertices_label,
+            self.device_label,
+            self.compute_label,
+        ):
             self.statusBar().addPermanentWidget(widget)
         self._show_busy(False)
         self._build_menus()
@@ -276,7 +282,9 @@ class ExplorerWindow(QMainWindow):
             self._busy_cursor = busy
 
     # ---- menus ------------------------------------------------------------------------------------
-    def _action(self, menu: Any, text: str, slot: Callable[[], Any], shortcut: str | None = None, tip: str = "") -> QAction:
+    def _action(
+        self, menu: Any, text: str, slot: Callable[[], Any], shortcut: str | None = None, tip: str = ""
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -292,10 +300,21 @@ class ExplorerWindow(QMainWindow):
         self._action(file_menu, "Open &model…", self.choose_model, "Ctrl+O", "BFM.mat, Model_Shape.mat or model .npz")
         self._action(file_menu, "Open fitted data &folder…", lambda: self.choose_data(folder=True))
         self._action(file_menu, "Open fitted data .&npz…", lambda: self.choose_data(folder=False))
-        self._action(file_menu, "Open &checkpoints folder…", self.choose_checkpoints, tip="a folder with shape.pt and expression.pt")
+        self._action(
+            file_menu,
+            "Open &checkpoints folder…",
+            self.choose_checkpoints,
+            tip="a folder with shape.pt and expression.pt",
+        )
         self._action(file_menu, "Use the &embedded model", lambda: self.open_model(None))
         file_menu.addSeparator()
-        self._action(file_menu, "&Export faces…", self.choose_export, "Ctrl+E", "input, denoised or both as OBJ/PLY with coefficients")
+        self._action(
+            file_menu,
+            "&Export faces…",
+            self.choose_export,
+            "Ctrl+E",
+            "input, denoised or both as OBJ/PLY with coefficients",
+        )
         self._action(file_menu, "Save &screenshot…", self.choose_screenshot, "Ctrl+P", "both views as a PNG")
         file_menu.addSeparator()
         self._action(file_menu, "Save face &preset…", self.choose_save_preset, "Ctrl+S")
@@ -304,7 +323,9 @@ class ExplorerWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
         edit_menu = bar.addMenu("&Edit")
-        self.undo_action = self._action(edit_menu, "&Undo", self.undo, "Ctrl+Z", "back to the face before the last change")
+        self.undo_action = self._action(
+            edit_menu, "&Undo", self.undo, "Ctrl+Z", "back to the face before the last change"
+        )
         self.redo_action = self._action(edit_menu, "&Redo", self.redo, "Ctrl+Shift+Z", "forward again after an undo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit_menu.addSeparator()
@@ -316,18 +337,37 @@ class ExplorerWindow(QMainWindow):
         self._action(face_menu, "Sample &both", lambda: self.state.sample("both"), "Ctrl+3")
         self._action(face_menu, "&Mean face", lambda: self.state.reset(), "Ctrl+0")
         self._action(face_menu, "&Reset all coefficients", lambda: self.state.reset(), "Ctrl+R")
-        self._action(face_menu, "Random &identity", lambda: self.state.sample("shape"),
-                     tip="sample the identity only, keeping the expression")
-        self._action(face_menu, "Random e&xpression", lambda: self.state.sample("expression"),
-                     tip="sample the expression only, keeping the identity")
+        self._action(
+            face_menu,
+            "Random &identity",
+            lambda: self.state.sample("shape"),
+            tip="sample the identity only, keeping the expression",
+        )
+        self._action(
+            face_menu,
+            "Random e&xpression",
+            lambda: self.state.sample("expression"),
+            tip="sample the expression only, keeping the identity",
+        )
         self._action(face_menu, "Mean identi&ty", lambda: self.state.reset_part("shape"))
         self._action(face_menu, "&Neutral expression", lambda: self.state.reset_part("expression"), "Ctrl+N")
         face_menu.addSeparator()
-        self._action(face_menu, "&Apply denoised", self.apply_denoised, "Ctrl+D", "copy the denoised coefficients into the input")
-        self._action(face_menu, "Random &fitted face from the data", self.load_fitted_face, "Ctrl+F",
-                     "a clean face from the fitted-parameter data (the seed picks it)")
-        self._action(face_menu, "Open study face by &id…", self.choose_study_face,
-                     tip="inspect a face of a rater study (ids as listed by rate-report)")
+        self._action(
+            face_menu, "&Apply denoised", self.apply_denoised, "Ctrl+D", "copy the denoised coefficients into the input"
+        )
+        self._action(
+            face_menu,
+            "Random &fitted face from the data",
+            self.load_fitted_face,
+            "Ctrl+F",
+            "a clean face from the fitted-parameter data (the seed picks it)",
+        )
+        self._action(
+            face_menu,
+            "Open study face by &id…",
+            self.choose_study_face,
+            tip="inspect a face of a rater study (ids as listed by rate-report)",
+        )
 
         view_menu = bar.addMenu("&View")
         self._action(view_menu, "&Front", self.views.view_front, "F")
@@ -343,14 +383,26 @@ class ExplorerWindow(QMainWindow):
         # Tools that open their own windows (rater mode, …) are added to this menu.
         self.tools_menu = bar.addMenu("&Tools")
         self._action(self.tools_menu, "Network &information", self.show_network_information)
-        self._action(self.tools_menu, "&Gallery…", lambda: show_gallery(self, self.session, self.show_error,
-                                                                    lambda: self.plausibility.readout), "Ctrl+G",
-                     "a grid of sampled faces beside their denoised versions; click one to open it")
-        self._action(self.tools_menu, "&Interpolation…", lambda: show_interpolation(self, self.session, self.show_error,
-                                                                                lambda: self.plausibility.readout),
-                     "Ctrl+I", "walk between two faces and export the walk")
-        self._action(self.tools_menu, "&Rater mode…", lambda: open_rater_mode(self, self.workspace.model),
-                     tip="judge the faces of a reliability study (make one with `python main.py rate-study`)")
+        self._action(
+            self.tools_menu,
+            "&Gallery…",
+            lambda: show_gallery(self, self.session, self.show_error, lambda: self.plausibility.readout),
+            "Ctrl+G",
+            "a grid of sampled faces beside their denoised versions; click one to open it",
+        )
+        self._action(
+            self.tools_menu,
+            "&Interpolation…",
+            lambda: show_interpolation(self, self.session, self.show_error, lambda: self.plausibility.readout),
+            "Ctrl+I",
+            "walk between two faces and export the walk",
+        )
+        self._action(
+            self.tools_menu,
+            "&Rater mode…",
+            lambda: open_rater_mode(self, self.workspace.model),
+            tip="judge the faces of a reliability study (make one with `python main.py rate-study`)",
+        )
 
     # ---- actions -------------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -383,7 +435,9 @@ class ExplorerWindow(QMainWindow):
         if folder:
             path = QFileDialog.getExistingDirectory(self, "Open fitted-parameter folder", self._folder("data"))
         else:
-            path, _ = QFileDialog.getOpenFileName(self, "Open fitted parameters", self._folder("data"), "tables (*.npz)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open fitted parameters", self._folder("data"), "tables (*.npz)"
+            )
         if path:
             self._remember_folder("data", path)
             self.open_data(path)
@@ -415,7 +469,9 @@ class ExplorerWindow(QMainWindow):
         return written
 
     def choose_screenshot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", str(Path(self._folder("screenshot")) / "faces.png"), "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", str(Path(self._folder("screenshot")) / "faces.png"), "PNG (*.png)"
+        )
         if path:
             self.save_screenshot(path)
 
@@ -428,7 +484,9 @@ class ExplorerWindow(QMainWindow):
         return path
 
     def choose_save_preset(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save face preset", str(Path(self._folder("preset")) / "face.json"), "presets (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save face preset", str(Path(self._folder("preset")) / "face.json"), "presets (*.json)"
+        )
         if path:
             self.save_preset(path)
 
@@ -460,8 +518,11 @@ class ExplorerWindow(QMainWindow):
         if self.workspace.data_loaded:
             self._show_fitted_face()
         else:
-            self._load("the fitted data", functools.partial(open_data, self.workspace, self.workspace.data_path),
-                       then=self._show_fitted_face)
+            self._load(
+                "the fitted data",
+                functools.partial(open_data, self.workspace, self.workspace.data_path),
+                then=self._show_fitted_face,
+            )
 
     @reports_errors
     def _show_fitted_face(self) -> None:
@@ -482,7 +543,9 @@ class ExplorerWindow(QMainWindow):
         self.statusBar().showMessage(f"study face {face.face_id} ({face.condition}, {face.source}) from {study}", 10000)
 
     def show_network_information(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "Denoising networks", self.session.network_information(), parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Denoising networks", self.session.network_information(), parent=self
+        )
         box.open()
 
     # ---- errors and lifetime ---------------------------------------------------------------------

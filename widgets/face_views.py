@@ -42,8 +42,14 @@ from app.rendering.look import BACKGROUND, LANDMARK_COLOUR, LIGHTING, add_face, 
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
 HEAT_MAP_TITLE = "distance (mm)"
-HEAT_MAP_RANGES = {"colour scale: this face": None, "0–1 mm": 1.0, "0–2 mm": 2.0, "0–5 mm": 5.0,
-                   "0–10 mm": 10.0, "0–20 mm": 20.0}
+HEAT_MAP_RANGES = {
+    "colour scale: this face": None,
+    "0–1 mm": 1.0,
+    "0–2 mm": 2.0,
+    "0–5 mm": 5.0,
+    "0–10 mm": 10.0,
+    "0–20 mm": 20.0,
+}
 ORIGIN_POSITION = "lower_edge"
 FIT_MARGIN = 0.8  # share of the view the fitted faces may fill, leaving room for the labels
 
@@ -98,6 +104,7 @@ class FaceViews(QWidget):
             button.setToolTip(tip)
             button.clicked.connect(slot)
             buttons.addWidget(button)
+
         def check_box(text: str, tip: str, slot: Callable[[bool], None]) -> QCheckBox:
             box = QCheckBox(text)
             box.setToolTip(tip)
@@ -105,15 +112,21 @@ class FaceViews(QWidget):
             buttons.addWidget(box)
             return box
 
-        self.fit_box = check_box("Fit", "reframe after every change so both faces stay in view (off: keep your zoom)",
-                                 self._fit_toggled)
+        self.fit_box = check_box(
+            "Fit", "reframe after every change so both faces stay in view (off: keep your zoom)", self._fit_toggled
+        )
         self.fit_box.setChecked(True)
-        self.wireframe_box = check_box("Wireframe", "draw the faces' triangle edges instead of their surfaces",
-                                       self.set_wireframe)
-        self.landmarks_box = check_box("Landmarks", "the model's 68 landmarks on both faces (L); models without them show none",
-                                       self.set_landmarks)
-        self.heat_map_box = check_box("Heat map", "colour the denoised face by each vertex's distance from the input face, "
-                                      "in mm (H)", self.set_heat_map)
+        self.wireframe_box = check_box(
+            "Wireframe", "draw the faces' triangle edges instead of their surfaces", self.set_wireframe
+        )
+        self.landmarks_box = check_box(
+            "Landmarks", "the model's 68 landmarks on both faces (L); models without them show none", self.set_landmarks
+        )
+        self.heat_map_box = check_box(
+            "Heat map",
+            "colour the denoised face by each vertex's distance from the input face, in mm (H)",
+            self.set_heat_map,
+        )
         self.heat_map_range_box = QComboBox()
         self.heat_map_range_box.addItems(list(HEAT_MAP_RANGES))
         self.heat_map_range_box.setToolTip("a fixed range keeps colours comparable between faces")
@@ -137,10 +150,20 @@ class FaceViews(QWidget):
         self._showing_draft = False
         for column, (vertices, normals, draft_vertices, draft_normals, label) in enumerate(
             (
-                (live.input_vertices, live.input_normals, live.input_draft_vertices, live.input_draft_normals,
-                 INPUT_LABEL),
-                (live.denoised_vertices, live.denoised_normals, live.denoised_draft_vertices,
-                 live.denoised_draft_normals, DENOISED_LABEL + denoiser_note),
+                (
+                    live.input_vertices,
+                    live.input_normals,
+                    live.input_draft_vertices,
+                    live.input_draft_normals,
+                    INPUT_LABEL,
+                ),
+                (
+                    live.denoised_vertices,
+                    live.denoised_normals,
+                    live.denoised_draft_vertices,
+                    live.denoised_draft_normals,
+                    DENOISED_LABEL + denoiser_note,
+                ),
             )
         ):
             self.plotter.subplot(0, column)
@@ -155,23 +178,35 @@ class FaceViews(QWidget):
             draft_actor.SetVisibility(False)
             self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
             if column == 0:
-                self._origin_annotation = self.plotter.add_text("", position=ORIGIN_POSITION, font_size=8, color="white")
+                self._origin_annotation = self.plotter.add_text(
+                    "", position=ORIGIN_POSITION, font_size=8, color="white"
+                )
             self._meshes.append(mesh)
             self._drafts.append(draft)
             self._face_actors.append(actor)
             self._draft_actors.append(draft_actor)
             if live.model.landmarks is not None and len(live.model.landmarks):
                 points = pyvista.PolyData(vertices[live.model.landmarks].astype(np.float32))
-                marker = self.plotter.add_points(points, color=LANDMARK_COLOUR, point_size=7,
-                                                 render_points_as_spheres=True, reset_camera=False)
+                marker = self.plotter.add_points(
+                    points, color=LANDMARK_COLOUR, point_size=7, render_points_as_spheres=True, reset_camera=False
+                )
                 self._landmarks.append((points, vertices, marker))
             if column == 1:
                 self._denoised_actor, self._denoised_draft_actor = actor, draft_actor
                 # Below the view's label, with room above the bar for its title.
                 self._scalar_bar = self.plotter.add_scalar_bar(
-                    title=HEAT_MAP_TITLE, mapper=actor.mapper, vertical=True, position_x=0.84,
-                    position_y=0.08, height=0.6, width=0.08, title_font_size=11, label_font_size=10,
-                    fmt="%.1f", n_labels=5, color="white",
+                    title=HEAT_MAP_TITLE,
+                    mapper=actor.mapper,
+                    vertical=True,
+                    position_x=0.84,
+                    position_y=0.08,
+                    height=0.6,
+                    width=0.08,
+                    title_font_size=11,
+                    label_font_size=10,
+                    fmt="%.1f",
+                    n_labels=5,
+                    color="white",
                 )
         self._origin_text = ""
         self.set_heat_map(self.heat_map_box.isChecked())

@@ -54,8 +54,13 @@ class GalleryWindow(ToolWindow):
 
     filled = Signal()  # every thumbnail of the current gallery is drawn
 
-    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
-                 readout: Callable[[], PlausibilityReadout | None]) -> None:
+    def __init__(
+        self,
+        owner: QWidget,
+        session: ExplorerSession,
+        show_error: Callable[[str], None],
+        readout: Callable[[], PlausibilityReadout | None],
+    ) -> None:
         super().__init__(owner, session, show_error, readout)
         self.setWindowTitle("Gallery — click a face to open it")
         self.faces: list[GalleryFace] = []
@@ -71,8 +76,10 @@ class GalleryWindow(ToolWindow):
         self._fill_timer.timeout.connect(self._draw_next)
 
         self.rows_box, self.columns_box = QSpinBox(), QSpinBox()
-        for box, value, tip in ((self.rows_box, DEFAULT_ROWS, "rows of faces"),
-                                (self.columns_box, DEFAULT_COLUMNS, "faces per row")):
+        for box, value, tip in (
+            (self.rows_box, DEFAULT_ROWS, "rows of faces"),
+            (self.columns_box, DEFAULT_COLUMNS, "faces per row"),
+        ):
             box.setRange(1, 8)
             box.setValue(value)
             box.setToolTip(tip)
@@ -86,8 +93,15 @@ class GalleryWindow(ToolWindow):
         self.export_button.clicked.connect(self.choose_export)
         self.status = QLabel()
         controls = QHBoxLayout()
-        for widget in (QLabel("rows"), self.rows_box, QLabel("columns"), self.columns_box, self.sample_button,
-                       self.next_button, self.export_button):
+        for widget in (
+            QLabel("rows"),
+            self.rows_box,
+            QLabel("columns"),
+            self.columns_box,
+            self.sample_button,
+            self.next_button,
+            self.export_button,
+        ):
             controls.addWidget(widget)
         controls.addStretch(1)
         self.grid = QGridLayout()
@@ -104,7 +118,9 @@ class GalleryWindow(ToolWindow):
             settings = replace(settings, seed=first_seed)
         model = self.session.workspace.model
         try:
-            faces = sample_gallery(model, self.session.live.denoiser, settings, self.rows_box.value() * self.columns_box.value())
+            faces = sample_gallery(
+                model, self.session.live.denoiser, settings, self.rows_box.value() * self.columns_box.value()
+            )
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return
@@ -129,7 +145,9 @@ class GalleryWindow(ToolWindow):
             self.grid.addWidget(button, k // self.columns, k % self.columns)
             self.buttons.append(button)
         settings = self.session.state.settings
-        self.status.setText(f"drawing {len(faces)} faces ({settings.distribution}, seeds {faces[0].seed}–{faces[-1].seed}) …")
+        self.status.setText(
+            f"drawing {len(faces)} faces ({settings.distribution}, seeds {faces[0].seed}–{faces[-1].seed}) …"
+        )
         self._fill_timer.start()
 
     def _draw_next(self) -> None:
@@ -154,10 +172,15 @@ class GalleryWindow(ToolWindow):
         if self._next == len(self.faces):
             self._fill_timer.stop()
             self.release_thumbnails()
-            summary = (plausible_counts(self.verdicts) if len(self.verdicts) == len(self.faces)
-                       else "plausibility: not calibrated yet when drawn")
-            self.status.setText(f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
-                                f"each face (left) beside its denoised version (right); {summary}")
+            summary = (
+                plausible_counts(self.verdicts)
+                if len(self.verdicts) == len(self.faces)
+                else "plausibility: not calibrated yet when drawn"
+            )
+            self.status.setText(
+                f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
+                f"each face (left) beside its denoised version (right); {summary}"
+            )
             self.filled.emit()
 
     def _mark(self, face: GalleryFace, button: QToolButton) -> None:
@@ -168,8 +191,10 @@ class GalleryWindow(ToolWindow):
         noisy, denoised = judge_gallery_face(readout, face)
         self.verdicts.append((noisy, denoised))
         button.setText(f"seed {face.seed}   {_sign(noisy)} → {_sign(denoised)}")
-        button.setToolTip(f"seed {face.seed}; click to open it\nface: {noisy.headline()}, {noisy.details()}\n"
-                          f"denoised: {denoised.headline()}, {denoised.details()}")
+        button.setToolTip(
+            f"seed {face.seed}; click to open it\nface: {noisy.headline()}, {noisy.details()}\n"
+            f"denoised: {denoised.headline()}, {denoised.details()}"
+        )
 
     def open_face(self, index: int) -> None:
         """Show gallery face ``index`` in the explorer's views, exactly."""
@@ -210,8 +235,12 @@ def _sign(verdict: FaceVerdict) -> str:
     return "✓" if verdict.plausible else "✗"
 
 
-def show_gallery(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
-                 readout: Callable[[], PlausibilityReadout | None]) -> GalleryWindow:
+def show_gallery(
+    owner: QWidget,
+    session: ExplorerSession,
+    show_error: Callable[[str], None],
+    readout: Callable[[], PlausibilityReadout | None],
+) -> GalleryWindow:
     """The owner's gallery window; a new one (or one closed before its grid was drawn) draws from the current seed."""
     window, made = show_tool_window(owner, GalleryWindow, session, show_error, readout)
     if made or not window.complete:

@@ -54,8 +54,13 @@ ENDS = ("start", "end")
 class InterpolationWindow(ToolWindow):
     """Two ends, a t slider, a preview, and the export of the walk as meshes, a strip and a GIF."""
 
-    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
-                 readout: Callable[[], PlausibilityReadout | None]) -> None:
+    def __init__(
+        self,
+        owner: QWidget,
+        session: ExplorerSession,
+        show_error: Callable[[str], None],
+        readout: Callable[[], PlausibilityReadout | None],
+    ) -> None:
         super().__init__(owner, session, show_error, readout)
         self.setWindowTitle("Interpolation between two faces")
         self.ends: dict[str, FaceEndpoint] = {}
@@ -69,10 +74,15 @@ class InterpolationWindow(ToolWindow):
         for row, end in enumerate(ENDS):
             ends.addWidget(QLabel(f"<b>{end}</b> (t = {row})"), row, 0)
             ends.addWidget(self.end_labels[end], row, 1)
-            for column, (text, take) in enumerate((("Current face", self._take_current),
-                                                  ("Denoised face", self._take_denoised),
-                                                  ("Preset…", self._take_preset),
-                                                  ("History entry…", self._take_history)), start=2):
+            for column, (text, take) in enumerate(
+                (
+                    ("Current face", self._take_current),
+                    ("Denoised face", self._take_denoised),
+                    ("Preset…", self._take_preset),
+                    ("History entry…", self._take_history),
+                ),
+                start=2,
+            ):
                 button = QPushButton(text)
                 button.setToolTip(f"use this face as the {end} of the walk")
                 button.clicked.connect(lambda _checked=False, end=end, take=take: self._guarded(take, end))
@@ -104,7 +114,9 @@ class InterpolationWindow(ToolWindow):
         self.format_box = QComboBox()
         self.format_box.addItems([".ply", ".obj"])
         self.export_button = QPushButton("Export walk…")
-        self.export_button.setToolTip("one mesh and coefficient file per step, strip.png and interpolation.gif, into a new folder")
+        self.export_button.setToolTip(
+            "one mesh and coefficient file per step, strip.png and interpolation.gif, into a new folder"
+        )
         self.export_button.clicked.connect(self.choose_export)
         export = QHBoxLayout()
         for widget in (QLabel("steps"), self.steps_box, self.format_box, self.export_button):
@@ -145,8 +157,9 @@ class InterpolationWindow(ToolWindow):
     def _take_history(self, end: str) -> None:
         history = self.session.history
         items = [f"{k}: {entry.action}" for k, entry in enumerate(history.entries)]
-        item, chosen = QInputDialog.getItem(self, f"History entry for the {end}", "face:", items,
-                                            history.position, False)
+        item, chosen = QInputDialog.getItem(
+            self, f"History entry for the {end}", "face:", items, history.position, False
+        )
         if chosen:
             self.set_end(end, history_face(history, items.index(item)))
 
@@ -156,8 +169,13 @@ class InterpolationWindow(ToolWindow):
         return self.slider.value() / SLIDER_STEPS
 
     def interpolation(self) -> Interpolation:
-        return Interpolation(self.session.workspace.model, self.ends["start"], self.ends["end"],
-                             self.session.live.denoiser, self.denoise_box.isChecked())
+        return Interpolation(
+            self.session.workspace.model,
+            self.ends["start"],
+            self.ends["end"],
+            self.session.live.denoiser,
+            self.denoise_box.isChecked(),
+        )
 
     def _slider_moved(self, _value: int) -> None:
         self._update_preview()
@@ -187,8 +205,11 @@ class InterpolationWindow(ToolWindow):
         readout = self._readout_for(walk)
         judged = None if readout is None else readout.judge_face(*face)
         verdict = "" if judged is None else f"\n{judged.headline()}: {judged.details()}"
-        self.status.setText(f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
-                            + (", denoised" if self.denoise_box.isChecked() else "") + verdict)
+        self.status.setText(
+            f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
+            + (", denoised" if self.denoise_box.isChecked() else "")
+            + verdict
+        )
 
     def _readout_for(self, walk: Interpolation) -> PlausibilityReadout | None:
         """The explorer's readout if it is calibrated for the walk's model."""
@@ -197,16 +218,24 @@ class InterpolationWindow(ToolWindow):
 
     # ---- export -------------------------------------------------------------------------------------
     def choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the walk into a new folder", str(Path.home() / "interpolation"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the walk into a new folder", str(Path.home() / "interpolation")
+        )
         if path:
             self.export(path)
 
     def export(self, folder: str | Path) -> list[Path]:
         try:
             walk = self.interpolation()
-            written = export_interpolation(folder, walk, self.steps_box.value(), self.thumbnails(walk.model, PREVIEW_SIZE),
-                                           self.format_box.currentText(), self._readout_for(walk),
-                                           **walk.model.provenance.to_record())
+            written = export_interpolation(
+                folder,
+                walk,
+                self.steps_box.value(),
+                self.thumbnails(walk.model, PREVIEW_SIZE),
+                self.format_box.currentText(),
+                self._readout_for(walk),
+                **walk.model.provenance.to_record(),
+            )
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return []
@@ -225,6 +254,10 @@ class InterpolationWindow(ToolWindow):
         super().closeEvent(event)
 
 
-def show_interpolation(owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
-                       readout: Callable[[], PlausibilityReadout | None]) -> InterpolationWindow:
+def show_interpolation(
+    owner: QWidget,
+    session: ExplorerSession,
+    show_error: Callable[[str], None],
+    readout: Callable[[], PlausibilityReadout | None],
+) -> InterpolationWindow:
     return show_tool_window(owner, InterpolationWindow, session, show_error, readout)[0]

@@ -26,9 +26,11 @@ CALIBRATION_DELAY_MS = 1000
 PLAUSIBLE_STYLE = "background: #1f5130; color: #e8f5e9;"
 IMPLAUSIBLE_STYLE = "background: #6b2323; color: #fdecea;"
 WAITING_STYLE = "background: #33363c; color: #c8c8c8;"
-EXPLANATION = ("identity / expression: rank among held-out real faces by Mahalanobis distance to the clean corpus "
-               "(p50 typical, >p99 farther than 99 % of real faces); worst edge: |log2| of the most stretched edge "
-               "against the mean face; folds: triangles turned over; each against the limit real faces reach")
+EXPLANATION = (
+    "identity / expression: rank among held-out real faces by Mahalanobis distance to the clean corpus "
+    "(p50 typical, >p99 farther than 99 % of real faces); worst edge: |log2| of the most stretched edge "
+    "against the mean face; folds: triangles turned over; each against the limit real faces reach"
+)
 
 
 class CalibrationAbandoned(Exception):  # noqa: N818 - not an error: a calibration nobody waits for any more
@@ -82,8 +84,9 @@ class PlausibilityBadges(QWidget):
             if self._generation != generation:
                 raise CalibrationAbandoned
 
-        self._calibrator.start(lambda: PlausibilityCalibration.from_workspace(workspace, step=step),
-                               self._calibrated, self._not_calibrated)
+        self._calibrator.start(
+            lambda: PlausibilityCalibration.from_workspace(workspace, step=step), self._calibrated, self._not_calibrated
+        )
 
     def shut_down(self) -> None:
         """Stop judging; a calibration under way stops at its next step (its result is dropped)."""

@@ -154,7 +154,9 @@ class RaterWindow(QMainWindow):
         self._frame_bounds = framing_bounds(mean_face)
         self._mesh = FaceMesh(self.model.triangles, mean_face)
         self._actor = add_face(self.plotter, self._mesh, self.model.triangle_parts)
-        self._pause_text = self.plotter.add_text("Paused — press P to continue", position="upper_edge", font_size=14, color="white")
+        self._pause_text = self.plotter.add_text(
+            "Paused — press P to continue", position="upper_edge", font_size=14, color="white"
+        )
         self._pause_text.SetVisibility(False)
         layout.addWidget(self.plotter, 1)
 
@@ -202,8 +204,10 @@ class RaterWindow(QMainWindow):
         button = QPushButton(text)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space/Enter must never cast a vote
         if colour:
-            button.setStyleSheet(f"QPushButton {{ background: {colour}; color: white; font-size: 16px; font-weight: bold; }}"
-                                 "QPushButton:disabled { background: #444; color: #999; }")
+            button.setStyleSheet(
+                f"QPushButton {{ background: {colour}; color: white; font-size: 16px; font-weight: bold; }}"
+                "QPushButton:disabled { background: #444; color: #999; }"
+            )
         button.clicked.connect(slot)
         return button
 
@@ -286,7 +290,8 @@ class RaterWindow(QMainWindow):
             self._undo_shortcuts_only()
             self.finished_label.setText(
                 f"<h2>All {session.total} faces judged — thank you, {session.rater}!</h2>"
-                "<p>Your votes are saved. You can close this window.</p>")
+                "<p>Your votes are saved. You can close this window.</p>"
+            )
             self.pages.setCurrentIndex(2)
             return
         self._enable_shortcuts(True)
@@ -356,7 +361,9 @@ _open_windows: set[RaterWindow] = set()  # rater windows opened from the explore
 
 def open_rater_mode(parent: QWidget, model: MorphableModel) -> RaterWindow | None:
     """Ask for a study database and open a rater window on it (the explorer's Tools ▸ Rater mode…)."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Open a study for rater mode", "", "Study databases (*.db);;All files (*)")
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Open a study for rater mode", "", "Study databases (*.db);;All files (*)"
+    )
     if not path:
         return None
     try:

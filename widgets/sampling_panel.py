@@ -38,7 +38,9 @@ class SamplingPanel(QGroupBox):
         self.seed_box.setToolTip("the next sample uses this seed, then advances it by one")
         self.origin_label = QLabel()
         self.origin_label.setWordWrap(True)
-        self.origin_label.setToolTip("where the face on screen came from; 'edited' once a coefficient was changed by hand")
+        self.origin_label.setToolTip(
+            "where the face on screen came from; 'edited' once a coefficient was changed by hand"
+        )
         self.distribution_box = QComboBox()
         self.distribution_box.addItems(list(DISTRIBUTIONS))
         self.distribution_box.setToolTip("uniform: the paper's wide intervals; normal: N(0, s_i²), near the mean")

@@ -27,8 +27,13 @@ class ToolWindow(QWidget):
     explorer's ``session``, reports errors with ``show_error`` and judges faces with the
     explorer's plausibility ``readout`` (None while that is being calibrated)."""
 
-    def __init__(self, owner: QWidget, session: ExplorerSession, show_error: Callable[[str], None],
-                 readout: Callable[[], PlausibilityReadout | None]) -> None:
+    def __init__(
+        self,
+        owner: QWidget,
+        session: ExplorerSession,
+        show_error: Callable[[str], None],
+        readout: Callable[[], PlausibilityReadout | None],
+    ) -> None:
         super().__init__(owner, Qt.WindowType.Window)
         self.session = session
         self.show_error = show_error

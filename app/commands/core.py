@@ -20,9 +20,9 @@ from app.errors import DatasetError, FaceExplorerError
 from app.model.coefficient_limits import check_coefficients
 from app.model.embedded_corpus import embedded_corpus
 from app.model.provenance import SHORT_DIGEST
+from app.npz_files import read_npz
 from app.output_paths import refuse_output_over_input
 from app.workspace import Workspace
-from app.npz_files import read_npz
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
@@ -31,8 +31,12 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
 
 def workspace_inputs(workspace: Workspace) -> dict[str, Path | None]:
     """What a command may read besides its own arguments: --model, --data, the checkpoints."""
-    return {"--model file": workspace.model_path, "--data": workspace.data_path, "--checkpoints folder": workspace.checkpoints,
-            **{f"{kind} checkpoint": checkpoint_path(workspace.checkpoints, kind) for kind in KINDS}}
+    return {
+        "--model file": workspace.model_path,
+        "--data": workspace.data_path,
+        "--checkpoints folder": workspace.checkpoints,
+        **{f"{kind} checkpoint": checkpoint_path(workspace.checkpoints, kind) for kind in KINDS},
+    }
 
 
 def info(args: argparse.Namespace) -> int:
@@ -44,8 +48,10 @@ def info(args: argparse.Namespace) -> int:
     named_id = sum(bool(n) for n in model.names_id)
     named_exp = sum(bool(n) for n in model.names_exp)
     print(f"model:          {workspace.describe_model()}")
-    print(f"                {model.n_vertices:,} vertices, {len(model.triangles):,} triangles, "
-          f"{model.n_id} identity + {model.n_exp} expression coefficients ({named_id} + {named_exp} named)")
+    print(
+        f"                {model.n_vertices:,} vertices, {len(model.triangles):,} triangles, "
+        f"{model.n_id} identity + {model.n_exp} expression coefficients ({named_id} + {named_exp} named)"
+    )
     print(f"                sha256 {model.digest}")
     try:
         data = workspace.data
@@ -68,7 +74,9 @@ def info(args: argparse.Namespace) -> int:
     else:
         print(f"checkpoints:    {workspace.checkpoints} on {describe(denoiser.device)}")
         for kind in KINDS:
-            print(f"  {kind}: {describe_training(denoiser.metadata[kind])}; sha256 {denoiser.digests[kind][:SHORT_DIGEST]}")
+            print(
+                f"  {kind}: {describe_training(denoiser.metadata[kind])}; sha256 {denoiser.digests[kind][:SHORT_DIGEST]}"
+            )
         mismatch = denoiser.model_mismatch(model)
         if mismatch:
             print(f"  warning: {mismatch}")
@@ -91,8 +99,14 @@ def train(args: argparse.Namespace) -> int:
         if value is not None
     }
     config = TrainingConfig.paper(
-        args.kind, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-        test_faces=args.test_faces, seed=args.seed, device=args.device, **overrides,
+        args.kind,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        test_faces=args.test_faces,
+        seed=args.seed,
+        device=args.device,
+        **overrides,
     )
     for name, value in (("epochs", config.epochs), ("batch size", config.batch_size), ("copies", config.copies)):
         if value < 1:
@@ -103,18 +117,24 @@ def train(args: argparse.Namespace) -> int:
     refuse_output_over_input(output, {"--model file": args.model, "--data": args.data})
     model = workspace.model.provenance
     if args.data and not args.model:
-        print(f"note: no --model given, so the coefficients of {args.data} will be shown on {model.describe()}; "
-              "give --model for the model they were fitted with")
+        print(
+            f"note: no --model given, so the coefficients of {args.data} will be shown on {model.describe()}; "
+            "give --model for the model they were fitted with"
+        )
     if is_shipped(output):
         print(f"note: {output} is one of the shipped weights; --checkpoints/--output asked to replace it")
     print(f"training the {args.kind} network on {data.source} for {model.describe()} → {output}")
     metadata = train_denoiser(data, config, model, output, show_progress=not args.quiet)
-    print(f"wrote {output}: test MSE noisy input {metadata['test_mse_noisy']:.4f} → "
-          f"denoised {metadata['test_mse_denoised']:.4f} "
-          f"({metadata['test_mse_noisy'] / metadata['test_mse_denoised']:.1f}× lower)")
+    print(
+        f"wrote {output}: test MSE noisy input {metadata['test_mse_noisy']:.4f} → "
+        f"denoised {metadata['test_mse_denoised']:.4f} "
+        f"({metadata['test_mse_noisy'] / metadata['test_mse_denoised']:.1f}× lower)"
+    )
     if not (args.output or args.checkpoints):
-        print(f"use it with --checkpoints {output.parent} (the folder needs both shape.pt and expression.pt); "
-              "the shipped weights are unchanged")
+        print(
+            f"use it with --checkpoints {output.parent} (the folder needs both shape.pt and expression.pt); "
+            "the shipped weights are unchanged"
+        )
     return 0
 
 
@@ -136,9 +156,12 @@ def denoise(args: argparse.Namespace) -> int:
         if key in tables:
             result[key] = check_coefficients(workspace.model, kind, tables[key], args.input)
             result[f"{key}_denoised"] = workspace.denoiser.denoise(kind, tables[key])
-    with atomic_output(args.output) as temp:
-        with open(temp, "wb") as handle:
-            np.savez(handle, **result, **{key: np.array(value) for key, value in workspace.model.provenance.to_record().items()})
+    with atomic_output(args.output) as temp, open(temp, "wb") as handle:
+        np.savez(
+            handle,
+            **result,
+            **{key: np.array(value) for key, value in workspace.model.provenance.to_record().items()},
+        )
     print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape}" for k, v in result.items()))
     return 0
 

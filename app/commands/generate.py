@@ -51,13 +51,28 @@ def generate(args: argparse.Namespace) -> int:
     if settings.image_format == "300w-lp":
         require_landmarks(model)  # pt2d needs them: refused before anything is written
     provenance = Provenance.of(model, denoiser)
-    print(f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "
-          f"≤{settings.shard_size:,} → {args.output}; denoising on {describe(denoiser.device)}, "
-          + (f"Dask scheduler {args.scheduler}" if args.scheduler
-             else f"{args.workers} worker(s)" if args.workers else "workers: one per two cores for meshes and images"))
+    print(
+        f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "
+        f"≤{settings.shard_size:,} → {args.output}; denoising on {describe(denoiser.device)}, "
+        + (
+            f"Dask scheduler {args.scheduler}"
+            if args.scheduler
+            else f"{args.workers} worker(s)"
+            if args.workers
+            else "workers: one per two cores for meshes and images"
+        )
+    )
     summary = generate_dataset(
-        args.output, settings, model, denoiser, provenance, workers=args.workers, resume=args.resume,
-        overwrite=args.overwrite, show_progress=not args.quiet, scheduler=args.scheduler,
+        args.output,
+        settings,
+        model,
+        denoiser,
+        provenance,
+        workers=args.workers,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        show_progress=not args.quiet,
+        scheduler=args.scheduler,
     )
     print(f"done: {summary.describe()}")
     return 0

@@ -100,7 +100,9 @@ class Camera:
             image = np.array([[1.0, 0.0, 0.0, -1.0], [0.0, -1.0, 0.0, self.height], [0.0, 0.0, 0.0, 1.0]])
         else:
             f = self.focal
-            image = np.array([[f, 0.0, -(cx - 1.0), -f], [0.0, -f, -(self.height - cy), f * self.height], [0.0, 0.0, -1.0, f]])
+            image = np.array(
+                [[f, 0.0, -(cx - 1.0), -f], [0.0, -f, -(self.height - cy), f * self.height], [0.0, 0.0, -1.0, f]]
+            )
         return image @ placement
 
     def record(self) -> dict[str, Any]:
@@ -109,14 +111,23 @@ class Camera:
             "projection": "orthographic (3DDFA weak perspective)" if self.focal is None else "perspective (pinhole)",
             "image_size": [self.width, self.height],
             "intrinsics": {"focal_px": self.focal, "principal_point": list(self.principal_point)},
-            "extrinsics": {"rotation": self.rotation.tolist(), "translation": list(self.translation), "scale": self.scale},
+            "extrinsics": {
+                "rotation": self.rotation.tolist(),
+                "translation": list(self.translation),
+                "scale": self.scale,
+            },
             "matrix": self.matrix.tolist(),
             "pose_para": self.pose_para.tolist(),
         }
 
 
 def framing_camera(
-    frame: np.ndarray, width: int, height: int, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0,
+    frame: np.ndarray,
+    width: int,
+    height: int,
+    pitch: float = 0.0,
+    yaw: float = 0.0,
+    roll: float = 0.0,
     focal: float | None = None,
 ) -> Camera:
     """The camera that turns a face by (pitch, yaw, roll) about the centre of ``frame`` (3, 2) and fits the frame.

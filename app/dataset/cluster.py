@@ -38,9 +38,8 @@ from app.dataset.layout import own_temporary_files, shard_file
 from app.dataset.manifest import Manifest
 from app.dataset.settings import GenerationSettings, Provenance
 from app.dataset.shards import FaceFileWriters, WrittenShard, write_shard
-from app.errors import FaceExplorerError
-
 from app.denoising.denoiser import Denoiser
+from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
 
 if TYPE_CHECKING:
@@ -59,15 +58,21 @@ def cluster_client(address: str, local_workers: int) -> Iterator[Client]:
         raise FaceExplorerError("--scheduler needs Dask: pip install 'face-manifold-explorer[cluster]'") from failure
     if address == LOCAL:
         # One thread per worker process: a worker makes one shard at a time (see make_shard).
-        with LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
     try:
         client = Client(address, timeout=f"{CONNECT_TIMEOUT}s")
     except (OSError, TimeoutError, ValueError, TypeError) as failure:
-        raise FaceExplorerError(f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT} s "
-                                f"({failure}); start one with 'dask scheduler' or use --scheduler local") from failure
+        raise FaceExplorerError(
+            f"cannot reach the Dask scheduler at {address!r} within {CONNECT_TIMEOUT} s "
+            f"({failure}); start one with 'dask scheduler' or use --scheduler local"
+        ) from failure
     with client:
         yield client
 
@@ -81,16 +86,27 @@ class ShardTools:
 
 
 def run_shards_on_cluster(
-    client: Client, folder: Path, todo: list[int], settings: GenerationSettings, model: MorphableModel,
-    denoiser: Denoiser, provenance: Provenance,
+    client: Client,
+    folder: Path,
+    todo: list[int],
+    settings: GenerationSettings,
+    model: MorphableModel,
+    denoiser: Denoiser,
+    provenance: Provenance,
 ) -> Iterator[WrittenShard]:
     """Submit every shard of ``todo``; yield each one, verified from the client's side, as it finishes."""
     from dask.distributed import as_completed
 
     tools = client.scatter(ShardTools(model, denoiser), broadcast=True, hash=False)
     run = uuid.uuid4().hex[:8]
-    pending = as_completed([client.submit(make_shard, tools, str(folder), shard, settings, provenance,
-                                          key=f"shard-{shard:05d}-{run}", pure=False) for shard in todo])
+    pending = as_completed(
+        [
+            client.submit(
+                make_shard, tools, str(folder), shard, settings, provenance, key=f"shard-{shard:05d}-{run}", pure=False
+            )
+            for shard in todo
+        ]
+    )
     try:
         for future in pending:
             written = future.result()  # a worker's FaceExplorerError arrives here as itself
@@ -113,7 +129,8 @@ def verify_on_client(folder: Path, settings: GenerationSettings, written: Writte
         raise FaceExplorerError(
             f"{folder / shard_file(record.shard)}: a worker reported shard {record.shard} finished, but this folder does "
             "not hold it with the digest the worker computed (or lacks its meshes or images): every worker must write "
-            "to the dataset folder at this same path, on a file system the client shares")
+            "to the dataset folder at this same path, on a file system the client shares"
+        )
 
 
 # A worker process's writers (mesh writer, off-screen renderer), made for the tools of the current run.
@@ -121,14 +138,17 @@ _writers: list[tuple[ShardTools, FaceFileWriters]] = []
 _one_shard_at_a_time = threading.Lock()
 
 
-def make_shard(tools: ShardTools, folder: str, shard: int, settings: GenerationSettings,
-               provenance: Provenance) -> WrittenShard:
+def make_shard(
+    tools: ShardTools, folder: str, shard: int, settings: GenerationSettings, provenance: Provenance
+) -> WrittenShard:
     """A Dask task: write one shard with the client's model and networks."""
     # The renderer and mesh writer of a process are not thread-safe; a worker with several
     # threads still makes one shard at a time.
     if not Path(folder).is_dir():
-        raise FaceExplorerError(f"{folder}: the dataset folder does not exist on worker {socket.gethostname()}: "
-                                "every worker must see it at the same path as the client (a shared file system)")
+        raise FaceExplorerError(
+            f"{folder}: the dataset folder does not exist on worker {socket.gethostname()}: "
+            "every worker must see it at the same path as the client (a shared file system)"
+        )
     with _one_shard_at_a_time:
         return write_shard(Path(folder), shard, settings, tools.model, tools.denoiser, provenance, _writers_for(tools))
 

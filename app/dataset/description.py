@@ -34,20 +34,28 @@ def describe_dataset(folder: str | Path) -> str:
         f"of ≤{settings.shard_size:,}",
     ]
     if damaged:
-        lines.append(f"damaged:     {len(damaged)} recorded shard(s) no longer verify: {', '.join(map(str, damaged[:10]))}"
-                     + (" …" if len(damaged) > 10 else ""))
+        lines.append(
+            f"damaged:     {len(damaged)} recorded shard(s) no longer verify: {', '.join(map(str, damaged[:10]))}"
+            + (" …" if len(damaged) > 10 else "")
+        )
     lines.append(f"files:       {_contents(settings)}")
     lines.append(f"model:       {ModelProvenance.from_record(manifest.plan, str(manifest_path)).describe()}")
-    lines += [f"checkpoint:  {kind} sha256 {digest}" for kind, digest in sorted(manifest.plan.get("checkpoints", {}).items())]
+    lines += [
+        f"checkpoint:  {kind} sha256 {digest}" for kind, digest in sorted(manifest.plan.get("checkpoints", {}).items())
+    ]
     defaults = asdict(GenerationSettings(count=settings.count))
     chosen = {field.name: getattr(settings, field.name) for field in fields(settings)}
-    lines.append("settings:    " + ", ".join(f"{name}={value!r}" for name, value in chosen.items()
-                                             if name == "seed" or value != defaults[name]))
+    lines.append(
+        "settings:    "
+        + ", ".join(f"{name}={value!r}" for name, value in chosen.items() if name == "seed" or value != defaults[name])
+    )
     if manifest.last_run:
         run = manifest.last_run
-        lines.append(f"last run:    {run.get('faces', 0):,} faces in {run.get('seconds', 0):.1f} s, "
-                     f"workers {run.get('workers')}, scheduler {run.get('scheduler') or 'none'}, "
-                     f"denoising on {run.get('denoising_device', '?')}")
+        lines.append(
+            f"last run:    {run.get('faces', 0):,} faces in {run.get('seconds', 0):.1f} s, "
+            f"workers {run.get('workers')}, scheduler {run.get('scheduler') or 'none'}, "
+            f"denoising on {run.get('denoising_device', '?')}"
+        )
     if manifest.software:
         lines.append("software:    " + ", ".join(f"{name} {version}" for name, version in manifest.software.items()))
     return "\n".join(lines)

@@ -46,13 +46,17 @@ def export_faces(
     path = Path(path)
     mesh_format(path)
     if coefficient_format is not None and coefficient_format not in COEFFICIENT_FORMATS:
-        raise ExportError(f"unsupported coefficient format '{coefficient_format}' (use {' or '.join(COEFFICIENT_FORMATS)})")
+        raise ExportError(
+            f"unsupported coefficient format '{coefficient_format}' (use {' or '.join(COEFFICIENT_FORMATS)})"
+        )
     written = []
     for face in faces:
         mesh_path = path if len(faces) == 1 else path.with_name(f"{path.stem}_{face.which}{path.suffix}")
         written.append(export_mesh(mesh_path, face.vertices, triangles, binary=binary, uv_layout=uv_layout))
         if coefficient_format is not None:
             written.append(
-                save_coefficients(mesh_path.with_suffix(coefficient_format), face.alpha_id, face.alpha_exp, face=face.which, **info)
+                save_coefficients(
+                    mesh_path.with_suffix(coefficient_format), face.alpha_id, face.alpha_exp, face=face.which, **info
+                )
             )
     return written

@@ -54,7 +54,11 @@ class FaceRenderer:
     """Renders (N, 3) vertex arrays of one mesh topology to square images of ``size`` pixels."""
 
     def __init__(
-        self, mean_vertices: np.ndarray, triangles: np.ndarray, size: int = 256, triangle_parts: np.ndarray | None = None
+        self,
+        mean_vertices: np.ndarray,
+        triangles: np.ndarray,
+        size: int = 256,
+        triangle_parts: np.ndarray | None = None,
     ) -> None:
         """``triangle_parts`` (the model's) colours eyes, teeth and mouth; without them the face is all skin."""
         if size < MIN_IMAGE_SIZE:
@@ -70,7 +74,9 @@ class FaceRenderer:
         # leaves out, and costs several times the render on software GL.
         self.plotter.ren_win.SetMultiSamples(0)
         self.plotter.set_background(BACKGROUND)
-        self.actor = add_face(self.plotter, self.mesh, all_skin(len(triangles)) if triangle_parts is None else triangle_parts)
+        self.actor = add_face(
+            self.plotter, self.mesh, all_skin(len(triangles)) if triangle_parts is None else triangle_parts
+        )
         self._part_colours = np.array(self.mesh.polydata.point_data[PART_COLOUR_ARRAY], dtype=np.float32)
         self.mesh.add_scalars(PART_COLOUR_ARRAY, self._part_colours.copy())
         self.mesh.add_scalars(_NORMAL_COLOURS, np.zeros_like(self._part_colours))
@@ -109,8 +115,10 @@ class FaceRenderer:
         covered = self.draw(mean_vertices, self.camera(), mask=True).mask
         if covered.all() or not covered.any():
             self.close()
-            raise ExportError(f"image size {self.size} is beyond what this OpenGL can render "
-                              "(it drew a blank frame); choose a smaller --image-size")
+            raise ExportError(
+                f"image size {self.size} is beyond what this OpenGL can render "
+                "(it drew a blank frame); choose a smaller --image-size"
+            )
 
     def camera(self, pitch: float = 0.0, yaw: float = 0.0, roll: float = 0.0, focal: float | None = None) -> Camera:
         """The camera of a view turned by (pitch, yaw, roll) radians, framing the mean face like every view.

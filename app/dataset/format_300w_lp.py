@@ -52,7 +52,11 @@ def write_jpeg(path: Path, pixels: np.ndarray) -> Path:
 
 
 def write_label(
-    path: Path, alpha_id: np.ndarray, alpha_exp: np.ndarray, camera: Camera, landmarks: np.ndarray,
+    path: Path,
+    alpha_id: np.ndarray,
+    alpha_exp: np.ndarray,
+    camera: Camera,
+    landmarks: np.ndarray,
     texture: np.ndarray | None = None,
 ) -> Path:
     """The .mat of a 300W-LP pair; ``landmarks`` (68, 2) in 0-based pixels (stored 1-based as pt2d)."""
@@ -87,5 +91,10 @@ def read_300w_lp(mat_path: str | Path) -> LabelledImage:
     if arrays["Pose_Para"].shape != (1, 7):
         raise DatasetError(f"{mat_path}: Pose_Para has shape {arrays['Pose_Para'].shape}, expected (1, 7)")
     texture = np.asarray(contents["Tex_Para"], dtype=np.float64).reshape(-1) if "Tex_Para" in contents else None
-    return LabelledImage(arrays["Shape_Para"].reshape(-1), arrays["Exp_Para"].reshape(-1), arrays["Pose_Para"].reshape(-1),
-                         arrays["pt2d"].T - 1.0, texture)
+    return LabelledImage(
+        arrays["Shape_Para"].reshape(-1),
+        arrays["Exp_Para"].reshape(-1),
+        arrays["Pose_Para"].reshape(-1),
+        arrays["pt2d"].T - 1.0,
+        texture,
+    )

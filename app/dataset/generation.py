@@ -50,8 +50,10 @@ class GenerationSummary:
 
     def describe(self) -> str:
         rate = self.faces / self.seconds if self.seconds > 0 else float("nan")
-        return (f"{self.faces:,} faces in {self.shards_written} shard(s) ({self.shards_skipped} already done), "
-                f"{self.files:,} files, {self.bytes / 1e6:,.1f} MB, {self.seconds:.1f} s ({rate:,.0f} faces/s)")
+        return (
+            f"{self.faces:,} faces in {self.shards_written} shard(s) ({self.shards_skipped} already done), "
+            f"{self.files:,} files, {self.bytes / 1e6:,.1f} MB, {self.seconds:.1f} s ({rate:,.0f} faces/s)"
+        )
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,26 @@ def inspect_output(
     if manifest_path.is_file():
         previous = Manifest.read(manifest_path)
         if overwrite:
-            return OutputFolder(folder, manifest, [folder / path for path in own_files(previous.settings)
-                                                   if (folder / path).is_file()])
+            return OutputFolder(
+                folder, manifest, [folder / path for path in own_files(previous.settings) if (folder / path).is_file()]
+            )
         if not resume:
-            raise FaceExplorerError(f"{folder}: already holds a dataset: use --resume to finish it or --overwrite to replace it")
-        require_same_model(ModelProvenance.from_record(previous.plan, str(manifest_path)), provenance.model,
-                           f"the dataset in {folder}")
+            raise FaceExplorerError(
+                f"{folder}: already holds a dataset: use --resume to finish it or --overwrite to replace it"
+            )
+        require_same_model(
+            ModelProvenance.from_record(previous.plan, str(manifest_path)), provenance.model, f"the dataset in {folder}"
+        )
         if previous.plan != manifest.plan:
-            changed = sorted(key for key in set(manifest.plan) | set(previous.plan)
-                             if manifest.plan.get(key) != previous.plan.get(key))
-            raise FaceExplorerError(f"{folder}: holds a dataset made with other settings ({', '.join(changed)} differ); "
-                                    "resuming would mix two datasets: use --overwrite or another folder")
+            changed = sorted(
+                key
+                for key in set(manifest.plan) | set(previous.plan)
+                if manifest.plan.get(key) != previous.plan.get(key)
+            )
+            raise FaceExplorerError(
+                f"{folder}: holds a dataset made with other settings ({', '.join(changed)} differ); "
+                "resuming would mix two datasets: use --overwrite or another folder"
+            )
         manifest.shards = previous.intact_shards(folder)
     elif folder.is_dir() and any(folder.iterdir()):
         if resume:
@@ -177,14 +188,32 @@ def generate(
 
         # Connected before the folder is touched: a scheduler that cannot be reached leaves nothing behind.
         with cluster_client(scheduler, workers) as client:
-            return _make_shards(output, settings, model, denoiser, provenance, workers, show_progress, client, scheduler)
-    return _make_shards(output, settings, model, denoiser, provenance, workers, show_progress, scheduler,
-                        None if scheduler is None else str(scheduler.scheduler.address))
+            return _make_shards(
+                output, settings, model, denoiser, provenance, workers, show_progress, client, scheduler
+            )
+    return _make_shards(
+        output,
+        settings,
+        model,
+        denoiser,
+        provenance,
+        workers,
+        show_progress,
+        scheduler,
+        None if scheduler is None else str(scheduler.scheduler.address),
+    )
 
 
 def _make_shards(
-    output: OutputFolder, settings: GenerationSettings, model: MorphableModel, denoiser: Denoiser,
-    provenance: Provenance, workers: int, show_progress: bool, client: Client | None, scheduler_name: str | None,
+    output: OutputFolder,
+    settings: GenerationSettings,
+    model: MorphableModel,
+    denoiser: Denoiser,
+    provenance: Provenance,
+    workers: int,
+    show_progress: bool,
+    client: Client | None,
+    scheduler_name: str | None,
 ) -> GenerationSummary:
     """Prepare the folder, make every shard still to do, record each as it finishes."""
     folder, manifest = output.folder, output.manifest
@@ -214,8 +243,12 @@ def _make_shards(
         progress.close()
         summary.seconds = time.perf_counter() - started
     manifest.complete = True
-    manifest.last_run = {**asdict(summary), "workers": workers, "scheduler": scheduler_name,
-                         "denoising_device": str(denoiser.device)}
+    manifest.last_run = {
+        **asdict(summary),
+        "workers": workers,
+        "scheduler": scheduler_name,
+        "denoising_device": str(denoiser.device),
+    }
     manifest.write(folder)
     return summary
 
@@ -224,9 +257,15 @@ def progress_bar(faces: int, show: bool) -> Any:
     """A bar of faces with their rate (faces/s) and the time left."""
     from tqdm import tqdm
 
-    return tqdm(total=faces, unit=" faces", desc="generating", disable=not show, smoothing=0.1,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} faces "
-                           "[{rate_noinv_fmt}, ETA {remaining}, {elapsed} elapsed]")
+    return tqdm(
+        total=faces,
+        unit=" faces",
+        desc="generating",
+        disable=not show,
+        smoothing=0.1,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} faces "
+        "[{rate_noinv_fmt}, ETA {remaining}, {elapsed} elapsed]",
+    )
 
 
 def _record_what_finished(manifest: Manifest, folder: Path) -> None:
@@ -238,8 +277,14 @@ def _record_what_finished(manifest: Manifest, folder: Path) -> None:
 
 
 def _run_shards(
-    folder: Path, todo: list[int], settings: GenerationSettings, model: MorphableModel, denoiser: Denoiser,
-    provenance: Provenance, workers: int, client: Client | None,
+    folder: Path,
+    todo: list[int],
+    settings: GenerationSettings,
+    model: MorphableModel,
+    denoiser: Denoiser,
+    provenance: Provenance,
+    workers: int,
+    client: Client | None,
 ) -> Iterator[WrittenShard]:
     if client is not None:
         from app.dataset.cluster import run_shards_on_cluster
@@ -257,8 +302,12 @@ def _run_shards(
     # The workers get this process's model and networks pickled (≈0.2 s) instead of reading them
     # again (≈1.2 s for the embedded model). An executor, not a multiprocessing.Pool: a Pool whose
     # worker is killed waits forever for that worker's shard, an executor reports it.
-    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=_worker_context(), initializer=_worker_init,
-                             initargs=(model, denoiser, str(folder), settings, provenance)) as pool:
+    with ProcessPoolExecutor(
+        min(workers, len(todo)),
+        mp_context=_worker_context(),
+        initializer=_worker_init,
+        initargs=(model, denoiser, str(folder), settings, provenance),
+    ) as pool:
         shards = [pool.submit(_worker_shard, shard) for shard in todo]
         try:
             for finished in as_completed(shards):
@@ -266,7 +315,8 @@ def _run_shards(
         except BrokenProcessPool as failure:
             raise FaceExplorerError(
                 f"a worker process of the run into {folder} ended without finishing its shard (killed, or out "
-                "of memory?); the finished shards are kept: run the same command with --resume") from failure
+                "of memory?); the finished shards are kept: run the same command with --resume"
+            ) from failure
         finally:
             for shard in shards:
                 shard.cancel()  # after a failure, shards not yet started are not made; started ones finish
@@ -299,14 +349,21 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 _worker_state: dict[str, Any] = {}
 
 
-def _worker_init(model: MorphableModel, denoiser: Denoiser, folder: str, settings: GenerationSettings,
-                 provenance: Provenance) -> None:
+def _worker_init(
+    model: MorphableModel, denoiser: Denoiser, folder: str, settings: GenerationSettings, provenance: Provenance
+) -> None:
     """Runs once per worker process: its copy of the model and denoiser, its writers (renderer made lazily)."""
     import torch
 
     torch.set_num_threads(1)  # the parallelism is across shards; threads per worker would oversubscribe
-    _worker_state.update(model=model, denoiser=denoiser, folder=Path(folder), settings=settings,
-                         provenance=provenance, writers=FaceFileWriters(model))
+    _worker_state.update(
+        model=model,
+        denoiser=denoiser,
+        folder=Path(folder),
+        settings=settings,
+        provenance=provenance,
+        writers=FaceFileWriters(model),
+    )
 
 
 def _worker_shard(shard: int) -> WrittenShard:

@@ -16,8 +16,17 @@ from app.dataset.format_300w_lp import read_300w_lp
 from app.errors import FaceExplorerError
 
 # (first, last, closed) index ranges of the iBUG 68-point contours.
-CONTOURS = ((0, 16, False), (17, 21, False), (22, 26, False), (27, 30, False), (31, 35, False),
-            (36, 41, True), (42, 47, True), (48, 59, True), (60, 67, True))
+CONTOURS = (
+    (0, 16, False),
+    (17, 21, False),
+    (22, 26, False),
+    (27, 30, False),
+    (31, 35, False),
+    (36, 41, True),
+    (42, 47, True),
+    (48, 59, True),
+    (60, 67, True),
+)
 LINE_COLOUR = (40, 230, 250)  # cyan, as the explorer's landmarks
 POINT_COLOUR = (255, 60, 40)
 
@@ -28,13 +37,14 @@ def draw_landmarks(pixels: np.ndarray, points: np.ndarray, scale: int = 2) -> np
     if points.shape != (68, 2):
         raise FaceExplorerError(f"expected 68 landmarks as (68, 2) pixel coordinates, got shape {points.shape}")
     height, width = pixels.shape[:2]
-    image = Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).resize((width * scale, height * scale),
-                                                                                  Image.Resampling.NEAREST)
+    image = Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).resize(
+        (width * scale, height * scale), Image.Resampling.NEAREST
+    )
     canvas = ImageDraw.Draw(image)
     # A pixel's centre (c, r) lies at ((c + 0.5)·scale, (r + 0.5)·scale) in the enlarged picture.
     enlarged = (points + 0.5) * scale
     for first, last, closed in CONTOURS:
-        line = [tuple(p) for p in enlarged[first:last + 1]]
+        line = [tuple(p) for p in enlarged[first : last + 1]]
         canvas.line(line + line[:1] if closed else line, fill=LINE_COLOUR, width=1)
     for x, y in enlarged:
         canvas.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=POINT_COLOUR)
@@ -50,7 +60,7 @@ def contact_sheet(tiles: Sequence[np.ndarray], columns: int) -> np.ndarray:
     sheet = np.zeros((rows * height, columns * width, 3), dtype=np.uint8)
     for i, tile in enumerate(tiles):
         row, column = divmod(i, columns)
-        sheet[row * height:(row + 1) * height, column * width:(column + 1) * width] = tile
+        sheet[row * height : (row + 1) * height, column * width : (column + 1) * width] = tile
     return sheet
 
 

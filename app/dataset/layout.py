@@ -28,7 +28,8 @@ FACE_FOLDERS = ("meshes", "images")
 _SHARD_FOLDER = re.compile(r"shard-\d{5,}")
 # atomic_output's temporary name for one of our files: ".NAME.XXXXXXXX.part.SUFFIX".
 _OWN_TEMPORARY = re.compile(
-    r"\.(manifest|shard-\d{5,}|face-\d{8,}(-front|-view\d+)?(\.mask|\.depth|\.normals)?)\.[a-z0-9_]{8}\.part\.(json|npz|ply|obj|png|jpg|mat|npy)")
+    r"\.(manifest|shard-\d{5,}|face-\d{8,}(-front|-view\d+)?(\.mask|\.depth|\.normals)?)\.[a-z0-9_]{8}\.part\.(json|npz|ply|obj|png|jpg|mat|npy)"
+)
 
 
 def shard_name(shard: int) -> str:
@@ -60,7 +61,9 @@ def view_files(settings: GenerationSettings, shard: int, face: int, view: int) -
 
 def shard_files(settings: GenerationSettings, shard: int) -> list[Path]:
     """Everything shard ``shard`` writes: its faces' files, then its .npz (written last)."""
-    return [path for face in settings.shard_rows(shard) for path in face_files(settings, shard, face)] + [Path(shard_file(shard))]
+    return [path for face in settings.shard_rows(shard) for path in face_files(settings, shard, face)] + [
+        Path(shard_file(shard))
+    ]
 
 
 def own_files(settings: GenerationSettings) -> Iterator[Path]:
@@ -71,8 +74,13 @@ def own_files(settings: GenerationSettings) -> Iterator[Path]:
 
 def shard_folders(folder: Path) -> list[Path]:
     """The per-shard folders under meshes/ and images/ that exist."""
-    return [sub for kind in FACE_FOLDERS if (folder / kind).is_dir()
-            for sub in (folder / kind).iterdir() if _SHARD_FOLDER.fullmatch(sub.name) and sub.is_dir()]
+    return [
+        sub
+        for kind in FACE_FOLDERS
+        if (folder / kind).is_dir()
+        for sub in (folder / kind).iterdir()
+        if _SHARD_FOLDER.fullmatch(sub.name) and sub.is_dir()
+    ]
 
 
 def own_temporary_files(folder: Path) -> Iterator[Path]:

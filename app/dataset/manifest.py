@@ -13,7 +13,7 @@ import json
 import platform
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -61,8 +61,10 @@ class Manifest:
             raise FaceExplorerError(f"{path}: not a readable dataset manifest ({failure})") from failure
         if not isinstance(document, dict) or document.get("format") != DATASET_FORMAT:
             found = document.get("format") if isinstance(document, dict) else None
-            raise FaceExplorerError(f"{path}: not a manifest this version can use (format {found!r}, "
-                                    f"{DATASET_FORMAT!r} expected): generate the dataset into a new folder")
+            raise FaceExplorerError(
+                f"{path}: not a manifest this version can use (format {found!r}, "
+                f"{DATASET_FORMAT!r} expected): generate the dataset into a new folder"
+            )
         plan = document.get("plan")
         if not isinstance(plan, dict):
             raise FaceExplorerError(f"{path}: the manifest has no plan")
@@ -72,19 +74,29 @@ class Manifest:
         except TypeError as failure:
             raise FaceExplorerError(f"{path}: the manifest's shard list is damaged ({failure})") from failure
         for record in records:
-            if not (isinstance(record.shard, int) and 0 <= record.shard < settings.shard_count
-                    and record.faces == len(settings.shard_rows(record.shard))
-                    and isinstance(record.sha256, str) and _SHA256.fullmatch(record.sha256)):
+            if not (
+                isinstance(record.shard, int)
+                and 0 <= record.shard < settings.shard_count
+                and record.faces == len(settings.shard_rows(record.shard))
+                and isinstance(record.sha256, str)
+                and _SHA256.fullmatch(record.sha256)
+            ):
                 raise FaceExplorerError(f"{path}: the manifest's record of shard {record.shard!r} is damaged")
         software = document.get("software")
-        return cls(plan, settings, {record.shard: record for record in records},
-                   document.get("complete") is True, document.get("last_run"), software if isinstance(software, dict) else {})
+        return cls(
+            plan,
+            settings,
+            {record.shard: record for record in records},
+            document.get("complete") is True,
+            document.get("last_run"),
+            software if isinstance(software, dict) else {},
+        )
 
     def write(self, folder: Path) -> None:
         document = {
             "format": DATASET_FORMAT,
             "app_version": __version__,
-            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
             "software": dict(software_versions()),
             "plan": self.plan,
             "shards": [asdict(self.shards[shard]) for shard in sorted(self.shards)],
@@ -97,21 +109,30 @@ class Manifest:
 
     def intact_shards(self, folder: Path) -> dict[int, ShardRecord]:
         """The recorded shards whose .npz still has its digest and whose meshes and images exist."""
-        return {shard: record for shard, record in self.shards.items()
-                if self.shard_is_intact(folder, self.settings, record)}
+        return {
+            shard: record
+            for shard, record in self.shards.items()
+            if self.shard_is_intact(folder, self.settings, record)
+        }
 
     @staticmethod
     def shard_is_intact(folder: Path, settings: GenerationSettings, record: ShardRecord) -> bool:
         """True when ``folder`` holds the shard's .npz with the recorded digest and every mesh and image it names."""
-        return (file_digest(folder / shard_file(record.shard)) == record.sha256
-                and all(_nonempty(folder / path) for face in settings.shard_rows(record.shard)
-                        for path in face_files(settings, record.shard, face)))
+        return file_digest(folder / shard_file(record.shard)) == record.sha256 and all(
+            _nonempty(folder / path)
+            for face in settings.shard_rows(record.shard)
+            for path in face_files(settings, record.shard, face)
+        )
 
 
 @cache  # read once per process: the manifest is rewritten every second during a run
 def software_versions() -> dict[str, str]:
     """Python, the platform and the installed version of each package in ``SOFTWARE``."""
-    versions = {"python": platform.python_version(), "platform": platform.platform(), "face-manifold-explorer": __version__}
+    versions = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "face-manifold-explorer": __version__,
+    }
     for package in SOFTWARE:
         try:
             versions[package] = metadata.version(package)

@@ -37,8 +37,12 @@ class MeshWriter:
 
     def __init__(self, triangles: np.ndarray, n_vertices: int, uv_layout: UvLayout | None = None) -> None:
         triangles = np.asarray(triangles)
-        if (triangles.ndim != 2 or triangles.shape[1] != 3 or not np.issubdtype(triangles.dtype, np.integer)
-                or (triangles.size and (triangles.min() < 0 or triangles.max() >= n_vertices))):
+        if (
+            triangles.ndim != 2
+            or triangles.shape[1] != 3
+            or not np.issubdtype(triangles.dtype, np.integer)
+            or (triangles.size and (triangles.min() < 0 or triangles.max() >= n_vertices))
+        ):
             raise ExportError(f"triangles must be an integer (T, 3) array of indices below {n_vertices:,}")
         self.triangles = triangles.astype(np.int64)
         self.n_vertices = n_vertices
@@ -47,7 +51,9 @@ class MeshWriter:
         self.uv_layout = uv_layout
         self._normals = VertexNormals(self.triangles, n_vertices)
 
-    def write(self, path: str | Path, vertices: np.ndarray, binary: bool = True, colours: np.ndarray | None = None) -> Path:
+    def write(
+        self, path: str | Path, vertices: np.ndarray, binary: bool = True, colours: np.ndarray | None = None
+    ) -> Path:
         """Write one face; the format comes from ``path``'s suffix (``binary`` applies to PLY only).
 
         ``colours`` (N, 3) RGB in [0, 1] become PLY's uchar red/green/blue vertex properties, or
@@ -57,11 +63,15 @@ class MeshWriter:
         kind = mesh_format(path)
         vertices = np.asarray(vertices, dtype=np.float32)
         if vertices.shape != (self.n_vertices, 3) or not np.all(np.isfinite(vertices)):
-            raise ExportError(f"{path}: vertices must be a finite ({self.n_vertices:,}, 3) array, got shape {vertices.shape}")
+            raise ExportError(
+                f"{path}: vertices must be a finite ({self.n_vertices:,}, 3) array, got shape {vertices.shape}"
+            )
         if colours is not None:
             colours = np.asarray(colours, dtype=np.float64)
             if colours.shape != (self.n_vertices, 3) or not np.all((colours >= 0) & (colours <= 1)):
-                raise ExportError(f"{path}: colours must be a ({self.n_vertices:,}, 3) array in [0, 1], got shape {colours.shape}")
+                raise ExportError(
+                    f"{path}: colours must be a ({self.n_vertices:,}, 3) array in [0, 1], got shape {colours.shape}"
+                )
         normals = self._normals.compute(vertices)
         if kind == "obj":
             positions = _lines("v", _POSITION, vertices) if colours is None else _coloured_positions(vertices, colours)
@@ -71,8 +81,11 @@ class MeshWriter:
             table["position"], table["normal"] = vertices, normals
             if colours is not None:
                 table["colour"] = _bytes(colours)
-            parts = [self._ply_header("binary_little_endian", colours is not None), memoryview(table.view(np.uint8)),
-                     self._binary_faces]
+            parts = [
+                self._ply_header("binary_little_endian", colours is not None),
+                memoryview(table.view(np.uint8)),
+                self._binary_faces,
+            ]
         else:
             row = f"{_POSITION} {_POSITION} {_POSITION} {_NORMAL} {_NORMAL} {_NORMAL}"
             values = [vertices, normals]
@@ -80,8 +93,11 @@ class MeshWriter:
                 row += " %d %d %d"
                 values.append(_bytes(colours))
             rows = (row + "\n") * self.n_vertices
-            parts = [self._ply_header("ascii", colours is not None), (rows % tuple(np.hstack(values).ravel().tolist())).encode(),
-                     self._ascii_faces]
+            parts = [
+                self._ply_header("ascii", colours is not None),
+                (rows % tuple(np.hstack(values).ravel().tolist())).encode(),
+                self._ascii_faces,
+            ]
         return write_atomically(path, parts)
 
     def _ply_header(self, encoding: str, coloured: bool = False) -> bytes:
@@ -121,8 +137,13 @@ class MeshWriter:
         return ((row * len(self.triangles)) % tuple(corners.ravel().tolist())).encode()
 
 
-def export_mesh(path: str | Path, vertices: np.ndarray, triangles: np.ndarray, binary: bool = True,
-                uv_layout: UvLayout | None = None) -> Path:
+def export_mesh(
+    path: str | Path,
+    vertices: np.ndarray,
+    triangles: np.ndarray,
+    binary: bool = True,
+    uv_layout: UvLayout | None = None,
+) -> Path:
     """Write one face (N, 3) over ``triangles``; see ``MeshWriter``."""
     mesh_format(path)  # an unsupported suffix is named before anything else is checked
     return MeshWriter(triangles, len(np.asarray(vertices)), uv_layout).write(path, vertices, binary)

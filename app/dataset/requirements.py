@@ -40,14 +40,19 @@ class Needs:
     memory: int  # peak bytes of all processes together
 
 
-def estimate_needs(settings: GenerationSettings, model: MorphableModel, workers: int, faces_to_make: int,
-                   shards_to_make: int) -> Needs:
+def estimate_needs(
+    settings: GenerationSettings, model: MorphableModel, workers: int, faces_to_make: int, shards_to_make: int
+) -> Needs:
     """Needs of making ``faces_to_make`` faces in ``shards_to_make`` shards with ``workers`` processes."""
     coefficients = (model.n_id + model.n_exp) * 8
     views = 1 + settings.random_views if settings.images else 0
     per_face = 2 * coefficients + 8 + VIEW_TABLE_BYTES * views + _blocks(_mesh_bytes(settings, model))
     per_face += views * _view_bytes(settings)
-    disk = faces_to_make * per_face + shards_to_make * (NPZ_OVERHEAD + BLOCK) + _blocks(settings.shard_count * MANIFEST_BYTES_PER_SHARD)
+    disk = (
+        faces_to_make * per_face
+        + shards_to_make * (NPZ_OVERHEAD + BLOCK)
+        + _blocks(settings.shard_count * MANIFEST_BYTES_PER_SHARD)
+    )
 
     shard_faces = min(settings.shard_size, settings.count)
     model_arrays = model.mean.nbytes + model.basis_id.nbytes + model.basis_exp.nbytes
@@ -65,8 +70,11 @@ def _view_bytes(settings: GenerationSettings) -> int:
     files = [int(PNG_BYTES_PER_PIXEL * pixels) + 1024]  # a JPEG is smaller than this PNG estimate
     if settings.image_format == "300w-lp":
         files.append(LABEL_FILE_BYTES)
-    sizes = {"mask": int(PNG_BYTES_PER_PIXEL * pixels / 3), "depth": DEPTH_BYTES_PER_PIXEL * pixels + 128,
-             "normals": int(PNG_BYTES_PER_PIXEL * pixels)}
+    sizes = {
+        "mask": int(PNG_BYTES_PER_PIXEL * pixels / 3),
+        "depth": DEPTH_BYTES_PER_PIXEL * pixels + 128,
+        "normals": int(PNG_BYTES_PER_PIXEL * pixels),
+    }
     files += [sizes[kind] + 1024 for kind in map_kinds(settings.maps)]
     return sum(_blocks(size) for size in files)
 
@@ -75,8 +83,10 @@ def refuse_unaffordable(folder: Path, settings: GenerationSettings, needs: Needs
     """Refuse a request whose estimate exceeds the free disk (plus ``freed``, the bytes an overwrite deletes) or the memory."""
     free = shutil.disk_usage(_existing_ancestor(folder)).free + freed
     if needs.disk > free:
-        raise FaceExplorerError(f"{folder}: this dataset needs about {describe_bytes(needs.disk)} on disk, "
-                                f"but only {describe_bytes(free)} are free there")
+        raise FaceExplorerError(
+            f"{folder}: this dataset needs about {describe_bytes(needs.disk)} on disk, "
+            f"but only {describe_bytes(free)} are free there"
+        )
     memory = physical_memory()
     if memory is not None and needs.memory > memory:
         raise FaceExplorerError(

@@ -98,7 +98,9 @@ class FaceFileWriters:
             from app.dataset.face_images import FaceRenderer  # VTK takes a second to start
 
             self.close()
-            self._renderer = FaceRenderer(self.model.mean.reshape(-1, 3), self.model.triangles, size, self.model.triangle_parts)
+            self._renderer = FaceRenderer(
+                self.model.mean.reshape(-1, 3), self.model.triangles, size, self.model.triangle_parts
+            )
             self._renderer_size = size
         return self._renderer
 
@@ -112,8 +114,13 @@ class FaceFileWriters:
 
 
 def write_shard(
-    folder: Path, shard: int, settings: GenerationSettings, model: MorphableModel, denoiser: Denoiser,
-    provenance: Provenance, writers: FaceFileWriters,
+    folder: Path,
+    shard: int,
+    settings: GenerationSettings,
+    model: MorphableModel,
+    denoiser: Denoiser,
+    provenance: Provenance,
+    writers: FaceFileWriters,
 ) -> WrittenShard:
     """Make shard ``shard`` completely; its record carries the digest of the .npz it wrote."""
     rows = settings.shard_rows(shard)
@@ -121,10 +128,14 @@ def write_shard(
     noisy_id = sample_coefficients(model, "shape", settings.distribution, len(rows), rng, settings.r_shape)
     noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
     alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
-    views = (ShardViews(settings, shard, model, writers.renderer, writers.in_background)
-             if settings.images or settings.albedo else None)
-    written = _write_face_files(folder, shard, settings, writers.synthesis(denoiser.device), alpha_id, alpha_exp, writers,
-                                views)
+    views = (
+        ShardViews(settings, shard, model, writers.renderer, writers.in_background)
+        if settings.images or settings.albedo
+        else None
+    )
+    written = _write_face_files(
+        folder, shard, settings, writers.synthesis(denoiser.device), alpha_id, alpha_exp, writers, views
+    )
     arrays = {
         "face_index": np.asarray(rows, dtype=np.int64),
         "alpha_id_noisy": noisy_id,
@@ -146,8 +157,14 @@ def write_shard(
 
 
 def _write_face_files(
-    folder: Path, shard: int, settings: GenerationSettings, synthesize: Synthesis,
-    alpha_id: np.ndarray, alpha_exp: np.ndarray, writers: FaceFileWriters, views: ShardViews | None,
+    folder: Path,
+    shard: int,
+    settings: GenerationSettings,
+    synthesize: Synthesis,
+    alpha_id: np.ndarray,
+    alpha_exp: np.ndarray,
+    writers: FaceFileWriters,
+    views: ShardViews | None,
 ) -> list[Path]:
     rows = settings.shard_rows(shard)
     if not (settings.mesh_format or settings.images):
@@ -161,13 +178,19 @@ def _write_face_files(
             # At most two batches of files in flight: synthesis must not run a shard ahead of the disk.
             written += [file.result() for file in pending[:-FACE_BATCH]]
             del pending[:-FACE_BATCH]
-            vertices = synthesize(alpha_id[start:start + FACE_BATCH], alpha_exp[start:start + FACE_BATCH])
+            vertices = synthesize(alpha_id[start : start + FACE_BATCH], alpha_exp[start : start + FACE_BATCH])
             for offset, face in enumerate(vertices):
                 j = start + offset
                 if settings.mesh_format:
                     colours = views.colours(j) if views else None
-                    pending.append(writers.in_background(writers.mesh_writer().write,
-                                                         folder / face_files(settings, shard, rows[j])[0], face, colours=colours))
+                    pending.append(
+                        writers.in_background(
+                            writers.mesh_writer().write,
+                            folder / face_files(settings, shard, rows[j])[0],
+                            face,
+                            colours=colours,
+                        )
+                    )
                 if views is not None and settings.images:
                     pending += views.write(folder, rows[j], j, face, alpha_id[j], alpha_exp[j])
     finally:
@@ -185,17 +208,23 @@ def load_dataset(folder: str | Path) -> dict[str, np.ndarray]:
     manifest = Manifest.read(folder / MANIFEST)
     missing = manifest.settings.shard_count - len(manifest.shards)
     if missing:
-        raise FaceExplorerError(f"{folder}: the dataset is unfinished ({missing:,} of {manifest.settings.shard_count:,} "
-                                "shards missing); finish it with generate --resume")
+        raise FaceExplorerError(
+            f"{folder}: the dataset is unfinished ({missing:,} of {manifest.settings.shard_count:,} "
+            "shards missing); finish it with generate --resume"
+        )
     tables: dict[str, list[np.ndarray]] = {key: [] for key in TABLES}
     for shard, record in sorted(manifest.shards.items()):
         path = folder / shard_file(shard)
         if file_digest(path) != record.sha256:
-            raise FaceExplorerError(f"{path}: missing, damaged or changed since it was written (its sha256 is not the one "
-                                    f"{MANIFEST} records); make it again with generate --resume")
+            raise FaceExplorerError(
+                f"{path}: missing, damaged or changed since it was written (its sha256 is not the one "
+                f"{MANIFEST} records); make it again with generate --resume"
+            )
         content = read_npz(path)
         for key in TABLES:
             if key not in content or len(content[key]) != record.faces:
-                raise FaceExplorerError(f"{path}: not a shard of this dataset (no '{key}' table of {record.faces} rows)")
+                raise FaceExplorerError(
+                    f"{path}: not a shard of this dataset (no '{key}' table of {record.faces} rows)"
+                )
             tables[key].append(content[key])
     return {key: np.concatenate(parts) for key, parts in tables.items()}

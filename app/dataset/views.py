@@ -93,9 +93,14 @@ class ViewPlan:
         side /= np.linalg.norm(side)
         up = np.cross(axis, side)
         sin_tilt = np.sqrt(1.0 - cos_tilt**2)
-        direction = (cos_tilt[..., None] * axis + (sin_tilt * np.cos(turn))[..., None] * side
-                     + (sin_tilt * np.sin(turn))[..., None] * up)
-        intensity = DEFAULT_KEY_LIGHT.intensity * rng.uniform(settings.min_light, settings.max_light, size=(faces, views))
+        direction = (
+            cos_tilt[..., None] * axis
+            + (sin_tilt * np.cos(turn))[..., None] * side
+            + (sin_tilt * np.sin(turn))[..., None] * up
+        )
+        intensity = DEFAULT_KEY_LIGHT.intensity * rng.uniform(
+            settings.min_light, settings.max_light, size=(faces, views)
+        )
         background = rng.integers(0, pictures, size=(faces, views)) if pictures else np.full((faces, views), -1)
         return cls(angles, direction, intensity, background.astype(np.int64))
 
@@ -125,14 +130,22 @@ def _picture_digest(path: Path) -> str:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as failure:
-        raise FaceExplorerError(f"background picture {path}: cannot read it ({failure.strerror or failure})") from failure
+        raise FaceExplorerError(
+            f"background picture {path}: cannot read it ({failure.strerror or failure})"
+        ) from failure
 
 
 class ShardViews:
     """Colours, renders, writes and records the views of one shard's faces."""
 
-    def __init__(self, settings: GenerationSettings, shard: int, model: MorphableModel,
-                 renderer: Callable[[int], FaceRenderer], in_background: Callable[..., Future[Path]]) -> None:
+    def __init__(
+        self,
+        settings: GenerationSettings,
+        shard: int,
+        model: MorphableModel,
+        renderer: Callable[[int], FaceRenderer],
+        in_background: Callable[..., Future[Path]],
+    ) -> None:
         """``renderer(size)`` gives the process's renderer (one off-screen window, reused); ``in_background(write,
         *args)`` runs a file's encoding and synced write on a writing thread while the next view renders."""
         faces = len(settings.shard_rows(shard))
@@ -158,8 +171,9 @@ class ShardViews:
         """(N, 3) float32 RGB in [0, 1] of the shard's ``face``-th face, or None when faces are not coloured."""
         return None if self.albedo is None else self.albedo.colours(self.texture[face])
 
-    def write(self, folder: Path, index: int, face: int, vertices: np.ndarray,
-              alpha_id: np.ndarray, alpha_exp: np.ndarray) -> list[Future[Path]]:
+    def write(
+        self, folder: Path, index: int, face: int, vertices: np.ndarray, alpha_id: np.ndarray, alpha_exp: np.ndarray
+    ) -> list[Future[Path]]:
         """Render every view of the shard's ``face``-th face (global ``index``); its files are written in the background."""
         settings, plan, later = self.settings, self.plan, self._in_background
         renderer = self._renderer(settings.image_size)
@@ -172,8 +186,16 @@ class ShardViews:
             light = KeyLight(tuple(plan.light_direction[face, view]), float(plan.light_intensity[face, view]))
             picture = plan.background[face, view]
             background = _picture(self.pictures[picture], settings.image_size) if picture >= 0 else self.colour
-            image = renderer.draw(vertices, camera, light, colours, background,
-                                  mask="mask" in kinds, depth="depth" in kinds, normals="normals" in kinds)
+            image = renderer.draw(
+                vertices,
+                camera,
+                light,
+                colours,
+                background,
+                mask="mask" in kinds,
+                depth="depth" in kinds,
+                normals="normals" in kinds,
+            )
             self.pose_para[face, view] = camera.pose_para
             points = None
             if self.landmarks is not None:
@@ -196,10 +218,12 @@ class ShardViews:
             if self.landmarks is not None:
                 tables["view_landmarks"] = self.landmarks
             tables["view_light"] = np.concatenate([plan.light_direction, plan.light_intensity[..., None]], axis=-1)
-            tables["view_background"] = np.array([[self.pictures[i].name if i >= 0 else "" for i in row]
-                                                  for row in plan.background])
-            tables["view_background_sha256"] = np.array([[_picture_digest(self.pictures[i]) if i >= 0 else "" for i in row]
-                                                         for row in plan.background])
+            tables["view_background"] = np.array(
+                [[self.pictures[i].name if i >= 0 else "" for i in row] for row in plan.background]
+            )
+            tables["view_background_sha256"] = np.array(
+                [[_picture_digest(self.pictures[i]) if i >= 0 else "" for i in row] for row in plan.background]
+            )
         if self.texture is not None:
             tables["texture"] = self.texture
         return tables

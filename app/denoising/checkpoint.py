@@ -67,9 +67,15 @@ def load_checkpoint(path: str | Path, kind: str, input_length: int) -> Checkpoin
     except OSError as failure:
         raise CheckpointError(f"{path}: cannot read it ({failure.strerror or failure})") from failure
     payload = _unpickle(path, content)
-    if not (isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT
-            and isinstance(payload.get("state_dict"), dict) and isinstance(payload.get("metadata"), dict)):
-        raise CheckpointError(f"{path} is not a valid checkpoint file (no format {CHECKPOINT_FORMAT} state_dict and metadata)")
+    if not (
+        isinstance(payload, dict)
+        and payload.get("format") == CHECKPOINT_FORMAT
+        and isinstance(payload.get("state_dict"), dict)
+        and isinstance(payload.get("metadata"), dict)
+    ):
+        raise CheckpointError(
+            f"{path} is not a valid checkpoint file (no format {CHECKPOINT_FORMAT} state_dict and metadata)"
+        )
     metadata = payload["metadata"]
     _check_metadata(path, metadata, kind, input_length)
     net = AutoEncoder4(input_length)
@@ -110,9 +116,13 @@ def _unpickle(path: Path, content: bytes) -> Any:
             raise CheckpointError(
                 f"{path} is not a valid checkpoint file (it holds Python objects other than tensors, which are never loaded)"
             ) from None
-        raise CheckpointError(f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)") from None
+        raise CheckpointError(
+            f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)"
+        ) from None
     except Exception:  # zip, EOF, key and runtime errors from torch's reader all mean the same
-        raise CheckpointError(f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)") from None
+        raise CheckpointError(
+            f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)"
+        ) from None
 
 
 def _check_metadata(path: Path, metadata: dict[str, Any], kind: str, input_length: int) -> None:
@@ -125,7 +135,9 @@ def _check_metadata(path: Path, metadata: dict[str, Any], kind: str, input_lengt
     if isinstance(found_length, bool) or not isinstance(found_length, int):
         raise CheckpointError(f"{path}: the metadata's input_length is {found_length!r}, not a whole number")
     if found_length != input_length:
-        raise CheckpointError(f"{path}: trained for {found_length} {kind} coefficients, but the model has {input_length}")
+        raise CheckpointError(
+            f"{path}: trained for {found_length} {kind} coefficients, but the model has {input_length}"
+        )
     for key in ("normalisation", "sigma"):
         if key not in metadata:
             raise CheckpointError(f"{path}: the metadata has no {key}")

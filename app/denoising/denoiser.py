@@ -29,9 +29,13 @@ class Denoiser:
         self.trained_on = {kind: checkpoint.trained_on for kind, checkpoint in checkpoints.items()}
 
     @classmethod
-    def from_folder(cls, model: MorphableModel, folder: str | Path = SHIPPED_CHECKPOINTS, device: str = "auto") -> Denoiser:
+    def from_folder(
+        cls, model: MorphableModel, folder: str | Path = SHIPPED_CHECKPOINTS, device: str = "auto"
+    ) -> Denoiser:
         """Load ``shape.pt`` and ``expression.pt`` from ``folder`` for this model's coefficient counts."""
-        checkpoints = {kind: load_checkpoint(checkpoint_path(folder, kind), kind, model.n_coefficients(kind)) for kind in KINDS}
+        checkpoints = {
+            kind: load_checkpoint(checkpoint_path(folder, kind), kind, model.n_coefficients(kind)) for kind in KINDS
+        }
         return cls(checkpoints, pick_device(device))
 
     def model_mismatch(self, model: MorphableModel) -> str | None:
@@ -40,7 +44,9 @@ class Denoiser:
         A warning, not an error: nets trained on one model with the same coefficient counts still
         run on another, and trying that is legitimate.
         """
-        problems = [model_mismatch(self.trained_on[kind], model.provenance, f"the {kind} network") for kind in self.nets]
+        problems = [
+            model_mismatch(self.trained_on[kind], model.provenance, f"the {kind} network") for kind in self.nets
+        ]
         return "; ".join(problem for problem in problems if problem) or None
 
     def denoise(self, kind: CoefficientKind, coefficients: np.ndarray) -> np.ndarray:

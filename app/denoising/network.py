@@ -31,7 +31,7 @@ GPU_CHUNK = 65536
 
 def max_pool_pairs(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Max of each pair (x[2i], x[2i+1]) along the last axis, and 1.0 where the even one won, else 0.0."""
-    even, odd = x[..., 0:x.shape[-1] - 1:2], x[..., 1::2]
+    even, odd = x[..., 0 : x.shape[-1] - 1 : 2], x[..., 1::2]
     # MaxPool1d keeps the first of equal values. A float mask, not a bool one: multiplying by it
     # is the cheapest way back (torch.where and masked_fill were 3-7x slower on the CPU).
     return torch.maximum(even, odd), (even >= odd).to(x.dtype)
@@ -41,8 +41,8 @@ def unpool_pairs(x: torch.Tensor, even_won: torch.Tensor, length: int) -> torch.
     """Each value back at the place ``max_pool_pairs`` took it from, zeros elsewhere; ``length`` as before pooling."""
     out = x.new_zeros((*x.shape[:-1], length))
     kept = x * even_won
-    out[..., 0:2 * x.shape[-1]:2] = kept
-    out[..., 1:2 * x.shape[-1]:2] = x - kept  # exactly x or exactly 0: the mask is 0.0 or 1.0
+    out[..., 0 : 2 * x.shape[-1] : 2] = kept
+    out[..., 1 : 2 * x.shape[-1] : 2] = x - kept  # exactly x or exactly 0: the mask is 0.0 or 1.0
     return out
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +72,10 @@ def train_denoiser(
     scale = config.normalisation
     train = make_noisy_pairs(train_faces.coefficients(config.kind) / scale, config.sigma / scale, config.copies, rng)
     test = make_noisy_pairs(test_faces.coefficients(config.kind) / scale, config.sigma / scale, config.copies, rng)
-    log(f"{config.kind}: {len(train):,} training pairs from {len(train.clean):,} faces, "
-        f"{len(test):,} test pairs from {len(test.clean):,} held-out faces, on {device}")
+    log(
+        f"{config.kind}: {len(train):,} training pairs from {len(train.clean):,} faces, "
+        f"{len(test):,} test pairs from {len(test.clean):,} held-out faces, on {device}"
+    )
 
     net = AutoEncoder4(train.clean.shape[1]).to(device)
     optimiser = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
@@ -105,7 +107,7 @@ def train_denoiser(
             epochs_completed=epochs_done,
             interrupted=interrupted,
             training_seconds=round(time.perf_counter() - started, 1),
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
             test_mse_denoised=test_mse,
         )
         save_checkpoint(output, net, metadata)
@@ -116,8 +118,13 @@ def train_denoiser(
             net.train()
             order = torch.randperm(len(noisy), generator=shuffle).to(device)
             total, batches = 0.0, 0
-            steps = tqdm(order.split(config.batch_size), desc=f"{config.kind} epoch {epoch}/{config.epochs}",
-                         disable=not show_progress, leave=False, mininterval=1.0)
+            steps = tqdm(
+                order.split(config.batch_size),
+                desc=f"{config.kind} epoch {epoch}/{config.epochs}",
+                disable=not show_progress,
+                leave=False,
+                mininterval=1.0,
+            )
             for rows in steps:
                 prediction = net(noisy[rows].unsqueeze(1)).squeeze(1)
                 loss = torch.nn.functional.mse_loss(prediction, clean[source[rows]])
@@ -128,8 +135,10 @@ def train_denoiser(
                 batches += 1
             test_mse = _test_mse(net, test, device)
             metadata["history"].append({"epoch": epoch, "train_loss": total / max(batches, 1), "test_mse": test_mse})
-            log(f"{config.kind} epoch {epoch}: train loss {total / max(batches, 1):.4f}, "
-                f"test MSE {test_mse:.4f} (noisy input {metadata['test_mse_noisy']:.4f})")
+            log(
+                f"{config.kind} epoch {epoch}: train loss {total / max(batches, 1):.4f}, "
+                f"test MSE {test_mse:.4f} (noisy input {metadata['test_mse_noisy']:.4f})"
+            )
             checkpoint(epoch, interrupted=False, test_mse=test_mse)  # measured once per epoch: it is ~17 % of a run
     except KeyboardInterrupt:
         checkpoint(epoch - 1, interrupted=True, test_mse=_test_mse(net, test, device))

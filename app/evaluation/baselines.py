@@ -50,8 +50,8 @@ def snap_to_nearest(vectors: np.ndarray, corpus: np.ndarray, chunk: int = 2048) 
     c_norms = np.einsum("ij,ij->i", c, c)
     nearest = np.empty(len(vectors), dtype=np.int64)
     for start in range(0, len(vectors), chunk):
-        v = vectors[start:start + chunk] / unit
-        nearest[start:start + chunk] = np.argmin(c_norms[None, :] - 2.0 * v @ c.T, axis=1)
+        v = vectors[start : start + chunk] / unit
+        nearest[start : start + chunk] = np.argmin(c_norms[None, :] - 2.0 * v @ c.T, axis=1)
     return corpus[nearest]
 
 
@@ -94,8 +94,9 @@ def distance_to_corpus(model: MorphableModel, kind: CoefficientKind, corpus: np.
     """
     tolerance_mm = SURFACE_TOLERANCE_MM[kind]
     surface = surface_tolerance_covariance(model, kind, tolerance_mm) if tolerance_mm > 0 else None
-    return MahalanobisDistance(corpus, tolerance=PLAUSIBLE_DEVIATION * sampling_scale(model, kind),
-                               tolerance_covariance=surface)
+    return MahalanobisDistance(
+        corpus, tolerance=PLAUSIBLE_DEVIATION * sampling_scale(model, kind), tolerance_covariance=surface
+    )
 
 
 def surface_tolerance_covariance(model: MorphableModel, kind: CoefficientKind, tolerance_mm: float) -> np.ndarray:
@@ -112,8 +113,9 @@ def surface_tolerance_covariance(model: MorphableModel, kind: CoefficientKind, t
     return (tolerance_mm * MODEL_UNITS_PER_MM) ** 2 * np.linalg.inv(gram)
 
 
-def in_distribution_threshold(context: EvaluationContext, kind: CoefficientKind,
-                              distance: MahalanobisDistance) -> float:
+def in_distribution_threshold(
+    context: EvaluationContext, kind: CoefficientKind, distance: MahalanobisDistance
+) -> float:
     """The 99th percentile of the held-out clean faces' distances: 99 % of real faces lie inside."""
     return float(np.percentile(distance(context.held_out_faces(kind)), 99))
 
@@ -127,11 +129,13 @@ def baselines(context: EvaluationContext) -> Report:
         samples = uniform_samples(context.model, kind, context.vectors, context.rng(10, KIND_ORDER.index(kind)))
         distance = corpus_distance(context, kind)
         threshold = in_distribution_threshold(context, kind, distance)
-        results = {"noisy input / raw uniform": {
-            "test_mse": context.normalised_mse(kind, pairs.noisy, targets),
-            "diversity": diversity(samples),
-            "in_distribution": float(np.mean(distance(samples) <= threshold)),
-        }}
+        results = {
+            "noisy input / raw uniform": {
+                "test_mse": context.normalised_mse(kind, pairs.noisy, targets),
+                "diversity": diversity(samples),
+                "in_distribution": float(np.mean(distance(samples) <= threshold)),
+            }
+        }
         for name, method in methods(context, kind).items():
             generated = method(samples)
             results[name] = {
@@ -141,8 +145,14 @@ def baselines(context: EvaluationContext) -> Report:
             }
         for name, r in results.items():
             rows.append(Row(f"{kind}: {name} — test MSE", r["test_mse"], _paper_mse(kind, name)))
-            rows.append(Row(f"{kind}: {name} — diversity", r["diversity"], _paper_diversity(kind, name),
-                            f"{100 * r['in_distribution']:.1f} % within the real faces' 99th-percentile Mahalanobis distance"))
+            rows.append(
+                Row(
+                    f"{kind}: {name} — diversity",
+                    r["diversity"],
+                    _paper_diversity(kind, name),
+                    f"{100 * r['in_distribution']:.1f} % within the real faces' 99th-percentile Mahalanobis distance",
+                )
+            )
         series[kind] = results
         notes += _verdict(kind, results)
         for name, r in results.items():
@@ -153,10 +163,18 @@ def baselines(context: EvaluationContext) -> Report:
         axis.set_ylabel("diversity of 2,000 generated vectors")
         axis.set_title(f"{kind} (marker size: share in-distribution)")
         axis.legend(fontsize=7)
-    notes.append("diversity alone is not a goal (raw uniform vectors are the most diverse and the least plausible): "
-                 "read it together with the in-distribution share")
-    return Report("baselines", "Networks vs simple baselines: accuracy, diversity, plausibility", rows, figure,
-                  list(context.notes) + notes, series)
+    notes.append(
+        "diversity alone is not a goal (raw uniform vectors are the most diverse and the least plausible): "
+        "read it together with the in-distribution share"
+    )
+    return Report(
+        "baselines",
+        "Networks vs simple baselines: accuracy, diversity, plausibility",
+        rows,
+        figure,
+        list(context.notes) + notes,
+        series,
+    )
 
 
 def _paper_mse(kind: CoefficientKind, name: str) -> float | None:
@@ -182,13 +200,21 @@ def _verdict(kind: CoefficientKind, results: dict[str, dict[str, float]]) -> lis
         if r["test_mse"] < net["test_mse"]:
             wins.append(f"lower test MSE ({r['test_mse']:.4g} vs {net['test_mse']:.4g})")
         # Both at 0 % in-distribution is no evidence either way, so it is not counted as a win.
-        if r["diversity"] > net["diversity"] and r["in_distribution"] >= net["in_distribution"] and r["in_distribution"] > 0:
-            wins.append(f"more diversity ({r['diversity']:.4g} vs {net['diversity']:.4g}) at an equal or higher "
-                        f"in-distribution share ({100 * r['in_distribution']:.1f} % vs {100 * net['in_distribution']:.1f} %)")
+        if (
+            r["diversity"] > net["diversity"]
+            and r["in_distribution"] >= net["in_distribution"]
+            and r["in_distribution"] > 0
+        ):
+            wins.append(
+                f"more diversity ({r['diversity']:.4g} vs {net['diversity']:.4g}) at an equal or higher "
+                f"in-distribution share ({100 * r['in_distribution']:.1f} % vs {100 * net['in_distribution']:.1f} %)"
+            )
         if wins:
             lines.append(f"{kind}: the baseline '{name}' beats the network on " + " and ".join(wins))
     if net["in_distribution"] == 0:
         lines.append(f"{kind}: no network output lies within the real faces' 99th-percentile Mahalanobis distance")
     if not lines:
-        lines.append(f"{kind}: no baseline beats the network on test MSE, nor on diversity at an equal in-distribution share")
+        lines.append(
+            f"{kind}: no baseline beats the network on test MSE, nor on diversity at an equal in-distribution share"
+        )
     return lines

@@ -17,8 +17,9 @@ TEST_SIGMA_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # nine t
 TRAIN_SIGMA_FACTORS = (0.5, 1.0, 2.0)  # three training σ, × the paper's σ
 
 
-def denoised_test_mse(context: EvaluationContext, kind: CoefficientKind, denoiser: Denoiser,
-                      sigma: float | None = None) -> tuple[float, float]:
+def denoised_test_mse(
+    context: EvaluationContext, kind: CoefficientKind, denoiser: Denoiser, sigma: float | None = None
+) -> tuple[float, float]:
     """(noisy input MSE, denoised MSE) on the held-out faces, in the network's units."""
     pairs = context.test_pairs(kind, sigma)
     targets = pairs.targets()
@@ -39,18 +40,29 @@ def test_mse(context: EvaluationContext) -> Report:
             Row(f"{kind}: denoised MSE{unit}", denoised, paper_denoised),
             Row(f"{kind}: reduction factor", noisy / denoised, round(paper_noisy / paper_denoised, 1)),
         ]
-        series[kind] = {"noisy": noisy, "denoised": denoised, "test_pairs": len(pairs),
-                        "held_out_faces": len(pairs.clean)}
+        series[kind] = {
+            "noisy": noisy,
+            "denoised": denoised,
+            "test_pairs": len(pairs),
+            "held_out_faces": len(pairs.clean),
+        }
         axis.bar([position - 0.2], [noisy], width=0.4, color="#c44e52", label="noisy input" if position == 0 else None)
         axis.bar([position + 0.2], [denoised], width=0.4, color="#4c72b0", label="denoised" if position == 0 else None)
-        axis.plot([position - 0.2, position + 0.2], [paper_noisy, paper_denoised], "k_", markersize=18,
-                  label="paper" if position == 0 else None)
+        axis.plot(
+            [position - 0.2, position + 0.2],
+            [paper_noisy, paper_denoised],
+            "k_",
+            markersize=18,
+            label="paper" if position == 0 else None,
+        )
     axis.set_xticks(range(len(KIND_ORDER)), KIND_ORDER)
     axis.set_yscale("log")
     axis.set_ylabel("test MSE (network units)")
     axis.set_title("Held-out test MSE: noisy input vs denoised")
     axis.legend()
-    return Report("test-mse", "Test MSE on held-out faces (paper §IV, Fig 5)", rows, figure, list(context.notes), series)
+    return Report(
+        "test-mse", "Test MSE on held-out faces (paper §IV, Fig 5)", rows, figure, list(context.notes), series
+    )
 
 
 def learning_curves(context: EvaluationContext) -> Report:
@@ -60,7 +72,9 @@ def learning_curves(context: EvaluationContext) -> Report:
         meta = context.denoiser.metadata[kind]
         history = meta.get("history") or []
         if not history:
-            rows.append(Row(f"{kind}: final test MSE", None, PAPER_TEST_MSE[kind][1], "checkpoint has no training history"))
+            rows.append(
+                Row(f"{kind}: final test MSE", None, PAPER_TEST_MSE[kind][1], "checkpoint has no training history")
+            )
             continue
         epochs = [h["epoch"] for h in history]
         axis.plot(epochs, [h["train_loss"] for h in history], "o-", label="training loss")
@@ -78,8 +92,14 @@ def learning_curves(context: EvaluationContext) -> Report:
             Row(f"{kind}: noisy input MSE", meta["test_mse_noisy"], PAPER_TEST_MSE[kind][0]),
         ]
         series[kind] = history
-    return Report("learning-curves", "Learning curves from the checkpoints' training history (Fig 5)", rows, figure,
-                  list(context.notes), series)
+    return Report(
+        "learning-curves",
+        "Learning curves from the checkpoints' training history (Fig 5)",
+        rows,
+        figure,
+        list(context.notes),
+        series,
+    )
 
 
 def noise_sweep(context: EvaluationContext) -> Report:
@@ -102,8 +122,14 @@ def noise_sweep(context: EvaluationContext) -> Report:
             paper = PAPER_TEST_MSE[kind][1] if s == base else "figure only"
             rows.append(Row(f"{kind}: σ={s:g} denoised MSE", d, paper, f"noisy input {n:.4g}"))
         series[kind] = {"sigma": sigmas, "noisy": list(noisy), "denoised": list(denoised)}
-    return Report("noise-sweep", "MSE of input and output over the test noise σ (Fig 8)", rows, figure,
-                  list(context.notes), series)
+    return Report(
+        "noise-sweep",
+        "MSE of input and output over the test noise σ (Fig 8)",
+        rows,
+        figure,
+        list(context.notes),
+        series,
+    )
 
 
 def sigma_grid(context: EvaluationContext) -> Report:
@@ -121,10 +147,17 @@ def sigma_grid(context: EvaluationContext) -> Report:
                 denoised = [denoised_test_mse(context, kind, denoiser, s)[1] for s in test_sigmas]
                 series[kind]["train"][f"{train_sigma:g}"] = denoised
                 axis.plot(test_sigmas, denoised, "o-", label=f"trained at σ={train_sigma:g}")
-                at_own = denoised[TEST_SIGMA_FACTORS.index(train_factor)] if train_factor in TEST_SIGMA_FACTORS else None
-                rows.append(Row(f"{kind}: trained σ={train_sigma:g}, tested at its own σ", at_own,
-                                PAPER_TEST_MSE[kind][1] if train_factor == 1.0 else "figure only",
-                                f"{context.epochs} epoch(s); worst over nine test σ {max(denoised):.4g}"))
+                at_own = (
+                    denoised[TEST_SIGMA_FACTORS.index(train_factor)] if train_factor in TEST_SIGMA_FACTORS else None
+                )
+                rows.append(
+                    Row(
+                        f"{kind}: trained σ={train_sigma:g}, tested at its own σ",
+                        at_own,
+                        PAPER_TEST_MSE[kind][1] if train_factor == 1.0 else "figure only",
+                        f"{context.epochs} epoch(s); worst over nine test σ {max(denoised):.4g}",
+                    )
+                )
             axis.set_yscale("log")
             axis.set_xlabel("test σ (model units)")
             axis.set_ylabel("denoised MSE (network units)")
@@ -142,8 +175,15 @@ def _train_at_sigma(context: EvaluationContext, kind: CoefficientKind, sigma: fl
     # trainer's own validation split is a small part of them.
     faces: FittedParameters = context.splits[kind][0]
     overrides = {"copies": context.train_copies} if context.train_copies else {}
-    config = TrainingConfig.paper(kind, sigma=sigma, epochs=context.epochs, seed=context.seed,
-                                  test_faces=max(1, min(100, len(faces) // 10)), device="auto", **overrides)
+    config = TrainingConfig.paper(
+        kind,
+        sigma=sigma,
+        epochs=context.epochs,
+        seed=context.seed,
+        test_faces=max(1, min(100, len(faces) // 10)),
+        device="auto",
+        **overrides,
+    )
     train_denoiser(faces, config, context.model.provenance, path, show_progress=False, log=lambda _: None)
     other = "shape" if kind == "expression" else "expression"
     trained = load_checkpoint(path, kind, context.model.n_coefficients(kind))

@@ -61,9 +61,13 @@ def diversity(context: EvaluationContext) -> Report:
         axis.legend()
         series[kind] = values
     if context.model.is_embedded:
-        notes.append("embedded model: its EVs are set so normal sampling has the paper's normal diversity, and its corpus "
-                     "is scaled to the paper's dataset diversity; only the denoised-uniform number is a measured result")
-    return Report("diversity", "Diversity: trace of the covariance of generated vectors (Table I)", rows, figure, notes, series)
+        notes.append(
+            "embedded model: its EVs are set so normal sampling has the paper's normal diversity, and its corpus "
+            "is scaled to the paper's dataset diversity; only the denoised-uniform number is a measured result"
+        )
+    return Report(
+        "diversity", "Diversity: trace of the covariance of generated vectors (Table I)", rows, figure, notes, series
+    )
 
 
 def scatter(context: EvaluationContext) -> Report:
@@ -81,7 +85,9 @@ def scatter(context: EvaluationContext) -> Report:
             points = (vectors - centre) @ components[:2].T
             axis.scatter(points[:, 0], points[:, 1], s=12, color=SET_COLOURS[name], label=name, alpha=0.8)
             spread = float(np.sqrt(np.mean(np.sum((points - points.mean(0)) ** 2, axis=1))))
-            rows.append(Row(f"{kind}: {name} RMS spread in the PCA plane", spread, "figure only", f"{len(vectors)} samples"))
+            rows.append(
+                Row(f"{kind}: {name} RMS spread in the PCA plane", spread, "figure only", f"{len(vectors)} samples")
+            )
             series[kind][name] = points.tolist()
         axis.set_xlabel(f"PC 1 ({100 * explained[0]:.0f} %)")
         axis.set_ylabel(f"PC 2 ({100 * explained[1]:.0f} %)")

@@ -37,8 +37,12 @@ CLIP_K = (1.0, 2.0, 3.0, 4.0)
 ELLIPSOID_K = (0.5, 1.0, 2.0, 3.0)
 REAL = "held-out real faces"
 METHOD_STYLE = {  # method → (colour, marker); one line per method through its knob's settings
-    "raw uniform": ("#c44e52", "o"), "network": ("#4c72b0", "o"), "normal": ("#dd8452", "s"),
-    "clip ±k·EV": ("#8172b3", "^"), "ellipsoid kσ": ("#937860", "v"), "nearest training face": ("#55a868", "D"),
+    "raw uniform": ("#c44e52", "o"),
+    "network": ("#4c72b0", "o"),
+    "normal": ("#dd8452", "s"),
+    "clip ±k·EV": ("#8172b3", "^"),
+    "ellipsoid kσ": ("#937860", "v"),
+    "nearest training face": ("#55a868", "D"),
     REAL: ("black", "*"),
 }
 
@@ -74,8 +78,9 @@ def face_sets(context: EvaluationContext, kind: CoefficientKind, count: int) -> 
     return sets
 
 
-def measure_points(context: EvaluationContext, calibration: PlausibilityCalibration, kind: CoefficientKind,
-                   count: int) -> list[FacePoint]:
+def measure_points(
+    context: EvaluationContext, calibration: PlausibilityCalibration, kind: CoefficientKind, count: int
+) -> list[FacePoint]:
     points = []
     for method, setting, vectors in face_sets(context, kind, count):
         zeros = np.zeros((len(vectors), context.model.n_coefficients("expression" if kind == "shape" else "shape")))
@@ -90,9 +95,16 @@ def pareto_front(points: list[FacePoint]) -> list[FacePoint]:
     """The methods' points no other beats on both plausibility and diversity, by rising plausibility
     (real faces are the reference, not a method)."""
     points = [p for p in points if p.method != REAL]
-    front = [p for p in points
-             if not any(q.plausible >= p.plausible and q.diversity >= p.diversity
-                        and (q.plausible > p.plausible or q.diversity > p.diversity) for q in points)]
+    front = [
+        p
+        for p in points
+        if not any(
+            q.plausible >= p.plausible
+            and q.diversity >= p.diversity
+            and (q.plausible > p.plausible or q.diversity > p.diversity)
+            for q in points
+        )
+    ]
     return sorted(front, key=lambda p: (p.plausible, -p.diversity))
 
 
@@ -113,21 +125,40 @@ def frontier(context: EvaluationContext) -> Report:
         series[kind] = {"points": [p.__dict__ for p in points], "front": [p.label for p in front]}
         for p in points:
             on_front = " (on the frontier)" if p in front else ""
-            rows.append(Row(f"{kind}: {p.label} — diversity", p.diversity, None,
-                            f"{100 * p.plausible:.1f} % plausible (proxy){on_front}"))
+            rows.append(
+                Row(
+                    f"{kind}: {p.label} — diversity",
+                    p.diversity,
+                    None,
+                    f"{100 * p.plausible:.1f} % plausible (proxy){on_front}",
+                )
+            )
         for level in (0.5, 0.9):
             best = most_diverse_at(points, level)
-            notes.append(f"{kind}: at ≥ {100 * level:.0f} % proxy-plausible faces the most diverse method is "
-                         + (f"'{best.label}' (diversity {best.diversity:.4g}, {100 * best.plausible:.1f} % plausible)"
-                            if best else "none (no method reaches it)"))
+            notes.append(
+                f"{kind}: at ≥ {100 * level:.0f} % proxy-plausible faces the most diverse method is "
+                + (
+                    f"'{best.label}' (diversity {best.diversity:.4g}, {100 * best.plausible:.1f} % plausible)"
+                    if best
+                    else "none (no method reaches it)"
+                )
+            )
         _draw(axis, kind, points, front)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7)
-    notes += ["plausibility is the rater-free proxy (corpus distance and mesh check, calibrated on held-out real faces); "
-              "the paper's star is a rater result (share of faces no rater rejected), plotted for orientation only",
-              f"{count} faces per set; the other part of each face stays at the mean"]
-    return Report("frontier", "Diversity against proxy plausibility: which method gives the most diversity at a given "
-                  "plausibility", rows, figure, notes, series)
+    notes += [
+        "plausibility is the rater-free proxy (corpus distance and mesh check, calibrated on held-out real faces); "
+        "the paper's star is a rater result (share of faces no rater rejected), plotted for orientation only",
+        f"{count} faces per set; the other part of each face stays at the mean",
+    ]
+    return Report(
+        "frontier",
+        "Diversity against proxy plausibility: which method gives the most diversity at a given plausibility",
+        rows,
+        figure,
+        notes,
+        series,
+    )
 
 
 def _draw(axis: object, kind: CoefficientKind, points: list[FacePoint], front: list[FacePoint]) -> None:
@@ -135,16 +166,44 @@ def _draw(axis: object, kind: CoefficientKind, points: list[FacePoint], front: l
         own = [p for p in points if p.method == method]
         if not own:
             continue
-        axis.plot([100 * p.plausible for p in own], [p.diversity for p in own], color=colour, marker=marker,
-                  markersize=9 if method == REAL else 5, linestyle="-" if len(own) > 1 else "none", label=method)
+        axis.plot(
+            [100 * p.plausible for p in own],
+            [p.diversity for p in own],
+            color=colour,
+            marker=marker,
+            markersize=9 if method == REAL else 5,
+            linestyle="-" if len(own) > 1 else "none",
+            label=method,
+        )
         for p in own:
             if p.setting:
-                axis.annotate(p.setting, (100 * p.plausible, p.diversity), textcoords="offset points", xytext=(4, 3),
-                              fontsize=6, color=colour)
-    axis.plot([100 * p.plausible for p in front], [p.diversity for p in front], color="gray", linestyle="--",
-              linewidth=2.5, alpha=0.4, label="frontier (nothing beats it on both)")
-    axis.plot([100 * PAPER_RELIABILITY[kind]], [PAPER_DIVERSITY[kind]["denoised uniform"]], marker="*", markersize=13,
-              color="gold", markeredgecolor="black", linestyle="none", label="paper: network, rater reliability")
+                axis.annotate(
+                    p.setting,
+                    (100 * p.plausible, p.diversity),
+                    textcoords="offset points",
+                    xytext=(4, 3),
+                    fontsize=6,
+                    color=colour,
+                )
+    axis.plot(
+        [100 * p.plausible for p in front],
+        [p.diversity for p in front],
+        color="gray",
+        linestyle="--",
+        linewidth=2.5,
+        alpha=0.4,
+        label="frontier (nothing beats it on both)",
+    )
+    axis.plot(
+        [100 * PAPER_RELIABILITY[kind]],
+        [PAPER_DIVERSITY[kind]["denoised uniform"]],
+        marker="*",
+        markersize=13,
+        color="gold",
+        markeredgecolor="black",
+        linestyle="none",
+        label="paper: network, rater reliability",
+    )
     axis.set_yscale("log")
     axis.set_xlim(-3, 103)
     axis.set_xlabel("plausible faces, proxy (%)")

@@ -25,8 +25,13 @@ class MahalanobisDistance:
     whose scales differ by orders of magnitude (the EVs do) are treated alike.
     """
 
-    def __init__(self, corpus: np.ndarray, ridge: float = 1e-6, tolerance: np.ndarray | None = None,
-                 tolerance_covariance: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        corpus: np.ndarray,
+        ridge: float = 1e-6,
+        tolerance: np.ndarray | None = None,
+        tolerance_covariance: np.ndarray | None = None,
+    ) -> None:
         corpus = np.asarray(corpus, dtype=np.float64)
         self.mean = corpus.mean(axis=0)
         covariance = np.cov(corpus, rowvar=False)

@@ -66,13 +66,14 @@ class MeshCheck:
         t = self.model.triangles
         return np.cross(vertices[t[:, 1]] - vertices[t[:, 0]], vertices[t[:, 2]] - vertices[t[:, 0]])
 
-    def measure(self, alpha_id: np.ndarray, alpha_exp: np.ndarray, batch: int = 32,
-                step: Callable[[], None] = lambda: None) -> tuple[np.ndarray, np.ndarray]:
+    def measure(
+        self, alpha_id: np.ndarray, alpha_exp: np.ndarray, batch: int = 32, step: Callable[[], None] = lambda: None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per face: worst |log2 edge ratio| and the number of folded triangles (``step()`` before each batch)."""
         distortion, folds = [], []
         for start in range(0, len(alpha_id), batch):
             step()
-            faces = self.model.synthesize(alpha_id[start:start + batch], alpha_exp[start:start + batch])
+            faces = self.model.synthesize(alpha_id[start : start + batch], alpha_exp[start : start + batch])
             for vertices in faces:
                 worst, folded = self.measure_vertices(vertices)
                 distortion.append(worst)
@@ -106,9 +107,14 @@ class PlausibilityCalibration:
     fold_limit: float
 
     @classmethod
-    def measure(cls, model: MorphableModel, training: dict[CoefficientKind, np.ndarray],
-                held_out: dict[CoefficientKind, np.ndarray], mesh_faces: dict[CoefficientKind, np.ndarray],
-                step: Callable[[], None] = lambda: None) -> PlausibilityCalibration:
+    def measure(
+        cls,
+        model: MorphableModel,
+        training: dict[CoefficientKind, np.ndarray],
+        held_out: dict[CoefficientKind, np.ndarray],
+        mesh_faces: dict[CoefficientKind, np.ndarray],
+        step: Callable[[], None] = lambda: None,
+    ) -> PlausibilityCalibration:
         """Calibrate on held-out real faces: all of ``held_out`` for distances, ``mesh_faces`` for the mesh.
 
         ``step()`` is called between the parts of the work (a second at most apart): an exception
@@ -128,16 +134,21 @@ class PlausibilityCalibration:
         return cls(distances, real_distances, check, (distortion, folds), edge_limit, fold_limit)
 
     @classmethod
-    def from_context(cls, context: EvaluationContext, mesh_faces: int,
-                     step: Callable[[], None] = lambda: None) -> PlausibilityCalibration:
-        return cls.measure(context.model,
-                           {kind: context.training_faces(kind) for kind in KIND_ORDER},
-                           {kind: context.held_out_faces(kind) for kind in KIND_ORDER},
-                           {kind: real_faces(context, kind, mesh_faces) for kind in KIND_ORDER}, step)
+    def from_context(
+        cls, context: EvaluationContext, mesh_faces: int, step: Callable[[], None] = lambda: None
+    ) -> PlausibilityCalibration:
+        return cls.measure(
+            context.model,
+            {kind: context.training_faces(kind) for kind in KIND_ORDER},
+            {kind: context.held_out_faces(kind) for kind in KIND_ORDER},
+            {kind: real_faces(context, kind, mesh_faces) for kind in KIND_ORDER},
+            step,
+        )
 
     @classmethod
-    def from_workspace(cls, workspace: Workspace, mesh_faces: int = 200,
-                       step: Callable[[], None] = lambda: None) -> PlausibilityCalibration:
+    def from_workspace(
+        cls, workspace: Workspace, mesh_faces: int = 200, step: Callable[[], None] = lambda: None
+    ) -> PlausibilityCalibration:
         """For the explorer: the held-out faces are the ones the workspace's checkpoints never saw."""
         context = EvaluationContext.from_workspace(workspace, Path())  # reads only; nothing is written
         workspace.data  # noqa: B018 - the slowest read, before the first step
@@ -188,8 +199,12 @@ def plausibility(context: EvaluationContext) -> Report:
     thresholds = {kind: calibration.threshold(kind) for kind in KIND_ORDER}
     edge_limit, fold_limit = calibration.edge_limit, calibration.fold_limit
     rows, series = [], {}
-    measured = {name: calibration.real_mesh if name == REAL_CONDITION else
-                calibration.mesh_check.measure(vectors["shape"], vectors["expression"]) for name, vectors in sets.items()}
+    measured = {
+        name: calibration.real_mesh
+        if name == REAL_CONDITION
+        else calibration.mesh_check.measure(vectors["shape"], vectors["expression"])
+        for name, vectors in sets.items()
+    }
     for name, vectors in sets.items():
         inside = {kind: calibration.in_distribution(kind, vectors[kind]) for kind in KIND_ORDER}
         distortion, folds = measured[name]
@@ -209,20 +224,37 @@ def plausibility(context: EvaluationContext) -> Report:
         series[name] = result
         paper_note = name == "uniform + network"
         rows += [
-            Row(f"{name}: expression in-distribution share", result["in_distribution_expression"],
-                PAPER_RELIABILITY["expression"] if paper_note else None, "paper: rater acceptance" if paper_note else ""),
-            Row(f"{name}: shape in-distribution share", result["in_distribution_shape"],
-                PAPER_RELIABILITY["shape"] if paper_note else None, "paper: rater acceptance" if paper_note else ""),
-            Row(f"{name}: meshes without extreme edges or folds", result["mesh_ok"], None,
-                f"median worst edge |log2 ratio| {result['median_worst_edge_log2']:.3f}, folded {100 * result['share_folded']:.1f} %"),
+            Row(
+                f"{name}: expression in-distribution share",
+                result["in_distribution_expression"],
+                PAPER_RELIABILITY["expression"] if paper_note else None,
+                "paper: rater acceptance" if paper_note else "",
+            ),
+            Row(
+                f"{name}: shape in-distribution share",
+                result["in_distribution_shape"],
+                PAPER_RELIABILITY["shape"] if paper_note else None,
+                "paper: rater acceptance" if paper_note else "",
+            ),
+            Row(
+                f"{name}: meshes without extreme edges or folds",
+                result["mesh_ok"],
+                None,
+                f"median worst edge |log2 ratio| {result['median_worst_edge_log2']:.3f}, folded {100 * result['share_folded']:.1f} %",
+            ),
             Row(f"{name}: plausible (all checks)", result["plausible"], None, f"{count} faces"),
         ]
     figure, axes = new_figure(columns=2, width=6.0)
     names = list(series)
     positions = np.arange(len(names))
-    for offset, (key, label) in enumerate((("in_distribution_expression", "expression in-distribution"),
-                                           ("in_distribution_shape", "shape in-distribution"),
-                                           ("mesh_ok", "mesh check"), ("plausible", "all checks"))):
+    for offset, (key, label) in enumerate(
+        (
+            ("in_distribution_expression", "expression in-distribution"),
+            ("in_distribution_shape", "shape in-distribution"),
+            ("mesh_ok", "mesh check"),
+            ("plausible", "all checks"),
+        )
+    ):
         axes[0].bar(positions + (offset - 1.5) * 0.2, [series[n][key] for n in names], width=0.2, label=label)
     axes[0].set_xticks(positions, names, rotation=35, ha="right", fontsize=8)
     axes[0].set_ylabel("share of faces")
@@ -230,7 +262,9 @@ def plausibility(context: EvaluationContext) -> Report:
     axes[0].legend(fontsize=7)
     axes[0].set_title("Plausibility proxy per condition")
     for name in names:
-        axes[1].scatter(series[name]["median_mahalanobis_shape"], series[name]["median_mahalanobis_expression"], label=name)
+        axes[1].scatter(
+            series[name]["median_mahalanobis_shape"], series[name]["median_mahalanobis_expression"], label=name
+        )
     axes[1].axvline(thresholds["shape"], color="gray", linestyle=":")
     axes[1].axhline(thresholds["expression"], color="gray", linestyle=":")
     axes[1].set_xscale("log")
@@ -249,5 +283,11 @@ def plausibility(context: EvaluationContext) -> Report:
         f"mesh check: worst edge |log2 ratio| ≤ {edge_limit:.3g} and at most {fold_limit:g} folded triangles "
         "(the larger of the fixed limit and the 99th percentile of held-out real faces)",
     ]
-    return Report("plausibility", "Plausibility proxy: distance to real faces and mesh sanity, per condition", rows,
-                  figure, notes, {"thresholds": {**thresholds, "edge_log2": edge_limit, "folded_triangles": fold_limit}, "conditions": series})
+    return Report(
+        "plausibility",
+        "Plausibility proxy: distance to real faces and mesh sanity, per condition",
+        rows,
+        figure,
+        notes,
+        {"thresholds": {**thresholds, "edge_log2": edge_limit, "folded_triangles": fold_limit}, "conditions": series},
+    )

@@ -34,7 +34,7 @@ def mode_name(model: MorphableModel, kind: CoefficientKind, index: int) -> str:
 
 
 def mode_label(model: MorphableModel, kind: CoefficientKind, index: int) -> str:
-    """"identity 3 (jaw width)", or "identity mode 150" for an unnamed mode: the kind is always said."""
+    """ "identity 3 (jaw width)", or "identity mode 150" for an unnamed mode: the kind is always said."""
     name = model.names(kind)[index]
     return f"{KIND_WORDS[kind]} {index} ({name})" if name else f"{KIND_WORDS[kind]} mode {index}"
 

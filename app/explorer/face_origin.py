@@ -85,12 +85,20 @@ class FaceOrigin:
         """One line: "seed 5 · uniform r = 10" when both parts agree, else each part named."""
         shape, expression = self.shape.describe(), self.expression.describe()
         if self.shape.source == SAMPLED and self.expression.source == SAMPLED:
-            same_draw = (self.shape.seed, self.shape.distribution) == (self.expression.seed, self.expression.distribution)
+            same_draw = (self.shape.seed, self.shape.distribution) == (
+                self.expression.seed,
+                self.expression.distribution,
+            )
             if same_draw and self.shape.edited == self.expression.edited:
                 # one draw made both parts; each has its own r
-                r = (f" r = {self.shape.value_range:g} / {self.expression.value_range:g}"
-                     if self.shape.distribution == "uniform" else "")
-                return f"seed {self.shape.seed} · {self.shape.distribution}{r}" + (", edited" if self.shape.edited else "")
+                r = (
+                    f" r = {self.shape.value_range:g} / {self.expression.value_range:g}"
+                    if self.shape.distribution == "uniform"
+                    else ""
+                )
+                return f"seed {self.shape.seed} · {self.shape.distribution}{r}" + (
+                    ", edited" if self.shape.edited else ""
+                )
         if shape == expression:
             return shape
         return f"identity: {shape}; expression: {expression}"

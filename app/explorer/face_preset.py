@@ -38,8 +38,12 @@ def save_preset(path: str | Path, state: FaceState) -> Path:
     if path.suffix.lower() != ".json":
         raise FaceExplorerError(f"{path}: a face preset is a .json file")
     return save_coefficients(
-        path, state.alpha_id, state.alpha_exp,
-        preset=PRESET_FORMAT, **state.model.provenance.to_record(), sampling=state.settings.to_dict(),
+        path,
+        state.alpha_id,
+        state.alpha_exp,
+        preset=PRESET_FORMAT,
+        **state.model.provenance.to_record(),
+        sampling=state.settings.to_dict(),
         origin=state.origin.to_record(),
     )
 

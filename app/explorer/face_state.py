@@ -49,13 +49,12 @@ class SamplingSettings:
 
     def __post_init__(self) -> None:
         if self.distribution not in DISTRIBUTIONS:
-            raise FaceExplorerError(
-                f"unknown distribution '{self.distribution}' (use {' or '.join(DISTRIBUTIONS)})"
-            )
+            raise FaceExplorerError(f"unknown distribution '{self.distribution}' (use {' or '.join(DISTRIBUTIONS)})")
         for name, value in (("r_shape", self.r_shape), ("r_exp", self.r_exp)):
             if not (np.isfinite(value) and 0 < value <= 2 * LIMIT_IN_SCALES):
-                raise FaceExplorerError(f"sampling range {name} must be a number in (0, {2 * LIMIT_IN_SCALES:g}] "
-                                        f"(got {value})")
+                raise FaceExplorerError(
+                    f"sampling range {name} must be a number in (0, {2 * LIMIT_IN_SCALES:g}] (got {value})"
+                )
         if int(self.seed) != self.seed or self.seed < 0:
             raise FaceExplorerError(f"seed must be a non-negative integer (got {self.seed})")
 
@@ -79,7 +78,9 @@ class SamplingSettings:
                 for key, value in values.items()
             }
         except (TypeError, ValueError) as failure:
-            raise FaceExplorerError(f"sampling settings are not numbers where numbers are needed ({failure})") from failure
+            raise FaceExplorerError(
+                f"sampling settings are not numbers where numbers are needed ({failure})"
+            ) from failure
         return cls(**converted)
 
 
@@ -199,8 +200,13 @@ class FaceState:
     def reset_coefficient(self, kind: CoefficientKind, index: int) -> None:
         self.set_coefficient(kind, index, 0.0)
 
-    def set_face(self, alpha_id: np.ndarray | None = None, alpha_exp: np.ndarray | None = None,
-                 source: str = "face", origin: FaceOrigin | None = None) -> None:
+    def set_face(
+        self,
+        alpha_id: np.ndarray | None = None,
+        alpha_exp: np.ndarray | None = None,
+        source: str = "face",
+        origin: FaceOrigin | None = None,
+    ) -> None:
         """Replace identity and/or expression coefficients (a part left as None is kept).
 
         ``origin`` says where the new face came from; without one, each replaced part's origin
@@ -243,8 +249,9 @@ class FaceState:
                 drawn[kind] = sample_coefficients(
                     self.model, kind, settings.distribution, 1, rng, settings.value_range(kind)
                 )[0]
-                origin = origin.with_part(kind, PartOrigin.sampled(settings.seed, settings.distribution,
-                                                                   settings.value_range(kind)))
+                origin = origin.with_part(
+                    kind, PartOrigin.sampled(settings.seed, settings.distribution, settings.value_range(kind))
+                )
         self.set_face(drawn.get("shape"), drawn.get("expression"), f"sample {target}", origin)
         self.update_settings(seed=settings.seed + 1)
 

@@ -56,8 +56,10 @@ class GalleryFace:
 def open_gallery_face(state: FaceState, face: GalleryFace, drawn_on: MorphableModel) -> None:
     """Make ``face`` (drawn on the model ``drawn_on``) the explorer's face, coefficient for coefficient."""
     if state.model is not drawn_on:
-        raise FaceExplorerError(f"the gallery was drawn on {drawn_on.name}, and the explorer now shows "
-                                f"{state.model.name}: draw the gallery again")
+        raise FaceExplorerError(
+            f"the gallery was drawn on {drawn_on.name}, and the explorer now shows "
+            f"{state.model.name}: draw the gallery again"
+        )
     state.set_face(face.alpha_id, face.alpha_exp, face.source, face.origin)
 
 
@@ -73,8 +75,9 @@ def plausible_counts(verdicts: list[tuple[FaceVerdict, FaceVerdict]]) -> str:
     return f"plausible: {faces} of {len(verdicts)} faces, {denoised} of {len(verdicts)} denoised"
 
 
-def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: SamplingSettings,
-                   count: int) -> list[GalleryFace]:
+def sample_gallery(
+    model: MorphableModel, denoiser: Denoiser | None, settings: SamplingSettings, count: int
+) -> list[GalleryFace]:
     """``count`` faces drawn like "Sample both" at seeds ``settings.seed`` … ``settings.seed + count - 1``.
 
     Without networks, the denoised version of a face is the face itself.
@@ -94,8 +97,10 @@ def sample_gallery(model: MorphableModel, denoiser: Denoiser | None, settings: S
     else:
         with one_torch_thread():  # a few faces: the pool would only wait for busy cores
             denoised_id, denoised_exp = denoiser.denoise("shape", alpha_id), denoiser.denoise("expression", alpha_exp)
-    return [GalleryFace(settings.seed + k, origins[k], alpha_id[k], alpha_exp[k], denoised_id[k], denoised_exp[k])
-            for k in range(count)]
+    return [
+        GalleryFace(settings.seed + k, origins[k], alpha_id[k], alpha_exp[k], denoised_id[k], denoised_exp[k])
+        for k in range(count)
+    ]
 
 
 def thumbnail_frame(model: MorphableModel) -> np.ndarray:
@@ -142,8 +147,8 @@ def gallery_sheet(pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> n
     for k, (noisy, denoised) in enumerate(pairs):
         top = SHEET_GAP + (k // columns) * (size + SHEET_GAP)
         left = SHEET_GAP + (k % columns) * cell_width
-        sheet[top:top + size, left:left + size] = noisy
-        sheet[top:top + size, left + size:left + 2 * size] = denoised
+        sheet[top : top + size, left : left + size] = noisy
+        sheet[top : top + size, left + size : left + 2 * size] = denoised
     return sheet
 
 

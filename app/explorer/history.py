@@ -113,7 +113,7 @@ class FaceHistory:
         shown = self._entry("the last face shown", None)
         kept = next((index for index in range(self.position, -1, -1) if _same_face(self.entries[index], shown)), None)
         if kept is not None and self.position == len(self.entries) - 1:
-            del self.entries[kept + 1:]
+            del self.entries[kept + 1 :]
             self.position = kept
         else:
             self.entries[self.position] = shown
@@ -136,7 +136,7 @@ class FaceHistory:
         if change.gesture is not None and top.gesture == change.gesture and self.position == len(self.entries) - 1:
             self.entries[self.position] = entry  # the same drag: one entry, the latest face
         else:
-            del self.entries[self.position + 1:]
+            del self.entries[self.position + 1 :]
             self.entries.append(entry)
             del self.entries[: max(0, len(self.entries) - self.limit)]
             self.position = len(self.entries) - 1

@@ -79,22 +79,34 @@ def history_face(history: FaceHistory, position: int) -> FaceEndpoint:
 class Interpolation:
     """The faces between ``start`` (t = 0) and ``end`` (t = 1) of one model."""
 
-    def __init__(self, model: MorphableModel, start: FaceEndpoint, end: FaceEndpoint,
-                 denoiser: Denoiser | None = None, denoise_steps: bool = False) -> None:
+    def __init__(
+        self,
+        model: MorphableModel,
+        start: FaceEndpoint,
+        end: FaceEndpoint,
+        denoiser: Denoiser | None = None,
+        denoise_steps: bool = False,
+    ) -> None:
         if denoise_steps and denoiser is None:
             raise FaceExplorerError("denoising each step needs the networks (File → Open checkpoints folder)")
         for endpoint in (start, end):
             if endpoint.model is not model:
-                raise FaceExplorerError(f"'{endpoint.label}' is a face of {endpoint.model.name}, and the explorer now "
-                                        f"shows {model.name}: choose the ends of the walk again")
+                raise FaceExplorerError(
+                    f"'{endpoint.label}' is a face of {endpoint.model.name}, and the explorer now "
+                    f"shows {model.name}: choose the ends of the walk again"
+                )
         self.model = model
         self.start, self.end = start, end
         self.denoiser = denoiser
         self.denoise_steps = denoise_steps
-        self._from = {kind: check_coefficients(model, kind, values, start.label)
-                      for kind, values in (("shape", start.alpha_id), ("expression", start.alpha_exp))}
-        self._to = {kind: check_coefficients(model, kind, values, end.label)
-                    for kind, values in (("shape", end.alpha_id), ("expression", end.alpha_exp))}
+        self._from = {
+            kind: check_coefficients(model, kind, values, start.label)
+            for kind, values in (("shape", start.alpha_id), ("expression", start.alpha_exp))
+        }
+        self._to = {
+            kind: check_coefficients(model, kind, values, end.label)
+            for kind, values in (("shape", end.alpha_id), ("expression", end.alpha_exp))
+        }
 
     def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """(alpha_id, alpha_exp) at ``t`` in [0, 1]."""
@@ -119,9 +131,15 @@ def step_times(steps: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, steps)
 
 
-def export_interpolation(folder: str | Path, interpolation: Interpolation, steps: int, renderer: ThumbnailRenderer,
-                         mesh_suffix: str = ".ply", readout: PlausibilityReadout | None = None,
-                         **info: Any) -> list[Path]:
+def export_interpolation(
+    folder: str | Path,
+    interpolation: Interpolation,
+    steps: int,
+    renderer: ThumbnailRenderer,
+    mesh_suffix: str = ".ply",
+    readout: PlausibilityReadout | None = None,
+    **info: Any,
+) -> list[Path]:
     """Write ``step_000.ply`` … with ``.json`` coefficients, ``strip.png`` and ``interpolation.gif`` into ``folder``.
 
     Everything is checked (steps, mesh format) and computed before the first file is written.
@@ -145,10 +163,22 @@ def export_interpolation(folder: str | Path, interpolation: Interpolation, steps
         mesh = folder / f"step_{k:03d}{mesh_suffix}"
         vertices = model.synthesize(alpha_id[k], alpha_exp[k])
         written.append(export_mesh(mesh, vertices, model.triangles, uv_layout=model.uv_layout))
-        verdict = {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
-        written.append(save_coefficients(mesh.with_suffix(".json"), alpha_id[k], alpha_exp[k], t=float(t),
-                                         start=interpolation.start.label, end=interpolation.end.label,
-                                         denoised=interpolation.denoise_steps, **verdict, **info))
+        verdict = (
+            {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
+        )
+        written.append(
+            save_coefficients(
+                mesh.with_suffix(".json"),
+                alpha_id[k],
+                alpha_exp[k],
+                t=float(t),
+                start=interpolation.start.label,
+                end=interpolation.end.label,
+                denoised=interpolation.denoise_steps,
+                **verdict,
+                **info,
+            )
+        )
     written.append(write_png(folder / "strip.png", strip(images)))
     written.append(write_gif(folder / "interpolation.gif", images))
     return written
@@ -160,7 +190,7 @@ def strip(images: list[np.ndarray], gap: int = 2) -> np.ndarray:
     picture = np.empty((height, len(images) * (width + gap) - gap, 3), dtype=np.uint8)
     picture[...] = GAP_COLOUR
     for k, image in enumerate(images):
-        picture[:, k * (width + gap):k * (width + gap) + width] = image
+        picture[:, k * (width + gap) : k * (width + gap) + width] = image
     return picture
 
 

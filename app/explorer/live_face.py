@@ -59,8 +59,9 @@ class LiveFace:
         self.changed: frozenset[str] = frozenset()  # "input" / "denoised": what the last refresh rewrote
         self.showing_draft = False  # the last refresh filled the draft arrays, not the full ones
         self._normals = VertexNormals(self.model.triangles, n)
-        self.draft: DraftMesh = cluster_draft(self.model.triangles, self.model.mean.reshape(-1, 3),
-                                              self.model.triangle_parts)
+        self.draft: DraftMesh = cluster_draft(
+            self.model.triangles, self.model.mean.reshape(-1, 3), self.model.triangle_parts
+        )
         m = len(self.draft.vertex_indices)
         self.input_draft_vertices = np.zeros((m, 3), dtype=np.float32)
         self.denoised_draft_vertices = np.zeros((m, 3), dtype=np.float32)
@@ -68,8 +69,9 @@ class LiveFace:
         self.denoised_draft_normals = np.zeros((m, 3), dtype=np.float32)
         self.draft_displacement_mm = np.zeros(m, dtype=np.float32)
         columns = (3 * self.draft.vertex_indices[:, None] + np.arange(3)).ravel()
-        self._draft_basis = np.ascontiguousarray(np.vstack([self.model.basis_id[:, columns],
-                                                            self.model.basis_exp[:, columns]]))
+        self._draft_basis = np.ascontiguousarray(
+            np.vstack([self.model.basis_id[:, columns], self.model.basis_exp[:, columns]])
+        )
         self._draft_mean = self.model.mean[columns]
         self._draft_normals = VertexNormals(self.draft.triangles, m)
         self._input_vertices_current = False
@@ -145,8 +147,9 @@ class LiveFace:
         start = time.perf_counter()
         alpha_id, alpha_exp = self.state.alpha_id, self.state.alpha_exp
         try:
-            input_vertices = (self.input_vertices if self._input_vertices_current
-                              else self.model.synthesize(alpha_id, alpha_exp))
+            input_vertices = (
+                self.input_vertices if self._input_vertices_current else self.model.synthesize(alpha_id, alpha_exp)
+            )
             denoised_id, denoised_exp = self._denoise(alpha_id, alpha_exp)
             if draft:
                 denoised_vertices = self._synthesize_draft(denoised_id, denoised_exp)
@@ -199,8 +202,12 @@ class LiveFace:
         self.changed = frozenset(("input", "denoised"))
         self._draft_stale = False
 
-    def _show_full(self, alpha: tuple[np.ndarray, np.ndarray], denoised: tuple[np.ndarray, np.ndarray],
-                   denoised_vertices: np.ndarray) -> None:
+    def _show_full(
+        self,
+        alpha: tuple[np.ndarray, np.ndarray],
+        denoised: tuple[np.ndarray, np.ndarray],
+        denoised_vertices: np.ndarray,
+    ) -> None:
         changed = set()
         if self._input_moved or self.showing_draft:
             self._normals.compute(self.input_vertices, out=self.input_normals)

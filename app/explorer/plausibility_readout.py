@@ -47,16 +47,24 @@ class FaceVerdict:
 
     def headline(self) -> str:
         """'plausible', or what is wrong with the face."""
-        problems = [name for name, fine in (("identity", self.identity_in_distribution),
-                                            ("expression", self.expression_in_distribution),
-                                            ("mesh", self.mesh_ok)) if not fine]
+        problems = [
+            name
+            for name, fine in (
+                ("identity", self.identity_in_distribution),
+                ("expression", self.expression_in_distribution),
+                ("mesh", self.mesh_ok),
+            )
+            if not fine
+        ]
         return "plausible" if not problems else "implausible: " + ", ".join(problems)
 
     def details(self) -> str:
         """The numbers behind the headline, on one line."""
-        return (f"identity {_rank(self.identity_percentile)} · expression {_rank(self.expression_percentile)} · "
-                f"worst edge {self.worst_edge_log2:.2f}/{self.edge_limit:.2f} · "
-                f"folds {self.folded_triangles}/{int(self.fold_limit)}")  # whole triangles: the limit floored
+        return (
+            f"identity {_rank(self.identity_percentile)} · expression {_rank(self.expression_percentile)} · "
+            f"worst edge {self.worst_edge_log2:.2f}/{self.edge_limit:.2f} · "
+            f"folds {self.folded_triangles}/{int(self.fold_limit)}"
+        )  # whole triangles: the limit floored
 
 
 def _rank(percentile: float) -> str:
@@ -85,11 +93,16 @@ class PlausibilityReadout:
         """``vertices`` are the face's (as the views already hold them), so nothing is synthesised again."""
         calibration = self.calibration
         worst, folds = calibration.mesh_check.measure_vertices(vertices)
-        return FaceVerdict(float(calibration.percentile("shape", alpha_id)[0]),
-                           float(calibration.percentile("expression", alpha_exp)[0]),
-                           bool(calibration.in_distribution("shape", alpha_id)[0]),
-                           bool(calibration.in_distribution("expression", alpha_exp)[0]),
-                           worst, folds, calibration.edge_limit, calibration.fold_limit)
+        return FaceVerdict(
+            float(calibration.percentile("shape", alpha_id)[0]),
+            float(calibration.percentile("expression", alpha_exp)[0]),
+            bool(calibration.in_distribution("shape", alpha_id)[0]),
+            bool(calibration.in_distribution("expression", alpha_exp)[0]),
+            worst,
+            folds,
+            calibration.edge_limit,
+            calibration.fold_limit,
+        )
 
     def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict] | None:
         """The input face and the denoised face the views show now (the last full refresh's).
@@ -100,5 +113,7 @@ class PlausibilityReadout:
         if live.showing_draft:
             return None
         alpha_id, alpha_exp = live.good_coefficients
-        return (self.judge(alpha_id, alpha_exp, live.input_vertices),
-                self.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices))
+        return (
+            self.judge(alpha_id, alpha_exp, live.input_vertices),
+            self.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices),
+        )

@@ -78,8 +78,9 @@ class ExplorerSession:
             raise FaceExplorerError(f"This face cannot be shown, the previous one is kept: {problem}") from problem
 
     # ---- faces in and out -------------------------------------------------------------------------
-    def export_faces(self, path: str | Path, which: ExportChoice, binary: bool = True,
-                     coefficient_format: str | None = ".json") -> list[Path]:
+    def export_faces(
+        self, path: str | Path, which: ExportChoice, binary: bool = True, coefficient_format: str | None = ".json"
+    ) -> list[Path]:
         """Write the input face, the denoised face or both (see ``app.dataset.face_export``)."""
         if which not in ("input", "denoised", "both"):
             raise FaceExplorerError(f"unknown face to export '{which}' (use input, denoised or both)")
@@ -91,8 +92,14 @@ class ExplorerSession:
         }
         chosen = list(faces.values()) if which == "both" else [faces[which]]
         return export_faces(
-            path, chosen, model.triangles, binary=binary, coefficient_format=coefficient_format, uv_layout=model.uv_layout,
-            **model.provenance.to_record(), sampling=self.state.settings.to_dict(),
+            path,
+            chosen,
+            model.triangles,
+            binary=binary,
+            coefficient_format=coefficient_format,
+            uv_layout=model.uv_layout,
+            **model.provenance.to_record(),
+            sampling=self.state.settings.to_dict(),
         )
 
     def save_preset(self, path: str | Path) -> Path:
@@ -109,7 +116,9 @@ class ExplorerSession:
         if self.live.denoiser is None:
             raise FaceExplorerError("no denoising networks are loaded (File → Open checkpoints folder)")
         before = self.state.origin
-        origin = FaceOrigin(*(PartOrigin(f"denoised from {before.part(kind).describe()}") for kind in ("shape", "expression")))
+        origin = FaceOrigin(
+            *(PartOrigin(f"denoised from {before.part(kind).describe()}") for kind in ("shape", "expression"))
+        )
         self.state.set_face(self.live.denoised_id, self.live.denoised_exp, "the denoised face", origin)
 
     def load_fitted_face(self) -> str:

@@ -37,11 +37,20 @@ class AlbedoModel:
         self.basis = np.ascontiguousarray(self.basis, dtype=np.float32)
         self.ev = np.asarray(self.ev, dtype=np.float64).reshape(-1)
         if self.mean.size % 3 or self.basis.ndim != 2 or self.basis.shape[1] != self.mean.size:
-            raise FaceExplorerError(f"{self.name}: texture basis {self.basis.shape} does not fit a mean of {self.mean.size} values")
+            raise FaceExplorerError(
+                f"{self.name}: texture basis {self.basis.shape} does not fit a mean of {self.mean.size} values"
+            )
         if self.ev.shape != (self.basis.shape[0],):
-            raise FaceExplorerError(f"{self.name}: {self.ev.size} texture standard deviations for {self.basis.shape[0]} modes")
-        if not (np.isfinite(self.mean).all() and np.isfinite(self.basis).all() and np.isfinite(self.ev).all()) or (self.ev <= 0).any():
-            raise FaceExplorerError(f"{self.name}: the texture model holds NaN, infinite or non-positive standard deviations")
+            raise FaceExplorerError(
+                f"{self.name}: {self.ev.size} texture standard deviations for {self.basis.shape[0]} modes"
+            )
+        if (
+            not (np.isfinite(self.mean).all() and np.isfinite(self.basis).all() and np.isfinite(self.ev).all())
+            or (self.ev <= 0).any()
+        ):
+            raise FaceExplorerError(
+                f"{self.name}: the texture model holds NaN, infinite or non-positive standard deviations"
+            )
 
     @property
     def n_vertices(self) -> int:
@@ -59,13 +68,18 @@ class AlbedoModel:
         """(N, 3) float32 RGB in [0, 1] for one coefficient vector (K,)."""
         coefficients = np.asarray(coefficients, dtype=np.float32).reshape(-1)
         if coefficients.shape != (self.n_coefficients,) or not np.isfinite(coefficients).all():
-            raise FaceExplorerError(f"{self.name}: needs {self.n_coefficients} finite texture coefficients, got {coefficients.shape}")
+            raise FaceExplorerError(
+                f"{self.name}: needs {self.n_coefficients} finite texture coefficients, got {coefficients.shape}"
+            )
         flat = coefficients @ self.basis + self.mean
         return np.clip(flat / COLOUR_SCALE, 0.0, 1.0).reshape(-1, 3)
 
 
 def skin_tone_albedo(
-    triangles: np.ndarray, triangle_parts: np.ndarray, n_vertices: int, part_colours: dict[FacePart, tuple[float, float, float]]
+    triangles: np.ndarray,
+    triangle_parts: np.ndarray,
+    n_vertices: int,
+    part_colours: dict[FacePart, tuple[float, float, float]],
 ) -> AlbedoModel:
     """The parts' colours (``part_colours``, RGB in [0, 1]) with a tone and a redness mode on the skin's vertices.
 
@@ -82,5 +96,6 @@ def skin_tone_albedo(
         row[skin] = unit / np.sqrt(skin.sum())
         rows.append(row.reshape(-1))
         deviations.append(change * np.sqrt(skin.sum()))
-    return AlbedoModel(palette[parts].reshape(-1), np.stack(rows), np.array(deviations),
-                       "skin tones (" + ", ".join(_SKIN_MODES) + ")")
+    return AlbedoModel(
+        palette[parts].reshape(-1), np.stack(rows), np.array(deviations), "skin tones (" + ", ".join(_SKIN_MODES) + ")"
+    )

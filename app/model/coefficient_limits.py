@@ -27,8 +27,10 @@ def coefficient_limit(model: MorphableModel, kind: CoefficientKind) -> float:
 
 
 def _outside(kind: CoefficientKind, index: int, value: float, limit: float) -> str:
-    return (f"{KIND_NAMES[kind]} coefficient {index} is {value:.4g}, outside ±{limit:.4g} "
-            f"({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale)")
+    return (
+        f"{KIND_NAMES[kind]} coefficient {index} is {value:.4g}, outside ±{limit:.4g} "
+        f"({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale)"
+    )
 
 
 def check_coefficient(model: MorphableModel, kind: CoefficientKind, index: int, value: float) -> float:
@@ -48,8 +50,10 @@ def check_coefficients(model: MorphableModel, kind: CoefficientKind, values: np.
     values = np.asarray(values, dtype=np.float64)
     count = model.n_coefficients(kind)
     if values.ndim not in (1, 2) or values.shape[-1] != count:
-        raise FaceExplorerError(f"{source}: {KIND_NAMES[kind]} coefficients have shape {values.shape}; "
-                                f"this model needs ({count},) or (rows, {count})")
+        raise FaceExplorerError(
+            f"{source}: {KIND_NAMES[kind]} coefficients have shape {values.shape}; "
+            f"this model needs ({count},) or (rows, {count})"
+        )
     limit = coefficient_limit(model, kind)
     rows = np.atleast_2d(values)
     bad = np.argwhere(~(np.abs(rows) <= limit))  # NaN fails the comparison too

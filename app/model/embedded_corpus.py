@@ -54,8 +54,11 @@ class _Display:
 def _symmetric(probability: float, paired: dict[str, float], centre: dict[str, float] | None = None) -> _Display:
     """``paired`` stems ("mouthSmile") set both sides' shapes; ``centre`` shapes have no side."""
     halves = {name: weight / 2 for name, weight in (centre or {}).items()}
-    return _Display(probability, {**{f"{stem}_L": w for stem, w in paired.items()}, **halves},
-                    {**{f"{stem}_R": w for stem, w in paired.items()}, **halves})
+    return _Display(
+        probability,
+        {**{f"{stem}_L": w for stem, w in paired.items()}, **halves},
+        {**{f"{stem}_R": w for stem, w in paired.items()}, **halves},
+    )
 
 
 _DISPLAYS: tuple[_Display, ...] = (
@@ -78,7 +81,9 @@ _DISPLAYS: tuple[_Display, ...] = (
     _symmetric(0.04, {"mouthFrown": 0.3, "mouthPress": 0.3}, {"mouthShrugLower": 1.0}),  # doubt
     _symmetric(0.02, {"cheekPuff": 1.0}),
     _symmetric(0.015, {}, {"jawForward": 0.8}),
-    _Display(0.05, {"mouthSmile_L": 0.9, "cheekSquint_L": 0.3}, {"mouthSmile_R": 0.9, "cheekSquint_R": 0.3}, True),  # smirk
+    _Display(
+        0.05, {"mouthSmile_L": 0.9, "cheekSquint_L": 0.3}, {"mouthSmile_R": 0.9, "cheekSquint_R": 0.3}, True
+    ),  # smirk
     _Display(0.015, {"eyeBlink_L": 1.0, "cheekSquint_L": 0.3}, {"eyeBlink_R": 1.0, "cheekSquint_R": 0.3}, True),  # wink
     _Display(0.02, {"jawLeft": 0.8}, {"jawRight": 0.8}, True),  # jaw sideways
 )
@@ -135,8 +140,19 @@ class _Manifold:
                 for name, weight in weights.items():
                     self.display_weights[2 * k + side, column[name]] = weight
         self.probability = np.array([display.probability for display in _DISPLAYS])
-        self.gaze = {name: column[name] for name in ("eyeLookOut_L", "eyeLookIn_R", "eyeLookOut_R", "eyeLookIn_L",
-                                                       "eyeLookUp_L", "eyeLookUp_R", "eyeLookDown_L", "eyeLookDown_R")}
+        self.gaze = {
+            name: column[name]
+            for name in (
+                "eyeLookOut_L",
+                "eyeLookIn_R",
+                "eyeLookOut_R",
+                "eyeLookIn_L",
+                "eyeLookUp_L",
+                "eyeLookUp_R",
+                "eyeLookDown_L",
+                "eyeLookDown_R",
+            )
+        }
         # Scales from a large reference sample, so every corpus size has the same population.
         self.id_scale = 1.0
         self.id_offset = np.zeros(N_IDENTITY)

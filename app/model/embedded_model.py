@@ -76,8 +76,16 @@ def embedded_model() -> MorphableModel:
 def _recipe() -> str:
     """Everything the build depends on besides this file's code: change the code, change a constant here."""
     asset_digest = hashlib.sha256(ASSET_PATH.read_bytes()).hexdigest()
-    constants = (N_IDENTITY, N_EXPRESSION, UNITS_PER_ACTIVATION, _SEED, _IDENTITY_TOTAL_VARIANCE,
-                 _EXPRESSION_EV_MAX, _EXPRESSION_EV_DECAY, sorted(_GAZE.items()))
+    constants = (
+        N_IDENTITY,
+        N_EXPRESSION,
+        UNITS_PER_ACTIVATION,
+        _SEED,
+        _IDENTITY_TOTAL_VARIANCE,
+        _EXPRESSION_EV_MAX,
+        _EXPRESSION_EV_DECAY,
+        sorted(_GAZE.items()),
+    )
     return f"{EMBEDDED_NAME}; build {_BUILD_VERSION}; asset {asset_digest}; constants {constants!r}"
 
 
@@ -153,7 +161,9 @@ def _action_units(asset: FaceAsset) -> np.ndarray:
     labels = [unit.label for unit in ACTION_UNITS]
     missing = [label for label in labels if label not in asset.expression_names]
     if missing:
-        raise ModelFileError(f"{ASSET_PATH}: lacks the action unit '{missing[0]}'; rebuild it with tools/build_embedded_model.py")
+        raise ModelFileError(
+            f"{ASSET_PATH}: lacks the action unit '{missing[0]}'; rebuild it with tools/build_embedded_model.py"
+        )
     return asset.expression[[asset.expression_names.index(label) for label in labels]]
 
 

@@ -28,9 +28,22 @@ from app.npz_files import checksum_of_arrays, read_npz
 ASSET_PATH = Path(str(files("app.model") / "data" / "embedded_face.npz"))
 STEP_UM = 1.0  # the finest step; a shape that moves more than 32,767 steps gets a coarser one
 _INT16_MAX = 32_767
-_ENCODED = ("neutral", "identity_steps", "identity_step", "expression_steps", "expression_step", "expression_names",
-            "triangles", "triangle_parts", "landmarks", "reference_vertices", "reference_neutral",
-            "reference_identity", "reference_expression", "source_digest")
+_ENCODED = (
+    "neutral",
+    "identity_steps",
+    "identity_step",
+    "expression_steps",
+    "expression_step",
+    "expression_names",
+    "triangles",
+    "triangle_parts",
+    "landmarks",
+    "reference_vertices",
+    "reference_neutral",
+    "reference_identity",
+    "reference_expression",
+    "source_digest",
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +91,8 @@ def save_face_asset(asset: FaceAsset, path: str | Path) -> None:
         "reference_expression": asset.reference_expression.astype(np.float64),
         "source_digest": np.array(asset.source_digest),
     }
-    with atomic_output(path) as temp:
-        with open(temp, "wb") as handle:
-            np.savez_compressed(handle, checksum=np.array(checksum_of_arrays(arrays)), **arrays)
+    with atomic_output(path) as temp, open(temp, "wb") as handle:
+        np.savez_compressed(handle, checksum=np.array(checksum_of_arrays(arrays)), **arrays)
 
 
 def load_face_asset(path: str | Path = ASSET_PATH) -> FaceAsset:
@@ -109,4 +121,3 @@ def load_face_asset(path: str | Path = ASSET_PATH) -> FaceAsset:
 
 def _decode(steps: np.ndarray, step: np.ndarray) -> np.ndarray:
     return steps.astype(np.float32) * step.astype(np.float32)[:, None, None]
-

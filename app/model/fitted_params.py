@@ -51,9 +51,7 @@ class FittedParameters:
         return self.shape if kind == "shape" else self.expression
 
     def subset(self, rows: np.ndarray, source: str) -> FittedParameters:
-        return FittedParameters(
-            self.shape[rows], self.expression[rows], [self.face_ids[i] for i in rows], source
-        )
+        return FittedParameters(self.shape[rows], self.expression[rows], [self.face_ids[i] for i in rows], source)
 
     def check_counts(self, n_id: int, n_exp: int) -> None:
         """Refuse data fitted with a different model (other coefficient counts)."""
@@ -85,9 +83,7 @@ def split_by_face(
         groups.setdefault(np.round(vector, 6).tobytes(), []).append(row)
     faces = list(groups.values())
     if not 0 < test_faces < len(faces):
-        raise DatasetError(
-            f"{params.source}: cannot hold out {test_faces} test faces from {len(faces)} distinct faces"
-        )
+        raise DatasetError(f"{params.source}: cannot hold out {test_faces} test faces from {len(faces)} distinct faces")
     order = rng.permutation(len(faces))
     test_rows = np.sort(np.concatenate([faces[i] for i in order[:test_faces]]))
     train_rows = np.sort(np.concatenate([faces[i] for i in order[test_faces:]]))
@@ -104,8 +100,10 @@ def split_by_ids(params: FittedParameters, held_out: list[str]) -> tuple[FittedP
     found = {params.face_ids[row] for row in test_rows}
     if len(found) != len(wanted):
         missing = sorted(wanted - found)
-        raise DatasetError(f"{params.source}: lacks {len(missing)} of the {len(wanted)} held-out faces "
-                           f"(e.g. '{missing[0]}'): it is not the data the checkpoint was trained on")
+        raise DatasetError(
+            f"{params.source}: lacks {len(missing)} of the {len(wanted)} held-out faces "
+            f"(e.g. '{missing[0]}'): it is not the data the checkpoint was trained on"
+        )
     train_rows = np.setdiff1d(np.arange(len(params)), test_rows)
     return (
         params.subset(train_rows, f"{params.source} [train]"),
@@ -128,8 +126,7 @@ def _load_mat_folder(folder: Path) -> FittedParameters:
     shapes, expressions, ids = [], [], []
     for file, shape, expression in readable:
         if (len(shape), len(expression)) != (n_id, n_exp):
-            skipped.append((str(file), f"{len(shape)}+{len(expression)} coefficients, "
-                            f"most files have {n_id}+{n_exp}"))
+            skipped.append((str(file), f"{len(shape)}+{len(expression)} coefficients, most files have {n_id}+{n_exp}"))
             continue
         shapes.append(shape)
         expressions.append(expression)

@@ -118,7 +118,9 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
     polygons, materials, polygon_uvs = _polygons(folder / NEUTRAL_FILE, topology, len(neutral_vertices))
     kept = [i for i, material in enumerate(materials) if material not in DROPPED_MATERIALS]
     if not kept:
-        raise ModelFileError(f"{folder / NEUTRAL_FILE}: every face is an overlay that is not drawn (eyelashes, eye shells)")
+        raise ModelFileError(
+            f"{folder / NEUTRAL_FILE}: every face is an overlay that is not drawn (eyelashes, eye shells)"
+        )
     vertices = np.unique(np.concatenate([polygons[i] for i in kept]))
     new_index = np.full(len(neutral_vertices), -1, dtype=np.int64)
     new_index[vertices] = np.arange(len(vertices))
@@ -130,7 +132,9 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
             path = folder / f"{name}.obj"
             shape_vertices, shape_topology, _ = _read_obj(path, digest.update)
             if len(shape_vertices) != len(neutral_vertices):
-                raise ModelFileError(f"{path}: {len(shape_vertices)} vertices, but {NEUTRAL_FILE} has {len(neutral_vertices)}")
+                raise ModelFileError(
+                    f"{path}: {len(shape_vertices)} vertices, but {NEUTRAL_FILE} has {len(neutral_vertices)}"
+                )
             if shape_topology != topology:
                 raise ModelFileError(f"{path}: its faces differ from those of {NEUTRAL_FILE} (not the same mesh)")
             out[row] = (shape_vertices[vertices] - neutral_vertices[vertices]) * MICROMETRES_PER_CM
@@ -271,7 +275,9 @@ def _triangulate(
     fans, parts, triangle_materials = [], [], []
     for i in kept:
         p = polygons[i]
-        if len(p) == 4 and np.sum((vertices[p[1]] - vertices[p[3]]) ** 2) < np.sum((vertices[p[0]] - vertices[p[2]]) ** 2):
+        if len(p) == 4 and np.sum((vertices[p[1]] - vertices[p[3]]) ** 2) < np.sum(
+            (vertices[p[0]] - vertices[p[2]]) ** 2
+        ):
             fan = [(1, 2, 3), (1, 3, 0)]
         else:
             fan = [(0, k, k + 1) for k in range(1, len(p) - 1)]
@@ -298,8 +304,10 @@ def _uv_layout(
         raise ModelFileError(f"{path}: every 'vt' line must hold the numbers u v") from None
     corner_uv = np.array([polygon_uvs[i][list(corners)] for i, corners in fans], dtype=np.int64)
     if corner_uv.min() < 0 or corner_uv.max() >= len(uv) or not np.all(np.isfinite(uv)):
-        raise ModelFileError(f"{path}: face corners name texture coordinates 1..{corner_uv.max() + 1}, "
-                             f"but the file has {len(uv)} finite ones")
+        raise ModelFileError(
+            f"{path}: face corners name texture coordinates 1..{corner_uv.max() + 1}, "
+            f"but the file has {len(uv)} finite ones"
+        )
     return compact_layout(uv, corner_uv)
 
 
@@ -325,5 +333,7 @@ def _kept_landmarks(path: Path, landmarks: list[int], new_index: np.ndarray) -> 
         raise ModelFileError(f"{path}: landmark vertex {indices[outside][0]} is not a vertex of the mesh")
     kept = new_index[indices]
     if np.any(kept < 0):
-        raise ModelFileError(f"{path}: landmark vertex {indices[kept < 0][0]} lies on a mesh that is dropped (an overlay or the hidden inner eyeball)")
+        raise ModelFileError(
+            f"{path}: landmark vertex {indices[kept < 0][0]} lies on a mesh that is dropped (an overlay or the hidden inner eyeball)"
+        )
     return kept

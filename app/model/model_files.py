@@ -78,26 +78,39 @@ def read_mat(path: Path, error: type[Exception]) -> dict[str, Any]:
 
 def save_model_npz(model: MorphableModel, path: str | Path) -> None:
     """Write the model as a compact float32 .npz that ``load_model`` reads back."""
-    with atomic_output(path) as temp:
-        with open(temp, "wb") as handle:
-            np.savez(
-                handle,
-                mean=model.mean,
-                basis_id=model.basis_id,
-                basis_exp=model.basis_exp,
-                ev_id=model.ev_id,
-                ev_exp=model.ev_exp,
-                triangles=model.triangles.astype(np.int32),
-                names_id=np.array(model.names_id),
-                names_exp=np.array(model.names_exp),
-                name=np.array(model.name),
-                triangle_parts=model.triangle_parts,
-                **({} if model.landmarks is None else {"landmarks": model.landmarks.astype(np.int32)}),
-                **({} if model.albedo is None else {"tex_mean": model.albedo.mean, "tex_basis": model.albedo.basis,
-                                                    "tex_ev": model.albedo.ev, "tex_name": np.array(model.albedo.name)}),
-                **({} if model.uv_layout is None else {"uv": model.uv_layout.uv.astype(np.float32),
-                                                       "uv_triangles": model.uv_layout.triangles.astype(np.int32)}),
-            )
+    with atomic_output(path) as temp, open(temp, "wb") as handle:
+        np.savez(
+            handle,
+            mean=model.mean,
+            basis_id=model.basis_id,
+            basis_exp=model.basis_exp,
+            ev_id=model.ev_id,
+            ev_exp=model.ev_exp,
+            triangles=model.triangles.astype(np.int32),
+            names_id=np.array(model.names_id),
+            names_exp=np.array(model.names_exp),
+            name=np.array(model.name),
+            triangle_parts=model.triangle_parts,
+            **({} if model.landmarks is None else {"landmarks": model.landmarks.astype(np.int32)}),
+            **(
+                {}
+                if model.albedo is None
+                else {
+                    "tex_mean": model.albedo.mean,
+                    "tex_basis": model.albedo.basis,
+                    "tex_ev": model.albedo.ev,
+                    "tex_name": np.array(model.albedo.name),
+                }
+            ),
+            **(
+                {}
+                if model.uv_layout is None
+                else {
+                    "uv": model.uv_layout.uv.astype(np.float32),
+                    "uv_triangles": model.uv_layout.triangles.astype(np.int32),
+                }
+            ),
+        )
 
 
 def _load_npz(path: Path) -> MorphableModel:
@@ -115,7 +128,9 @@ def _load_npz(path: Path) -> MorphableModel:
         texture_name = str(data["tex_name"]) if "tex_name" in data else f"{path} texture"
         labels["albedo"] = _albedo(path, data["tex_mean"], data["tex_basis"].T, data["tex_ev"], texture_name)
     if "uv" in data and "uv_triangles" in data:
-        labels["uv_layout"] = UvLayout(uv=data["uv"].astype(np.float64), triangles=data["uv_triangles"].astype(np.int64))
+        labels["uv_layout"] = UvLayout(
+            uv=data["uv"].astype(np.float64), triangles=data["uv_triangles"].astype(np.int64)
+        )
     return _build(path, name=name, names_id=names_id, names_exp=names_exp, **arrays, **labels)
 
 
@@ -178,7 +193,9 @@ def _from_3ddfa(shape_path: Path, shape: dict[str, Any], exp_path: Path, exp: di
     mu_shape = _column(shape_path, "mu_shape", shape["mu_shape"])
     mu_exp = _column(exp_path, "mu_exp", exp["mu_exp"])
     if mu_shape.shape != mu_exp.shape:
-        raise ModelFileError(f"{exp_path}: mu_exp has {mu_exp.size} values but mu_shape in {shape_path.name} has {mu_shape.size}")
+        raise ModelFileError(
+            f"{exp_path}: mu_exp has {mu_exp.size} values but mu_shape in {shape_path.name} has {mu_shape.size}"
+        )
     return _build(
         shape_path,
         mean=mu_shape + mu_exp,

@@ -59,9 +59,7 @@ class MorphableModel:
         basis_exp = np.asarray(self.basis_exp, dtype=np.float32)
         for name, basis in (("identity", basis_id), ("expression", basis_exp)):
             if basis.ndim != 2 or basis.shape[1] != n_values:
-                raise FaceExplorerError(
-                    f"{self.name}: {name} basis has shape {basis.shape}, expected (K, {n_values})"
-                )
+                raise FaceExplorerError(f"{self.name}: {name} basis has shape {basis.shape}, expected (K, {n_values})")
         # One contiguous block so synthesis is a single GEMM; the two bases are views into it.
         self._basis = np.ascontiguousarray(np.vstack([basis_id, basis_exp]))
         self.basis_id = self._basis[: basis_id.shape[0]]
@@ -100,16 +98,23 @@ class MorphableModel:
                 raise FaceExplorerError(f"{self.name}: landmark indices must be whole numbers (found {fraction:g})")
             self.landmarks = np.asarray(self.landmarks, dtype=np.int64).reshape(-1)
             if self.landmarks.size and (self.landmarks.min() < 0 or self.landmarks.max() >= self.n_vertices):
-                raise FaceExplorerError(f"{self.name}: landmark indices must lie in 0..{self.n_vertices - 1} "
-                                        f"(found {self.landmarks.min()}..{self.landmarks.max()})")
+                raise FaceExplorerError(
+                    f"{self.name}: landmark indices must lie in 0..{self.n_vertices - 1} "
+                    f"(found {self.landmarks.min()}..{self.landmarks.max()})"
+                )
         if self.triangle_parts is None:
             self.triangle_parts = all_skin(len(self.triangles))
         self.triangle_parts = np.asarray(self.triangle_parts)
-        if self.triangle_parts.shape != (len(self.triangles),) or not np.isin(self.triangle_parts, list(FacePart)).all():
+        if (
+            self.triangle_parts.shape != (len(self.triangles),)
+            or not np.isin(self.triangle_parts, list(FacePart)).all()
+        ):
             raise FaceExplorerError(f"{self.name}: triangle parts must be one FacePart code per triangle")
         self.triangle_parts = self.triangle_parts.astype(np.uint8)
         if self.albedo is not None and self.albedo.n_vertices != self.n_vertices:
-            raise FaceExplorerError(f"{self.name}: the texture model has {self.albedo.n_vertices} vertices, the shape {self.n_vertices}")
+            raise FaceExplorerError(
+                f"{self.name}: the texture model has {self.albedo.n_vertices} vertices, the shape {self.n_vertices}"
+            )
         if self.uv_layout is not None:
             self.uv_layout.check(len(self.triangles), self.name)
 
@@ -152,8 +157,13 @@ class MorphableModel:
         if self.recipe is not None:
             return hashlib.sha256(f"{sizes}recipe {self.recipe}".encode()).hexdigest()
         sha = hashlib.sha256(sizes.encode())
-        for array, dtype in ((self.mean, "<f4"), (self._basis, "<f4"), (self.ev_id, "<f8"), (self.ev_exp, "<f8"),
-                             (self.triangles, "<i8")):
+        for array, dtype in (
+            (self.mean, "<f4"),
+            (self._basis, "<f4"),
+            (self.ev_id, "<f8"),
+            (self.ev_exp, "<f8"),
+            (self.triangles, "<i8"),
+        ):
             sha.update(np.ascontiguousarray(array, dtype=dtype).data)
         return sha.hexdigest()
 
@@ -175,9 +185,7 @@ class MorphableModel:
         flat += self.mean
         return flat.reshape(*alpha.shape[:-1], self.n_vertices, 3)
 
-    def apply_coefficient_change(
-        self, vertices: np.ndarray, kind: CoefficientKind, index: int, delta: float
-    ) -> None:
+    def apply_coefficient_change(self, vertices: np.ndarray, kind: CoefficientKind, index: int, delta: float) -> None:
         """Add ``delta`` to one coefficient of an already synthesized face, in place.
 
         One scaled row (3N multiply-adds) instead of a full synthesis; this is what keeps a
@@ -191,9 +199,7 @@ class MorphableModel:
     def _check_coefficients(self, alpha: np.ndarray, count: int, name: str) -> np.ndarray:
         alpha = np.asarray(alpha, dtype=np.float64)
         if alpha.ndim not in (1, 2) or alpha.shape[-1] != count:
-            raise FaceExplorerError(
-                f"{name} coefficients have shape {alpha.shape}; this model needs {count} per face"
-            )
+            raise FaceExplorerError(f"{name} coefficients have shape {alpha.shape}; this model needs {count} per face")
         if not np.all(np.isfinite(alpha)):
             raise FaceExplorerError(f"{name} coefficients contain NaN or infinite values")
         return alpha

@@ -52,7 +52,9 @@ class ModelProvenance:
             return cls(str(record.get("model_identity", "")), None)
         name, digest = record.get("model_name"), record["model_digest"]
         if not isinstance(name, str) or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-            raise FaceExplorerError(f"{source}: the recorded face model is damaged (model_digest is not a sha256 digest)")
+            raise FaceExplorerError(
+                f"{source}: the recorded face model is damaged (model_digest is not a sha256 digest)"
+            )
         return cls(name, digest)
 
 
@@ -60,14 +62,20 @@ def model_mismatch(recorded: ModelProvenance, loaded: ModelProvenance, what: str
     """Why ``what`` (made on ``recorded``) does not fit the ``loaded`` model, or None when it does."""
     if recorded.digest is None:
         if not recorded.name:
-            return f"{what} does not record which face model it was made on, so it cannot be shown on {loaded.describe()}"
-        return (f"{what} records only the model name '{recorded.name}' (it was made before face models were "
-                f"identified by their content), so it cannot be checked against {loaded.describe()}")
+            return (
+                f"{what} does not record which face model it was made on, so it cannot be shown on {loaded.describe()}"
+            )
+        return (
+            f"{what} records only the model name '{recorded.name}' (it was made before face models were "
+            f"identified by their content), so it cannot be checked against {loaded.describe()}"
+        )
     if recorded.digest == loaded.digest:
         return None
     if recorded.name == loaded.name:
-        return (f"{what} was made on {recorded.describe()}, but the loaded model of the same name has other "
-                f"content ({loaded.describe()}): the model changed since")
+        return (
+            f"{what} was made on {recorded.describe()}, but the loaded model of the same name has other "
+            f"content ({loaded.describe()}): the model changed since"
+        )
     return f"{what} was made on {recorded.describe()}, but {loaded.describe()} is loaded"
 
 

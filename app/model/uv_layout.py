@@ -37,8 +37,10 @@ class UvLayout:
         if self.uv.ndim != 2 or self.uv.shape[1] != 2 or not np.all(np.isfinite(self.uv)):
             raise error(f"{owner}: texture coordinates must be a finite (M, 2) array, got shape {self.uv.shape}")
         if self.triangles.ndim != 2 or self.triangles.shape != (n_triangles, 3):
-            raise error(f"{owner}: the texture layout has corners of shape {self.triangles.shape}, "
-                        f"the mesh has {n_triangles} triangles")
+            raise error(
+                f"{owner}: the texture layout has corners of shape {self.triangles.shape}, "
+                f"the mesh has {n_triangles} triangles"
+            )
         if self.triangles.size and (self.triangles.min() < 0 or self.triangles.max() >= len(self.uv)):
             raise error(f"{owner}: texture corners must index its {len(self.uv)} texture coordinates")
 
@@ -54,11 +56,13 @@ def compact_layout(uv: np.ndarray, corner_uv: np.ndarray) -> UvLayout:
 
 def save_uv_layout(layout: UvLayout, path: str | Path, source_digest: str) -> None:
     """Write the layout with the digest of the files it came from and a checksum over both."""
-    arrays = {"uv": layout.uv.astype(np.float32), "triangles": layout.triangles.astype(np.int32),
-              "source_digest": np.array(source_digest)}
-    with atomic_output(path) as temp:
-        with open(temp, "wb") as handle:
-            np.savez_compressed(handle, checksum=np.array(checksum_of_arrays(arrays)), **arrays)
+    arrays = {
+        "uv": layout.uv.astype(np.float32),
+        "triangles": layout.triangles.astype(np.int32),
+        "source_digest": np.array(source_digest),
+    }
+    with atomic_output(path) as temp, open(temp, "wb") as handle:
+        np.savez_compressed(handle, checksum=np.array(checksum_of_arrays(arrays)), **arrays)
 
 
 def load_uv_layout(path: str | Path, source_digest: str) -> UvLayout:
@@ -69,5 +73,7 @@ def load_uv_layout(path: str | Path, source_digest: str) -> UvLayout:
     if checksum_of_arrays({key: data[key] for key in ("uv", "triangles", "source_digest")}) != str(data["checksum"]):
         raise ModelFileError(f"{path}: damaged (its contents do not match its checksum); reinstall the package")
     if str(data["source_digest"]) != source_digest:
-        raise ModelFileError(f"{path}: made from other ICT-FaceKit files than the face asset beside it; reinstall the package")
+        raise ModelFileError(
+            f"{path}: made from other ICT-FaceKit files than the face asset beside it; reinstall the package"
+        )
     return UvLayout(uv=data["uv"].astype(np.float64), triangles=data["triangles"].astype(np.int64))

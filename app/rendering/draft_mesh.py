@@ -36,8 +36,9 @@ class DraftMesh:
     triangle_parts: np.ndarray
 
 
-def cluster_draft(triangles: np.ndarray, vertices: np.ndarray, triangle_parts: np.ndarray,
-                  fraction: float = DRAFT_TRIANGLE_FRACTION) -> DraftMesh:
+def cluster_draft(
+    triangles: np.ndarray, vertices: np.ndarray, triangle_parts: np.ndarray, fraction: float = DRAFT_TRIANGLE_FRACTION
+) -> DraftMesh:
     """A draft of about ``fraction`` of the triangles of the mesh (``vertices`` (N, 3) is the face it is fitted to)."""
     if not 0 < fraction <= 1:
         raise ValueError(f"a draft keeps a fraction in (0, 1] of the triangles (got {fraction})")
@@ -66,8 +67,9 @@ def cluster_draft(triangles: np.ndarray, vertices: np.ndarray, triangle_parts: n
     return best
 
 
-def _cluster(triangles: np.ndarray, vertices: np.ndarray, parts: np.ndarray, triangle_parts: np.ndarray,
-             cell: float) -> DraftMesh:
+def _cluster(
+    triangles: np.ndarray, vertices: np.ndarray, parts: np.ndarray, triangle_parts: np.ndarray, cell: float
+) -> DraftMesh:
     grid = np.floor((vertices - vertices.min(axis=0)) / (cell * _CELL_SCALE[parts])[:, None]).astype(np.int64)
     size = grid.max(axis=0) + 1
     keys = ((grid[:, 0] * size[1] + grid[:, 1]) * size[2] + grid[:, 2]) * 256 + parts  # one integer per (cell, part)

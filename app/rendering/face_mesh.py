@@ -71,5 +71,7 @@ def _drawable(array: np.ndarray) -> np.ndarray:
     """``array`` itself, which VTK can only read without a copy when it is C-contiguous float32."""
     if array.dtype != np.float32 or not array.flags.c_contiguous:
         layout = "" if array.flags.c_contiguous else ", strided"
-        raise TypeError(f"an array drawn without a copy must be C-contiguous float32 (this one is {array.dtype}{layout})")
+        raise TypeError(
+            f"an array drawn without a copy must be C-contiguous float32 (this one is {array.dtype}{layout})"
+        )
     return array

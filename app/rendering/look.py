@@ -42,7 +42,9 @@ def add_face(
     where the iris meets the white of the eye, whose colours then blend over one triangle.
     """
     palette = np.array([PART_COLOURS[part] for part in FacePart], dtype=np.float32)
-    mesh.polydata.point_data[PART_COLOUR_ARRAY] = palette[vertex_parts(mesh.triangles, triangle_parts, len(mesh.vertices))]
+    mesh.polydata.point_data[PART_COLOUR_ARRAY] = palette[
+        vertex_parts(mesh.triangles, triangle_parts, len(mesh.vertices))
+    ]
     actor = plotter.add_mesh(
         mesh.polydata,
         scalars=PART_COLOUR_ARRAY,

@@ -47,10 +47,12 @@ def bootstrap_interval(table: np.ndarray, rng: np.random.Generator, replicates: 
     raters, faces = table.shape
     if raters == 0 or faces == 0:
         return math.nan, math.nan
-    values = np.array([
-        no_rejection_share(table[rng.integers(raters, size=raters)][:, rng.integers(faces, size=faces)])
-        for _ in range(replicates)
-    ])
+    values = np.array(
+        [
+            no_rejection_share(table[rng.integers(raters, size=raters)][:, rng.integers(faces, size=faces)])
+            for _ in range(replicates)
+        ]
+    )
     values = values[~np.isnan(values)]
     if not len(values):
         return math.nan, math.nan
@@ -85,6 +87,13 @@ def raters_curve(table: np.ndarray, rng: np.random.Generator, draws: int = 200) 
         if not len(values):
             continue
         tail = 100 * (1 - CONFIDENCE) / 2
-        points.append(RaterCountPoint(size, float(values.mean()), float(np.percentile(values, tail)),
-                                      float(np.percentile(values, 100 - tail)), len(subsets)))
+        points.append(
+            RaterCountPoint(
+                size,
+                float(values.mean()),
+                float(np.percentile(values, tail)),
+                float(np.percentile(values, 100 - tail)),
+                len(subsets),
+            )
+        )
     return points

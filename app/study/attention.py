@@ -43,24 +43,54 @@ class RaterAttention:
         return bool(self.reasons)
 
 
-def rater_attention(definition: StudyDefinition, faces: dict[int, StudyFace], votes: list[Vote]) -> list[RaterAttention]:
+def rater_attention(
+    definition: StudyDefinition, faces: dict[int, StudyFace], votes: list[Vote]
+) -> list[RaterAttention]:
     """One entry per rater (sorted by id), with the exclusion rule of ``definition`` applied."""
     result = []
     for rater in sorted({vote.rater for vote in votes}):
         own = {vote.face_id: vote.vote for vote in votes if vote.rater == rater}
         catch = [choice for face_id, choice in own.items() if faces[face_id].condition == CATCH]
-        pairs = [(choice, own[faces[face_id].repeats]) for face_id, choice in own.items()
-                 if faces[face_id].repeats is not None and faces[face_id].repeats in own]
-        entry = RaterAttention(rater, len(catch), sum(choice == "reject" for choice in catch),
-                               len(pairs), sum(first == second for first, second in pairs), ())
+        pairs = [
+            (choice, own[faces[face_id].repeats])
+            for face_id, choice in own.items()
+            if faces[face_id].repeats is not None and faces[face_id].repeats in own
+        ]
+        entry = RaterAttention(
+            rater,
+            len(catch),
+            sum(choice == "reject" for choice in catch),
+            len(pairs),
+            sum(first == second for first, second in pairs),
+            (),
+        )
         reasons = []
-        if definition.min_catch_rejected > 0 and entry.catch_votes and entry.catch_share < definition.min_catch_rejected:
-            reasons.append(f"rejected {entry.catch_rejected} of {entry.catch_votes} catch faces "
-                           f"(rule: at least {100 * definition.min_catch_rejected:g} %)")
-        if (definition.min_repeat_agreement > 0 and entry.repeat_pairs
-                and entry.repeat_agreement < definition.min_repeat_agreement):
-            reasons.append(f"voted the same on {entry.repeat_agreed} of {entry.repeat_pairs} repeated faces "
-                           f"(rule: at least {100 * definition.min_repeat_agreement:g} %)")
-        result.append(RaterAttention(entry.rater, entry.catch_votes, entry.catch_rejected, entry.repeat_pairs,
-                                     entry.repeat_agreed, tuple(reasons)))
+        if (
+            definition.min_catch_rejected > 0
+            and entry.catch_votes
+            and entry.catch_share < definition.min_catch_rejected
+        ):
+            reasons.append(
+                f"rejected {entry.catch_rejected} of {entry.catch_votes} catch faces "
+                f"(rule: at least {100 * definition.min_catch_rejected:g} %)"
+            )
+        if (
+            definition.min_repeat_agreement > 0
+            and entry.repeat_pairs
+            and entry.repeat_agreement < definition.min_repeat_agreement
+        ):
+            reasons.append(
+                f"voted the same on {entry.repeat_agreed} of {entry.repeat_pairs} repeated faces "
+                f"(rule: at least {100 * definition.min_repeat_agreement:g} %)"
+            )
+        result.append(
+            RaterAttention(
+                entry.rater,
+                entry.catch_votes,
+                entry.catch_rejected,
+                entry.repeat_pairs,
+                entry.repeat_agreed,
+                tuple(reasons),
+            )
+        )
     return result

@@ -56,23 +56,30 @@ def parse_condition(label: str, varies: str, r_shape: float, r_exp: float) -> Co
         raise FaceExplorerError(f"a study condition must be a text such as 'denoised:r_exp=5' (got {label!r})")
     kind, _, option_text = label.partition(":")
     if kind not in KINDS:
-        raise FaceExplorerError(f"unknown study condition '{label}' (use {', '.join(KINDS)}, "
-                                "optionally with ':r_shape=R', ':r_exp=R' or ':varies=PART')")
+        raise FaceExplorerError(
+            f"unknown study condition '{label}' (use {', '.join(KINDS)}, "
+            "optionally with ':r_shape=R', ':r_exp=R' or ':varies=PART')"
+        )
     values: dict[str, object] = {"varies": varies, "r_shape": r_shape, "r_exp": r_exp}
     if option_text:
         for item in option_text.split(","):
             key, equals, text = item.partition("=")
             if not equals or key not in values:
-                raise FaceExplorerError(f"study condition '{label}': '{item}' is not one of "
-                                        "r_shape=R, r_exp=R, varies=shape|expression|both")
+                raise FaceExplorerError(
+                    f"study condition '{label}': '{item}' is not one of "
+                    "r_shape=R, r_exp=R, varies=shape|expression|both"
+                )
             if key in _RANGE_OPTIONS:
                 if kind not in _UNIFORM_KINDS:
-                    raise FaceExplorerError(f"study condition '{label}': only uniform conditions "
-                                            f"({', '.join(_UNIFORM_KINDS)}) have a range")
+                    raise FaceExplorerError(
+                        f"study condition '{label}': only uniform conditions ({', '.join(_UNIFORM_KINDS)}) have a range"
+                    )
                 try:
                     values[key] = float(text)
                 except ValueError:
-                    raise FaceExplorerError(f"study condition '{label}': {key} must be a number (got '{text}')") from None
+                    raise FaceExplorerError(
+                        f"study condition '{label}': {key} must be a number (got '{text}')"
+                    ) from None
             else:
                 values[key] = text
     check_varies(values["varies"], f"study condition '{label}': 'varies'")

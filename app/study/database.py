@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,8 +48,18 @@ BUSY_TIMEOUT_S = 10.0  # SQLite's own wait for a lock held by another rater's pr
 RETRY_FOR_S = 60.0  # then keep retrying: a vote is never dropped because someone else was writing
 _NEARLY_FULL_BYTES = 1 << 20  # less free space than this makes an SQLite I/O error a full disk
 CSV_COLUMNS: tuple[str, ...] = (
-    "vote_id", "study", "rater", "face_id", "condition", "vote", "shown_at", "voted_at",
-    "decision_ms", "app_version", "model_identity", "undone_at",
+    "vote_id",
+    "study",
+    "rater",
+    "face_id",
+    "condition",
+    "vote",
+    "shown_at",
+    "voted_at",
+    "decision_ms",
+    "app_version",
+    "model_identity",
+    "undone_at",
 )
 
 _SCHEMA = """
@@ -127,8 +137,12 @@ class PackageRecord:
     exported_from: str  # the study file's name when the package was made, for messages only
 
     def to_record(self) -> dict[str, str]:
-        return {"package_id": self.package_id, "package_slot": self.slot, "package_fingerprint": self.fingerprint,
-                "package_exported_from": self.exported_from}
+        return {
+            "package_id": self.package_id,
+            "package_slot": self.slot,
+            "package_fingerprint": self.fingerprint,
+            "package_exported_from": self.exported_from,
+        }
 
 
 @dataclass(frozen=True)
@@ -143,7 +157,7 @@ class MergeResult:
 
 def utc_now() -> str:
     """Wall-clock time as ISO 8601 UTC with milliseconds (what the log stores)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class RatingsDatabase:
@@ -163,16 +177,28 @@ class RatingsDatabase:
             raise FaceExplorerError(f"{path}: the study's checkpoint record is not a table of digests")
         self.model = ModelProvenance.from_record(meta, str(path))
         self.fingerprint: str | None = meta.get("fingerprint")  # None in studies made before fingerprints
-        self.package = (PackageRecord(meta["package_id"], meta["package_slot"], meta["package_fingerprint"],
-                                      meta.get("package_exported_from", "?"))
-                        if "package_id" in meta and "package_slot" in meta and "package_fingerprint" in meta else None)
+        self.package = (
+            PackageRecord(
+                meta["package_id"],
+                meta["package_slot"],
+                meta["package_fingerprint"],
+                meta.get("package_exported_from", "?"),
+            )
+            if "package_id" in meta and "package_slot" in meta and "package_fingerprint" in meta
+            else None
+        )
         self._faces: dict[int, StudyFace] | None = None
 
     # ---- creating and opening ------------------------------------------------------------------
     @classmethod
     def create(
-        cls, path: str | Path, definition: StudyDefinition, faces: list[StudyFace],
-        model: ModelProvenance, checkpoints: dict[str, str] | None = None, package: PackageRecord | None = None,
+        cls,
+        path: str | Path,
+        definition: StudyDefinition,
+        faces: list[StudyFace],
+        model: ModelProvenance,
+        checkpoints: dict[str, str] | None = None,
+        package: PackageRecord | None = None,
     ) -> RatingsDatabase:
         """Write a new study database with its faces, made on ``model``; an existing file is never replaced.
 
@@ -190,22 +216,33 @@ class RatingsDatabase:
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.executescript(_SCHEMA + _MERGE_SCHEMA)
                 connection.execute("BEGIN")
-                connection.executemany("INSERT INTO study VALUES (?, ?)", [
-                    ("definition", definition_json),
-                    ("study_key", study_key),
-                    *model.to_record().items(),
-                    ("checkpoints", json.dumps(checkpoints or {})),
-                    ("created_at", utc_now()),
-                    ("app_version", __version__),
-                    ("fingerprint", study_fingerprint(definition, faces)),
-                    *(package.to_record().items() if package else ()),
-                ])
-                connection.executemany("INSERT INTO faces VALUES (?, ?, ?, ?, ?, ?)", [
-                    (face.face_id, face.condition, face.sample, face.source,
-                     json.dumps(np.asarray(face.alpha_id, dtype=float).tolist()),
-                     json.dumps(np.asarray(face.alpha_exp, dtype=float).tolist()))
-                    for face in faces
-                ])
+                connection.executemany(
+                    "INSERT INTO study VALUES (?, ?)",
+                    [
+                        ("definition", definition_json),
+                        ("study_key", study_key),
+                        *model.to_record().items(),
+                        ("checkpoints", json.dumps(checkpoints or {})),
+                        ("created_at", utc_now()),
+                        ("app_version", __version__),
+                        ("fingerprint", study_fingerprint(definition, faces)),
+                        *(package.to_record().items() if package else ()),
+                    ],
+                )
+                connection.executemany(
+                    "INSERT INTO faces VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            face.face_id,
+                            face.condition,
+                            face.sample,
+                            face.source,
+                            json.dumps(np.asarray(face.alpha_id, dtype=float).tolist()),
+                            json.dumps(np.asarray(face.alpha_exp, dtype=float).tolist()),
+                        )
+                        for face in faces
+                    ],
+                )
                 connection.execute("COMMIT")
                 # WAL is a property of the file; closing checkpoints it, so no -wal file is left behind.
                 connection.execute("PRAGMA journal_mode = WAL")
@@ -234,10 +271,13 @@ class RatingsDatabase:
             raise FaceExplorerError(f"{path}: cannot read it ({failure.strerror})") from failure
         if header != SQLITE_HEADER:
             # SQLite would happily turn an empty file into a fresh database: refuse before it can.
-            raise FaceExplorerError(f"{path}: not a study database (not an SQLite file{'; it is empty' if not header else ''})")
+            raise FaceExplorerError(
+                f"{path}: not a study database (not an SQLite file{'; it is empty' if not header else ''})"
+            )
         try:
-            connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True,
-                                         timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            connection = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+            )
         except sqlite3.Error as failure:
             raise FaceExplorerError(f"{path}: cannot open the study database ({failure})") from failure
         try:
@@ -246,7 +286,9 @@ class RatingsDatabase:
                 raise FaceExplorerError(f"{path}: an SQLite file, but not a Face Manifold Explorer study database")
             (version,) = connection.execute("PRAGMA user_version").fetchone()
             if version != SCHEMA_VERSION:
-                raise FaceExplorerError(f"{path}: study database format {version}; this version reads format {SCHEMA_VERSION}")
+                raise FaceExplorerError(
+                    f"{path}: study database format {version}; this version reads format {SCHEMA_VERSION}"
+                )
             (check,) = connection.execute("PRAGMA quick_check").fetchone()
             if check != "ok":
                 raise FaceExplorerError(f"{path}: the study database is damaged ({check})")
@@ -281,19 +323,25 @@ class RatingsDatabase:
     def faces(self) -> dict[int, StudyFace]:
         """All faces by id (read once: they never change after creation)."""
         if self._faces is None:
-            rows = self._read("SELECT face_id, condition, sample, source, alpha_id, alpha_exp FROM faces ORDER BY face_id")
+            rows = self._read(
+                "SELECT face_id, condition, sample, source, alpha_id, alpha_exp FROM faces ORDER BY face_id"
+            )
             faces = {row[0]: self._face_from_row(*row) for row in rows}
             for name in ("alpha_id", "alpha_exp"):
                 lengths = Counter(getattr(face, name).size for face in faces.values())
                 usual = lengths.most_common(1)[0][0] if lengths else 0
                 odd = next((face for face in faces.values() if getattr(face, name).size != usual), None)
                 if odd is not None:
-                    raise FaceExplorerError(f"{self.path}: face {odd.face_id} has {getattr(odd, name).size} {name} values, "
-                                            f"the study's other faces have {usual}")
+                    raise FaceExplorerError(
+                        f"{self.path}: face {odd.face_id} has {getattr(odd, name).size} {name} values, "
+                        f"the study's other faces have {usual}"
+                    )
             for face in faces.values():
                 if face.repeats is not None and (face.repeats not in faces or faces[face.repeats].repeats is not None):
-                    raise FaceExplorerError(f"{self.path}: face {face.face_id} repeats face {face.repeats}, "
-                                            "which is not a face of the study's conditions")
+                    raise FaceExplorerError(
+                        f"{self.path}: face {face.face_id} repeats face {face.repeats}, "
+                        "which is not a face of the study's conditions"
+                    )
             self._check_fingerprint(faces)
             self._faces = faces
         return self._faces
@@ -303,11 +351,15 @@ class RatingsDatabase:
         actual = study_fingerprint(self.definition, faces.values())
         if self.fingerprint is not None and actual != self.fingerprint:
             changed = "after the package was exported" if self.package else "after the study was made"
-            raise FaceExplorerError(f"{self.path}: the faces were altered {changed} (they no longer match the "
-                                    "study's fingerprint); its votes cannot be trusted or merged")
+            raise FaceExplorerError(
+                f"{self.path}: the faces were altered {changed} (they no longer match the "
+                "study's fingerprint); its votes cannot be trusted or merged"
+            )
         if self.package is not None and actual != self.package.fingerprint:
-            raise FaceExplorerError(f"{self.path}: the faces were altered after the package was exported "
-                                    "(they no longer match the fingerprint of the study it was made from)")
+            raise FaceExplorerError(
+                f"{self.path}: the faces were altered after the package was exported "
+                "(they no longer match the fingerprint of the study it was made from)"
+            )
 
     def actual_fingerprint(self) -> str:
         """The fingerprint of the faces as they are in the file now (verified against the recorded one)."""
@@ -317,15 +369,21 @@ class RatingsDatabase:
         """Repeated face id → the id of the face it shows again."""
         return {face.face_id: face.repeats for face in self.faces().values() if face.repeats is not None}
 
-    def _face_from_row(self, face_id: int, condition: str, sample: int, source: str, alpha_id: str, alpha_exp: str) -> StudyFace:
+    def _face_from_row(
+        self, face_id: int, condition: str, sample: int, source: str, alpha_id: str, alpha_exp: str
+    ) -> StudyFace:
         if condition not in self.definition.face_groups:
-            raise FaceExplorerError(f"{self.path}: face {face_id} has condition {condition!r}, which the study does not compare")
+            raise FaceExplorerError(
+                f"{self.path}: face {face_id} has condition {condition!r}, which the study does not compare"
+            )
         vectors = []
         for name, text in (("alpha_id", alpha_id), ("alpha_exp", alpha_exp)):
             try:
                 values = np.array(json.loads(text), dtype=np.float64)
             except (TypeError, ValueError):  # JSONDecodeError is a ValueError
-                raise FaceExplorerError(f"{self.path}: face {face_id} has corrupt {name} (not a JSON list of numbers)") from None
+                raise FaceExplorerError(
+                    f"{self.path}: face {face_id} has corrupt {name} (not a JSON list of numbers)"
+                ) from None
             if values.ndim != 1 or not values.size:
                 raise FaceExplorerError(f"{self.path}: face {face_id} has corrupt {name} (not a flat list of numbers)")
             if not np.all(np.isfinite(values)):
@@ -337,11 +395,20 @@ class RatingsDatabase:
         try:
             return self.faces()[face_id]
         except KeyError:
-            raise FaceExplorerError(f"{self.path}: no face with id {face_id} (ids are 1..{len(self.faces())})") from None
+            raise FaceExplorerError(
+                f"{self.path}: no face with id {face_id} (ids are 1..{len(self.faces())})"
+            ) from None
 
     # ---- votes ------------------------------------------------------------------------------------
     def record_vote(
-        self, rater: str, face_id: int, vote: str, shown_at: str, voted_at: str, decision_ms: int, model_digest: str,
+        self,
+        rater: str,
+        face_id: int,
+        vote: str,
+        shown_at: str,
+        voted_at: str,
+        decision_ms: int,
+        model_digest: str,
     ) -> Vote:
         """Append one vote, cast on the model with ``model_digest``, and commit it durably before returning."""
         rater = normalise_rater_id(rater)
@@ -350,13 +417,25 @@ class RatingsDatabase:
         if vote == "unsure" and not self.definition.allow_unsure:
             raise FaceExplorerError(f"study '{self.definition.name}' does not allow 'unsure' votes")
         face = self.face(face_id)
-        row = (self.study_key, rater, face_id, face.condition, vote, shown_at, voted_at,
-               max(0, int(decision_ms)), __version__, model_digest)
+        row = (
+            self.study_key,
+            rater,
+            face_id,
+            face.condition,
+            vote,
+            shown_at,
+            voted_at,
+            max(0, int(decision_ms)),
+            __version__,
+            model_digest,
+        )
 
         def insert(connection: sqlite3.Connection) -> int:
             cursor = connection.execute(
                 "INSERT INTO votes (study, rater, face_id, condition, vote, shown_at, voted_at, decision_ms, "
-                "app_version, model_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                "app_version, model_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
             return int(cursor.lastrowid)
 
         try:
@@ -374,7 +453,9 @@ class RatingsDatabase:
         def undo(connection: sqlite3.Connection) -> Vote | None:
             row = connection.execute(
                 f"SELECT {', '.join(CSV_COLUMNS)} FROM votes WHERE rater = ? AND undone_at IS NULL "
-                "ORDER BY vote_id DESC LIMIT 1", (rater,)).fetchone()
+                "ORDER BY vote_id DESC LIMIT 1",
+                (rater,),
+            ).fetchone()
             if row is None:
                 return None
             undone_at = utc_now()
@@ -398,21 +479,26 @@ class RatingsDatabase:
         for vote in votes:
             face = faces.get(vote.face_id)
             if face is None:
-                raise FaceExplorerError(f"{self.path}: vote {vote.vote_id} is for face {vote.face_id}, which the study does not have")
+                raise FaceExplorerError(
+                    f"{self.path}: vote {vote.vote_id} is for face {vote.face_id}, which the study does not have"
+                )
             if vote.condition != face.condition:
-                raise FaceExplorerError(f"{self.path}: vote {vote.vote_id} files face {vote.face_id} under "
-                                        f"'{vote.condition}', but the face belongs to '{face.condition}'")
+                raise FaceExplorerError(
+                    f"{self.path}: vote {vote.vote_id} files face {vote.face_id} under "
+                    f"'{vote.condition}', but the face belongs to '{face.condition}'"
+                )
         return votes
 
     def export_csv(self, path: str | Path, include_undone: bool = True) -> int:
         """Write the vote log as CSV (atomically); returns the number of rows written."""
         votes = self.votes(include_undone=include_undone)
-        with atomic_output(path) as temp:
-            with open(temp, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(CSV_COLUMNS)
-                for vote in votes:
-                    writer.writerow([getattr(vote, column) if getattr(vote, column) is not None else "" for column in CSV_COLUMNS])
+        with atomic_output(path) as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            for vote in votes:
+                writer.writerow(
+                    [getattr(vote, column) if getattr(vote, column) is not None else "" for column in CSV_COLUMNS]
+                )
         return len(votes)
 
     # ---- rater packages ------------------------------------------------------------------------------
@@ -438,23 +524,41 @@ class RatingsDatabase:
             for vote in votes:
                 merged = connection.execute(
                     "SELECT votes.vote_id, votes.undone_at FROM merged_votes JOIN votes USING (vote_id) "
-                    "WHERE package_id = ? AND package_vote_id = ?", (package.package_id, vote.vote_id)).fetchone()
+                    "WHERE package_id = ? AND package_vote_id = ?",
+                    (package.package_id, vote.vote_id),
+                ).fetchone()
                 if merged is None:
                     cursor = connection.execute(
                         "INSERT INTO votes (study, rater, face_id, condition, vote, shown_at, voted_at, decision_ms, "
                         "app_version, model_identity, undone_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (self.study_key, vote.rater, vote.face_id, vote.condition, vote.vote, vote.shown_at, vote.voted_at,
-                         vote.decision_ms, vote.app_version, vote.model_identity, vote.undone_at))
-                    connection.execute("INSERT INTO merged_votes VALUES (?, ?, ?)",
-                                       (package.package_id, vote.vote_id, cursor.lastrowid))
+                        (
+                            self.study_key,
+                            vote.rater,
+                            vote.face_id,
+                            vote.condition,
+                            vote.vote,
+                            vote.shown_at,
+                            vote.voted_at,
+                            vote.decision_ms,
+                            vote.app_version,
+                            vote.model_identity,
+                            vote.undone_at,
+                        ),
+                    )
+                    connection.execute(
+                        "INSERT INTO merged_votes VALUES (?, ?, ?)",
+                        (package.package_id, vote.vote_id, cursor.lastrowid),
+                    )
                     added[vote.rater] += 1
                 elif vote.undone_at is not None and merged[1] is None:
                     connection.execute("UPDATE votes SET undone_at = ? WHERE vote_id = ?", (vote.undone_at, merged[0]))
                     undone[vote.rater] += 1
                 else:
                     seen += 1
-            connection.execute("INSERT INTO merges (package_id, slot, merged_at, added, undone) VALUES (?, ?, ?, ?, ?)",
-                               (package.package_id, package.slot, utc_now(), sum(added.values()), sum(undone.values())))
+            connection.execute(
+                "INSERT INTO merges (package_id, slot, merged_at, added, undone) VALUES (?, ?, ?, ?, ?)",
+                (package.package_id, package.slot, utc_now(), sum(added.values()), sum(undone.values())),
+            )
 
         try:
             self._write(merge)
@@ -470,7 +574,9 @@ class RatingsDatabase:
         try:
             return self._retrying(lambda: self._connection.execute(sql, parameters).fetchall())
         except sqlite3.DatabaseError as failure:
-            raise FaceExplorerError(f"{self.path}: cannot read the study database ({_explain(failure, self.path.parent)})") from None
+            raise FaceExplorerError(
+                f"{self.path}: cannot read the study database ({_explain(failure, self.path.parent)})"
+            ) from None
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in its own immediate transaction and commit it (durably) before returning."""
@@ -484,7 +590,9 @@ class RatingsDatabase:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.DatabaseError as failure:
-            raise FaceExplorerError(f"{self.path}: the vote could not be saved ({_explain(failure, self.path.parent)})") from None
+            raise FaceExplorerError(
+                f"{self.path}: the vote could not be saved ({_explain(failure, self.path.parent)})"
+            ) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -76,7 +76,12 @@ class StudyDefinition:
         object.__setattr__(self, "conditions", tuple(self.conditions))
         if not isinstance(self.name, str) or not self.name.strip():
             raise FaceExplorerError("study name must be a non-empty text")
-        for name, minimum in (("faces_per_condition", 1), ("rater_slots", 1), ("catch_trials", 0), ("repeated_faces", 0)):
+        for name, minimum in (
+            ("faces_per_condition", 1),
+            ("rater_slots", 1),
+            ("catch_trials", 0),
+            ("repeated_faces", 0),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 kind = "a positive" if minimum else "a non-negative"
@@ -95,10 +100,14 @@ class StudyDefinition:
         if not isinstance(self.allow_unsure, bool):
             raise FaceExplorerError(f"'allow_unsure' must be true or false (got {self.allow_unsure!r})")
         if self.repeated_faces > self.faces_per_condition * len(self.conditions):
-            raise FaceExplorerError(f"repeated faces ({self.repeated_faces}) cannot be more than the study's "
-                                    f"{self.faces_per_condition * len(self.conditions)} faces")
-        for name, checks, count in (("min_catch_rejected", "catch trials", self.catch_trials),
-                                    ("min_repeat_agreement", "repeated faces", self.repeated_faces)):
+            raise FaceExplorerError(
+                f"repeated faces ({self.repeated_faces}) cannot be more than the study's "
+                f"{self.faces_per_condition * len(self.conditions)} faces"
+            )
+        for name, checks, count in (
+            ("min_catch_rejected", "catch trials", self.catch_trials),
+            ("min_repeat_agreement", "repeated faces", self.repeated_faces),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise FaceExplorerError(f"the exclusion threshold {name} must be a share from 0 to 1 (got {value!r})")
@@ -123,10 +132,14 @@ class StudyDefinition:
     def exclusion_rule(self) -> str:
         rules = []
         if self.min_catch_rejected > 0:
-            rules.append(f"rejects fewer than {100 * self.min_catch_rejected:g} % of the {self.catch_trials} catch faces")
+            rules.append(
+                f"rejects fewer than {100 * self.min_catch_rejected:g} % of the {self.catch_trials} catch faces"
+            )
         if self.min_repeat_agreement > 0:
-            rules.append(f"votes the same on fewer than {100 * self.min_repeat_agreement:g} % of the "
-                         f"{self.repeated_faces} repeated faces")
+            rules.append(
+                f"votes the same on fewer than {100 * self.min_repeat_agreement:g} % of the "
+                f"{self.repeated_faces} repeated faces"
+            )
         return ("a rater is excluded who " + " or ".join(rules)) if rules else "no exclusion rule"
 
     def to_json(self) -> str:
@@ -146,7 +159,9 @@ class StudyDefinition:
         known = set(cls.__dataclass_fields__)
         unknown = set(values) - known
         if unknown:
-            raise FaceExplorerError(f"{source}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+            raise FaceExplorerError(
+                f"{source}: unknown keys {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
+            )
         if "conditions" in values and not isinstance(values["conditions"], list):
             raise FaceExplorerError(f"{source}: 'conditions' must be a list")
         try:
@@ -183,19 +198,25 @@ def generate_study_faces(
     ``denoiser`` is needed only for ``denoised``, ``data`` only for ``dataset``.
     """
     count = definition.faces_per_condition
-    per_condition = {label: _condition_faces(definition, definition.condition(label), model, denoiser, data)
-                     for label in definition.conditions}
+    per_condition = {
+        label: _condition_faces(definition, definition.condition(label), model, denoiser, data)
+        for label in definition.conditions
+    }
     if definition.catch_trials:
         catch = Condition(CATCH, "uniform-raw", definition.varies, definition.catch_r, definition.catch_r)
         alpha_id, alpha_exp = _sampled(definition, catch, model, "uniform", _CATCH_STREAM, definition.catch_trials)
-        per_condition[CATCH] = (alpha_id, alpha_exp,
-                                [f"catch trial: raw uniform r={definition.catch_r:g} #{k}" for k in range(definition.catch_trials)])
+        per_condition[CATCH] = (
+            alpha_id,
+            alpha_exp,
+            [f"catch trial: raw uniform r={definition.catch_r:g} #{k}" for k in range(definition.catch_trials)],
+        )
 
     # Ids follow a seeded shuffle of all faces, so id order says nothing about the condition.
     slots = [(label, k) for label in definition.conditions for k in range(count)]
     slots += [(CATCH, k) for k in range(definition.catch_trials)]
     repeated = np.random.default_rng([definition.seed, _REPEAT_STREAM]).choice(
-        count * len(definition.conditions), size=definition.repeated_faces, replace=False)
+        count * len(definition.conditions), size=definition.repeated_faces, replace=False
+    )
     slots += [(REPEAT, int(slot)) for slot in repeated]  # k: the slot of the face shown again
     shuffled = np.random.default_rng([definition.seed, _ID_STREAM]).permutation(len(slots))
     id_of_slot = {slots[slot]: face_id for face_id, slot in enumerate(shuffled, start=1)}
@@ -206,29 +227,43 @@ def generate_study_faces(
             original = id_of_slot[slots[k]]
             label, sample = slots[k]
             alpha_id, alpha_exp, _ = per_condition[label]
-            faces.append(StudyFace(face_id, REPEAT, original, f"repeat of face {original}",
-                                   alpha_id[sample].copy(), alpha_exp[sample].copy()))
+            faces.append(
+                StudyFace(
+                    face_id,
+                    REPEAT,
+                    original,
+                    f"repeat of face {original}",
+                    alpha_id[sample].copy(),
+                    alpha_exp[sample].copy(),
+                )
+            )
         else:
             alpha_id, alpha_exp, sources = per_condition[group]
             faces.append(StudyFace(face_id, group, k, sources[k], alpha_id[k].copy(), alpha_exp[k].copy()))
     return faces
 
 
-def _sampled(definition: StudyDefinition, condition: Condition, model: MorphableModel, distribution: str,
-             stream: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+def _sampled(
+    definition: StudyDefinition, condition: Condition, model: MorphableModel, distribution: str, stream: int, count: int
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([definition.seed, stream])
     # Both parts are always drawn so that the shape faces of a "shape" study are the shape
     # parts of the "both" study with the same seed; conditions that differ only in r are the
     # same draws, scaled.
     alpha_id = sample_coefficients(model, "shape", distribution, count, rng, condition.r_shape)
     alpha_exp = sample_coefficients(model, "expression", distribution, count, rng, condition.r_exp)
-    return (alpha_id if condition.varies_shape else np.zeros_like(alpha_id),
-            alpha_exp if condition.varies_expression else np.zeros_like(alpha_exp))
+    return (
+        alpha_id if condition.varies_shape else np.zeros_like(alpha_id),
+        alpha_exp if condition.varies_expression else np.zeros_like(alpha_exp),
+    )
 
 
 def _condition_faces(
-    definition: StudyDefinition, condition: Condition, model: MorphableModel,
-    denoiser: Denoiser | None, data: FittedParameters | None,
+    definition: StudyDefinition,
+    condition: Condition,
+    model: MorphableModel,
+    denoiser: Denoiser | None,
+    data: FittedParameters | None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     count = definition.faces_per_condition
     if condition.is_uniform:
@@ -248,14 +283,19 @@ def _condition_faces(
 
 
 def _dataset_faces(
-    definition: StudyDefinition, condition: Condition, model: MorphableModel, data: FittedParameters | None,
+    definition: StudyDefinition,
+    condition: Condition,
+    model: MorphableModel,
+    data: FittedParameters | None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     count = definition.faces_per_condition
     if data is None:
         raise FaceExplorerError("the 'dataset' condition needs fitted coefficients (--data, or the embedded corpus)")
     data.check_counts(model.n_id, model.n_exp)
     if len(data) < count:
-        raise FaceExplorerError(f"{data.source}: has {len(data)} faces, the study needs {count} for the 'dataset' condition")
+        raise FaceExplorerError(
+            f"{data.source}: has {len(data)} faces, the study needs {count} for the 'dataset' condition"
+        )
     rows = np.random.default_rng([definition.seed, _DATASET_STREAM]).choice(len(data), size=count, replace=False)
     alpha_id = data.shape[rows] if condition.varies_shape else np.zeros((count, model.n_id))
     alpha_exp = data.expression[rows] if condition.varies_expression else np.zeros((count, model.n_exp))

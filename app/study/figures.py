@@ -28,7 +28,9 @@ def _save(figure: Figure, path: str | Path) -> Path:
 
 
 def _subtitle(statistics: StudyStatistics) -> str:
-    return f"\n{len(statistics.left_out)} rater(s) flagged by the exclusion rule left out" if statistics.left_out else ""
+    return (
+        f"\n{len(statistics.left_out)} rater(s) flagged by the exclusion rule left out" if statistics.left_out else ""
+    )
 
 
 def raters_curve_figure(statistics: StudyStatistics, path: str | Path) -> Path:
@@ -45,8 +47,15 @@ def raters_curve_figure(statistics: StudyStatistics, path: str | Path) -> Path:
         (line,) = axis.plot(counts, mean, marker="o", markersize=3, label=summary.condition)
         axis.fill_between(counts, low, high, color=line.get_color(), alpha=0.15)
     for part, marker in zip(PARTS, ("*", "P")):
-        axis.plot([PAPER_RATERS], [PAPER_RELIABILITY[part] * 100], marker=marker, markersize=12, color="black",
-                  linestyle="none", label=f"paper, {part} ({PAPER_RATERS} raters)")
+        axis.plot(
+            [PAPER_RATERS],
+            [PAPER_RELIABILITY[part] * 100],
+            marker=marker,
+            markersize=12,
+            color="black",
+            linestyle="none",
+            label=f"paper, {part} ({PAPER_RATERS} raters)",
+        )
     axis.set_xlabel("number of raters")
     axis.set_ylabel("faces no rater rejected (%)")
     axis.set_ylim(-2, 102)
@@ -68,14 +77,25 @@ def reliability_diversity_figure(statistics: StudyStatistics, path: str | Path) 
             value = summary.paper_rule * 100
             low, high = (bound * 100 for bound in summary.paper_rule_bootstrap_ci)
             errors = np.nan_to_num([[max(0.0, value - low)], [max(0.0, high - value)]])
-            axis.errorbar([summary.diversity[part]], [value], yerr=errors, marker="o", capsize=4, label=summary.condition)
-        axis.plot([PAPER_DIVERSITY[part]["denoised uniform"]], [PAPER_RELIABILITY[part] * 100], marker="*", markersize=14,
-                  color="black", linestyle="none", label=f"paper: denoised uniform, {PAPER_RATERS} raters")
+            axis.errorbar(
+                [summary.diversity[part]], [value], yerr=errors, marker="o", capsize=4, label=summary.condition
+            )
+        axis.plot(
+            [PAPER_DIVERSITY[part]["denoised uniform"]],
+            [PAPER_RELIABILITY[part] * 100],
+            marker="*",
+            markersize=14,
+            color="black",
+            linestyle="none",
+            label=f"paper: denoised uniform, {PAPER_RATERS} raters",
+        )
         axis.set_xscale("log")
         axis.set_xlabel(f"diversity of the faces shown ({part}: trace of covariance)")
         axis.set_ylabel("faces no rater rejected (%)")
         axis.set_ylim(-2, 102)
-        axis.set_title(f"{part}: reliability against diversity" + ("" if shown else " (no condition varies it)"), fontsize=10)
+        axis.set_title(
+            f"{part}: reliability against diversity" + ("" if shown else " (no condition varies it)"), fontsize=10
+        )
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, loc="best")
     figure.suptitle(statistics.study + _subtitle(statistics), fontsize=11)

@@ -39,8 +39,10 @@ def export_packages(study: RatingsDatabase, folder: str | Path, count: int | Non
     targets = [(slot, folder / f"{slot}.db") for slot in slot_names(count)]
     existing = [str(path) for _, path in targets if path.exists()]
     if existing:
-        raise FaceExplorerError(f"{existing[0]} already exists ({len(existing)} of the {count} package files do); "
-                                "packages are never overwritten: choose an empty folder")
+        raise FaceExplorerError(
+            f"{existing[0]} already exists ({len(existing)} of the {count} package files do); "
+            "packages are never overwritten: choose an empty folder"
+        )
     create_folder(folder)
     written = []
     for slot, path in targets:
@@ -53,7 +55,9 @@ def export_packages(study: RatingsDatabase, folder: str | Path, count: int | Non
 def merge_package(study: RatingsDatabase, path: str | Path) -> MergeResult:
     """Merge the votes of the package at ``path`` into ``study`` (see the module docstring)."""
     if study.package is not None:
-        raise FaceExplorerError(f"{study.path} is a rater package, not a study: merge into the study it was exported from")
+        raise FaceExplorerError(
+            f"{study.path} is a rater package, not a study: merge into the study it was exported from"
+        )
     if Path(path).resolve() == study.path.resolve():
         raise FaceExplorerError(f"{path} is the study itself, not a package of it")
     with RatingsDatabase.open(path) as package:
@@ -65,9 +69,11 @@ def merge_package(study: RatingsDatabase, path: str | Path) -> MergeResult:
             raise FaceExplorerError(
                 f"{path}: a package of another study ('{package.definition.name}' from {package.package.exported_from}, "
                 f"fingerprint {package.package.fingerprint[:SHORT_DIGEST]}), not of {study.path} "
-                f"(fingerprint {fingerprint[:SHORT_DIGEST]}); nothing was merged")
+                f"(fingerprint {fingerprint[:SHORT_DIGEST]}); nothing was merged"
+            )
         if package.model != study.model:
-            raise FaceExplorerError(f"{path}: made on {package.model.describe()}, the study on {study.model.describe()}; "
-                                    "nothing was merged")
+            raise FaceExplorerError(
+                f"{path}: made on {package.model.describe()}, the study on {study.model.describe()}; nothing was merged"
+            )
         votes = package.votes(include_undone=True)
         return study.merge_votes(package.package, votes)

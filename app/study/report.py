@@ -56,7 +56,9 @@ def condition_table(statistics: StudyStatistics) -> list[str]:
     return lines
 
 
-def markdown(statistics: StudyStatistics, preset_folder: str = "rejected", without_flagged: StudyStatistics | None = None) -> str:
+def markdown(
+    statistics: StudyStatistics, preset_folder: str = "rejected", without_flagged: StudyStatistics | None = None
+) -> str:
     """The report as Markdown: condition table, raters, attention checks, the rule against the number
     of raters, the numbers again without the flagged raters (``without_flagged``), rejected faces."""
     lines = [
@@ -70,24 +72,37 @@ def markdown(statistics: StudyStatistics, preset_folder: str = "rejected", witho
         *condition_table(statistics),
     ]
     conditions = [s.condition for s in statistics.conditions if s.condition != ALL_CONDITIONS]
-    lines += ["", "## Raters", "",
-              "| rater | votes | acceptance | " + " | ".join(conditions) + " | median decision (ms) |",
-              "|---|---:|---:|" + "---:|" * len(conditions) + "---:|"]
+    lines += [
+        "",
+        "## Raters",
+        "",
+        "| rater | votes | acceptance | " + " | ".join(conditions) + " | median decision (ms) |",
+        "|---|---:|---:|" + "---:|" * len(conditions) + "---:|",
+    ]
     for r in statistics.raters:
         by_condition = " | ".join(_percent(r.acceptance_by_condition[c]) for c in conditions)
-        lines.append(f"| {r.rater} | {r.votes} | {_percent(r.acceptance)} | {by_condition} | {r.median_decision_ms:.0f} |")
+        lines.append(
+            f"| {r.rater} | {r.votes} | {_percent(r.acceptance)} | {by_condition} | {r.median_decision_ms:.0f} |"
+        )
     lines += _attention_lines(statistics)
     lines += _curve_lines(statistics)
     if without_flagged is not None:
-        lines += ["", f"## Without the flagged raters ({', '.join(without_flagged.left_out)})", "",
-                  f"Exclusion rule, fixed in the study file before rating: {statistics.exclusion_rule}.", "",
-                  *condition_table(without_flagged)]
+        lines += [
+            "",
+            f"## Without the flagged raters ({', '.join(without_flagged.left_out)})",
+            "",
+            f"Exclusion rule, fixed in the study file before rating: {statistics.exclusion_rule}.",
+            "",
+            *condition_table(without_flagged),
+        ]
     lines += ["", f"## Faces rejected by at least one rater ({len(statistics.rejected)})", ""]
     if statistics.rejected:
         lines += ["| face | condition | rejected by | accepted by | preset |", "|---:|---|---|---|---|"]
         for face in statistics.rejected:
-            lines.append(f"| {face.face_id} | {face.condition} | {', '.join(face.rejected_by)} | "
-                         f"{', '.join(face.accepted_by) or '–'} | {preset_folder}/{preset_name(face.face_id)} |")
+            lines.append(
+                f"| {face.face_id} | {face.condition} | {', '.join(face.rejected_by)} | "
+                f"{', '.join(face.accepted_by) or '–'} | {preset_folder}/{preset_name(face.face_id)} |"
+            )
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"
@@ -96,12 +111,21 @@ def markdown(statistics: StudyStatistics, preset_folder: str = "rejected", witho
 def _attention_lines(statistics: StudyStatistics) -> list[str]:
     if not any(entry.catch_votes or entry.repeat_pairs for entry in statistics.attention):
         return []
-    lines = ["", "## Attention checks", "", f"Exclusion rule (fixed in the study file before rating): {statistics.exclusion_rule}.",
-             "", "| rater | catch faces rejected | repeated faces voted the same | flagged |", "|---|---:|---:|---|"]
+    lines = [
+        "",
+        "## Attention checks",
+        "",
+        f"Exclusion rule (fixed in the study file before rating): {statistics.exclusion_rule}.",
+        "",
+        "| rater | catch faces rejected | repeated faces voted the same | flagged |",
+        "|---|---:|---:|---|",
+    ]
     for entry in statistics.attention:
-        lines.append(f"| {entry.rater} | {entry.catch_rejected}/{entry.catch_votes} ({_percent(entry.catch_share)}) | "
-                     f"{entry.repeat_agreed}/{entry.repeat_pairs} ({_percent(entry.repeat_agreement)}) | "
-                     f"{'; '.join(entry.reasons) or 'no'} |")
+        lines.append(
+            f"| {entry.rater} | {entry.catch_rejected}/{entry.catch_votes} ({_percent(entry.catch_share)}) | "
+            f"{entry.repeat_agreed}/{entry.repeat_pairs} ({_percent(entry.repeat_agreement)}) | "
+            f"{'; '.join(entry.reasons) or 'no'} |"
+        )
     return lines
 
 
@@ -110,13 +134,23 @@ def _curve_lines(statistics: StudyStatistics) -> list[str]:
     summaries = [s for s in statistics.conditions if s.condition != ALL_CONDITIONS and s.raters_curve]
     if not summaries:
         return []
-    lines = ["", "## The paper's rule against the number of raters", "",
-             "Mean over subsets of n raters [2.5th, 97.5th percentile of the subsets].", "",
-             "| raters | " + " | ".join(s.condition for s in summaries) + " |", "|---:|" + "---|" * len(summaries)]
+    lines = [
+        "",
+        "## The paper's rule against the number of raters",
+        "",
+        "Mean over subsets of n raters [2.5th, 97.5th percentile of the subsets].",
+        "",
+        "| raters | " + " | ".join(s.condition for s in summaries) + " |",
+        "|---:|" + "---|" * len(summaries),
+    ]
     by_count = [{point.raters: point for point in s.raters_curve} for s in summaries]
     for count in sorted(set().union(*by_count)):
-        cells = [f"{_percent(points[count].mean)} {_interval((points[count].low, points[count].high))}"
-                 if count in points else "–" for points in by_count]
+        cells = [
+            f"{_percent(points[count].mean)} {_interval((points[count].low, points[count].high))}"
+            if count in points
+            else "–"
+            for points in by_count
+        ]
         lines.append(f"| {count} | " + " | ".join(cells) + " |")
     return lines
 
@@ -138,8 +172,15 @@ def plot(statistics: StudyStatistics, path: str | Path) -> Path:
         values = np.array([value_of(s) for s in summaries], dtype=float)
         bounds = np.array([interval_of(s) for s in summaries], dtype=float).reshape(-1, 2)
         errors = np.abs(np.stack([values - bounds[:, 0], bounds[:, 1] - values]))
-        left.bar(x + offset, np.nan_to_num(values) * 100, width=0.36, color=colour, label=label,
-                 yerr=np.nan_to_num(errors) * 100, capsize=4)
+        left.bar(
+            x + offset,
+            np.nan_to_num(values) * 100,
+            width=0.36,
+            color=colour,
+            label=label,
+            yerr=np.nan_to_num(errors) * 100,
+            capsize=4,
+        )
     left.set_xticks(x, [s.condition for s in summaries])
     left.set_ylim(0, 119)  # headroom for the legend above 100 %
     left.set_ylabel("% (95 % Wilson interval)")
@@ -168,14 +209,25 @@ def save_face_preset(database: RatingsDatabase, face_id: int, path: str | Path) 
     """One study face as a face preset the explorer can open; the condition is recorded too."""
     face = database.face(face_id)
     return save_coefficients(
-        path, face.alpha_id, face.alpha_exp,
-        preset=PRESET_FORMAT, **database.model.to_record(), sampling=SamplingSettings().to_dict(),
-        study=database.study_key, study_face_id=face.face_id, condition=face.condition, source=face.source,
+        path,
+        face.alpha_id,
+        face.alpha_exp,
+        preset=PRESET_FORMAT,
+        **database.model.to_record(),
+        sampling=SamplingSettings().to_dict(),
+        study=database.study_key,
+        study_face_id=face.face_id,
+        condition=face.condition,
+        source=face.source,
     )
 
 
-def write_report(database: RatingsDatabase, statistics: StudyStatistics, folder: str | Path,
-                 without_flagged: StudyStatistics | None = None) -> list[Path]:
+def write_report(
+    database: RatingsDatabase,
+    statistics: StudyStatistics,
+    folder: str | Path,
+    without_flagged: StudyStatistics | None = None,
+) -> list[Path]:
     """report.md, acceptance.png, raters_curve.png, reliability_vs_diversity.png, rejected_faces.json
     and one preset per rejected face, in ``folder``. With ``without_flagged`` (the numbers without the
     raters the exclusion rule flags) the report adds them and the two trade-off figures show them."""
@@ -190,14 +242,25 @@ def write_report(database: RatingsDatabase, statistics: StudyStatistics, folder:
     written.append(raters_curve_figure(shown, folder / "raters_curve.png"))
     written.append(reliability_diversity_figure(shown, folder / "reliability_vs_diversity.png"))
     listing = [
-        {"face_id": f.face_id, "condition": f.condition, "source": f.source, "rejected_by": f.rejected_by,
-         "accepted_by": f.accepted_by, "preset": f"rejected/{preset_name(f.face_id)}",
-         "alpha_id": f.alpha_id.tolist(), "alpha_exp": f.alpha_exp.tolist()}
+        {
+            "face_id": f.face_id,
+            "condition": f.condition,
+            "source": f.source,
+            "rejected_by": f.rejected_by,
+            "accepted_by": f.accepted_by,
+            "preset": f"rejected/{preset_name(f.face_id)}",
+            "alpha_id": f.alpha_id.tolist(),
+            "alpha_exp": f.alpha_exp.tolist(),
+        }
         for f in statistics.rejected
     ]
     with atomic_output(folder / "rejected_faces.json") as temp:
-        temp.write_text(json.dumps({"study": statistics.study, "model_identity": statistics.model_identity,
-                                    "faces": listing}, indent=1), encoding="utf-8")
+        temp.write_text(
+            json.dumps(
+                {"study": statistics.study, "model_identity": statistics.model_identity, "faces": listing}, indent=1
+            ),
+            encoding="utf-8",
+        )
     written.append(folder / "rejected_faces.json")
     for face in statistics.rejected:
         written.append(save_face_preset(database, face.face_id, folder / "rejected" / preset_name(face.face_id)))

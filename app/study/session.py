@@ -19,7 +19,10 @@ from app.study.definition import StudyFace, normalise_rater_id, rater_order
 
 class RatingSession:
     def __init__(
-        self, database: RatingsDatabase, rater_id: str, model: ModelProvenance,
+        self,
+        database: RatingsDatabase,
+        rater_id: str,
+        model: ModelProvenance,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         database.require_model(model)
@@ -63,7 +66,13 @@ class RatingSession:
         if self.paused:
             raise FaceExplorerError("the session is paused; resume it before voting")
         self.database.record_vote(
-            self.rater, self.current.face_id, choice, self._shown_at, utc_now(), self.decision_ms(), self.model.digest,
+            self.rater,
+            self.current.face_id,
+            choice,
+            self._shown_at,
+            utc_now(),
+            self.decision_ms(),
+            self.model.digest,
         )
         return self.advance()
 

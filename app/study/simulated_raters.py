@@ -42,8 +42,9 @@ class ScriptedRater:
     seconds_per_face: float
 
 
-def face_oddness(model: MorphableModel, corpus: FittedParameters, faces: dict[int, StudyFace],
-                 reference_faces: int = 300) -> dict[int, float]:
+def face_oddness(
+    model: MorphableModel, corpus: FittedParameters, faces: dict[int, StudyFace], reference_faces: int = 300
+) -> dict[int, float]:
     """Face id → oddness (see the module docstring), measured against ``reference_faces`` corpus faces."""
     rows = np.random.default_rng(0).choice(len(corpus), size=min(reference_faces, len(corpus)), replace=False)
     unit_id = float(np.median(_displacement(model, corpus.shape[rows], None)))
@@ -54,8 +55,9 @@ def face_oddness(model: MorphableModel, corpus: FittedParameters, faces: dict[in
     return dict(zip(ids, np.maximum(by_id, by_exp).tolist()))
 
 
-def _displacement(model: MorphableModel, alpha_id: np.ndarray | None, alpha_exp: np.ndarray | None,
-                  batch: int = 64) -> np.ndarray:
+def _displacement(
+    model: MorphableModel, alpha_id: np.ndarray | None, alpha_exp: np.ndarray | None, batch: int = 64
+) -> np.ndarray:
     """RMS distance of each face's vertices from the mean face's (the other part at the mean)."""
     count = len(alpha_id if alpha_id is not None else alpha_exp)
     alpha_id = np.zeros((count, model.n_id)) if alpha_id is None else alpha_id
@@ -63,7 +65,9 @@ def _displacement(model: MorphableModel, alpha_id: np.ndarray | None, alpha_exp:
     mean = model.mean.reshape(-1, 3)
     result = []
     for start in range(0, count, batch):
-        vertices = model.synthesize(alpha_id[start:start + batch], alpha_exp[start:start + batch]).reshape(-1, len(mean), 3)
+        vertices = model.synthesize(alpha_id[start : start + batch], alpha_exp[start : start + batch]).reshape(
+            -1, len(mean), 3
+        )
         result.append(np.sqrt(np.mean(np.sum((vertices - mean) ** 2, axis=-1), axis=1)))
     return np.concatenate(result)
 
@@ -77,13 +81,25 @@ def scripted_panel(count: int, careless: int, strict: int, seed: int) -> list[Sc
     for index in range(count):
         style = "careless" if index < careless else "strict" if index < careless + strict else "attentive"
         threshold = {"careless": np.inf, "strict": rng.uniform(2.0, 3.0), "attentive": rng.uniform(3.5, 5.0)}[style]
-        panel.append(ScriptedRater(f"sim-{index + 1:02d}-{style}", style, float(threshold), float(rng.uniform(0.1, 0.4)),
-                                   float(rng.uniform(0.4, 0.8) if style == "careless" else rng.uniform(1.5, 4.0))))
+        panel.append(
+            ScriptedRater(
+                f"sim-{index + 1:02d}-{style}",
+                style,
+                float(threshold),
+                float(rng.uniform(0.1, 0.4)),
+                float(rng.uniform(0.4, 0.8) if style == "careless" else rng.uniform(1.5, 4.0)),
+            )
+        )
     return panel
 
 
-def rate_as(rater: ScriptedRater, database: RatingsDatabase, model: ModelProvenance, oddness: dict[int, float],
-            rng: np.random.Generator) -> int:
+def rate_as(
+    rater: ScriptedRater,
+    database: RatingsDatabase,
+    model: ModelProvenance,
+    oddness: dict[int, float],
+    rng: np.random.Generator,
+) -> int:
     """Judge every face ``rater`` has not judged yet in ``database``; returns the number of votes cast."""
     clock = _SimulatedClock()
     session = RatingSession(database, rater.name, model, clock=clock)

@@ -133,8 +133,13 @@ class StudyStatistics:
         return [entry.rater for entry in self.attention if entry.excluded]
 
 
-def study_statistics(database: RatingsDatabase, leave_out: frozenset[str] = frozenset(), seed: int = 0,
-                     replicates: int = 1000, curve_draws: int = 200) -> StudyStatistics:
+def study_statistics(
+    database: RatingsDatabase,
+    leave_out: frozenset[str] = frozenset(),
+    seed: int = 0,
+    replicates: int = 1000,
+    curve_draws: int = 200,
+) -> StudyStatistics:
     """Every number of the report, from the study's faces and standing votes, without the raters in ``leave_out``.
 
     ``seed`` makes the bootstrap (``replicates`` resamples) and the raters curve (``curve_draws``
@@ -147,13 +152,28 @@ def study_statistics(database: RatingsDatabase, leave_out: frozenset[str] = froz
     study_conditions = list(definition.conditions)
     votes = [v for v in every_vote if v.condition in study_conditions and v.rater not in leave_out]
     summaries = [
-        _summarise(definition, condition, [f for f in faces.values() if f.condition == condition],
-                   [v for v in votes if v.condition == condition], np.random.default_rng([seed, index]),
-                   replicates, curve_draws)
+        _summarise(
+            definition,
+            condition,
+            [f for f in faces.values() if f.condition == condition],
+            [v for v in votes if v.condition == condition],
+            np.random.default_rng([seed, index]),
+            replicates,
+            curve_draws,
+        )
         for index, condition in enumerate(study_conditions)
     ]
-    summaries.append(_summarise(definition, ALL_CONDITIONS, [f for f in faces.values() if f.condition in study_conditions],
-                                votes, np.random.default_rng([seed, len(study_conditions)]), replicates, curve_draws))
+    summaries.append(
+        _summarise(
+            definition,
+            ALL_CONDITIONS,
+            [f for f in faces.values() if f.condition in study_conditions],
+            votes,
+            np.random.default_rng([seed, len(study_conditions)]),
+            replicates,
+            curve_draws,
+        )
+    )
 
     by_rater: dict[str, list[Vote]] = {}
     for vote in votes:
@@ -161,13 +181,17 @@ def study_statistics(database: RatingsDatabase, leave_out: frozenset[str] = froz
     raters = []
     for rater in sorted(by_rater):
         own = by_rater[rater]
-        raters.append(RaterSummary(
-            rater=rater,
-            votes=len(own),
-            acceptance=acceptance_rate(own),
-            acceptance_by_condition={c: acceptance_rate([v for v in own if v.condition == c]) for c in study_conditions},
-            median_decision_ms=float(np.median([vote.decision_ms for vote in own])),
-        ))
+        raters.append(
+            RaterSummary(
+                rater=rater,
+                votes=len(own),
+                acceptance=acceptance_rate(own),
+                acceptance_by_condition={
+                    c: acceptance_rate([v for v in own if v.condition == c]) for c in study_conditions
+                },
+                median_decision_ms=float(np.median([vote.decision_ms for vote in own])),
+            )
+        )
 
     by_face: dict[int, list[Vote]] = {}
     for vote in votes:
@@ -176,14 +200,27 @@ def study_statistics(database: RatingsDatabase, leave_out: frozenset[str] = froz
     for face_id in sorted({vote.face_id for vote in votes if vote.vote == "reject"}):
         face = faces[face_id]
         on_face = by_face[face_id]
-        rejected.append(RejectedFace(
-            face_id, face.condition, face.source,
-            rejected_by=sorted(v.rater for v in on_face if v.vote == "reject"),
-            accepted_by=sorted(v.rater for v in on_face if v.vote == "accept"),
-            alpha_id=face.alpha_id, alpha_exp=face.alpha_exp,
-        ))
-    return StudyStatistics(definition.name, database.model.describe(), summaries, raters, rejected, attention,
-                           definition.exclusion_rule, sorted(leave_out))
+        rejected.append(
+            RejectedFace(
+                face_id,
+                face.condition,
+                face.source,
+                rejected_by=sorted(v.rater for v in on_face if v.vote == "reject"),
+                accepted_by=sorted(v.rater for v in on_face if v.vote == "accept"),
+                alpha_id=face.alpha_id,
+                alpha_exp=face.alpha_exp,
+            )
+        )
+    return StudyStatistics(
+        definition.name,
+        database.model.describe(),
+        summaries,
+        raters,
+        rejected,
+        attention,
+        definition.exclusion_rule,
+        sorted(leave_out),
+    )
 
 
 def _decisions(votes: list[Vote]) -> tuple[int, int]:
@@ -215,8 +252,15 @@ def _diversity(definition: StudyDefinition, condition: str, faces: list[StudyFac
     return values
 
 
-def _summarise(definition: StudyDefinition, condition: str, faces: list[StudyFace], votes: list[Vote],
-               rng: np.random.Generator, replicates: int, curve_draws: int) -> ConditionSummary:
+def _summarise(
+    definition: StudyDefinition,
+    condition: str,
+    faces: list[StudyFace],
+    votes: list[Vote],
+    rng: np.random.Generator,
+    replicates: int,
+    curve_draws: int,
+) -> ConditionSummary:
     accepts, rejects = _decisions(votes)
     decisions = decision_table(faces, votes)
     per_face: dict[int, list[int]] = {face.face_id: [0, 0] for face in faces}
