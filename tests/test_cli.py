@@ -182,7 +182,7 @@ def test_denoise_npz_to_npz(tiny_checkpoints, capsys, tmp_path):
     alpha_id, alpha_exp = rng.normal(size=(4, 199)) * 2e5, rng.normal(size=(4, 29)) * 2
     source = tmp_path / "in.npz"
     np.savez(source, alpha_id=alpha_id, alpha_exp=alpha_exp)
-    status, out, err = run(
+    status, _out, err = run(
         capsys,
         "denoise",
         str(source),
@@ -227,7 +227,7 @@ def test_export_denoised_face(tiny_checkpoints, capsys, tmp_path, ascii_ply):
         "--checkpoints",
         str(tiny_checkpoints),
     ] + (["--ascii"] if ascii_ply else [])
-    status, out, err = run(capsys, *argv)
+    status, _out, err = run(capsys, *argv)
     assert status == 0, err
     model = embedded_model()
     denoised = Denoiser.from_folder(model, tiny_checkpoints, device="cpu").denoise_face(alpha_id, alpha_exp)
@@ -397,6 +397,31 @@ def test_real_process_exit_status_and_help():
         with pytest.raises(SystemExit) as exit_info:
             main.main([command, "--help"])
         assert exit_info.value.code == 0
+
+
+def test_the_parser_imports_no_command_implementation():
+    """Every command module adds its parser, but only the handler that runs imports numpy, torch, matplotlib…"""
+    probe = (
+        "import sys, main\n"
+        "try:\n    main.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in "
+        "('numpy', 'torch', 'matplotlib', 'PySide6', 'widgets') or m in ('app.workspace', 'app.evaluation')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_every_command_has_a_handler_but_the_windows_main_opens():
+    from app.commands import build_parser
+    from app.commands.evaluate import EXPERIMENT_NAMES
+    from app.evaluation import EXPERIMENTS
+
+    parser = build_parser()
+    commands = next(action for action in parser._actions if action.dest == "command").choices
+    assert commands is not None and len(commands) == 13
+    without_handler = {name for name, command in commands.items() if command.get_default("handler") is None}
+    assert without_handler == {"rate"} and without_handler | {None} == set(main.WINDOWS)
+    assert set(EXPERIMENT_NAMES) == {*EXPERIMENTS, "frontier"}  # listed apart so that parsing imports no matplotlib
 
 
 # --- a real (small) BFM file with --model ---------------------------------------------------------

@@ -5,17 +5,64 @@ from __future__ import annotations
 import argparse
 import time
 
+from app.commands.common import Subcommands, open_workspace
 from app.errors import FaceExplorerError
-from app.evaluation import EXPERIMENTS, EvaluationContext
-from app.evaluation.frontier import frontier
-from app.evaluation.report import format_table, write_report
-from app.workspace import Workspace
 
-# The paper's experiments, and the rater-free diversity–plausibility frontier of the reliability study.
-ALL_EXPERIMENTS = {**EXPERIMENTS, "frontier": frontier}
+# The paper's experiments, and the rater-free diversity–plausibility frontier of the reliability
+# study: the names of app.evaluation's EXPERIMENTS and "frontier", listed here so that building the
+# parser does not import the evaluation (and matplotlib).
+EXPERIMENT_NAMES = (
+    "test-mse",
+    "learning-curves",
+    "noise-sweep",
+    "sigma-grid",
+    "diversity",
+    "scatter",
+    "baselines",
+    "plausibility",
+    "frontier",
+)
 
 
-def evaluate(args: argparse.Namespace) -> int:
+def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
+    """`evaluate EXPERIMENT` with the sizes the experiments use."""
+    evaluate = commands.add_parser(
+        "evaluate", parents=[inputs], help="run one of the paper's experiments (figure + JSON/Markdown table)"
+    )
+    evaluate.add_argument("experiment", choices=EXPERIMENT_NAMES)
+    evaluate.add_argument(
+        "--output",
+        default="runs/evaluation",
+        help="folder for the PNG, JSON and Markdown files (default runs/evaluation)",
+    )
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument(
+        "--epochs", type=int, default=2, help="epochs for the nets sigma-grid trains (paper: 10; default 2)"
+    )
+    evaluate.add_argument(
+        "--copies", type=int, help="noisy copies per face when sigma-grid trains (default: the paper's)"
+    )
+    evaluate.add_argument(
+        "--vectors", type=int, default=2000, help="vectors per set for diversity and baselines (paper: 2000)"
+    )
+    evaluate.add_argument(
+        "--scatter-points", type=int, default=70, help="samples per set in the PCA scatter (paper: 70)"
+    )
+    evaluate.add_argument(
+        "--mesh-faces",
+        type=int,
+        default=500,
+        help="faces per condition for the plausibility proxy and per set in frontier (default 500)",
+    )
+    evaluate.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the experiment, print its table and write its figure, JSON and Markdown files to --output."""
+    from app.evaluation import EXPERIMENTS, EvaluationContext
+    from app.evaluation.frontier import frontier
+    from app.evaluation.report import format_table, write_report
+
     # A covariance needs two vectors; everything else needs at least one.
     for name, minimum in (("epochs", 1), ("vectors", 2), ("scatter_points", 2), ("mesh_faces", 1)):
         if getattr(args, name) < minimum:
@@ -24,7 +71,7 @@ def evaluate(args: argparse.Namespace) -> int:
             )
     if args.copies is not None and args.copies < 1:
         raise FaceExplorerError(f"--copies must be at least 1 (got {args.copies})")
-    workspace = Workspace(args.model, args.data, args.checkpoints, args.device)
+    workspace = open_workspace(args)
     context = EvaluationContext.from_workspace(
         workspace,
         args.output,
@@ -36,7 +83,7 @@ def evaluate(args: argparse.Namespace) -> int:
         train_copies=args.copies,
     )
     started = time.perf_counter()
-    report = ALL_EXPERIMENTS[args.experiment](context)
+    report = {**EXPERIMENTS, "frontier": frontier}[args.experiment](context)
     paths = write_report(report, args.output)
     print(format_table(report))
     print(f"wrote {', '.join(str(p) for p in paths)} ({time.perf_counter() - started:.1f} s)")

@@ -4,22 +4,114 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.core import workspace_inputs
-from app.dataset.description import describe_dataset
-from app.dataset.generation import default_workers, start_worker_server
-from app.dataset.generation import generate as generate_dataset
-from app.dataset.landmark_files import require_landmarks
-from app.dataset.settings import GenerationSettings, Provenance
-from app.denoising.devices import describe
-from app.output_paths import refuse_output_over_input
-from app.workspace import Workspace
+from app.commands.common import Subcommands, open_workspace, workspace_inputs
+from app.dataset.mesh_formats import MESH_FORMATS
 
 
-def generate(args: argparse.Namespace) -> int:
+def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
+    """`generate OUTPUT`: the dataset's size and sampling, its meshes and images, and how it is made."""
+    generate = commands.add_parser(
+        "generate", parents=[inputs], help="write a synthetic face dataset (coefficients, meshes, images) in shards"
+    )
+    generate.add_argument("output", help="dataset folder (new or empty; see --resume/--overwrite)")
+    generate.add_argument("--count", type=int, default=1000, help="number of faces (default 1000)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--shard-size", type=int, default=1000, help="faces per shard (default 1000)")
+    generate.add_argument("--distribution", choices=["uniform", "normal"], default="uniform")
+    generate.add_argument("--r-shape", type=float, default=10.0, help="uniform range r for identity (paper: 10)")
+    generate.add_argument("--r-exp", type=float, default=15.0, help="uniform range r for expression (paper: 15)")
+    generate.add_argument(
+        "--meshes", nargs="?", const="ply", choices=MESH_FORMATS, help="also write meshes (binary PLY, or obj)"
+    )
+    generate.add_argument("--images", action="store_true", help="also render a frontal PNG of each face (off-screen)")
+    generate.add_argument("--random-views", type=int, default=0, help="extra images per face at random yaw/pitch")
+    generate.add_argument("--image-size", type=int, default=256, help="image width and height in pixels (default 256)")
+    views = generate.add_argument_group("images: views, variation and ground truth")
+    views.add_argument(
+        "--format",
+        choices=["png", "300w-lp"],
+        default="png",
+        help="png, or 300w-lp: NAME.jpg + NAME.mat (Shape_Para, Exp_Para, Pose_Para, pt2d) per image "
+        "(implies --images)",
+    )
+    views.add_argument(
+        "--focal-length",
+        type=float,
+        default=0.0,
+        metavar="PX",
+        help="a pinhole camera with this focal length in pixels (at least --image-size); "
+        "default 0: 3DDFA's weak perspective, which makes Pose_Para exact",
+    )
+    views.add_argument("--max-yaw", type=float, default=45.0, help="random views: largest yaw in degrees (default 45)")
+    views.add_argument(
+        "--max-pitch", type=float, default=20.0, help="random views: largest pitch in degrees (default 20)"
+    )
+    views.add_argument("--max-roll", type=float, default=0.0, help="random views: largest roll in degrees (default 0)")
+    views.add_argument(
+        "--light-angle",
+        type=float,
+        default=0.0,
+        help="largest angle in degrees between a view's key light and the default one (default 0)",
+    )
+    views.add_argument(
+        "--light-intensity",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=(1.0, 1.0),
+        help="key light intensity drawn in MIN..MAX times the default (default 1 1)",
+    )
+    views.add_argument(
+        "--background",
+        default="",
+        metavar="COLOUR|FOLDER",
+        help="#rrggbb, or a folder of pictures drawn at random behind each view (default: the explorer's)",
+    )
+    views.add_argument(
+        "--colour",
+        action="store_true",
+        help="per-vertex colour drawn per face: the model's texture (BFM texMU/texPC/texEV), else skin tones",
+    )
+    views.add_argument(
+        "--maps",
+        nargs="+",
+        choices=["mask", "depth", "normals"],
+        default=[],
+        help="per-pixel ground truth beside each image: mask (PNG), depth (.npy), normals (PNG)",
+    )
+    generate.add_argument(
+        "--workers",
+        type=int,
+        help="processes for mesh and image work (default: one per two cores; coefficients alone: 1, "
+        "torch already uses every core); with --scheduler local: the LocalCluster's workers",
+    )
+    generate.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="make the shards as tasks on a Dask cluster: a scheduler address (tcp://host:8786), or "
+        "'local' for a LocalCluster; workers write to OUT, which they must share with this machine",
+    )
+    generate.add_argument("--describe", action="store_true", help="print what the dataset in OUT holds and exit")
+    generate.add_argument("--resume", action="store_true", help="finish an interrupted dataset with the same settings")
+    generate.add_argument("--overwrite", action="store_true", help="replace the dataset in the folder")
+    generate.add_argument("--quiet", action="store_true", help="no progress bar")
+    generate.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Describe the dataset in OUT, or make it (new, resumed or overwritten) with the settings the options give."""
+    from app.dataset.description import describe_dataset
+    from app.dataset.generation import default_workers, start_worker_server
+    from app.dataset.generation import generate as generate_dataset
+    from app.dataset.landmark_files import require_landmarks
+    from app.dataset.settings import GenerationSettings, Provenance
+    from app.denoising.devices import describe
+    from app.output_paths import refuse_output_over_input
+
     if args.describe:
         print(describe_dataset(args.output))
         return 0
-    workspace = Workspace(args.model, args.data, args.checkpoints, args.device)
+    workspace = open_workspace(args)
     refuse_output_over_input(args.output, workspace_inputs(workspace))
     settings = GenerationSettings(
         count=args.count,

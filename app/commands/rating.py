@@ -1,19 +1,16 @@
-"""The reliability-study tools: rate-study, rate-package, rate-merge, rate-report, rate-export-csv, rate-face."""
+"""The reliability-study tools: rate-study, rate-package, rate-merge, rate, rate-report, rate-export-csv, rate-face.
+
+``rate`` opens the rater window: this module adds its options, and main.py opens the window,
+since the core never imports Qt.
+"""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
 from pathlib import Path
 
-from app.commands.core import open_workspace
+from app.commands.common import Subcommands, open_workspace
 from app.errors import FaceExplorerError
-from app.output_paths import refuse_output_over_input
-from app.study.database import RatingsDatabase
-from app.study.definition import StudyDefinition, generate_study_faces
-from app.study.packages import export_packages, merge_package
-from app.study.report import markdown, save_face_preset, write_report
-from app.study.statistics import study_statistics
 
 # Options of rate-study that override the same field of a --definition file when given.
 _DEFINITION_OPTIONS = {
@@ -46,7 +43,128 @@ PAPER_PRESET = {
 }
 
 
+def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
+    """The study's life: create it, hand out rater packages, merge them back, rate, report."""
+    study = commands.add_parser(
+        "rate-study", parents=[inputs], help="create a reliability study: its faces, stored in a new STUDY.db"
+    )
+    study.add_argument("output", help="study database to create (never overwritten)")
+    study.add_argument(
+        "--definition", metavar="JSON", help="study file (name, faces_per_condition, conditions, varies, seed, …)"
+    )
+    study.add_argument("--name", help="study name")
+    study.add_argument("--faces", type=int, help="faces per condition (default 50)")
+    study.add_argument(
+        "--conditions",
+        nargs="+",
+        metavar="CONDITION",
+        help="conditions to compare: denoised, uniform-raw, normal, dataset, each optionally with its own "
+        "range or part, e.g. denoised:r_exp=5 or denoised:varies=shape (default: denoised uniform-raw)",
+    )
+    study.add_argument(
+        "--varies", choices=["shape", "expression", "both"], help="which part of the face varies (default both)"
+    )
+    study.add_argument("--seed", type=int, help="seed of the face list (default 0)")
+    study.add_argument("--r-shape", type=float, help="uniform range r for identity (paper: 10)")
+    study.add_argument("--r-exp", type=float, help="uniform range r for expression (paper: 15)")
+    study.add_argument("--view", choices=["front-side", "rotating"], help="what raters see first (default front-side)")
+    study.add_argument("--no-unsure", action="store_true", help="raters must accept or reject (no 'unsure' button)")
+    study.add_argument(
+        "--paper",
+        action="store_true",
+        help="the paper's protocol: 500 denoised faces per network (shape, expression), 30 rater slots, "
+        "any rejection makes a face non-possible (no 'unsure'), front and side views; other options override it",
+    )
+    study.add_argument("--raters", type=int, help="rater slots: how many rater packages rate-package makes (default 1)")
+    checks = study.add_argument_group("attention checks (written into the study before anyone rates)")
+    checks.add_argument(
+        "--catch-trials", type=int, help="catch faces: raw uniform draws at --catch-r that an attentive rater rejects"
+    )
+    checks.add_argument("--catch-r", type=float, help="uniform range of the catch faces (default 30)")
+    checks.add_argument(
+        "--repeated-faces",
+        type=int,
+        help="study faces every rater sees a second time, far apart (intra-rater agreement)",
+    )
+    checks.add_argument(
+        "--min-catch-rejected",
+        type=float,
+        metavar="SHARE",
+        help="exclude a rater who rejects less than this share of the catch faces (0..1)",
+    )
+    checks.add_argument(
+        "--min-repeat-agreement",
+        type=float,
+        metavar="SHARE",
+        help="exclude a rater who votes the same on less than this share of the repeated faces (0..1)",
+    )
+    study.set_defaults(handler=rate_study)
+
+    package = commands.add_parser(
+        "rate-package",
+        parents=[inputs],
+        help="write one rater package per rater slot, for raters on their own computers",
+    )
+    package.add_argument("study", help="study database made by rate-study")
+    package.add_argument(
+        "output", help="folder for the package files (rater-01.db, …); existing packages are never overwritten"
+    )
+    package.add_argument("--raters", type=int, help="number of packages (default: the study's rater slots)")
+    package.set_defaults(handler=rate_package)
+
+    merge = commands.add_parser(
+        "rate-merge",
+        parents=[inputs],
+        help="bring the votes of rater packages back into their study (refuses other studies' packages)",
+    )
+    merge.add_argument("study", help="study database the packages were made from")
+    merge.add_argument(
+        "packages", nargs="+", metavar="PACKAGE", help="package files (merging one again adds only new votes)"
+    )
+    merge.set_defaults(handler=rate_merge)
+
+    # No handler: main.py opens the rater window, since the core never imports Qt.
+    rate = commands.add_parser("rate", parents=[inputs], help="open the rater window for a study or a rater package")
+    rate.add_argument("study", help="study database made by rate-study, or a rater package made by rate-package")
+    rate.add_argument("--rater", help="rater ID (asked in the window when not given)")
+
+    report = commands.add_parser(
+        "rate-report",
+        parents=[inputs],
+        help="acceptance, paper's rule, Fleiss' kappa, plot and rejected faces of a study",
+    )
+    report.add_argument("study", help="study database")
+    report.add_argument("--output", metavar="DIR", help="report folder (default: STUDY-report next to the database)")
+    report.add_argument("--csv", metavar="PATH", help="also export the vote log as CSV")
+    report.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the raters curve (default 0)")
+    report.set_defaults(handler=rate_report)
+
+    csv = commands.add_parser("rate-export-csv", parents=[inputs], help="export a study's vote log as CSV")
+    csv.add_argument("study", help="study database")
+    csv.add_argument("output", help="CSV file to write")
+    csv.add_argument("--standing-only", action="store_true", help="leave out votes that were undone")
+    csv.set_defaults(handler=rate_export_csv)
+
+    face = commands.add_parser(
+        "rate-face", parents=[inputs], help="write one study face as a face preset for the explorer"
+    )
+    face.add_argument("study", help="study database")
+    face.add_argument("face_id", type=int, help="face id (as listed in the report)")
+    face.add_argument("output", help="preset .json to write")
+    face.set_defaults(handler=rate_face)
+
+
 def rate_study(args: argparse.Namespace) -> int:
+    """Create the study database (never over an existing file) with its definition and its faces.
+
+    The definition is the --definition file, else --paper's protocol, else the defaults; each option
+    given overrides its field.
+    """
+    from dataclasses import asdict
+
+    from app.study.database import RatingsDatabase
+    from app.study.definition import StudyDefinition, generate_study_faces
+
     values = asdict(StudyDefinition())
     if args.paper:
         values.update(PAPER_PRESET)
@@ -90,13 +208,19 @@ def rate_study(args: argparse.Namespace) -> int:
             f"{definition.repeated_faces} repeated face(s); {definition.exclusion_rule}"
         )
     print(
-        f"raters: python main.py rate {args.output}  (or rater packages: python main.py rate-package {args.output} FOLDER)"
+        f"raters: python main.py rate {args.output}  "
+        f"(or rater packages: python main.py rate-package {args.output} FOLDER)"
     )
     print(f"report: python main.py rate-report {args.output}")
     return 0
 
 
 def rate_package(args: argparse.Namespace) -> int:
+    """Write one rater package per slot (or --raters), each a database the rater window opens."""
+    from app.output_paths import refuse_output_over_input
+    from app.study.database import RatingsDatabase
+    from app.study.packages import export_packages
+
     refuse_output_over_input(args.output, {"study database": args.study})
     with RatingsDatabase.open(args.study) as study:
         written = export_packages(study, args.output, args.raters)
@@ -113,6 +237,10 @@ def rate_package(args: argparse.Namespace) -> int:
 
 
 def rate_merge(args: argparse.Namespace) -> int:
+    """Merge each package's votes into the study, in order; a refused package stops the merge."""
+    from app.study.database import RatingsDatabase
+    from app.study.packages import merge_package
+
     with RatingsDatabase.open(args.study) as study:
         for index, package in enumerate(args.packages):
             try:
@@ -135,6 +263,12 @@ def rate_merge(args: argparse.Namespace) -> int:
 
 
 def rate_report(args: argparse.Namespace) -> int:
+    """Print the study's statistics and write its report folder (and --csv), with and without flagged raters."""
+    from app.output_paths import refuse_output_over_input
+    from app.study.database import RatingsDatabase
+    from app.study.report import markdown, write_report
+    from app.study.statistics import study_statistics
+
     folder = Path(args.output) if args.output else Path(args.study).with_name(Path(args.study).stem + "-report")
     refuse_output_over_input(folder, {"study database": args.study})
     if args.csv:
@@ -161,6 +295,10 @@ def rate_report(args: argparse.Namespace) -> int:
 
 
 def rate_export_csv(args: argparse.Namespace) -> int:
+    """Write the study's vote log as CSV, undone votes included unless --standing-only."""
+    from app.output_paths import refuse_output_over_input
+    from app.study.database import RatingsDatabase
+
     refuse_output_over_input(args.output, {"study database": args.study})
     with RatingsDatabase.open(args.study) as database:
         rows = database.export_csv(args.output, include_undone=not args.standing_only)
@@ -169,6 +307,11 @@ def rate_export_csv(args: argparse.Namespace) -> int:
 
 
 def rate_face(args: argparse.Namespace) -> int:
+    """Write one study face as a preset the explorer loads."""
+    from app.output_paths import refuse_output_over_input
+    from app.study.database import RatingsDatabase
+    from app.study.report import save_face_preset
+
     refuse_output_over_input(args.output, {"study database": args.study})
     with RatingsDatabase.open(args.study) as database:
         path = save_face_preset(database, args.face_id, args.output)
