@@ -83,9 +83,11 @@ def main() -> None:
     args = parser.parse_args()
     scale = 0.25 if args.quick else 1.0
     cores = usable_cores()
+    cuda = f"yes: {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "no"
     print(
-        f"machine: {platform.processor() or platform.machine()}, {cores} cores, {torch.get_num_threads()} torch threads, "
-        f"load {os.getloadavg()[0]:.1f}, CUDA {'yes: ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'no'}; "
+        f"machine: {platform.processor() or platform.machine()}, {cores} cores, "
+        f"{torch.get_num_threads()} torch threads, "
+        f"load {os.getloadavg()[0]:.1f}, CUDA {cuda}; "
         f"python {platform.python_version()}, torch {torch.__version__}"
     )
     model = embedded_model()
@@ -126,9 +128,8 @@ def main() -> None:
     if torch.cuda.is_available():
         gpu = Denoiser.from_folder(model, device="cuda")
         for kind, table in tables.items():
-            print(
-                f"denoise {kind} (cuda): {count / best_seconds(lambda kind=kind, table=table: gpu.denoise(kind, table)):,.0f} vectors/s"
-            )
+            seconds = best_seconds(lambda kind=kind, table=table: gpu.denoise(kind, table))
+            print(f"denoise {kind} (cuda): {count / seconds:,.0f} vectors/s")
     else:
         print("denoise (cuda): no GPU on this machine")
 
@@ -178,7 +179,7 @@ def main() -> None:
 
         # Images against the bare off-screen render of the same mesh at 256 px.
         try:
-            from app.dataset.face_images import FaceRenderer
+            from app.rendering.face_renderer import FaceRenderer
 
             renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, 256, model.triangle_parts)
         except Exception as failure:  # no GL here: say so and go on

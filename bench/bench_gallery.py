@@ -22,8 +22,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.dataset.face_images import FaceRenderer
-from app.explorer.face_state import SamplingSettings
 from app.explorer.gallery import (
     THUMBNAIL_SIZE,
     ThumbnailRenderer,
@@ -31,6 +29,8 @@ from app.explorer.gallery import (
     save_gallery_png,
     thumbnail_frame,
 )
+from app.model.sampling_settings import SamplingSettings
+from app.rendering.face_renderer import FaceRenderer
 from app.workspace import Workspace
 
 FACES = 16
@@ -73,7 +73,7 @@ def main() -> None:
         renderer.close()
         limit.close()
     ms = lambda values: 1000.0 * statistics.median(values)  # noqa: E731
-    total = [s + r + w for s, r, w in zip(sampling, rendering, sheets)]
+    total = [s + r + w for s, r, w in zip(sampling, rendering, sheets, strict=True)]
     print(f"gallery of {FACES} faces ({2 * FACES} thumbnails of {args.size} px), median of {args.repeats}:")
     print(f"  draw + denoise 16 faces      {ms(sampling):8.1f} ms")
     print(f"  render 32 thumbnails         {ms(rendering):8.1f} ms   ({ms(rendering) / (2 * FACES):.1f} ms each)")

@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from PIL import Image
 
-from app.dataset.face_images import FaceRenderer
 from app.dataset.generation import generate
 from app.dataset.settings import GenerationSettings, Provenance
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.denoising.denoiser import Denoiser
 from app.model.embedded_model import embedded_model
 from app.model.sampling import sample_coefficients
+from app.rendering.face_renderer import FaceRenderer
 
 TARGET = 0.5
 

@@ -1,4 +1,5 @@
-"""Dataset images with ground truth: the camera, landmarks on the rendered pixels, maps, variation, colour, 300W-LP files."""
+"""Dataset images with ground truth: the camera, landmarks on the rendered pixels, maps, variation, colour and
+300W-LP files."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from core_fixtures import bfm_fields, write_bfm
 from PIL import Image
 
 import main
-from app.dataset.camera import Camera, framing_camera, rotation_3ddfa
-from app.dataset.face_images import FaceRenderer
 from app.dataset.format_300w_lp import read_300w_lp
 from app.dataset.generation import generate
 from app.dataset.mesh_files import MeshWriter
@@ -26,6 +25,9 @@ from app.errors import FaceExplorerError, ModelFileError
 from app.model.embedded_model import embedded_model
 from app.model.fitted_params import load_fitted_parameters
 from app.model.model_files import load_model, save_model_npz
+from app.rendering.camera import Camera, framing_camera, rotation_3ddfa
+from app.rendering.face_renderer import FaceRenderer
+from app.rendering.key_light import DEFAULT_KEY_LIGHT, KeyLight
 
 
 @pytest.fixture(scope="module")
@@ -283,8 +285,6 @@ def test_the_light_and_colour_change_the_image(model):
     albedo = albedo_of(model)
     try:
         plain = renderer.draw(face, camera).rgb.astype(int)
-        from app.dataset.views import DEFAULT_KEY_LIGHT, KeyLight
-
         dim = renderer.draw(face, camera, KeyLight(DEFAULT_KEY_LIGHT.direction, 0.2)).rgb.astype(int)
         side = renderer.draw(face, camera, KeyLight((1.0, 0.0, 0.0), DEFAULT_KEY_LIGHT.intensity)).rgb.astype(int)
         dark_skin = renderer.draw(face, camera, colours=albedo.colours(np.array([2.5 * albedo.ev[0], 0.0]))).rgb.astype(

@@ -12,9 +12,9 @@ from core_fixtures import bfm_fields, write_bfm, write_fitted_mat
 
 from app.dataset.export import load_coefficients
 from app.errors import FaceExplorerError
-from app.explorer.face_state import SamplingSettings
 from app.explorer.opened_workspace import Networks, OpenedWorkspace, open_checkpoints, open_data, open_model
 from app.explorer.session import ExplorerSession
+from app.model.sampling_settings import SamplingSettings
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces
 from app.workspace import Workspace
@@ -81,7 +81,7 @@ def test_opening_a_model_reads_it_and_adopting_switches_to_its_mean_face(session
 def test_files_that_cannot_be_used_raise_before_anything_changes(session, tmp_path):
     broken = tmp_path / "broken.mat"
     broken.write_text("not a mat file")
-    with pytest.raises(FaceExplorerError, match="broken.mat"):
+    with pytest.raises(FaceExplorerError, match=r"broken\.mat"):
         open_model(session.workspace, broken)
     with pytest.raises(FaceExplorerError, match="no such checkpoint"):
         open_checkpoints(session.workspace, tmp_path)

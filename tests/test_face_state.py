@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -11,9 +12,10 @@ from app.dataset.export import load_coefficients
 from app.dataset.face_export import ExportedFace, export_faces
 from app.errors import FaceExplorerError
 from app.explorer.face_preset import apply_preset, load_preset, save_preset
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceChange, FaceState
 from app.explorer.live_face import LiveFace
 from app.model.morphable_model import MorphableModel
+from app.model.sampling_settings import SamplingSettings
 from app.model.vertex_normals import VertexNormals
 
 
@@ -278,7 +280,7 @@ def test_live_denoising_runs_on_one_torch_thread_and_batch_work_keeps_the_defaul
     import torch
 
     class Counting(FakeDenoiser):
-        threads: list[int] = []
+        threads: ClassVar[list[int]] = []
 
         def denoise_face(self, alpha_id, alpha_exp):
             self.threads.append(torch.get_num_threads())
@@ -302,7 +304,7 @@ def test_a_live_face_that_cannot_be_built_does_not_follow_the_state(model):
             raise FaceExplorerError("the shape network's output is not finite for these coefficients")
 
     class Listening(LiveFace):
-        heard: list = []
+        heard: ClassVar[list[FaceChange]] = []
 
         def _on_face_change(self, change):
             self.heard.append(change)

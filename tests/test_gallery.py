@@ -12,7 +12,7 @@ from PIL import Image
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.evaluation.plausibility import PlausibilityCalibration
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceState
 from app.explorer.gallery import (
     GAP_COLOUR,
     SHEET_GAP,
@@ -26,6 +26,7 @@ from app.explorer.gallery import (
 )
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.embedded_model import embedded_model
+from app.model.sampling_settings import SamplingSettings
 from app.rendering.look import BACKGROUND
 from app.workspace import Workspace
 

@@ -17,8 +17,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.dataset.face_preset_file import PRESET_FORMAT
 from app.errors import FaceExplorerError
-from app.explorer.face_preset import PRESET_FORMAT
 from app.rendering.look import BACKGROUND
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow

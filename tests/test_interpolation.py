@@ -15,7 +15,7 @@ from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.evaluation.plausibility import PlausibilityCalibration
 from app.explorer.face_preset import save_preset
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceState
 from app.explorer.gallery import ThumbnailRenderer
 from app.explorer.history import FaceHistory
 from app.explorer.interpolation import (
@@ -32,6 +32,7 @@ from app.explorer.live_face import LiveFace
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.embedded_model import embedded_model
 from app.model.sampling import sample_coefficients
+from app.model.sampling_settings import SamplingSettings
 from app.workspace import Workspace
 
 
@@ -82,8 +83,8 @@ def test_denoised_steps_are_the_networks_output_of_each_linear_step(denoiser: De
     start, end = endpoints(1)
     plain = Interpolation(model, start, end)
     denoised = Interpolation(model, start, end, denoiser, denoise_steps=True)
-    raw_id, raw_exp = plain.at(0.6)
-    walked_id, walked_exp = denoised.at(0.6)
+    raw_id, _ = plain.at(0.6)
+    walked_id, _ = denoised.at(0.6)
     alone = denoiser.denoise("shape", raw_id)
     np.testing.assert_allclose(walked_id, alone, atol=1e-5 * np.abs(alone).max())
     assert not np.allclose(walked_id, raw_id)

@@ -172,7 +172,7 @@ def test_the_window_draws_a_face_as_a_dataset_image_does(qtbot, tmp_path, model)
     face's mean colour over its pixels is the same whatever the size of the picture."""
     from matplotlib.image import imread
 
-    from app.dataset.face_images import FaceRenderer
+    from app.rendering.face_renderer import FaceRenderer
 
     window = open_window(qtbot, make_study(tmp_path / "study.db", model), model, rater="erin")
     face = window.session.current

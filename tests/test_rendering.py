@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from app.dataset.face_images import FaceRenderer
 from app.model.embedded_model import embedded_model
 from app.rendering.face_mesh import FaceMesh
+from app.rendering.face_renderer import FaceRenderer
 from app.rendering.look import BACKGROUND, SKIN, framing_bounds
 
 SQUARE = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=np.float32)  # faces +z
@@ -38,7 +38,7 @@ def test_an_owned_mesh_copies_its_vertices_and_rewrites_points_and_normals_in_pl
     assert np.array_equal(mesh.polydata.points, TURNED) and np.array_equal(source, SQUARE)
     np.testing.assert_allclose(mesh.polydata.point_data["Normals"], np.tile([1.0, 0.0, 0.0], (4, 1)), atol=1e-6)
     assert np.shares_memory(mesh.polydata.points, points)  # the same arrays, not new ones
-    assert all(after > earlier for after, earlier in zip(modification_times(mesh), before))
+    assert all(after > earlier for after, earlier in zip(modification_times(mesh), before, strict=True))
 
 
 def test_a_shared_mesh_draws_the_callers_arrays_and_marks_them_modified():
@@ -55,7 +55,7 @@ def test_a_shared_mesh_draws_the_callers_arrays_and_marks_them_modified():
     mesh.modified()
     assert np.array_equal(mesh.polydata.points, TURNED)
     assert np.array_equal(mesh.polydata.point_data["heat"], [1.0, 2.0, 3.0, 4.0])
-    assert all(after > earlier for after, earlier in zip(modification_times(mesh, "heat"), before))
+    assert all(after > earlier for after, earlier in zip(modification_times(mesh, "heat"), before, strict=True))
 
 
 def test_only_contiguous_float32_arrays_are_shared():

@@ -1,12 +1,25 @@
-"""The paper's sampling: uniform intervals of width r·s_i and normal draws with s_i = EV (or EV/max)."""
+"""The paper's sampling: uniform intervals of width r·s_i and normal draws with s_i = EV (or EV/max);
+and the one rule on ranges, distributions and seeds that the explorer, generate, studies and presets share."""
 
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from app.dataset.settings import GenerationSettings
+from app.errors import FaceExplorerError
+from app.explorer.face_preset import load_preset, save_preset
+from app.explorer.face_state import FaceState
+from app.model.coefficient_limits import check_coefficients, coefficient_limit
 from app.model.embedded_model import embedded_model
 from app.model.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
+from app.model.sampling_settings import MAX_RANGE, SamplingSettings
+from app.study.definition import StudyDefinition
 
 
 @pytest.fixture(scope="module")
@@ -63,5 +76,89 @@ def test_seeds_reproduce_and_differ(model):
 
 
 def test_unknown_distribution(model):
-    with pytest.raises(ValueError, match="laplace"):
+    with pytest.raises(FaceExplorerError, match="laplace"):
         sample_coefficients(model, "shape", "laplace", 1, np.random.default_rng(0))
+
+
+# --- the one sampling rule: every sampler accepts and refuses the same settings, in the same words ---------
+
+
+def _generate(folder: Path, **values: Any) -> None:
+    GenerationSettings(count=1, **values).check()
+
+
+def _study(folder: Path, **values: Any) -> None:
+    StudyDefinition(**values)
+
+
+def _study_condition(folder: Path, **values: Any) -> None:
+    ((name, value),) = values.items()
+    StudyDefinition(conditions=(f"denoised:{name}={value}",))
+
+
+def _explorer(folder: Path, **values: Any) -> None:
+    FaceState(embedded_model()).update_settings(**values)
+
+
+def _preset(folder: Path, **values: Any) -> None:
+    state = FaceState(embedded_model())
+    path = save_preset(folder / "face.json", state)
+    document = json.loads(path.read_text())
+    document["sampling"].update(values)
+    path.write_text(json.dumps(document))
+    load_preset(path, state.model.n_id, state.model.n_exp)
+
+
+SAMPLERS = {
+    "generate": _generate,
+    "study": _study,
+    "study condition": _study_condition,
+    "explorer": _explorer,
+    "preset": _preset,
+}
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("r_shape", 3000.0, "3000.0"),
+        ("r_exp", 0.0, "0.0"),
+        ("r_shape", -1.0, "-1.0"),
+        ("r_exp", float("nan"), "nan"),
+        ("r_shape", float("inf"), "inf"),
+    ],
+)
+def test_every_sampler_refuses_the_same_ranges_in_the_same_words(tmp_path, sampler, name, value, shown):
+    expected = f"the sampling range {name} must be a number greater than 0 and at most {MAX_RANGE:g} (got {shown})"
+    with pytest.raises(FaceExplorerError, match=re.escape(expected)):
+        SAMPLERS[sampler](tmp_path, **{name: value})
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_every_sampler_accepts_the_widest_range(tmp_path, sampler):
+    SAMPLERS[sampler](tmp_path, r_shape=MAX_RANGE)
+
+
+@pytest.mark.parametrize("sampler", ["generate", "explorer", "preset"])
+def test_every_sampler_refuses_the_same_distributions_and_seeds(tmp_path, sampler):
+    with pytest.raises(FaceExplorerError, match=re.escape("unknown distribution 'laplace' (use uniform or normal)")):
+        SAMPLERS[sampler](tmp_path, distribution="laplace")
+    with pytest.raises(FaceExplorerError, match=r"the seed must be a non-negative integer below 2\^63 \(got -1\)"):
+        SAMPLERS[sampler](tmp_path, seed=-1)
+
+
+def test_the_widest_range_draws_faces_within_the_coefficient_limit(model):
+    """MAX_RANGE is where uniform draws reach the coefficient limit: every face it draws can be shown."""
+    for kind in ("shape", "expression"):
+        draws = sample_coefficients(model, kind, "uniform", 2_000, np.random.default_rng(4), MAX_RANGE)
+        check_coefficients(model, kind, draws, "the widest uniform draws")
+        assert np.abs(draws).max() > 0.99 * coefficient_limit(model, kind)
+
+
+def test_settings_read_from_a_record_take_the_defaults_and_refuse_unknown_keys():
+    assert SamplingSettings.from_dict({"seed": 3}) == SamplingSettings(seed=3)
+    with pytest.raises(FaceExplorerError, match="unknown sampling settings: range"):
+        SamplingSettings.from_dict({"range": 10.0})
+    with pytest.raises(FaceExplorerError, match=r"the sampling range r_exp .* \(got '10'\)"):
+        SamplingSettings.from_dict({"r_exp": "10"})

@@ -50,7 +50,7 @@ def test_generation_is_deterministic_and_seed_dependent(model, denoiser, corpus)
     definition = StudyDefinition(faces_per_condition=3, conditions=ALL, seed=7)
     first, again = faces_of(definition, model, denoiser, corpus), faces_of(definition, model, denoiser, corpus)
     assert [f.face_id for f in first] == list(range(1, 13))
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         assert (a.face_id, a.condition, a.sample, a.source) == (b.face_id, b.condition, b.sample, b.source)
         assert np.array_equal(a.alpha_id, b.alpha_id) and np.array_equal(a.alpha_exp, b.alpha_exp)
     other = faces_of(StudyDefinition(faces_per_condition=3, conditions=ALL, seed=8), model, denoiser, corpus)
@@ -212,7 +212,7 @@ def test_conditions_with_their_own_range_or_part(model, denoiser, corpus):
         )
     assert narrow[0].source == "uniform r_shape=10 r_exp=5 #0"
     for conditions, message in (
-        (["denoised:r_exp=-1"], "r_exp must be a positive number"),
+        (["denoised:r_exp=-1"], "the sampling range r_exp must be a number greater than 0"),
         (["normal:r_exp=5"], "only uniform conditions"),
         (["denoised:colour=red"], "'colour=red' is not one of"),
         (["denoised:varies=hair"], "'varies' must be one of"),

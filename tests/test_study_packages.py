@@ -49,7 +49,7 @@ def test_packages_are_self_contained_copies_with_the_studys_fingerprint(study_pa
         fingerprint, faces = study.actual_fingerprint(), study.faces()
     assert [p.name for p in written] == ["rater-01.db", "rater-02.db", "rater-03.db"]
     ids = set()
-    for path, slot in zip(written, ("rater-01", "rater-02", "rater-03")):
+    for path, slot in zip(written, ("rater-01", "rater-02", "rater-03"), strict=True):
         with RatingsDatabase.open(path) as package:
             assert package.package.slot == slot and package.package.fingerprint == fingerprint
             assert package.package.exported_from == "study.db" and package.definition.name == "test"
@@ -78,7 +78,7 @@ def test_merge_reports_per_rater_and_a_second_merge_adds_only_what_is_new(study_
     merged = standing(study_path)
     assert len(merged) == 6
     assert [(r, f, v) for r, f, v in merged if r == "ann"] == sorted(
-        zip(["ann"] * 3, ann_faces, ["accept", "reject", "accept"])
+        zip(["ann"] * 3, ann_faces, ["accept", "reject", "accept"], strict=True)
     )
     assert {(f, v) for r, f, v in merged if r == "bob"} == {(bob_faces[0], "unsure"), (bob_faces[1], "accept")}
 
@@ -159,7 +159,7 @@ def test_a_merge_is_all_of_a_package_or_nothing(study_path, tmp_path):
     vote_through(second, "ann", ["reject"] * 3)  # the same rater ID on another computer: same faces again
     with RatingsDatabase.open(study_path) as study:
         merge_package(study, first)
-        with pytest.raises(FaceExplorerError, match="already has a standing vote.*nothing was merged"):
+        with pytest.raises(FaceExplorerError, match=r"already has a standing vote.*nothing was merged"):
             merge_package(study, second)  # bob's three votes came first and are rolled back too
     assert standing(study_path) == sorted([("ann", order[0], "accept"), ("ann", order[1], "accept")])
     with sqlite3.connect(study_path) as raw:

@@ -63,7 +63,7 @@ def test_scripted_raters_through_packages_merge_and_report(tmp_path, tiny_checkp
     with RatingsDatabase.open(study) as opened:
         oddness = face_oddness(model, embedded_corpus(300), opened.faces())
     panel = scripted_panel(5, careless=2, strict=1, seed=11)
-    for index, (rater, package) in enumerate(zip(panel, packages)):
+    for index, (rater, package) in enumerate(zip(panel, packages, strict=True)):
         with RatingsDatabase.open(package) as opened:
             assert (
                 rate_as(rater, opened, model.provenance, oddness, np.random.default_rng([11, index])) == 3 * 8 + 4 + 4

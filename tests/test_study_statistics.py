@@ -110,7 +110,8 @@ def test_agreement_curve_and_bootstrap_match_the_hand_computation(tmp_path):
     # face 3 R,R → RR 2. n_A = 5, n_R = 3, n = 8: D_o = 2/8, D_e = 2·5·3/(8·7) → alpha = 1 − (1/4)/(30/56) = 16/30
     assert raw.alpha == pytest.approx(16 / 30)
     assert normal.alpha is None  # nobody rejected a normal face
-    # rule with 1 rater: x 2/3, y 1/3, z 2/2 (face 3 unsure) → 2/3; with 2: {x,y} 1/3, {x,z} 2/3, {y,z} 1/3 → 4/9; all 3: 1/3
+    # rule with 1 rater: x 2/3, y 1/3, z 2/2 (face 3 unsure) → 2/3;
+    # with 2: {x,y} 1/3, {x,z} 2/3, {y,z} 1/3 → 4/9; all 3: 1/3
     assert [(p.raters, p.mean, p.subsets) for p in raw.raters_curve] == [
         (1, pytest.approx(2 / 3), 3),
         (2, pytest.approx(4 / 9), 3),
@@ -123,7 +124,8 @@ def test_agreement_curve_and_bootstrap_match_the_hand_computation(tmp_path):
     assert 0.0 <= low <= raw.paper_rule <= high <= 1.0 and high - low > 0.3
     with hand_rated_study(tmp_path / "again.db") as study:
         assert study_statistics(study, replicates=300).condition("uniform-raw").paper_rule_bootstrap_ci == (low, high)
-    # diversity of the shown faces: α_id = 1, 2, 3 in every coefficient → variance 1 each, 199 of them; 29 for expression
+    # diversity of the shown faces: α_id = 1, 2, 3 in every coefficient → variance 1 each,
+    # 199 of them; 29 for expression
     assert raw.diversity == {"shape": pytest.approx(199.0), "expression": pytest.approx(29.0)}
     assert statistics.condition("all").diversity == {}
 

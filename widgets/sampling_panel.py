@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.explorer.face_state import FaceChange, FaceState, SamplingSettings
+from app.explorer.face_state import FaceChange, FaceState
 from app.model.sampling import DISTRIBUTIONS
+from app.model.sampling_settings import SamplingSettings
 
 MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
 
@@ -95,13 +96,13 @@ class SamplingPanel(QGroupBox):
             self.origin_label.setText(text)
 
     def _show_settings(self, settings: SamplingSettings) -> None:
-        for box, value in (
-            (self.r_shape_box, settings.r_shape),
-            (self.r_exp_box, settings.r_exp),
-            (self.seed_box, min(settings.seed, MAX_SEED)),
-        ):
+        boxes = (self.r_shape_box, self.r_exp_box, self.seed_box)
+        for box in boxes:
             box.blockSignals(True)
-            box.setValue(value)
+        self.r_shape_box.setValue(settings.r_shape)
+        self.r_exp_box.setValue(settings.r_exp)
+        self.seed_box.setValue(min(settings.seed, MAX_SEED))
+        for box in boxes:
             box.blockSignals(False)
         self.distribution_box.blockSignals(True)
         self.distribution_box.setCurrentText(settings.distribution)

@@ -24,9 +24,9 @@ import scipy.io
 from PIL import Image
 
 from app.atomic_files import write_atomically
-from app.dataset.camera import Camera
 from app.errors import DatasetError
 from app.model.model_files import read_mat
+from app.rendering.camera import Camera
 
 JPEG_QUALITY = 95
 # scipy stamps the creation time into a .mat's 116-byte text header; a fixed text keeps files reproducible.

@@ -11,13 +11,19 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from app.dataset.mesh_formats import MESH_FORMATS
-from app.dataset.view_options import check_view_settings
+from app.dataset.view_options import (
+    IMAGE_FORMATS,
+    MAX_IMAGE_SIZE,
+    background_colour,
+    background_pictures,
+    map_kinds,
+)
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
 from app.model.provenance import ModelProvenance
-from app.model.sampling import DISTRIBUTIONS, PAPER_RANGE
-from app.seeds import check_seed
+from app.model.sampling import PAPER_RANGE, Distribution
+from app.model.sampling_settings import SamplingSettings
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class GenerationSettings:
     count: int
     seed: int = 0
     shard_size: int = 1000
-    distribution: str = "uniform"
+    distribution: Distribution = "uniform"
     r_shape: float = PAPER_RANGE["shape"]
     r_exp: float = PAPER_RANGE["expression"]
     mesh_format: str | None = None  # one of MESH_FORMATS, or None for coefficients only
@@ -36,7 +42,7 @@ class GenerationSettings:
     random_views: int = 0  # extra images per face at random yaw/pitch
     max_yaw: float = 45.0
     max_pitch: float = 20.0
-    # What else varies per view and what each image comes with (checked by app.dataset.views):
+    # What else varies per view and what each image comes with (the words are app.dataset.view_options'):
     max_roll: float = 0.0  # degrees, random views only
     max_light_angle: float = 0.0  # degrees between a view's key light and the default one
     min_light: float = 1.0  # key light intensity, as a factor of the default, drawn in [min_light, max_light]
@@ -52,10 +58,7 @@ class GenerationSettings:
             raise FaceExplorerError(f"the number of faces must be at least 1 (got {self.count})")
         if self.shard_size < 1:
             raise FaceExplorerError(f"the shard size must be at least 1 (got {self.shard_size})")
-        if self.distribution not in DISTRIBUTIONS:
-            raise FaceExplorerError(f"unknown distribution '{self.distribution}' (use {' or '.join(DISTRIBUTIONS)})")
-        if not (self.r_shape > 0 and self.r_exp > 0):
-            raise FaceExplorerError("the uniform sampling ranges r_shape and r_exp must be positive")
+        self.sampling_settings()  # the one sampling rule: a bad range, seed or distribution is refused here
         if self.mesh_format not in (None, *MESH_FORMATS):
             raise FaceExplorerError(f"unknown mesh format '{self.mesh_format}' (use {' or '.join(MESH_FORMATS)})")
         if self.random_views < 0:
@@ -64,8 +67,53 @@ class GenerationSettings:
             raise FaceExplorerError("random views are images: ask for images as well")
         if self.images and self.image_size < 16:
             raise FaceExplorerError(f"image size {self.image_size} is too small (at least 16 pixels)")
-        check_view_settings(self)
-        check_seed(self.seed)
+        self._check_views()
+
+    def _check_views(self) -> None:
+        """Refuse view settings that make no sense, before anything is rendered or written."""
+        if self.image_format not in IMAGE_FORMATS:
+            raise FaceExplorerError(f"unknown image format '{self.image_format}' (use {' or '.join(IMAGE_FORMATS)})")
+        map_kinds(self.maps)
+        if self.images and self.image_size > MAX_IMAGE_SIZE:
+            raise FaceExplorerError(
+                f"image size {self.image_size:,} is beyond what OpenGL renders "
+                f"(at most {MAX_IMAGE_SIZE:,} pixels, often less)"
+            )
+        asked = [
+            name
+            for name, given in (
+                ("--max-roll", self.max_roll != 0.0),
+                ("--light-angle", self.max_light_angle != 0.0),
+                ("--light-intensity", (self.min_light, self.max_light) != (1.0, 1.0)),
+                ("--background", bool(self.background)),
+                ("--maps", bool(self.maps)),
+                ("--format", self.image_format != "png"),
+                ("--focal-length", self.focal_length != 0.0),
+            )
+            if given
+        ]
+        if asked and not self.images:
+            raise FaceExplorerError(f"{asked[0]} is about images: ask for images as well")
+        for name, value, top in (
+            ("yaw", self.max_yaw, 180.0),
+            ("pitch", self.max_pitch, 90.0),
+            ("roll", self.max_roll, 180.0),
+            ("light angle", self.max_light_angle, 180.0),
+        ):
+            if not 0.0 <= value <= top:
+                raise FaceExplorerError(f"the largest {name} must lie in 0..{top:g} degrees (got {value:g})")
+        if not 0.0 <= self.min_light <= self.max_light or not self.max_light < float("inf"):
+            raise FaceExplorerError(
+                f"the light intensity range {self.min_light:g}..{self.max_light:g} "
+                "must be finite, not negative and in increasing order"
+            )
+        if self.focal_length and not self.image_size <= self.focal_length < float("inf"):
+            raise FaceExplorerError(
+                f"a focal length of {self.focal_length:g} pixels is too short for {self.image_size}-pixel "
+                "images: at least the image size (a view angle of at most 53°), or 0 for the weak perspective"
+            )
+        if self.background and background_colour(self.background) is None:
+            background_pictures(self.background)
 
     @property
     def shard_count(self) -> int:
@@ -75,6 +123,10 @@ class GenerationSettings:
         """Global face indices of one shard."""
         start = shard * self.shard_size
         return range(start, min(start + self.shard_size, self.count))
+
+    def sampling_settings(self) -> SamplingSettings:
+        """The ranges, seed and distribution as checked ``SamplingSettings``: the rule every sampler follows."""
+        return SamplingSettings(self.r_shape, self.r_exp, self.seed, self.distribution)
 
     def sampling(self) -> dict[str, Any]:
         """The settings that decide the coefficients (stored in every shard)."""

@@ -36,7 +36,7 @@ from app.model.sampling import sample_coefficients
 from app.npz_files import read_npz
 
 if TYPE_CHECKING:
-    from app.dataset.face_images import FaceRenderer
+    from app.rendering.face_renderer import FaceRenderer
 
 TABLES = ("face_index", "alpha_id_noisy", "alpha_exp_noisy", "alpha_id", "alpha_exp")
 # Faces are synthesized this many at a time for meshes and images: a shard's vertices at once
@@ -95,7 +95,7 @@ class FaceFileWriters:
 
     def renderer(self, size: int) -> FaceRenderer:
         if self._renderer is None or self._renderer_size != size:
-            from app.dataset.face_images import FaceRenderer  # VTK takes a second to start
+            from app.rendering.face_renderer import FaceRenderer  # VTK takes a second to start
 
             self.close()
             self._renderer = FaceRenderer(

@@ -1,8 +1,8 @@
 """The views of one shard's faces: their random choices, their files and their recorded ground truth.
 
 Every choice comes from the shard's own seeded streams, so a shard's images regenerate exactly:
-``view_rng`` (seed, shard, 1) draws each view's pose (yaw and pitch as before roll existed, then
-roll), key light (a direction within ``max_light_angle`` of the default key light, and an
+``view_rng`` (seed, shard, 1) draws each view's pose (yaw and pitch first, then roll, so that a
+view without roll keeps its pose), key light (a direction within ``max_light_angle`` of the default key light, and an
 intensity factor) and background picture; ``texture_rng`` (seed, shard, 2) draws each face's
 colour coefficients. Asking for images or colours never changes the coefficients.
 
@@ -33,30 +33,13 @@ from app.errors import FaceExplorerError
 from app.model.albedo import AlbedoModel, skin_tone_albedo
 from app.model.morphable_model import MorphableModel
 from app.png_files import write_png
+from app.rendering.key_light import DEFAULT_KEY_LIGHT, KeyLight
 
 if TYPE_CHECKING:
-    from app.dataset.face_images import FaceRenderer, RenderedView
+    from app.rendering.face_renderer import FaceRenderer
 
 
 DATASET_PNG_LEVEL = 3  # zlib level of dataset PNGs: a third of the default's time for ~10 % more bytes
-
-
-@dataclass(frozen=True)
-class KeyLight:
-    """The brightest light of a view, fixed to the camera: ``direction`` (unit, image space, towards the light)."""
-
-    direction: tuple[float, float, float]
-    intensity: float
-
-
-def _light_kit_key() -> KeyLight:
-    """The key light of VTK's light kit, which the explorer uses: 50° up, 10° to the right, intensity 0.75."""
-    elevation, azimuth = np.radians(50.0), np.radians(10.0)
-    direction = (np.cos(elevation) * np.sin(azimuth), np.sin(elevation), np.cos(elevation) * np.cos(azimuth))
-    return KeyLight(tuple(float(v) for v in direction), 0.75)
-
-
-DEFAULT_KEY_LIGHT = _light_kit_key()
 
 
 def view_rng(seed: int, shard: int) -> np.random.Generator:
@@ -111,6 +94,7 @@ def albedo_of(model: MorphableModel) -> AlbedoModel:
         return model.albedo
     from app.rendering.look import PART_COLOURS  # pyvista comes with it: only imported when faces are coloured
 
+    assert model.triangle_parts is not None  # MorphableModel.__post_init__ fills it in
     return skin_tone_albedo(model.triangles, model.triangle_parts, model.n_vertices, PART_COLOURS)
 
 
@@ -157,7 +141,7 @@ class ShardViews:
             from app.rendering.look import BACKGROUND  # pyvista comes with it: only imported when images are made
 
             colour = BACKGROUND
-        self.colour = colour
+        self.colour = colour  # None only without images, when no view is ever written
         self.plan = ViewPlan.draw(settings, shard, faces, len(self.pictures))
         self.albedo = albedo_of(model) if settings.albedo else None
         self.texture = self.albedo.sample(faces, texture_rng(settings.seed, shard)) if self.albedo else None
@@ -169,13 +153,15 @@ class ShardViews:
 
     def colours(self, face: int) -> np.ndarray | None:
         """(N, 3) float32 RGB in [0, 1] of the shard's ``face``-th face, or None when faces are not coloured."""
-        return None if self.albedo is None else self.albedo.colours(self.texture[face])
+        return None if self.albedo is None or self.texture is None else self.albedo.colours(self.texture[face])
 
     def write(
         self, folder: Path, index: int, face: int, vertices: np.ndarray, alpha_id: np.ndarray, alpha_exp: np.ndarray
     ) -> list[Future[Path]]:
-        """Render every view of the shard's ``face``-th face (global ``index``); its files are written in the background."""
-        settings, plan, later = self.settings, self.plan, self._in_background
+        """Render every view of the shard's ``face``-th face (global ``index``); its files are written in the
+        background."""
+        settings, plan, later, colour = self.settings, self.plan, self._in_background, self.colour
+        assert colour is not None  # views are written only for datasets with images, which have a colour
         renderer = self._renderer(settings.image_size)
         kinds = map_kinds(settings.maps)
         colours = self.colours(face)
@@ -185,7 +171,7 @@ class ShardViews:
             camera = renderer.camera(pitch, yaw, roll, settings.focal_length or None)
             light = KeyLight(tuple(plan.light_direction[face, view]), float(plan.light_intensity[face, view]))
             picture = plan.background[face, view]
-            background = _picture(self.pictures[picture], settings.image_size) if picture >= 0 else self.colour
+            background = _picture(self.pictures[picture], settings.image_size) if picture >= 0 else colour
             image = renderer.draw(
                 vertices,
                 camera,
@@ -207,12 +193,15 @@ class ShardViews:
                 pending.append(later(write_label, next(paths), alpha_id, alpha_exp, camera, points, texture))
             else:
                 pending.append(later(write_png, next(paths), image.rgb, DATASET_PNG_LEVEL))
-            pending += [later(_write_map, path, kind, image) for kind, path in zip(kinds, paths, strict=True)]
+            pending += [
+                later(_write_map, path, kind, image.ground_truth(kind)) for kind, path in zip(kinds, paths, strict=True)
+            ]
         return pending
 
     def tables(self) -> dict[str, np.ndarray]:
         """What the shard file records about its views and colours."""
-        plan, tables = self.plan, {}
+        plan = self.plan
+        tables: dict[str, np.ndarray] = {}
         if self.settings.images:
             tables["view_pose_para"] = self.pose_para
             if self.landmarks is not None:
@@ -229,11 +218,12 @@ class ShardViews:
         return tables
 
 
-def _write_map(path: Path, kind: str, image: RenderedView) -> Path:
+def _write_map(path: Path, kind: str, values: np.ndarray) -> Path:
+    """One per-pixel map of a view: depth as .npy, the mask and the normals as PNG."""
     if kind == "depth":
         buffer = io.BytesIO()
-        np.save(buffer, image.depth, allow_pickle=False)
+        np.save(buffer, values, allow_pickle=False)
         return write_atomically(path, [buffer.getbuffer()])
     if kind == "mask":
-        return write_png(path, image.mask.astype(np.uint8) * 255, DATASET_PNG_LEVEL)
-    return write_png(path, image.normals, DATASET_PNG_LEVEL)
+        return write_png(path, values.astype(np.uint8) * 255, DATASET_PNG_LEVEL)
+    return write_png(path, values, DATASET_PNG_LEVEL)

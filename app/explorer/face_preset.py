@@ -1,10 +1,9 @@
-"""Face presets: the coefficients of one face, the sampling settings and the model they belong to.
+"""Face presets in the explorer: bringing it back to exactly the same face and the same sampling settings.
 
-A preset is a JSON file (written atomically through ``app.dataset.export.save_coefficients``) that
-brings the explorer back to exactly the same face and the same sampling settings. It records
-the model's name and digest, and is applied only to the model it was made on, and where the face
-came from (its seed and distribution, or "edited"); a preset from before origins were recorded
-says it came from the preset file.
+The file itself (marker, model record, sampling settings) is ``app.dataset.face_preset_file``. A
+preset is applied only to the model it was made on, and its face keeps where it came from (its
+seed and distribution, or "edited"); a preset from before origins were recorded says it came
+from the preset file.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from app.dataset.export import load_coefficients, save_coefficients
+from app.dataset.face_preset_file import read_preset_file, write_preset_file
 from app.errors import FaceExplorerError
 from app.explorer.face_origin import FaceOrigin, PartOrigin
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceState
 from app.model.provenance import ModelProvenance, require_same_model
-
-PRESET_FORMAT = "face-manifold-explorer preset 1"
+from app.model.sampling_settings import SamplingSettings
 
 
 @dataclass(frozen=True)
@@ -34,37 +32,29 @@ class FacePreset:
 
 
 def save_preset(path: str | Path, state: FaceState) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        raise FaceExplorerError(f"{path}: a face preset is a .json file")
-    return save_coefficients(
+    return write_preset_file(
         path,
         state.alpha_id,
         state.alpha_exp,
-        preset=PRESET_FORMAT,
-        **state.model.provenance.to_record(),
-        sampling=state.settings.to_dict(),
+        state.model.provenance,
+        state.settings,
         origin=state.origin.to_record(),
     )
 
 
 def load_preset(path: str | Path, n_id: int, n_exp: int) -> FacePreset:
     """Read and check a preset for a model with ``n_id`` + ``n_exp`` coefficients."""
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        raise FaceExplorerError(f"{path}: a face preset is a .json file")
-    alpha_id, alpha_exp, info = load_coefficients(path)
-    if info.get("preset") != PRESET_FORMAT:
-        raise FaceExplorerError(f"{path}: not a face preset (no '{PRESET_FORMAT}' marker)")
-    for name, values, count in (("alpha_id", alpha_id, n_id), ("alpha_exp", alpha_exp, n_exp)):
+    preset = read_preset_file(path)
+    for name, values, count in (("alpha_id", preset.alpha_id, n_id), ("alpha_exp", preset.alpha_exp, n_exp)):
         if values.shape != (count,):
-            raise FaceExplorerError(f"{path}: {name} has shape {values.shape}, the loaded model needs ({count},)")
+            raise FaceExplorerError(
+                f"{preset.path}: {name} has shape {values.shape}, the loaded model needs ({count},)"
+            )
     try:
-        settings = SamplingSettings.from_dict(info.get("sampling", {}))
-        origin = FaceOrigin.from_record(info["origin"]) if "origin" in info else None
+        origin = FaceOrigin.from_record(preset.info["origin"]) if "origin" in preset.info else None
     except FaceExplorerError as problem:
-        raise FaceExplorerError(f"{path}: {problem}") from problem
-    return FacePreset(alpha_id, alpha_exp, settings, ModelProvenance.from_record(info, str(path)), path, origin)
+        raise FaceExplorerError(f"{preset.path}: {problem}") from problem
+    return FacePreset(preset.alpha_id, preset.alpha_exp, preset.settings, preset.model, preset.path, origin)
 
 
 def apply_preset(state: FaceState, preset: FacePreset, source: str = "preset") -> None:

@@ -19,69 +19,19 @@ exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 
 from app.errors import FaceExplorerError
 from app.explorer.face_origin import MEAN, MEAN_FACE, FaceOrigin, PartOrigin
-from app.model.coefficient_limits import LIMIT_IN_SCALES, check_coefficient, check_coefficients
+from app.model.coefficient_limits import check_coefficient, check_coefficients
 from app.model.morphable_model import CoefficientKind, MorphableModel
-from app.model.sampling import (
-    DISTRIBUTIONS,
-    PAPER_RANGE,
-    Distribution,
-    sample_coefficients,
-)
+from app.model.sampling import sample_coefficients
+from app.model.sampling_settings import SamplingSettings
 
 SampleTarget = Literal["shape", "expression", "both"]
-
-
-@dataclass(frozen=True)
-class SamplingSettings:
-    """Uniform-interval sampling as in the paper: r = 10 (shape), r = 15 (expression)."""
-
-    r_shape: float = PAPER_RANGE["shape"]
-    r_exp: float = PAPER_RANGE["expression"]
-    seed: int = 0
-    distribution: Distribution = "uniform"
-
-    def __post_init__(self) -> None:
-        if self.distribution not in DISTRIBUTIONS:
-            raise FaceExplorerError(f"unknown distribution '{self.distribution}' (use {' or '.join(DISTRIBUTIONS)})")
-        for name, value in (("r_shape", self.r_shape), ("r_exp", self.r_exp)):
-            if not (np.isfinite(value) and 0 < value <= 2 * LIMIT_IN_SCALES):
-                raise FaceExplorerError(
-                    f"sampling range {name} must be a number in (0, {2 * LIMIT_IN_SCALES:g}] (got {value})"
-                )
-        if int(self.seed) != self.seed or self.seed < 0:
-            raise FaceExplorerError(f"seed must be a non-negative integer (got {self.seed})")
-
-    def value_range(self, kind: CoefficientKind) -> float:
-        return self.r_shape if kind == "shape" else self.r_exp
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SamplingSettings:
-        """Settings from a preset; unknown keys are an error, missing ones take the defaults."""
-        if not isinstance(values, dict):
-            raise FaceExplorerError("sampling settings must be an object with r_shape, r_exp, seed, distribution")
-        unknown = set(values) - {"r_shape", "r_exp", "seed", "distribution"}
-        if unknown:
-            raise FaceExplorerError(f"unknown sampling settings: {', '.join(sorted(unknown))}")
-        try:
-            converted = {
-                key: (int(value) if key == "seed" else str(value) if key == "distribution" else float(value))
-                for key, value in values.items()
-            }
-        except (TypeError, ValueError) as failure:
-            raise FaceExplorerError(
-                f"sampling settings are not numbers where numbers are needed ({failure})"
-            ) from failure
-        return cls(**converted)
 
 
 @dataclass(frozen=True)
@@ -114,7 +64,10 @@ class FaceState:
 
     def __init__(self, model: MorphableModel, settings: SamplingSettings | None = None) -> None:
         self.model = model
-        self._alpha = {"shape": np.zeros(model.n_id), "expression": np.zeros(model.n_exp)}
+        self._alpha: dict[CoefficientKind, np.ndarray] = {
+            "shape": np.zeros(model.n_id),
+            "expression": np.zeros(model.n_exp),
+        }
         self._settings = settings or SamplingSettings()
         self._origin = MEAN_FACE
         self._gesture: int | None = None
@@ -213,10 +166,12 @@ class FaceState:
         is ``source``. Both parts are checked before either is taken, so a refused face leaves
         the state as it was.
         """
-        checked = {}
-        for kind, values in (("shape", alpha_id), ("expression", alpha_exp)):
-            if values is not None:
-                checked[kind] = check_coefficients(self.model, kind, values, source).copy()
+        given: dict[CoefficientKind, np.ndarray | None] = {"shape": alpha_id, "expression": alpha_exp}
+        checked = {
+            kind: check_coefficients(self.model, kind, values, source).copy()
+            for kind, values in given.items()
+            if values is not None
+        }
         self._alpha.update(checked)
         if origin is None:
             origin = self._origin

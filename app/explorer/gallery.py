@@ -17,16 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from app.dataset.face_images import FaceRenderer
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.blas_threads import one_blas_thread
 from app.explorer.face_origin import FaceOrigin
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceState
 from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.model.morphable_model import MorphableModel
+from app.model.sampling_settings import SamplingSettings
 from app.png_files import write_png
+from app.rendering.face_renderer import FaceRenderer
 
 MAX_GALLERY_FACES = 64
 THUMBNAIL_SIZE = 160  # pixels; a 4 × 4 grid of pairs fits a 1920-pixel-wide screen

@@ -1,9 +1,10 @@
 """What the explorer works on and everything a user can do to it, without Qt.
 
 An ``ExplorerSession`` holds the workspace (model, data, networks), the face being explored
-(``FaceState``), its ``LiveFace`` and its ``FaceHistory`` (undo, redo, earlier faces). The window turns user actions into calls on it and shows
-what they return or raise. Each action checks everything before it changes anything, so an
-action refused with a FaceExplorerError leaves the face, the networks and the files as they were.
+(``FaceState``), its ``LiveFace`` and its ``FaceHistory`` (undo, redo, earlier faces). The window
+turns user actions into calls on it and shows what they return or raise. Each action checks
+everything before it changes anything, so an action refused with a FaceExplorerError leaves the
+face, the networks and the files as they were.
 
 Opening another model, data or checkpoints folder takes two steps so that the slow part can run
 off the GUI thread: an ``open_*`` function of ``app.explorer.opened_workspace`` reads the files,
@@ -22,11 +23,12 @@ from app.denoising.devices import describe
 from app.errors import FaceExplorerError
 from app.explorer.face_origin import FaceOrigin, PartOrigin
 from app.explorer.face_preset import apply_preset, load_preset, save_preset
-from app.explorer.face_state import FaceState, SamplingSettings
+from app.explorer.face_state import FaceState
 from app.explorer.history import FaceHistory
 from app.explorer.live_face import LiveFace
 from app.explorer.opened_workspace import OpenedWorkspace, load_networks
 from app.model.provenance import SHORT_DIGEST
+from app.model.sampling_settings import SamplingSettings
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyFace
 from app.workspace import Workspace

@@ -7,6 +7,7 @@ as a person sees them in the GUI. Model coordinates are y up, with the face look
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 import pyvista
@@ -27,8 +28,8 @@ PART_COLOURS = {
 PART_COLOUR_ARRAY = "part colours"
 BACKGROUND = (0.16, 0.17, 0.19)
 SPECULAR = 0.15
-LIGHTING = "light kit"  # pyvista's key, fill, back and head lights
-HEAT_MAP_COLOURS = "YlOrRd"  # light at zero: readable on the dark background
+LIGHTING: Final = "light kit"  # pyvista's key, fill, back and head lights
+HEAT_MAP_COLOURS: Final = "YlOrRd"  # light at zero: readable on the dark background
 LANDMARK_COLOUR = (0.2, 0.85, 0.95)  # cyan: apart from skin, lips and the heat map's yellows and reds
 FRAME_MARGIN = 1.3  # a fixed frame is a reference face's box grown by this factor about its centre
 
@@ -36,7 +37,7 @@ FRAME_MARGIN = 1.3  # a fixed frame is a reference face's box grown by this fact
 def add_face(
     plotter: pyvista.BasePlotter, mesh: FaceMesh, triangle_parts: np.ndarray, scalars: str | None = None
 ) -> pyvista.Actor:
-    """Draw ``mesh`` smoothly shaded, each part (skin, eyes, teeth …) in its colour, or coloured by its point array ``scalars``.
+    """Draw ``mesh`` smoothly shaded, each part (skin, eyes, teeth …) in its colour, or by its point array ``scalars``.
 
     The colours are per vertex: the parts are separate meshes that share no vertices, except
     where the iris meets the white of the eye, whose colours then blend over one triangle.

@@ -81,7 +81,7 @@ def raters_curve(table: np.ndarray, rng: np.random.Generator, draws: int = 200) 
         if math.comb(total, size) <= draws:
             subsets = [list(subset) for subset in itertools.combinations(range(total), size)]
         else:
-            subsets = [rng.permutation(total)[:size] for _ in range(draws)]
+            subsets = [rng.permutation(total)[:size].tolist() for _ in range(draws)]
         values = np.array([no_rejection_share(table[subset]) for subset in subsets])
         values = values[~np.isnan(values)]
         if not len(values):

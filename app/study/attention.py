@@ -52,9 +52,9 @@ def rater_attention(
         own = {vote.face_id: vote.vote for vote in votes if vote.rater == rater}
         catch = [choice for face_id, choice in own.items() if faces[face_id].condition == CATCH]
         pairs = [
-            (choice, own[faces[face_id].repeats])
+            (choice, own[original])
             for face_id, choice in own.items()
-            if faces[face_id].repeats is not None and faces[face_id].repeats in own
+            if (original := faces[face_id].repeats) is not None and original in own
         ]
         entry = RaterAttention(
             rater,

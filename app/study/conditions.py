@@ -14,10 +14,10 @@ judges the same face the same way twice. They are never part of a condition's nu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from app.errors import FaceExplorerError
+from app.model.sampling_settings import check_range
 
 KINDS: tuple[str, ...] = ("denoised", "uniform-raw", "normal", "dataset")
 VARIED_PARTS: tuple[str, ...] = ("shape", "expression", "both")
@@ -83,16 +83,13 @@ def parse_condition(label: str, varies: str, r_shape: float, r_exp: float) -> Co
             else:
                 values[key] = text
     check_varies(values["varies"], f"study condition '{label}': 'varies'")
-    for key in _RANGE_OPTIONS:
-        check_range(values[key], f"study condition '{label}': {key}")
-    return Condition(label, kind, str(values["varies"]), float(values["r_shape"]), float(values["r_exp"]))
+    try:
+        r_shape, r_exp = (check_range(values[key], key) for key in _RANGE_OPTIONS)
+    except FaceExplorerError as problem:
+        raise FaceExplorerError(f"study condition '{label}': {problem}") from problem
+    return Condition(label, kind, str(values["varies"]), r_shape, r_exp)
 
 
 def check_varies(value: object, what: str) -> None:
     if value not in VARIED_PARTS:
         raise FaceExplorerError(f"{what} must be one of {', '.join(VARIED_PARTS)} (got '{value}')")
-
-
-def check_range(value: object, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-        raise FaceExplorerError(f"{what} must be a positive number (got {value!r})")

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -436,7 +436,9 @@ class RatingsDatabase:
                 "app_version, model_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-            return int(cursor.lastrowid)
+            vote_id = cursor.lastrowid
+            assert vote_id is not None  # set by every INSERT
+            return vote_id
 
         try:
             vote_id = self._write(insert)
@@ -460,7 +462,7 @@ class RatingsDatabase:
                 return None
             undone_at = utc_now()
             connection.execute("UPDATE votes SET undone_at = ? WHERE vote_id = ?", (undone_at, row[0]))
-            return Vote(*row[:-1], undone_at)
+            return replace(Vote(*row), undone_at=undone_at)
 
         return self._write(undo)
 
@@ -516,7 +518,8 @@ class RatingsDatabase:
 
         def merge(connection: sqlite3.Connection) -> None:
             nonlocal seen
-            added.clear(), undone.clear()  # a retried transaction counts from zero
+            added.clear()  # a retried transaction counts from zero
+            undone.clear()
             seen = 0
             for statement in _MERGE_SCHEMA.split(";"):
                 if statement.strip():
@@ -564,8 +567,9 @@ class RatingsDatabase:
             self._write(merge)
         except sqlite3.IntegrityError:
             raise FaceExplorerError(
-                f"{self.path}: a rater of package '{package.slot}' already has a standing vote on one of its faces in this "
-                "study (the same rater ID voted in another package or directly in the study); nothing was merged"
+                f"{self.path}: a rater of package '{package.slot}' already has a standing vote on one of its faces "
+                "in this study (the same rater ID voted in another package or directly in the study); "
+                "nothing was merged"
             ) from None
         return MergeResult(package, dict(added), dict(undone), seen)
 

@@ -39,8 +39,9 @@ from app.errors import FaceExplorerError
 from app.model.fitted_params import FittedParameters
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import PAPER_RANGE, sample_coefficients
+from app.model.sampling_settings import check_range
 from app.seeds import check_seed
-from app.study.conditions import CATCH, KINDS, REPEAT, Condition, check_range, check_varies, parse_condition
+from app.study.conditions import CATCH, KINDS, REPEAT, Condition, check_varies, parse_condition
 
 VIEWS: tuple[str, ...] = ("front-side", "rotating")
 MAX_RATER_ID_LENGTH = 64
@@ -90,7 +91,7 @@ class StudyDefinition:
             raise FaceExplorerError(f"a study needs at least one condition ({', '.join(KINDS)})")
         check_varies(self.varies, "'varies'")
         for name in ("r_shape", "r_exp", "catch_r"):
-            check_range(getattr(self, name), f"study range {name}")
+            check_range(getattr(self, name), name)
         labels = [self.condition(label).label for label in self.conditions]  # each label must parse
         if len(set(labels)) != len(labels):
             raise FaceExplorerError(f"study conditions are listed twice: {', '.join(labels)}")
@@ -176,7 +177,8 @@ class StudyFace:
 
     face_id: int
     condition: str  # a condition label of the study, or the control group "catch" / "repeat"
-    sample: int  # index within the condition (denoised k and uniform-raw k are the same draw); for "repeat": the repeated face's id
+    # Index within the condition (denoised k and uniform-raw k are the same draw); for "repeat": the repeated face's id.
+    sample: int
     source: str  # corpus face id for ``dataset``, otherwise the sampling that made it
     alpha_id: np.ndarray
     alpha_exp: np.ndarray

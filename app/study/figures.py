@@ -46,7 +46,7 @@ def raters_curve_figure(statistics: StudyStatistics, path: str | Path) -> Path:
         high = np.array([point.high for point in summary.raters_curve]) * 100
         (line,) = axis.plot(counts, mean, marker="o", markersize=3, label=summary.condition)
         axis.fill_between(counts, low, high, color=line.get_color(), alpha=0.15)
-    for part, marker in zip(PARTS, ("*", "P")):
+    for part, marker in zip(PARTS, ("*", "P"), strict=True):
         axis.plot(
             [PAPER_RATERS],
             [PAPER_RELIABILITY[part] * 100],
@@ -71,7 +71,7 @@ def reliability_diversity_figure(statistics: StudyStatistics, path: str | Path) 
     parts = [part for part in PARTS if any(part in s.diversity for s in statistics.conditions)] or list(PARTS)
     figure = Figure(figsize=(1.0 + 5.2 * len(parts), 4.4), layout="constrained")
     axes = figure.subplots(1, len(parts), squeeze=False)[0]
-    for axis, part in zip(axes, parts):
+    for axis, part in zip(axes, parts, strict=True):
         shown = [s for s in statistics.conditions if part in s.diversity and not np.isnan(s.paper_rule)]
         for summary in shown:
             value = summary.paper_rule * 100

@@ -67,9 +67,9 @@ def merge_package(study: RatingsDatabase, path: str | Path) -> MergeResult:
         fingerprint = study.actual_fingerprint()
         if package.package.fingerprint != fingerprint:
             raise FaceExplorerError(
-                f"{path}: a package of another study ('{package.definition.name}' from {package.package.exported_from}, "
-                f"fingerprint {package.package.fingerprint[:SHORT_DIGEST]}), not of {study.path} "
-                f"(fingerprint {fingerprint[:SHORT_DIGEST]}); nothing was merged"
+                f"{path}: a package of another study ('{package.definition.name}' "
+                f"from {package.package.exported_from}, fingerprint {package.package.fingerprint[:SHORT_DIGEST]}), "
+                f"not of {study.path} (fingerprint {fingerprint[:SHORT_DIGEST]}); nothing was merged"
             )
         if package.model != study.model:
             raise FaceExplorerError(

@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from app.atomic_files import atomic_output, create_folder
-from app.dataset.export import save_coefficients
-from app.explorer.face_preset import PRESET_FORMAT
-from app.explorer.face_state import SamplingSettings
+from app.dataset.face_preset_file import write_preset_file
+from app.model.sampling_settings import SamplingSettings
 from app.study.database import RatingsDatabase
 from app.study.figures import raters_curve_figure, reliability_diversity_figure
 from app.study.statistics import ALL_CONDITIONS, StudyStatistics
@@ -48,7 +47,8 @@ def condition_table(statistics: StudyStatistics) -> list[str]:
     for s in statistics.conditions:
         name = f"**{s.condition}**" if s.condition == ALL_CONDITIONS else s.condition
         lines.append(
-            f"| {name} | {s.faces} | {s.judged_faces} | {s.votes} | {s.accepts} | {s.rejects} | {s.unsure} | {s.raters} | "
+            f"| {name} | {s.faces} | {s.judged_faces} | {s.votes} | {s.accepts} | {s.rejects} | {s.unsure} | "
+            f"{s.raters} | "
             f"{_percent(s.acceptance)} | {_interval(s.acceptance_ci)} | {_percent(s.paper_rule)} "
             f"({s.never_rejected}/{s.judged_faces}) | {_interval(s.paper_rule_ci)} | {_number(s.kappa)} | "
             f"{_number(s.alpha)} | {_interval(s.paper_rule_bootstrap_ci)} | {_diversity(s.diversity)} |"
@@ -208,13 +208,12 @@ def preset_name(face_id: int) -> str:
 def save_face_preset(database: RatingsDatabase, face_id: int, path: str | Path) -> Path:
     """One study face as a face preset the explorer can open; the condition is recorded too."""
     face = database.face(face_id)
-    return save_coefficients(
+    return write_preset_file(
         path,
         face.alpha_id,
         face.alpha_exp,
-        preset=PRESET_FORMAT,
-        **database.model.to_record(),
-        sampling=SamplingSettings().to_dict(),
+        database.model,
+        SamplingSettings(),
         study=database.study_key,
         study_face_id=face.face_id,
         condition=face.condition,

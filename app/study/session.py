@@ -26,9 +26,10 @@ class RatingSession:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         database.require_model(model)
+        assert model.digest is not None  # require_model accepts only a model with the study's digest
         self.database = database
         self.rater = normalise_rater_id(rater_id)
-        self.model = model
+        self.model_digest = model.digest
         self.order = rater_order(list(database.faces()), database.definition.seed, self.rater, database.repeats())
         self._clock = clock
         self.current: StudyFace | None = None
@@ -72,7 +73,7 @@ class RatingSession:
             self._shown_at,
             utc_now(),
             self.decision_ms(),
-            self.model.digest,
+            self.model_digest,
         )
         return self.advance()
 

@@ -52,14 +52,17 @@ def face_oddness(
     ids = sorted(faces)
     by_id = _displacement(model, np.array([faces[i].alpha_id for i in ids]), None) / unit_id
     by_exp = _displacement(model, None, np.array([faces[i].alpha_exp for i in ids])) / unit_exp
-    return dict(zip(ids, np.maximum(by_id, by_exp).tolist()))
+    return dict(zip(ids, np.maximum(by_id, by_exp).tolist(), strict=True))
 
 
 def _displacement(
     model: MorphableModel, alpha_id: np.ndarray | None, alpha_exp: np.ndarray | None, batch: int = 64
 ) -> np.ndarray:
     """RMS distance of each face's vertices from the mean face's (the other part at the mean)."""
-    count = len(alpha_id if alpha_id is not None else alpha_exp)
+    given = alpha_id if alpha_id is not None else alpha_exp
+    if given is None:
+        raise ValueError("give the identity or the expression coefficients, or both")
+    count = len(given)
     alpha_id = np.zeros((count, model.n_id)) if alpha_id is None else alpha_id
     alpha_exp = np.zeros((count, model.n_exp)) if alpha_exp is None else alpha_exp
     mean = model.mean.reshape(-1, 3)
@@ -109,7 +112,9 @@ def rate_as(
         if rater.style == "careless":
             reject = rng.random() > CARELESS_ACCEPTS
         else:
-            reject = oddness[session.current.face_id] + rng.normal(0.0, rater.noise) > rater.threshold
+            face = session.current
+            assert face is not None  # an unfinished session shows a face
+            reject = oddness[face.face_id] + rng.normal(0.0, rater.noise) > rater.threshold
         session.vote("reject" if reject else "accept")
         cast += 1
     return cast

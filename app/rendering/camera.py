@@ -144,4 +144,5 @@ def framing_camera(
     # The frame's centre goes to the centre of the image, P = ((W + 1)/2, (H + 1)/2, 0).
     target = np.array([(width + 1) / 2.0, (height + 1) / 2.0, 0.0])
     translation = target - scale * rotation_3ddfa(pitch, yaw, roll) @ centre
-    return Camera(width, height, pitch, yaw, roll, scale, tuple(float(v) for v in translation), focal)
+    tx, ty, tz = (float(v) for v in translation)
+    return Camera(width, height, pitch, yaw, roll, scale, (tx, ty, tz), focal)

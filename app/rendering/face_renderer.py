@@ -1,10 +1,10 @@
-"""Off-screen images of faces for image-to-3D training sets, with their exact camera.
+"""Off-screen images of faces (dataset images, gallery thumbnails), with their exact camera.
 
 One pyvista plotter (one off-screen GL window) is kept per renderer, and a process keeps one
 renderer, so a batch costs one render per image, not one window or scene per image. Faces look
 as they do in the explorer and the rater window (``app.rendering.look``). The face itself is
 placed by the image's ``Camera`` (3DDFA's scaled orthographic projection, or a pinhole with a
-focal length, ``app.dataset.camera``) and drawn by a VTK camera of the same kind that shows
+focal length, ``app.rendering.camera``) and drawn by a VTK camera of the same kind that shows
 exactly the pixel box the formulas name, so a vertex the camera projects to (u, v) is drawn on
 pixel (u, v).
 
@@ -23,13 +23,14 @@ import numpy as np
 import pyvista
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkFloatArray
+from vtkmodules.vtkRenderingCore import vtkRenderWindow
 
-from app.dataset.camera import Camera, framing_camera
-from app.dataset.views import DEFAULT_KEY_LIGHT, KeyLight
 from app.errors import ExportError
 from app.model.face_parts import all_skin
 from app.png_files import write_png
+from app.rendering.camera import Camera, framing_camera
 from app.rendering.face_mesh import FaceMesh
+from app.rendering.key_light import DEFAULT_KEY_LIGHT, KeyLight
 from app.rendering.look import BACKGROUND, LIGHTING, PART_COLOUR_ARRAY, add_face, framing_bounds
 
 # Tighter than the rater window's frame: an image spends its pixels on the face, and faces
@@ -49,6 +50,13 @@ class RenderedView:
     depth: np.ndarray | None = None  # (H, W) float32: image-space z of the surface in pixels, NaN off the face
     normals: np.ndarray | None = None  # (H, W, 3) uint8: image-space unit normal n as (n + 1) / 2 · 255, 0 off the face
 
+    def ground_truth(self, kind: str) -> np.ndarray:
+        """The per-pixel map ``kind`` ("mask", "depth" or "normals"), which ``draw`` must have been asked for."""
+        values = {"mask": self.mask, "depth": self.depth, "normals": self.normals}[kind]
+        if values is None:
+            raise ValueError(f"the {kind} of this view was not drawn")
+        return values
+
 
 class FaceRenderer:
     """Renders (N, 3) vertex arrays of one mesh topology to square images of ``size`` pixels."""
@@ -67,24 +75,27 @@ class FaceRenderer:
         self.frame = framing_bounds(mean_vertices, IMAGE_FRAME_MARGIN)
         self.mesh = FaceMesh(triangles, mean_vertices)
         try:
-            self.plotter = pyvista.Plotter(off_screen=True, window_size=(size, size), lighting=LIGHTING)
+            self.plotter = pyvista.Plotter(off_screen=True, window_size=[size, size], lighting=LIGHTING)
         except Exception as failure:  # VTK raises plain RuntimeErrors when no GL context can be made
             raise ExportError(f"cannot render images off-screen here ({failure})") from failure
         # No multisampling: it blends the colours of edge pixels that the depth buffer (the mask)
         # leaves out, and costs several times the render on software GL.
-        self.plotter.ren_win.SetMultiSamples(0)
-        self.plotter.set_background(BACKGROUND)
+        self._window().SetMultiSamples(0)
+        self._set_background(BACKGROUND)
         self.actor = add_face(
             self.plotter, self.mesh, all_skin(len(triangles)) if triangle_parts is None else triangle_parts
         )
+        # The parts' colours as add_face set them, and the arrays VTK draws, rewritten in place per view.
         self._part_colours = np.array(self.mesh.polydata.point_data[PART_COLOUR_ARRAY], dtype=np.float32)
-        self.mesh.add_scalars(PART_COLOUR_ARRAY, self._part_colours.copy())
-        self.mesh.add_scalars(_NORMAL_COLOURS, np.zeros_like(self._part_colours))
+        self._shown_colours = self._part_colours.copy()
+        self._normal_colours = np.zeros_like(self._part_colours)
+        self.mesh.add_scalars(PART_COLOUR_ARRAY, self._shown_colours)
+        self.mesh.add_scalars(_NORMAL_COLOURS, self._normal_colours)
         self._place_camera(None)
         self._check_size(mean_vertices)
 
     def _place_camera(self, focal: float | None) -> None:
-        """VTK's camera for ``Camera``s of this focal length: it shows the pixel box [0.5, size + 0.5]² of the plane z = 0.
+        """VTK's camera for ``Camera``s of this focal length: it shows the pixel box [0.5, size + 0.5]² of plane z = 0.
 
         Orthographic (None): a parallel projection looking down -z. Pinhole: the eye at
         (c_x, c_y, f) looking at the image centre with the vertical view angle that makes that
@@ -112,7 +123,8 @@ class FaceRenderer:
         The limit depends on the driver and the display (Mesa's llvmpipe under Xvfb drew 8192
         but not 12000 pixels), so it is found by drawing the mean face once.
         """
-        covered = self.draw(mean_vertices, self.camera(), mask=True).mask
+        self.draw(mean_vertices, self.camera())
+        covered = np.isfinite(self._surface_depth())
         if covered.all() or not covered.any():
             self.close()
             raise ExportError(
@@ -146,22 +158,21 @@ class FaceRenderer:
         if camera.focal != self._focal:
             self._place_camera(camera.focal)
         self.mesh.update(camera.to_image_space(vertices))
-        self.mesh.polydata.point_data[PART_COLOUR_ARRAY][...] = self._part_colours if colours is None else colours
+        self._shown_colours[...] = self._part_colours if colours is None else colours
         light = light or DEFAULT_KEY_LIGHT
         key = self.plotter.renderer.lights[KEY_LIGHT]
         key.position, key.intensity = light.direction, light.intensity
-        picture = isinstance(background, np.ndarray)
-        self.plotter.set_background(BACKGROUND if picture else background)
+        picture, colour = (background, BACKGROUND) if isinstance(background, np.ndarray) else (None, background)
+        self._set_background(colour)
         self.mesh.modified()
-        self.plotter.render()  # screenshot() alone may return the previous frame
-        view = RenderedView(self.plotter.screenshot(return_img=True)[..., :3].copy())
-        if mask or depth or picture:
+        view = RenderedView(self._frame())
+        if mask or depth or picture is not None:
             z = self._surface_depth()
             covered = np.isfinite(z)
             view.mask = covered if mask else None
             view.depth = z if depth else None
-            if picture:
-                view.rgb = np.where(covered[..., None], view.rgb, background)
+            if picture is not None:
+                view.rgb = np.where(covered[..., None], view.rgb, picture)
         if normals:
             view.normals = self._normal_map()
         return view
@@ -178,30 +189,46 @@ class FaceRenderer:
         that costs more than the render itself. It holds 0 at the near and 1 at the far clipping plane.
         """
         buffer = vtkFloatArray()
-        self.plotter.ren_win.GetZbufferData(0, 0, self.size - 1, self.size - 1, buffer)
+        self._window().GetZbufferData(0, 0, self.size - 1, self.size - 1, buffer)
         z = vtk_to_numpy(buffer).reshape(self.size, self.size)[::-1]  # GL's rows start at the bottom
         near, far = self.plotter.camera.clipping_range
-        if self._focal is None:  # a parallel projection's z-buffer is linear between the clipping planes
-            distance = near + z * (far - near)
-        else:
-            distance = near * far / (far - z * (far - near))
+        # A parallel projection's z-buffer is linear between the clipping planes, a perspective one is not.
+        distance = near + z * (far - near) if self._focal is None else near * far / (far - z * (far - near))
         surface = (self._eye - distance).astype(np.float32)
         surface[z >= 1.0] = np.nan
         return surface
 
     def _normal_map(self) -> np.ndarray:
         """The mesh's image-space normals drawn as colours, unlit, in a second pass."""
-        self.mesh.polydata.point_data[_NORMAL_COLOURS][...] = (self.mesh.normals + 1.0) / 2.0
+        self._normal_colours[...] = (self.mesh.normals + 1.0) / 2.0
         self.mesh.modified()
         self.actor.mapper.array_name = _NORMAL_COLOURS
         self.actor.prop.lighting = False
-        self.plotter.set_background((0.0, 0.0, 0.0))
+        self._set_background((0.0, 0.0, 0.0))
         try:
-            self.plotter.render()
-            return self.plotter.screenshot(return_img=True)[..., :3].copy()
+            return self._frame()
         finally:
             self.actor.mapper.array_name = PART_COLOUR_ARRAY
             self.actor.prop.lighting = True
+
+    def _frame(self) -> np.ndarray:
+        """Render and read back the frame as (H, W, 3) uint8 (a screenshot alone may return the previous frame)."""
+        self.plotter.render()
+        image = self.plotter.screenshot(return_img=True)
+        if image is None:  # pyvista's type allows it, for screenshots written to a file only
+            raise ExportError("the off-screen renderer returned no image")
+        return image[..., :3].copy()
+
+    def _window(self) -> vtkRenderWindow:
+        """The plotter's render window (pyvista types it as optional: a closed plotter has none)."""
+        window = self.plotter.render_window
+        if window is None:
+            raise ExportError("this face renderer was closed; make a new one")
+        return window
+
+    def _set_background(self, colour: tuple[float, float, float]) -> None:
+        # ignore: pyvista wraps Renderers.set_background with functools.wraps, so its type still asks for `self`
+        self.plotter.set_background(colour)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.plotter.close()
