@@ -16,6 +16,6 @@ MAX_SEED = 2**63 - 1
 
 def check_seed(seed: object, name: str = "the seed") -> int:
     """``seed`` as an int, or a FaceExplorerError naming ``name`` and the valid range."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= int(seed) <= MAX_SEED:
         raise FaceExplorerError(f"{name} must be a non-negative integer below 2^63 (got {seed!r})")
     return int(seed)

@@ -160,7 +160,8 @@ def run(app: QApplication, window: ExplorerWindow, recorder: Recorder, interval_
     median = statistics.median(recorder.latencies)
     return median, (
         f"{name:<22} events {len(recorder.change_times):>3}  frames rendered {recorder.frames:>3}  "
-        f"model updates {len(recorder.compute_ms):>3}  median compute {statistics.median(recorder.compute_ms):6.1f} ms  "
+        f"model updates {len(recorder.compute_ms):>3}  "
+        f"median compute {statistics.median(recorder.compute_ms):6.1f} ms  "
         f"median render {statistics.median(recorder.render_ms):6.1f} ms  "
         f"median change→frame {median:6.1f} ms  gesture end→full frame {recorder.full_frame_after_gesture:6.1f} ms"
     )

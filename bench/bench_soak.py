@@ -57,7 +57,8 @@ def main() -> int:
         driver.run(args.warm_up, args.process_every)
         print(
             f"soak: {window.workspace.describe_model()}, window {width}x{height}, "
-            f"{'software' if window.views.software_gl else 'hardware'} GL, Qt events every {args.process_every} actions; "
+            f"{'software' if window.views.software_gl else 'hardware'} GL, "
+            f"Qt events every {args.process_every} actions; "
             f"warm-up of {args.warm_up:,} actions took {time.perf_counter() - start:.1f} s"
         )
         gc.collect()

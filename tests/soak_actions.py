@@ -51,7 +51,7 @@ class SoakDriver:
         panel, views, sampling = window.coefficient_panel, window.views, window.sampling_panel
         self._rows = [panel.row(kind, index) for kind in ("shape", "expression") for index in range(ROWS_USED)]
         self._view_buttons = [button for button in views.findChildren(QPushButton)]
-        self._sample_buttons = list(sampling.buttons.values()) + [panel.reset_all_button]
+        self._sample_buttons = [*sampling.buttons.values(), panel.reset_all_button]
         weighted: list[tuple[int, str, Callable[[], None]]] = [
             (40, "slider key", self._slider_key),
             (20, "typed value", self._typed_value),

@@ -47,10 +47,10 @@ def test_a_full_disk_is_named_and_the_old_file_kept(tmp_path: Path, disk_full_at
 
 
 def test_other_write_failures_keep_their_reason(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match="^cannot write .*: folder .* does not exist$"):
+    with pytest.raises(ExportError, match=r"^cannot write .*: folder .* does not exist$"):
         write_atomically(tmp_path / "missing" / "x.bin", [b"x"])
     (tmp_path / "taken").mkdir()
-    with pytest.raises(ExportError, match="^cannot write .*taken: Is a directory$"):
+    with pytest.raises(ExportError, match=r"^cannot write .*taken: Is a directory$"):
         write_atomically(tmp_path / "taken", [b"x"])
 
 
@@ -78,6 +78,6 @@ def test_png_round_trip_and_a_name_that_is_not_utf8(tmp_path: Path) -> None:
 
 def test_png_on_a_real_full_disk(small_disk: Path) -> None:
     noise = np.random.default_rng(1).integers(0, 256, size=(800, 800, 3), dtype=np.uint8)  # 1.9 MB, incompressible
-    with pytest.raises(ExportError, match="^disk full while writing"):
+    with pytest.raises(ExportError, match=r"^disk full while writing"):
         write_png(small_disk / "big.png", noise)
     assert list(small_disk.iterdir()) == []

@@ -62,7 +62,7 @@ def test_save_and_load_keep_weights_metadata_and_digest_the_loaded_bytes(tmp_pat
     assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert loaded.trained_on == ModelProvenance("test model", DIGEST)
     assert not loaded.net.training  # ready for inference
-    for (name, a), b in zip(net.state_dict().items(), loaded.net.state_dict().values()):
+    for (name, a), b in zip(net.state_dict().items(), loaded.net.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
     payload = torch.load(path, weights_only=True)  # plain tensors and JSON types only
     assert set(payload) == {"format", "metadata", "state_dict"}

@@ -13,7 +13,7 @@ def changed(clean: np.ndarray, noisy: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("length", "rows"), [(29, 29_000), (199, 39_800)])
-def test_count_of_changed_coefficients_is_uniform_over_1_to_L(length, rows):
+def test_count_of_changed_coefficients_is_uniform_over_1_to_length(length, rows):
     clean = np.zeros((rows, length))
     counts = changed(clean, corrupt(clean, 2.0, np.random.default_rng(0))).sum(axis=1)
     assert counts.min() == 1 and counts.max() == length

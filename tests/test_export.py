@@ -99,7 +99,7 @@ def test_missing_folder_and_bad_suffix_leave_no_file(tmp_path):
     with pytest.raises(ExportError, match="unsupported mesh format"):
         export_mesh(tmp_path / "face.stl", vertices, triangles)
     (tmp_path / "taken.obj").mkdir()  # the name is a folder: the final rename fails
-    with pytest.raises(ExportError, match="taken.obj"):
+    with pytest.raises(ExportError, match=r"taken\.obj"):
         export_mesh(tmp_path / "taken.obj", vertices, triangles)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "taken.obj"]
 

@@ -35,7 +35,7 @@ def aflw_tree(tmp_path) -> tuple[Path, np.ndarray, np.ndarray]:
         "sub/deeper/image00010.mat",
         "sub/deeper/image00013.mat",
     ]
-    for name, s, e in zip(names, shape, expression):
+    for name, s, e in zip(names, shape, expression, strict=True):
         write_fitted_mat(root / name, s, e)
     (root / "sub" / "broken.mat").write_bytes(b"\x00\x01 definitely not MATLAB" * 10)
     nan_shape = shape[0].copy()
@@ -63,7 +63,7 @@ def test_folder_is_read_recursively_and_bad_files_are_skipped_with_reasons(aflw_
         ]
     )
     assert sorted(data.face_ids) == expected_ids
-    by_id = dict(zip(data.face_ids, range(len(data))))
+    by_id = dict(zip(data.face_ids, range(len(data)), strict=True))
     written = dict(
         zip(
             [
@@ -75,6 +75,7 @@ def test_folder_is_read_recursively_and_bad_files_are_skipped_with_reasons(aflw_
                 "sub/deeper/image00013",
             ],
             range(6),
+            strict=True,
         )
     )
     for face, row in by_id.items():
@@ -171,11 +172,11 @@ def test_complex_coefficients_are_refused_not_made_real(tmp_path):
 def test_unreadable_or_missing_inputs(tmp_path):
     garbage = tmp_path / "fits.npz"
     garbage.write_bytes(b"PK\x03\x04 broken zip")
-    with pytest.raises(DatasetError, match="fits.npz"):
+    with pytest.raises(DatasetError, match=r"fits\.npz"):
         load_fitted_parameters(garbage)
     other = tmp_path / "fits.csv"
     other.write_text("1,2,3")
-    with pytest.raises(DatasetError, match="fits.csv"):
+    with pytest.raises(DatasetError, match=r"fits\.csv"):
         load_fitted_parameters(other)
     with pytest.raises(DatasetError, match="no such"):
         load_fitted_parameters(tmp_path / "missing")
@@ -218,9 +219,9 @@ def test_split_keeps_all_views_of_a_face_on_one_side():
     all_ids = sorted(train.face_ids + test.face_ids)
     assert all_ids == sorted(data.face_ids)
     # Rows travel with their expression: every (id, expression) pair is the original one.
-    original = dict(zip(data.face_ids, data.expression))
+    original = dict(zip(data.face_ids, data.expression, strict=True))
     for part in (train, test):
-        for face_id, row in zip(part.face_ids, part.expression):
+        for face_id, row in zip(part.face_ids, part.expression, strict=True):
             np.testing.assert_array_equal(row, original[face_id])
 
 
@@ -246,6 +247,6 @@ def test_split_by_recorded_ids_gives_exactly_the_held_out_rows():
     assert again_test.face_ids == test.face_ids and again_train.face_ids == train.face_ids
     np.testing.assert_array_equal(again_test.expression, test.expression)
     with pytest.raises(
-        DatasetError, match="lacks 1 of the 29 held-out faces .e.g. 'face99_view0'.: it is not the data"
+        DatasetError, match=r"lacks 1 of the 29 held-out faces \(e\.g\. 'face99_view0'\): it is not the data"
     ):
         split_by_ids(data, [*test.face_ids, "face99_view0"])

@@ -90,7 +90,7 @@ def test_the_neutral_meshs_texture_layout_is_kept_corner_for_corner(folder):
     # Every polygon of write_obj gives its k-th corner the k-th vt line: a corner's UV says which
     # corner of its quad it is, so each triangle's UVs follow its vertices through the split.
     quad_uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
-    for triangle, corner_uvs in zip(model.triangles, layout.uv[layout.triangles]):
+    for triangle, corner_uvs in zip(model.triangles, layout.uv[layout.triangles], strict=True):
         quad = next(polygon for _, polygons in GROUPS for polygon in polygons if set(triangle) <= set(polygon))
         np.testing.assert_array_equal(corner_uvs, quad_uv[[quad.index(v) for v in triangle]])
 

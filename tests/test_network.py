@@ -29,7 +29,8 @@ def test_encoded_size_and_stored_pre_pool_sizes(length, encoded, stages):
     code, skips = net.encode(torch.zeros(3, 1, length))
     assert tuple(code.shape) == (3, 64, encoded)
     assert [length for _, length in skips] == stages
-    assert [tuple(even_won.shape) for even_won, _ in skips] == [(3, c, s // 2) for c, s in zip([8, 16, 32, 64], stages)]
+    expected = [(3, c, s // 2) for c, s in zip([8, 16, 32, 64], stages, strict=True)]
+    assert [tuple(even_won.shape) for even_won, _ in skips] == expected
 
 
 def test_too_short_input_is_refused():
@@ -92,7 +93,7 @@ class IndexedPoolingAutoEncoder(AutoEncoder4):
             size = x.shape
             x, indices = pool(x)
             skips.append((indices, size))
-        for deconv, (indices, size) in zip(self.decoder, reversed(skips)):
+        for deconv, (indices, size) in zip(self.decoder, reversed(skips), strict=True):
             x = deconv(unpool(x, indices, output_size=size))
         return x
 

@@ -98,15 +98,15 @@ def test_a_calibration_can_be_abandoned_between_its_steps(
     PlausibilityCalibration.from_context(context, mesh_faces=40, step=lambda: calls.append(1))
     assert len(calls) == 2 + 2  # one per kind's distance, one per batch of 32 mesh faces
 
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
     def stop_at_the_third_step() -> None:
         calls.append(1)
         if len(calls) == 3:
-            raise Stop
+            raise StopError
 
     calls.clear()
-    with pytest.raises(Stop):
+    with pytest.raises(StopError):
         PlausibilityCalibration.from_context(context, mesh_faces=40, step=stop_at_the_third_step)
     assert len(calls) == 3  # nothing ran after the step that stopped it

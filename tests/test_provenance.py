@@ -60,7 +60,7 @@ def test_records_round_trip_and_old_files_have_no_digest():
     assert legacy == ModelProvenance("embedded:v1", None) and legacy.describe() == "embedded:v1 [no digest]"
     assert legacy.to_record() == {"model_identity": "embedded:v1"}  # written back as it was read
     for digest in ("0123", "G" * 64, None, 7):
-        with pytest.raises(FaceExplorerError, match="f.json: the recorded face model is damaged"):
+        with pytest.raises(FaceExplorerError, match=r"f\.json: the recorded face model is damaged"):
             ModelProvenance.from_record({"model_name": "m", "model_digest": digest}, "f.json")
 
 
@@ -81,7 +81,8 @@ def test_one_function_decides_compatibility():
         "identified by their content), so it cannot be checked against BFM.mat [bbbbbbbbbbbb]",
         ModelProvenance(
             "", None
-        ): "the preset p.json does not record which face model it was made on, so it cannot be shown on BFM.mat [bbbbbbbbbbbb]",
+        ): "the preset p.json does not record which face model it was made on, so it cannot be shown on "
+        "BFM.mat [bbbbbbbbbbbb]",
     }
     for recorded, message in cases.items():
         assert model_mismatch(recorded, loaded, "the preset p.json") == message

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -492,5 +493,5 @@ def test_two_processes_voting_at_once_lose_nothing(tmp_path):
             assert own == rater_order(list(range(1, faces + 1)), 4, rater)
         # the two writers really interleaved (each vote is its own transaction)
         raters = [v.rater for v in votes]
-        assert sum(a != b for a, b in zip(raters, raters[1:])) > 1
+        assert sum(a != b for a, b in pairwise(raters)) > 1
     os.remove(study)

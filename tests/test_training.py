@@ -117,7 +117,7 @@ def test_same_seed_same_weights(tmp_path):
     assert first["test_mse_denoised"] == pytest.approx(again["test_mse_denoised"], rel=1e-4)
     net_a = load_checkpoint(tmp_path / "a.pt", "expression", 29).net
     net_b = load_checkpoint(tmp_path / "b.pt", "expression", 29).net
-    for (name, a), b in zip(net_a.state_dict().items(), net_b.state_dict().values()):
+    for (name, a), b in zip(net_a.state_dict().items(), net_b.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
     other, _ = quiet_train(
         data,
@@ -175,5 +175,5 @@ def test_unwritable_output_fails_before_any_training(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     config = TrainingConfig.paper("expression", epochs=1, copies=1, test_faces=5)
-    with pytest.raises(ExportError, match="e.pt"):
+    with pytest.raises(ExportError, match=r"e\.pt"):
         train_denoiser(embedded_corpus(30), config, MODEL, blocker / "e.pt", show_progress=False)

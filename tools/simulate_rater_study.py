@@ -81,7 +81,7 @@ def simulate(args: argparse.Namespace) -> None:
         oddness = face_oddness(model, embedded_corpus(), opened.faces())
     packages = sorted((folder / "packages").glob("rater-*.db"))
     for index, (rater, package) in enumerate(
-        zip(scripted_panel(args.raters, args.careless, args.strict, args.seed), packages)
+        zip(scripted_panel(args.raters, args.careless, args.strict, args.seed), packages, strict=True)
     ):
         with RatingsDatabase.open(package) as opened:
             votes = rate_as(rater, opened, model.provenance, oddness, np.random.default_rng([args.seed, index]))

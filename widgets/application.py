@@ -14,6 +14,8 @@ def application() -> QApplication:
     """The running QApplication, or a new one; without a display Qt would abort the process."""
     existing = QApplication.instance()
     if existing is not None:
+        # a QCoreApplication (a process without widgets) could not show the windows
+        assert isinstance(existing, QApplication), f"the running {type(existing).__name__} has no widgets"
         return existing
     if sys.platform.startswith("linux") and not any(
         os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")

@@ -292,13 +292,15 @@ class CoefficientPanel(QWidget):
 
     def _show_all(self) -> None:
         for kind, rows in self.rows.items():
-            for row, value in zip(rows, self._values(kind)):
+            # strict=False: a kind's rows are only built when its tab is first shown (_ensure_rows)
+            for row, value in zip(rows, self._values(kind), strict=False):
                 row.show_value(float(value))
 
     def _on_face_change(self, change: FaceChange) -> None:
         if self.denoised_box.isChecked():
             return  # the denoised values arrive through set_denoised
         if change.is_single:
+            assert change.kind is not None and change.index is not None  # a single change names its coefficient
             rows = self.rows[change.kind]
             if rows:
                 rows[change.index].show_value(change.new)

@@ -191,8 +191,12 @@ class ExplorerWindow(QMainWindow):
         self.model_label.setText(f"model: {described}")
         self.vertices_label.setText(f"{self.workspace.model.n_vertices:,} vertices")
 
+    def _coefficients(self) -> CoefficientPanel:
+        assert self.coefficient_panel is not None  # _show_model makes it, in __init__
+        return self.coefficient_panel
+
     def _show_networks(self) -> None:
-        """Rebuild the views around a new live face (new networks only redraw it); say what is wrong with the networks."""
+        """Rebuild the views around a new live face (new networks only redraw it); say what is wrong with them."""
         networks = self.session.networks
         denoiser = networks.denoiser
         note = "" if denoiser is not None else ": no networks, showing the input"
@@ -229,7 +233,7 @@ class ExplorerWindow(QMainWindow):
     def _after_refresh(self) -> None:
         self.views.refresh()
         self.views.show_origin(self.state.origin.describe())
-        self.coefficient_panel.set_denoised(self.live.denoised_id, self.live.denoised_exp)
+        self._coefficients().set_denoised(self.live.denoised_id, self.live.denoised_exp)
         if not self.live.showing_draft:  # per-frame work waits for the end of a drag
             self.plausibility.face_changed(self.session)
             self.compute_label.setText(f"update: {self.live.last_compute_ms:.1f} ms")  # relayouts the status bar
@@ -377,8 +381,8 @@ class ExplorerWindow(QMainWindow):
         self._action(view_menu, "&Landmarks", self.views.toggle_landmarks, "L")
         self._action(view_menu, "Fi&t both faces", self.views.toggle_fit, tip="reframe after every change")
         self._action(view_menu, "&Wireframe", self.views.toggle_wireframe)
-        self._action(view_menu, "Show &denoised coefficients", lambda: self.coefficient_panel.toggle_denoised(), "D")
-        self._action(view_menu, "Find &coefficient", lambda: self.coefficient_panel.focus_filter(), "Ctrl+K")
+        self._action(view_menu, "Show &denoised coefficients", lambda: self._coefficients().toggle_denoised(), "D")
+        self._action(view_menu, "Find &coefficient", lambda: self._coefficients().focus_filter(), "Ctrl+K")
 
         # Tools that open their own windows (rater mode, …) are added to this menu.
         self.tools_menu = bar.addMenu("&Tools")

@@ -21,6 +21,7 @@ from app.dataset.face_export import ExportChoice
 
 MESH_CHOICES = {"OBJ": (".obj", True), "PLY (binary)": (".ply", True), "PLY (ASCII)": (".ply", False)}
 COEFFICIENT_CHOICES = {"JSON": ".json", "npz": ".npz", "none": None}
+WHICH_CHOICES: tuple[ExportChoice, ...] = ("input", "denoised", "both")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export faces")
         self.which_box = QComboBox()
-        self.which_box.addItems(["input", "denoised", "both"])
+        self.which_box.addItems(list(WHICH_CHOICES))
         self.which_box.setToolTip("'both' writes NAME_input and NAME_denoised")
         self.format_box = QComboBox()
         self.format_box.addItems(list(MESH_CHOICES))
@@ -65,7 +66,7 @@ class ExportDialog(QDialog):
         suffix, binary = MESH_CHOICES[self.format_box.currentText()]
         return ExportRequest(
             Path(self.path_field.text()).with_suffix(suffix),
-            self.which_box.currentText(),
+            WHICH_CHOICES[self.which_box.currentIndex()],
             binary,
             COEFFICIENT_CHOICES[self.coefficients_box.currentText()],
         )

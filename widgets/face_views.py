@@ -5,8 +5,9 @@ OpenGL context and one render per frame instead of two, which halves the cost of
 software GL. Its render window draws straight into a native window (VTK's own
 ``QVTKRenderWindowInteractor``, the canvas), not through pyvistaqt's QOpenGLWidget: that one
 renders into a framebuffer that is blitted and then composed by Qt with OpenGL, which under
-software GL cost ~11 ms of a 28 ms draft frame at 1000×900 (17 ms without). The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark
-modified, schedule a paint": no new actors, no new arrays, and no model work in the paint path.
+software GL cost ~11 ms of a 28 ms draft frame at 1000×900 (17 ms without). The meshes wrap the
+``LiveFace`` arrays without copying, so an update is "mark modified, schedule a paint": no new
+actors, no new arrays, and no model work in the paint path.
 Repaints go through ``QWidget.update()``, which Qt merges, rather than ``render()``, which
 would render once immediately and once more in the paint that follows.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pyvista
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QV
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
 from app.explorer.live_face import LiveFace
@@ -50,7 +53,7 @@ HEAT_MAP_RANGES = {
     "0–10 mm": 10.0,
     "0–20 mm": 20.0,
 }
-ORIGIN_POSITION = "lower_edge"
+ORIGIN_POSITION: Final = "lower_edge"
 FIT_MARGIN = 0.8  # share of the view the fitted faces may fill, leaving room for the labels
 
 
@@ -66,10 +69,13 @@ class FaceViews(QWidget):
         # No multisampling: pyvista's default MSAA makes a software-GL (llvmpipe) frame about
         # 2.5× slower. On a real GPU, FXAA smooths the edges almost for free; in software it
         # still costs ~40 % of a frame, so there the edges stay as they are (see _on_render_end).
-        self.plotter.render_window.SetMultiSamples(0)
-        self.plotter.set_background(BACKGROUND)
+        render_window = self.plotter.render_window
+        assert render_window is not None  # None only once the plotter is closed
+        render_window.SetMultiSamples(0)
+        # ignore: pyvista wraps Renderers.set_background with functools.wraps, so its type still asks for `self`
+        self.plotter.set_background(BACKGROUND)  # type: ignore[arg-type]
         self.plotter.link_views()
-        self.canvas = QVTKRenderWindowInteractor(self, rw=self.plotter.render_window)
+        self.canvas = QVTKRenderWindowInteractor(self, rw=render_window)
         self.canvas.Initialize()  # an interactor renders (paintEvent) only once enabled
         # The canvas's own interactor gets the mouse: turn the camera as pyvista does.
         self.canvas.GetRenderWindow().GetInteractor().SetInteractorStyle(vtkInteractorStyleTrackballCamera())
@@ -77,22 +83,22 @@ class FaceViews(QWidget):
         # shortcuts and can leave the views in odd states: keep the mouse interaction, drop the keys.
         self.canvas.GetRenderWindow().GetInteractor().RemoveObservers("CharEvent")
         self.software_gl: bool | None = None  # known once the first frame has a GL context
-        self.plotter.render_window.AddObserver("EndEvent", self._on_render_end)
+        render_window.AddObserver("EndEvent", self._on_render_end)
         self.frames = 0
         self._live: LiveFace | None = None
         self._denoiser_note = ""
         self._meshes: list[FaceMesh] = []
         self._drafts: list[FaceMesh] = []
-        self._face_actors: list[object] = []  # input, denoised
-        self._draft_actors: list[object] = []
+        self._face_actors: list[pyvista.Actor] = []  # input, denoised
+        self._draft_actors: list[pyvista.Actor] = []
         self._showing_draft = False
-        self._denoised_actor = None
-        self._denoised_draft_actor = None
-        self._origin_annotation = None
+        self._denoised_actor: pyvista.Actor | None = None
+        self._denoised_draft_actor: pyvista.Actor | None = None
+        self._origin_annotation: pyvista.CornerAnnotation | None = None
         self._origin_text = ""
-        self._scalar_bar = None
-        self._landmarks: list[tuple[pyvista.PolyData, np.ndarray, object]] = []  # (points, source vertices, actor)
-        self._labels = []
+        self._scalar_bar: vtkScalarBarActor | None = None
+        # (points, source vertices, actor)
+        self._landmarks: list[tuple[pyvista.PolyData, np.ndarray, pyvista.Actor]] = []
 
         buttons = QHBoxLayout()
         for text, slot, tip in (
@@ -148,6 +154,7 @@ class FaceViews(QWidget):
         self._meshes, self._drafts, self._face_actors, self._draft_actors = [], [], [], []
         self._landmarks = []
         self._showing_draft = False
+        assert live.model.triangle_parts is not None  # MorphableModel.__post_init__ fills it in
         for column, (vertices, normals, draft_vertices, draft_normals, label) in enumerate(
             (
                 (
@@ -178,9 +185,9 @@ class FaceViews(QWidget):
             draft_actor.SetVisibility(False)
             self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
             if column == 0:
-                self._origin_annotation = self.plotter.add_text(
-                    "", position=ORIGIN_POSITION, font_size=8, color="white"
-                )
+                annotation = self.plotter.add_text("", position=ORIGIN_POSITION, font_size=8, color="white")
+                assert isinstance(annotation, pyvista.CornerAnnotation)  # what a named position gives
+                self._origin_annotation = annotation
             self._meshes.append(mesh)
             self._drafts.append(draft)
             self._face_actors.append(actor)
@@ -193,8 +200,9 @@ class FaceViews(QWidget):
                 self._landmarks.append((points, vertices, marker))
             if column == 1:
                 self._denoised_actor, self._denoised_draft_actor = actor, draft_actor
-                # Below the view's label, with room above the bar for its title.
-                self._scalar_bar = self.plotter.add_scalar_bar(
+                # Below the view's label, with room above the bar for its title. The ignore: pyvista wraps
+                # ScalarBars.add_scalar_bar with functools.wraps, so its type still asks for `self`.
+                self._scalar_bar = self.plotter.add_scalar_bar(  # type: ignore[call-arg]
                     title=HEAT_MAP_TITLE,
                     mapper=actor.mapper,
                     vertical=True,
@@ -225,10 +233,10 @@ class FaceViews(QWidget):
             return
         if live.showing_draft != self._showing_draft:
             self._showing_draft = live.showing_draft
-            for actor, draft_actor in zip(self._face_actors, self._draft_actors):
+            for actor, draft_actor in zip(self._face_actors, self._draft_actors, strict=True):
                 actor.SetVisibility(not self._showing_draft)
                 draft_actor.SetVisibility(self._showing_draft)
-        for name, mesh, draft in zip(("input", "denoised"), self._meshes, self._drafts):
+        for name, mesh, draft in zip(("input", "denoised"), self._meshes, self._drafts, strict=True):
             if name in live.changed:
                 (draft if self._showing_draft else mesh).modified()
         if self.landmarks_box.isChecked():
@@ -252,6 +260,8 @@ class FaceViews(QWidget):
     def set_heat_map(self, enabled: bool) -> None:
         if self._denoised_actor is None:
             return
+        # show_face sets the denoised actors and the scalar bar together
+        assert self._denoised_draft_actor is not None and self._scalar_bar is not None
         for actor in (self._denoised_actor, self._denoised_draft_actor):
             colour_by(actor, "displacement" if enabled else None)
         self._scalar_bar.SetVisibility(bool(enabled))
@@ -286,7 +296,7 @@ class FaceViews(QWidget):
         """Put each face's landmark markers on its current vertices (68 points: cheaper than a flag)."""
         indices = self._live.model.landmarks if self._live is not None else None
         for points, vertices, _ in self._landmarks:
-            points.points[...] = vertices[indices]
+            np.copyto(points.points, vertices[indices])  # in place: the array is VTK's own
             points.Modified()
 
     def heat_map_range(self) -> tuple[float, float]:
@@ -298,9 +308,10 @@ class FaceViews(QWidget):
         return 0.0, max(float(distances.max()), 1e-3)
 
     def _update_heat_map_range(self) -> None:
-        if self._denoised_actor is not None and self.heat_map_box.isChecked():
+        draft = self._denoised_draft_actor  # set together with the full face's actor
+        if self._denoised_actor is not None and draft is not None and self.heat_map_box.isChecked():
             scalar_range = self.heat_map_range()
-            for actor in (self._denoised_actor, self._denoised_draft_actor):
+            for actor in (self._denoised_actor, draft):
                 actor.mapper.scalar_range = scalar_range
 
     # ---- camera ------------------------------------------------------------------------------
@@ -341,6 +352,7 @@ class FaceViews(QWidget):
     def grab_image(self) -> np.ndarray:
         """The views as an (H, W, 3) uint8 array, freshly rendered."""
         render_window = self.plotter.render_window
+        assert render_window is not None, "the views are closed"
         render_window.Render()
         grabber = vtkWindowToImageFilter()
         grabber.SetInput(render_window)
@@ -362,7 +374,9 @@ class FaceViews(QWidget):
 
     def _on_render_end(self, _caller: object, _event: str) -> None:
         if self.software_gl is None:
-            self.software_gl = _is_software_renderer(self.plotter.render_window.ReportCapabilities())
+            render_window = self.plotter.render_window
+            assert render_window is not None  # it is the one that just rendered
+            self.software_gl = _is_software_renderer(render_window.ReportCapabilities())
             if not self.software_gl:
                 self.plotter.enable_anti_aliasing("fxaa", all_renderers=True)
         self.frames += 1

@@ -152,6 +152,7 @@ class GalleryWindow(ToolWindow):
 
     def _draw_next(self) -> None:
         """One thumbnail per turn of the event loop: a face's input, then its denoised version."""
+        assert self.model is not None  # _start sets it before the timer runs
         try:
             renderer = self.thumbnails(self.model, THUMBNAIL_SIZE)
         except FaceExplorerError as problem:
@@ -199,6 +200,7 @@ class GalleryWindow(ToolWindow):
     def open_face(self, index: int) -> None:
         """Show gallery face ``index`` in the explorer's views, exactly."""
         face = self.faces[index]
+        assert self.model is not None  # set with the faces, by _start
         try:
             open_gallery_face(self.session.state, face, self.model)
         except FaceExplorerError as problem:

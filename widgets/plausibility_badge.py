@@ -77,6 +77,7 @@ class PlausibilityBadges(QWidget):
     def _start_calibration(self) -> None:
         """Measure the calibration for the latest workspace off the GUI thread (a later one supersedes)."""
         workspace = self._workspace
+        assert workspace is not None  # face_changed sets it before it starts the calibration timer
         self._generation += 1
         generation = self._generation
 
@@ -109,7 +110,7 @@ class PlausibilityBadges(QWidget):
         if verdicts is None:  # a drag's draft faces: the full refresh at its end judges again
             return
         self.verdicts = verdicts
-        for (name, badge), verdict in zip(self.badges.items(), self.verdicts):
+        for (name, badge), verdict in zip(self.badges.items(), self.verdicts, strict=True):
             badge.setText(f"<b>{name}: {verdict.headline()}</b><br><small>{verdict.details()}</small>")
             badge.setStyleSheet(PLAUSIBLE_STYLE if verdict.plausible else IMPLAUSIBLE_STYLE)
             badge.setToolTip(EXPLANATION)

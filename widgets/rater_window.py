@@ -147,12 +147,14 @@ class RaterWindow(QMainWindow):
         # No multisampling: under software GL it makes every frame several times slower.
         self.plotter = QtInteractor(page, auto_update=False, multi_samples=0, lighting=LIGHTING)
         self.plotter.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.plotter.set_background(BACKGROUND)
+        # ignore: pyvista wraps Renderers.set_background with functools.wraps, so its type still asks for `self`
+        self.plotter.set_background(BACKGROUND)  # type: ignore[arg-type]
         mean_face = self.model.mean.reshape(-1, 3)
         # Every face is framed like the mean face (with a margin), not fitted to the view: raters
         # must see a face's true size, and one that leaves the frame is itself implausible.
         self._frame_bounds = framing_bounds(mean_face)
         self._mesh = FaceMesh(self.model.triangles, mean_face)
+        assert self.model.triangle_parts is not None  # MorphableModel.__post_init__ fills it in
         self._actor = add_face(self.plotter, self._mesh, self.model.triangle_parts)
         self._pause_text = self.plotter.add_text(
             "Paused — press P to continue", position="upper_edge", font_size=14, color="white"
@@ -284,7 +286,9 @@ class RaterWindow(QMainWindow):
     # ---- drawing --------------------------------------------------------------------------------------
     def _show_current(self) -> None:
         session = self.session
-        if session.finished:
+        assert session is not None  # faces are shown only once a rater has started a session
+        face = session.current
+        if face is None:  # session.finished: every face has a vote
             self._rotation_timer.stop()
             self._enable_shortcuts(False)
             self._undo_shortcuts_only()
@@ -296,7 +300,7 @@ class RaterWindow(QMainWindow):
             return
         self._enable_shortcuts(True)
         self.pages.setCurrentIndex(1)
-        self._draw(session.current)
+        self._draw(face)
         self.progress_label.setText(f"Face {session.done + 1} of {session.total}")
         self.progress_bar.setRange(0, session.total)
         self.progress_bar.setValue(session.done)

@@ -75,7 +75,7 @@ def show_tool_window(owner: QWidget, kind: type[Window], *args: Any) -> tuple[Wi
     """The owner's window of ``kind``, made (with ``args``) if it has none; True when it was just made."""
     window = owner.findChild(kind)
     made = window is None
-    if made:
+    if window is None:
         window = kind(owner, *args)
     window.show()
     window.raise_()

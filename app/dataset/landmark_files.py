@@ -34,13 +34,13 @@ def require_landmarks(model: MorphableModel) -> np.ndarray:
 
 def save_landmarks(path: str | Path, model: MorphableModel, vertices: np.ndarray) -> Path:
     """Write the landmarks of the face ``vertices`` (N, 3) of ``model``; refuses a model without them."""
-    require_landmarks(model)
-    points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)[model.landmarks]
+    landmarks = require_landmarks(model)
+    points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)[landmarks]
     document = {
         "format": LANDMARK_FORMAT,
         "model_name": model.name,
         "model_digest": model.digest,
-        "vertex_indices": [int(i) for i in model.landmarks],
+        "vertex_indices": [int(i) for i in landmarks],
         "points": [[round(float(c), 3) for c in point] for point in points],
     }
     path = Path(path)

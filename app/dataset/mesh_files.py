@@ -73,6 +73,7 @@ class MeshWriter:
                     f"{path}: colours must be a ({self.n_vertices:,}, 3) array in [0, 1], got shape {colours.shape}"
                 )
         normals = self._normals.compute(vertices)
+        parts: list[bytes | memoryview]
         if kind == "obj":
             positions = _lines("v", _POSITION, vertices) if colours is None else _coloured_positions(vertices, colours)
             parts = [positions, self._obj_texture_coordinates, _lines("vn", _NORMAL, normals), self._obj_faces]
@@ -83,7 +84,7 @@ class MeshWriter:
                 table["colour"] = _bytes(colours)
             parts = [
                 self._ply_header("binary_little_endian", colours is not None),
-                memoryview(table.view(np.uint8)),
+                table.view(np.uint8).data,
                 self._binary_faces,
             ]
         else:
@@ -114,7 +115,7 @@ class MeshWriter:
         faces = np.empty(len(self.triangles), dtype=_BINARY_FACE)
         faces["count"] = 3
         faces["corners"] = self.triangles
-        return memoryview(faces.view(np.uint8))
+        return faces.view(np.uint8).data
 
     @cached_property
     def _ascii_faces(self) -> bytes:
@@ -152,7 +153,7 @@ def export_mesh(
 def _binary_vertex(coloured: bool) -> np.dtype:
     """One packed binary PLY vertex: position and normal (float32), then RGB (uchar) when coloured."""
     fields = [("position", "<f4", (3,)), ("normal", "<f4", (3,))]
-    return np.dtype(fields + [("colour", "u1", (3,))] if coloured else fields)
+    return np.dtype([*fields, ("colour", "u1", (3,))] if coloured else fields)
 
 
 def _bytes(colours: np.ndarray) -> np.ndarray:

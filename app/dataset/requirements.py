@@ -80,7 +80,8 @@ def _view_bytes(settings: GenerationSettings) -> int:
 
 
 def refuse_unaffordable(folder: Path, settings: GenerationSettings, needs: Needs, workers: int, freed: int = 0) -> None:
-    """Refuse a request whose estimate exceeds the free disk (plus ``freed``, the bytes an overwrite deletes) or the memory."""
+    """Refuse a request whose estimate exceeds the memory or the free disk (plus ``freed``, the bytes an overwrite
+    deletes)."""
     free = shutil.disk_usage(_existing_ancestor(folder)).free + freed
     if needs.disk > free:
         raise FaceExplorerError(

@@ -25,10 +25,11 @@ import torch
 from app.atomic_files import atomic_output
 from app.denoising.network import AutoEncoder4
 from app.errors import CheckpointError, FaceExplorerError
+from app.model.morphable_model import CoefficientKind
 from app.model.provenance import ModelProvenance
 
 CHECKPOINT_FORMAT = 1
-KINDS = ("shape", "expression")
+KINDS: tuple[CoefficientKind, ...] = ("shape", "expression")
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def _unpickle(path: Path, content: bytes) -> Any:
     except pickle.UnpicklingError as failure:
         if "Unsupported global" in str(failure):
             raise CheckpointError(
-                f"{path} is not a valid checkpoint file (it holds Python objects other than tensors, which are never loaded)"
+                f"{path} is not a valid checkpoint file "
+                "(it holds Python objects other than tensors, which are never loaded)"
             ) from None
         raise CheckpointError(
             f"{path} is not a valid checkpoint file (damaged, truncated or not a PyTorch file)"

@@ -33,7 +33,7 @@ class Denoiser:
         cls, model: MorphableModel, folder: str | Path = SHIPPED_CHECKPOINTS, device: str = "auto"
     ) -> Denoiser:
         """Load ``shape.pt`` and ``expression.pt`` from ``folder`` for this model's coefficient counts."""
-        checkpoints = {
+        checkpoints: dict[str, Checkpoint] = {
             kind: load_checkpoint(checkpoint_path(folder, kind), kind, model.n_coefficients(kind)) for kind in KINDS
         }
         return cls(checkpoints, pick_device(device))

@@ -17,6 +17,8 @@ compares them with the indexed ops).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -55,11 +57,10 @@ class AutoEncoder4(nn.Module):
             raise ValueError(f"input length {input_length} is too short for four pooling stages (need ≥ 16)")
         self.input_length = input_length
         self.encoder = nn.ModuleList(
-            nn.Conv1d(c_in, c_out, kernel_size=3, padding=1) for c_in, c_out in zip(CHANNELS, CHANNELS[1:])
+            nn.Conv1d(c_in, c_out, kernel_size=3, padding=1) for c_in, c_out in pairwise(CHANNELS)
         )
         self.decoder = nn.ModuleList(
-            nn.ConvTranspose1d(c_in, c_out, kernel_size=3, padding=1)
-            for c_in, c_out in zip(CHANNELS[::-1], CHANNELS[-2::-1])
+            nn.ConvTranspose1d(c_in, c_out, kernel_size=3, padding=1) for c_in, c_out in pairwise(CHANNELS[::-1])
         )
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, list[tuple[torch.Tensor, int]]]:
@@ -73,7 +74,7 @@ class AutoEncoder4(nn.Module):
         return x, skips
 
     def decode(self, x: torch.Tensor, skips: list[tuple[torch.Tensor, int]]) -> torch.Tensor:
-        for deconv, (even_won, length) in zip(self.decoder, reversed(skips)):
+        for deconv, (even_won, length) in zip(self.decoder, reversed(skips), strict=True):
             x = deconv(unpool_pairs(x, even_won, length))
         return x
 

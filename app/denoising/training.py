@@ -48,11 +48,11 @@ class TrainingConfig:
     @classmethod
     def paper(cls, kind: str, **overrides: Any) -> TrainingConfig:
         """The paper's settings, with any field overridden."""
-        settings = {
-            "shape": {"sigma": 5e5, "copies": 100, "normalisation": 1e5},
-            "expression": {"sigma": 2.0, "copies": 50, "normalisation": 1.0},
+        sigma, copies, normalisation = {
+            "shape": (5e5, 100, 1e5),
+            "expression": (2.0, 50, 1.0),
         }[kind]
-        return replace(cls(kind=kind, **settings), **overrides)
+        return replace(cls(kind=kind, sigma=sigma, copies=copies, normalisation=normalisation), **overrides)
 
 
 def train_denoiser(

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -61,9 +63,9 @@ def methods(context: EvaluationContext, kind: CoefficientKind) -> dict[str, Meth
     corpus = context.training_faces(kind)
     table: dict[str, Method] = {"network (paper)": lambda v: context.denoiser.denoise(kind, v)}
     for k in CLIP_K:
-        table[f"clip ±{k:g}·EV"] = lambda v, k=k: clip_to_ev(v, scale, k)
+        table[f"clip ±{k:g}·EV"] = partial(clip_to_ev, scale=scale, k=k)
     for k in ELLIPSOID_K:
-        table[f"ellipsoid {k:g}σ"] = lambda v, k=k: scale_into_ellipsoid(v, scale, k)
+        table[f"ellipsoid {k:g}σ"] = partial(scale_into_ellipsoid, scale=scale, k=k)
     table["nearest training face"] = lambda v: snap_to_nearest(v, corpus)
     return table
 
@@ -121,9 +123,11 @@ def in_distribution_threshold(
 
 
 def baselines(context: EvaluationContext) -> Report:
-    rows, series, notes = [], {}, []
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
+    notes: list[str] = []
     figure, axes = new_figure(columns=2)
-    for axis, kind in zip(axes, KIND_ORDER):
+    for axis, kind in zip(axes, KIND_ORDER, strict=True):
         pairs = context.test_pairs(kind)
         targets = pairs.targets()
         samples = uniform_samples(context.model, kind, context.vectors, context.rng(10, KIND_ORDER.index(kind)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class EvaluationContext:
     _pairs: dict[tuple[str, float], NoisyPairs] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_workspace(cls, workspace: Workspace, output: str | Path, **settings: object) -> EvaluationContext:
+    def from_workspace(cls, workspace: Workspace, output: str | Path, **settings: Any) -> EvaluationContext:
         return cls(workspace.model, workspace.data, workspace.denoiser, Path(output), **settings)
 
     def checkpoint_setting(self, kind: CoefficientKind, name: str) -> float:
@@ -59,7 +60,7 @@ class EvaluationContext:
         return float(self.checkpoint_setting(kind, "sigma"))
 
     @cached_property
-    def splits(self) -> dict[str, tuple[FittedParameters, FittedParameters]]:
+    def splits(self) -> dict[CoefficientKind, tuple[FittedParameters, FittedParameters]]:
         """kind → (training faces, held-out faces) exactly as the checkpoint's training split them."""
         splits = {}
         for kind in KIND_ORDER:
@@ -89,7 +90,7 @@ class EvaluationContext:
         if (kind, sigma) in self._pairs:
             return self._pairs[kind, sigma]
         copies = int(self.checkpoint_setting(kind, "copies"))
-        rng = np.random.default_rng([self.seed, KIND_ORDER.index(kind), int(round(sigma * 1e3))])
+        rng = np.random.default_rng([self.seed, KIND_ORDER.index(kind), round(sigma * 1e3)])
         self._pairs[kind, sigma] = make_noisy_pairs(self.held_out_faces(kind), sigma, copies, rng)
         return self._pairs[kind, sigma]
 

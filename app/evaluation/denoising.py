@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from app.denoising.checkpoint import load_checkpoint
 from app.denoising.denoiser import Denoiser
@@ -28,7 +29,8 @@ def denoised_test_mse(
 
 
 def test_mse(context: EvaluationContext) -> Report:
-    rows, series = [], {}
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
     figure, (axis,) = new_figure()
     for position, kind in enumerate(KIND_ORDER):
         noisy, denoised = denoised_test_mse(context, kind, context.denoiser)
@@ -66,9 +68,10 @@ def test_mse(context: EvaluationContext) -> Report:
 
 
 def learning_curves(context: EvaluationContext) -> Report:
-    rows, series = [], {}
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
     figure, axes = new_figure(columns=2)
-    for axis, kind in zip(axes, KIND_ORDER):
+    for axis, kind in zip(axes, KIND_ORDER, strict=True):
         meta = context.denoiser.metadata[kind]
         history = meta.get("history") or []
         if not history:
@@ -103,13 +106,14 @@ def learning_curves(context: EvaluationContext) -> Report:
 
 
 def noise_sweep(context: EvaluationContext) -> Report:
-    rows, series = [], {}
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
     figure, axes = new_figure(columns=2)
-    for axis, kind in zip(axes, KIND_ORDER):
+    for axis, kind in zip(axes, KIND_ORDER, strict=True):
         base = context.sigma(kind)
         sigmas = [base * f for f in TEST_SIGMA_FACTORS]
         results = [denoised_test_mse(context, kind, context.denoiser, s) for s in sigmas]
-        noisy, denoised = zip(*results)
+        noisy, denoised = zip(*results, strict=True)
         axis.plot(sigmas, noisy, "o-", color="#c44e52", label="noisy input")
         axis.plot(sigmas, denoised, "s-", color="#4c72b0", label="denoised")
         axis.axvline(base, color="gray", linestyle=":", label="training σ")
@@ -118,7 +122,7 @@ def noise_sweep(context: EvaluationContext) -> Report:
         axis.set_ylabel("MSE (network units)")
         axis.set_title(f"{kind}")
         axis.legend(fontsize=8)
-        for s, n, d in zip(sigmas, noisy, denoised):
+        for s, n, d in zip(sigmas, noisy, denoised, strict=True):
             paper = PAPER_TEST_MSE[kind][1] if s == base else "figure only"
             rows.append(Row(f"{kind}: σ={s:g} denoised MSE", d, paper, f"noisy input {n:.4g}"))
         series[kind] = {"sigma": sigmas, "noisy": list(noisy), "denoised": list(denoised)}
@@ -134,10 +138,11 @@ def noise_sweep(context: EvaluationContext) -> Report:
 
 def sigma_grid(context: EvaluationContext) -> Report:
     """Train a net at each of three σ (``context.epochs`` epochs), test each at nine σ."""
-    rows, series = [], {}
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
     figure, axes = new_figure(columns=2)
     with tempfile.TemporaryDirectory(prefix="sigma-grid-") as scratch:
-        for axis, kind in zip(axes, KIND_ORDER):
+        for axis, kind in zip(axes, KIND_ORDER, strict=True):
             paper_sigma = TrainingConfig.paper(kind).sigma
             test_sigmas = [paper_sigma * f for f in TEST_SIGMA_FACTORS]
             series[kind] = {"test_sigma": test_sigmas, "train": {}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from app.evaluation.context import KIND_ORDER, EvaluationContext
@@ -33,9 +35,11 @@ def coefficient_sets(context: EvaluationContext, kind: CoefficientKind, count: i
 
 
 def diversity(context: EvaluationContext) -> Report:
-    rows, series, notes = [], {}, list(context.notes)
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
+    notes = list(context.notes)
     figure, axes = new_figure(columns=2)
-    for axis, kind in zip(axes, KIND_ORDER):
+    for axis, kind in zip(axes, KIND_ORDER, strict=True):
         sets = coefficient_sets(context, kind, context.vectors)
         values = {name: covariance_trace(vectors) for name, vectors in sets.items()}
         for name, value in values.items():
@@ -44,9 +48,10 @@ def diversity(context: EvaluationContext) -> Report:
         paper_ratio = PAPER_DIVERSITY[kind]["denoised uniform"] / PAPER_DIVERSITY[kind]["dataset"]
         rows.append(Row(f"{kind}: denoised uniform / dataset", ours_ratio, round(paper_ratio, 2)))
         theory = PAPER_RANGE[kind] ** 2 / 12 * float(np.sum(sampling_scale(context.model, kind) ** 2))
+        paper_value = PAPER_DIVERSITY[kind]["denoised uniform"]
         notes.append(
-            f"{kind}: the raw uniform draw has diversity r²/12·Σs² = {theory:.4g} in theory; the paper's denoised-uniform "
-            f"value {PAPER_DIVERSITY[kind]['denoised uniform']:.4g} is {PAPER_DIVERSITY[kind]['denoised uniform'] / theory:.2f}× that, "
+            f"{kind}: the raw uniform draw has diversity r²/12·Σs² = {theory:.4g} in theory; the paper's "
+            f"denoised-uniform value {paper_value:.4g} is {paper_value / theory:.2f}× that, "
             f"ours after the networks is {values['denoised uniform'] / theory:.2f}× that"
         )
         if len(sets["dataset"]) < context.vectors:
@@ -71,9 +76,10 @@ def diversity(context: EvaluationContext) -> Report:
 
 
 def scatter(context: EvaluationContext) -> Report:
-    rows, series = [], {}
+    rows: list[Row] = []
+    series: dict[str, Any] = {}
     figure, axes = new_figure(columns=2)
-    for axis, kind in zip(axes, KIND_ORDER):
+    for axis, kind in zip(axes, KIND_ORDER, strict=True):
         sets = coefficient_sets(context, kind, context.scatter_points)
         del sets["raw uniform"]  # Fig 12 shows the three sets of Table I
         stacked = np.vstack(list(sets.values()))

@@ -20,8 +20,10 @@ paper's two networks. A method whose point no other point beats on both axes is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 
 from app.evaluation.baselines import clip_to_ev, scale_into_ellipsoid, snap_to_nearest
 from app.evaluation.context import KIND_ORDER, EvaluationContext
@@ -117,9 +119,11 @@ def most_diverse_at(points: list[FacePoint], plausibility: float) -> FacePoint |
 def frontier(context: EvaluationContext) -> Report:
     count = context.mesh_faces
     calibration = PlausibilityCalibration.from_context(context, count)
-    rows, notes, series = [], list(context.notes), {}
+    rows: list[Row] = []
+    notes = list(context.notes)
+    series: dict[str, Any] = {}
     figure, axes = new_figure(columns=2, width=6.2, height=4.8)
-    for axis, kind in zip(axes, KIND_ORDER):
+    for axis, kind in zip(axes, KIND_ORDER, strict=True):
         points = measure_points(context, calibration, kind, count)
         front = pareto_front(points)
         series[kind] = {"points": [p.__dict__ for p in points], "front": [p.label for p in front]}
@@ -161,7 +165,7 @@ def frontier(context: EvaluationContext) -> Report:
     )
 
 
-def _draw(axis: object, kind: CoefficientKind, points: list[FacePoint], front: list[FacePoint]) -> None:
+def _draw(axis: Axes, kind: CoefficientKind, points: list[FacePoint], front: list[FacePoint]) -> None:
     for method, (colour, marker) in METHOD_STYLE.items():
         own = [p for p in points if p.method == method]
         if not own:

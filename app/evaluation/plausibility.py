@@ -240,7 +240,8 @@ def plausibility(context: EvaluationContext) -> Report:
                 f"{name}: meshes without extreme edges or folds",
                 result["mesh_ok"],
                 None,
-                f"median worst edge |log2 ratio| {result['median_worst_edge_log2']:.3f}, folded {100 * result['share_folded']:.1f} %",
+                f"median worst edge |log2 ratio| {result['median_worst_edge_log2']:.3f}, "
+                f"folded {100 * result['share_folded']:.1f} %",
             ),
             Row(f"{name}: plausible (all checks)", result["plausible"], None, f"{count} faces"),
         ]
@@ -273,7 +274,8 @@ def plausibility(context: EvaluationContext) -> Report:
     axes[1].set_ylabel("median Mahalanobis distance (expression)")
     axes[1].legend(fontsize=7)
     axes[1].set_title("Distance to the clean corpus (dotted: 99 % of real faces)")
-    notes = list(context.notes) + [
+    notes = [
+        *context.notes,
         "the paper's 98.2 % / 99.8 % are shares of faces no human rater rejected; ours are automatic proxies, "
         "comparable in spirit only",
         f"in-distribution: within the 99th-percentile Mahalanobis distance of held-out real faces "

@@ -127,6 +127,7 @@ class FaceHistory:
         if self._moving:
             return
         if change.is_single:
+            assert change.kind is not None and change.index is not None  # a single change names its coefficient
             sigma = to_sigma(self.state.model, change.kind, change.index, change.new)
             action = f"{mode_label(self.state.model, change.kind, change.index)} = {sigma:.2f}σ"
         else:

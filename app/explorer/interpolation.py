@@ -34,7 +34,7 @@ from app.explorer.history import FaceHistory
 from app.explorer.live_face import LiveFace
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.coefficient_limits import check_coefficients
-from app.model.morphable_model import MorphableModel
+from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.provenance import require_same_model
 from app.png_files import write_png
 
@@ -99,14 +99,8 @@ class Interpolation:
         self.start, self.end = start, end
         self.denoiser = denoiser
         self.denoise_steps = denoise_steps
-        self._from = {
-            kind: check_coefficients(model, kind, values, start.label)
-            for kind, values in (("shape", start.alpha_id), ("expression", start.alpha_exp))
-        }
-        self._to = {
-            kind: check_coefficients(model, kind, values, end.label)
-            for kind, values in (("shape", end.alpha_id), ("expression", end.alpha_exp))
-        }
+        self._from = _checked_coefficients(model, start)
+        self._to = _checked_coefficients(model, end)
 
     def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """(alpha_id, alpha_exp) at ``t`` in [0, 1]."""
@@ -120,9 +114,18 @@ class Interpolation:
             raise FaceExplorerError(f"interpolation positions must lie in [0, 1] (got {times.ravel().tolist()})")
         walked = {kind: (1.0 - times) * self._from[kind] + times * self._to[kind] for kind in self._from}
         if self.denoise_steps:
+            denoiser = self.denoiser
+            assert denoiser is not None  # __init__ refuses denoise_steps without networks
             with one_torch_thread():
-                walked = {kind: self.denoiser.denoise(kind, values) for kind, values in walked.items()}
+                walked = {kind: denoiser.denoise(kind, values) for kind, values in walked.items()}
         return walked["shape"], walked["expression"]
+
+
+def _checked_coefficients(model: MorphableModel, endpoint: FaceEndpoint) -> dict[CoefficientKind, np.ndarray]:
+    return {
+        "shape": check_coefficients(model, "shape", endpoint.alpha_id, endpoint.label),
+        "expression": check_coefficients(model, "expression", endpoint.alpha_exp, endpoint.label),
+    }
 
 
 def step_times(steps: int) -> np.ndarray:

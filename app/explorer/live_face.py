@@ -59,6 +59,7 @@ class LiveFace:
         self.changed: frozenset[str] = frozenset()  # "input" / "denoised": what the last refresh rewrote
         self.showing_draft = False  # the last refresh filled the draft arrays, not the full ones
         self._normals = VertexNormals(self.model.triangles, n)
+        assert self.model.triangle_parts is not None  # MorphableModel.__post_init__ fills it in
         self.draft: DraftMesh = cluster_draft(
             self.model.triangles, self.model.mean.reshape(-1, 3), self.model.triangle_parts
         )
@@ -111,6 +112,7 @@ class LiveFace:
         if self._returning:
             return
         if change.is_single and self._input_vertices_current:
+            assert change.kind is not None and change.index is not None  # a single change names its coefficient
             self.model.apply_coefficient_change(self.input_vertices, change.kind, change.index, change.new - change.old)
         else:
             self._input_vertices_current = False

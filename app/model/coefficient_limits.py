@@ -3,10 +3,11 @@
 The scale s_i is EV_i for identity and EV_i/max(EV) for expression. The paper's widest sampling
 reaches ±7.5·s_i, and a face at ±1000·max(s) is a tangle of triangles, yet its vertices stay far
 inside float32 range. One limit per kind rather than per coefficient, because fitted values of
-the high, small-EV modes are still O(1) (an expression coefficient of 2 is ordinary everywhere). Beyond that, values such as 1e30
-overflow the float32 vertex buffers and the views go black, so every coefficient that enters
-the product (typed, sampled, from a preset, a study or a ``--coefficients`` file) is checked
-against this limit and refused with one message naming the first offender.
+the high, small-EV modes are still O(1) (an expression coefficient of 2 is ordinary everywhere).
+Beyond that, values such as 1e30 overflow the float32 vertex buffers and the views go black, so
+every coefficient that enters the product (typed, sampled, from a preset, a study or a
+``--coefficients`` file) is checked against this limit and refused with one message naming the
+first offender.
 """
 
 from __future__ import annotations

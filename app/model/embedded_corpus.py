@@ -157,9 +157,9 @@ class _Manifold:
         self.id_scale = 1.0
         self.id_offset = np.zeros(N_IDENTITY)
         reference = np.random.default_rng(_STRUCTURE_SEED + 1)
-        shape = self.identity(50_000, reference)
-        self.id_offset = shape.mean(axis=0)
-        self.id_scale = np.sqrt(_IDENTITY_TOTAL_VARIANCE / np.var(shape, axis=0).sum())
+        identities = self.identity(50_000, reference)
+        self.id_offset = identities.mean(axis=0)
+        self.id_scale = np.sqrt(_IDENTITY_TOTAL_VARIANCE / np.var(identities, axis=0).sum())
         # Weights are clipped to [0, 1] after scaling, so the scale is found by a few fixed-point steps.
         unscaled = self._unscaled_weights(50_000, reference)
         self.exp_scale = 1.0
@@ -201,8 +201,8 @@ class _Manifold:
         """Both eyes turn together: sideways and up or down, in place."""
         count = len(weights)
         looking = rng.random(count) < _GAZE_PROBABILITY
-        sideways = looking * np.clip(rng.normal(0.0, 0.35, size=count), -1.0, 1.0)
-        vertical = looking * np.clip(rng.normal(0.0, 0.25, size=count), -1.0, 1.0)
+        sideways: np.ndarray = looking * np.clip(rng.normal(0.0, 0.35, size=count), -1.0, 1.0)
+        vertical: np.ndarray = looking * np.clip(rng.normal(0.0, 0.25, size=count), -1.0, 1.0)
         g = self.gaze
         for first, second, amount in (
             ("eyeLookOut_L", "eyeLookIn_R", np.maximum(sideways, 0.0)),  # to the face's left

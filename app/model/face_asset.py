@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,8 @@ def save_face_asset(asset: FaceAsset, path: str | Path) -> None:
     """Write ``asset`` compressed, with its deltas encoded and a checksum over everything."""
     identity_steps, identity_step = encode_deltas(asset.identity)
     expression_steps, expression_step = encode_deltas(asset.expression)
-    arrays = {
+    # Any: mypy checks the values of a **dict against savez_compressed's ``allow_pickle: bool`` as well
+    arrays: dict[str, Any] = {
         "neutral": asset.neutral.astype(np.float32),
         "identity_steps": identity_steps,
         "identity_step": identity_step,

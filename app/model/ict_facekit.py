@@ -10,10 +10,10 @@ The OBJs hold quads with per-corner UVs. The shapes are read from the ``v`` line
 indices of the ``f`` lines (a reader that splits vertices per UV corner would turn 26,719 points
 into 105k); the neutral mesh's ``vt`` lines and corner UVs become the model's texture layout,
 corner for corner with its triangles. Some meshes are made for a game engine's shaders and are
-dropped, by material: the transparent overlays (eyelashes, lacrimal fluid, eye blend and eye occlusion shells), which drawn
-opaque cover the eyes, and the inner eyeballs that carry the iris texture, which the outer
-eyeball shell hides when drawn opaque. That shell includes the clear cornea, so its cornea is
-coloured as iris and pupil instead.
+dropped, by material: the transparent overlays (eyelashes, lacrimal fluid, eye blend and eye
+occlusion shells), which drawn opaque cover the eyes, and the inner eyeballs that carry the iris
+texture, which the outer eyeball shell hides when drawn opaque. That shell includes the clear
+cornea, so its cornea is coloured as iris and pupil instead.
 
 As a model of this project, coordinates are micrometres like the BFM's, identity rows are unit
 vectors with the mode's length as standard deviation (so coefficient = EV × ICT weight and the
@@ -141,7 +141,7 @@ def read_ict_folder(folder: str | Path) -> IctShapes:
         return out
 
     identity = deltas(identity_names)
-    still = [name for name, mode in zip(identity_names, identity) if not np.any(mode)]
+    still = [name for name, mode in zip(identity_names, identity, strict=True) if not np.any(mode)]
     if still:
         raise ModelFileError(f"{folder / (still[0] + '.obj')}: equals the neutral mesh, so it is no identity mode")
     return IctShapes(
@@ -195,7 +195,8 @@ def _refuse_unexpected_files(folder: Path, identity_names: list[str], expression
     missing = [f"{name}.obj" for name in expression_names if not (folder / f"{name}.obj").is_file()]
     if missing:
         raise ModelFileError(
-            f"{folder}: {len(missing)} expression OBJ file(s) listed in {INDEX_FILE} are missing: {', '.join(missing[:5])}"
+            f"{folder}: {len(missing)} expression OBJ file(s) listed in {INDEX_FILE} are missing: "
+            f"{', '.join(missing[:5])}"
         )
     expected = {NEUTRAL_FILE, *(f"{n}.obj" for n in [*identity_names, *expression_names, *UNLISTED_SHAPES])}
     extra = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".obj" and p.name not in expected)
@@ -272,7 +273,9 @@ def _triangulate(
     Quads are split along their shorter diagonal.
     """
     mouth_socket = set(range(len(polygons))[ICT_MOUTH_SOCKET_POLYGONS]) if len(polygons) == ICT_POLYGON_COUNT else set()
-    fans, parts, triangle_materials = [], [], []
+    fans: list[tuple[int, tuple[int, int, int]]] = []
+    parts: list[FacePart] = []
+    triangle_materials: list[str] = []
     for i in kept:
         p = polygons[i]
         if len(p) == 4 and np.sum((vertices[p[1]] - vertices[p[3]]) ** 2) < np.sum(
@@ -296,13 +299,19 @@ def _uv_layout(
     path: Path, uv_lines: list[str], polygon_uvs: list[np.ndarray | None], fans: list[tuple[int, tuple[int, int, int]]]
 ) -> UvLayout | None:
     """The kept triangles' texture layout; None when the file has no ``vt`` lines or a kept corner has no UV."""
-    if not uv_lines or any(polygon_uvs[i] is None for i, _ in fans):
+    if not uv_lines:
         return None
+    kept_uvs = []
+    for i, corners in fans:
+        polygon_uv = polygon_uvs[i]
+        if polygon_uv is None:
+            return None
+        kept_uvs.append(polygon_uv[list(corners)])
     try:
         uv = np.loadtxt(uv_lines, usecols=(0, 1), ndmin=2, dtype=np.float64)
     except ValueError:
         raise ModelFileError(f"{path}: every 'vt' line must hold the numbers u v") from None
-    corner_uv = np.array([polygon_uvs[i][list(corners)] for i, corners in fans], dtype=np.int64)
+    corner_uv = np.array(kept_uvs, dtype=np.int64)
     if corner_uv.min() < 0 or corner_uv.max() >= len(uv) or not np.all(np.isfinite(uv)):
         raise ModelFileError(
             f"{path}: face corners name texture coordinates 1..{corner_uv.max() + 1}, "
@@ -334,6 +343,7 @@ def _kept_landmarks(path: Path, landmarks: list[int], new_index: np.ndarray) -> 
     kept = new_index[indices]
     if np.any(kept < 0):
         raise ModelFileError(
-            f"{path}: landmark vertex {indices[kept < 0][0]} lies on a mesh that is dropped (an overlay or the hidden inner eyeball)"
+            f"{path}: landmark vertex {indices[kept < 0][0]} lies on a mesh that is dropped "
+            "(an overlay or the hidden inner eyeball)"
         )
     return kept

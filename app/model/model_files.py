@@ -34,7 +34,7 @@ _TEXTURE_FIELDS = ("texMU", "texPC", "texEV")
 
 
 def load_model(path: str | Path) -> MorphableModel:
-    """Load a morphable model from a BFM.mat, a 3DDFA Model_Shape.mat/Model_Exp.mat, an ICT-FaceKit folder or an .npz."""
+    """Load a morphable model: a BFM.mat, a 3DDFA Model_Shape.mat/Model_Exp.mat, an ICT-FaceKit folder or an .npz."""
     path = Path(path)
     if path.is_dir():
         return load_ict_model(path)
@@ -78,6 +78,19 @@ def read_mat(path: Path, error: type[Exception]) -> dict[str, Any]:
 
 def save_model_npz(model: MorphableModel, path: str | Path) -> None:
     """Write the model as a compact float32 .npz that ``load_model`` reads back."""
+    assert model.triangle_parts is not None  # MorphableModel.__post_init__ fills it in
+    # Any: mypy checks the values of a **dict against savez's ``allow_pickle: bool`` as well
+    optional: dict[str, Any] = {}
+    if model.landmarks is not None:
+        optional["landmarks"] = model.landmarks.astype(np.int32)
+    if model.albedo is not None:
+        optional["tex_mean"] = model.albedo.mean
+        optional["tex_basis"] = model.albedo.basis
+        optional["tex_ev"] = model.albedo.ev
+        optional["tex_name"] = np.array(model.albedo.name)
+    if model.uv_layout is not None:
+        optional["uv"] = model.uv_layout.uv.astype(np.float32)
+        optional["uv_triangles"] = model.uv_layout.triangles.astype(np.int32)
     with atomic_output(path) as temp, open(temp, "wb") as handle:
         np.savez(
             handle,
@@ -91,25 +104,7 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
             names_exp=np.array(model.names_exp),
             name=np.array(model.name),
             triangle_parts=model.triangle_parts,
-            **({} if model.landmarks is None else {"landmarks": model.landmarks.astype(np.int32)}),
-            **(
-                {}
-                if model.albedo is None
-                else {
-                    "tex_mean": model.albedo.mean,
-                    "tex_basis": model.albedo.basis,
-                    "tex_ev": model.albedo.ev,
-                    "tex_name": np.array(model.albedo.name),
-                }
-            ),
-            **(
-                {}
-                if model.uv_layout is None
-                else {
-                    "uv": model.uv_layout.uv.astype(np.float32),
-                    "uv_triangles": model.uv_layout.triangles.astype(np.int32),
-                }
-            ),
+            **optional,
         )
 
 
@@ -123,7 +118,9 @@ def _load_npz(path: Path) -> MorphableModel:
     names_exp = [str(n) for n in data["names_exp"]] if "names_exp" in data else []
     # "identity" is where files written before models had digests kept the name.
     name = next((str(data[key]) for key in ("name", "identity") if key in data), str(path))
-    labels = {key: data[key] for key in ("landmarks", "triangle_parts") if key in data}
+    labels: dict[str, np.ndarray | AlbedoModel | UvLayout] = {
+        key: data[key] for key in ("landmarks", "triangle_parts") if key in data
+    }
     if all(key in data for key in ("tex_mean", "tex_basis", "tex_ev")):
         texture_name = str(data["tex_name"]) if "tex_name" in data else f"{path} texture"
         labels["albedo"] = _albedo(path, data["tex_mean"], data["tex_basis"].T, data["tex_ev"], texture_name)

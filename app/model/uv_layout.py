@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,8 @@ def compact_layout(uv: np.ndarray, corner_uv: np.ndarray) -> UvLayout:
 
 def save_uv_layout(layout: UvLayout, path: str | Path, source_digest: str) -> None:
     """Write the layout with the digest of the files it came from and a checksum over both."""
-    arrays = {
+    # Any: mypy checks the values of a **dict against savez_compressed's ``allow_pickle: bool`` as well
+    arrays: dict[str, Any] = {
         "uv": layout.uv.astype(np.float32),
         "triangles": layout.triangles.astype(np.int32),
         "source_digest": np.array(source_digest),
