@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+import pickle
 import subprocess
 import sys
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from core_fixtures import REPO, dataset_bytes, run_generate
+from dying_workers import DenoiserFailingOnItsSecondShard, DenoiserKilledAtWorkerStart, DenoiserKilledOnItsSecondShard
 
 import main
-from app.dataset import generation
 from app.dataset.generation import default_workers
+from app.dataset.layout import own_temporary_files
+from app.dataset.manifest import Manifest
 from app.dataset.settings import GenerationSettings
+from app.dataset.shard_workers import ShardJob
+from app.dataset.shards import model_for_shards
 from app.errors import FaceExplorerError
 
 
@@ -35,8 +38,11 @@ def test_default_workers_count_the_cores_this_process_may_use(monkeypatch: pytes
     assert default_workers(GenerationSettings(count=10_000, shard_size=100, mesh_format="ply"), shards=100) == 2
 
 
-def test_two_worker_processes_write_the_bytes_of_one(tmp_path: Path, generation_inputs: tuple) -> None:
-    settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
+@pytest.mark.parametrize("mesh_format", ["ply", None], ids=["meshes", "coefficients only"])
+def test_two_worker_processes_write_the_bytes_of_one(
+    tmp_path: Path, generation_inputs: tuple, mesh_format: str | None
+) -> None:
+    settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format=mesh_format)
     run_generate(tmp_path / "one", generation_inputs, settings, workers=1)
     summary = run_generate(tmp_path / "two", generation_inputs, settings, workers=2)
     assert summary.shards_written == 3 and dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
@@ -63,28 +69,44 @@ def test_the_command_with_two_workers_writes_the_bytes_of_one(tmp_path: Path, ti
     assert json.loads((tmp_path / "two" / "manifest.json").read_text())["last_run"]["workers"] == 2
 
 
+@pytest.mark.parametrize(
+    "dying", [DenoiserKilledAtWorkerStart, DenoiserKilledOnItsSecondShard], ids=["at start-up", "mid-shard"]
+)
 def test_a_killed_worker_process_is_reported_and_resume_finishes_the_same_bytes(
-    tmp_path: Path, generation_inputs: tuple, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, generation_inputs: tuple, dying: type
 ) -> None:
+    """3 shards, 2 workers: one worker dies while starting, or while making the one shard that is its second."""
+    model, denoiser, provenance = generation_inputs
     settings = GenerationSettings(count=6, seed=4, shard_size=2, mesh_format="ply")
-
-    class ExecutorWhoseFirstWorkerIsKilled(generation.ProcessPoolExecutor):
-        """SIGKILLs its first worker once every shard is submitted (both workers started), as the OOM killer would."""
-
-        def submit(self, *args: object, **kwargs: object) -> Future:
-            self.submitted = getattr(self, "submitted", 0) + 1
-            future = super().submit(*args, **kwargs)
-            if self.submitted == settings.shard_count:
-                os.kill(next(iter(self._processes)), signal.SIGKILL)
-            return future
-
     run_generate(tmp_path / "one", generation_inputs, settings, workers=1)
-    monkeypatch.setattr(generation, "ProcessPoolExecutor", ExecutorWhoseFirstWorkerIsKilled)
     with pytest.raises(FaceExplorerError, match=r"a worker process .* ended without finishing its shard .*--resume"):
-        run_generate(tmp_path / "two", generation_inputs, settings, workers=2)
-    monkeypatch.undo()
+        run_generate(tmp_path / "two", (model, dying(denoiser), provenance), settings, workers=2)
+    assert not list(own_temporary_files(tmp_path / "two"))
+    manifest = Manifest.read(tmp_path / "two" / "manifest.json")
+    assert not manifest.complete and set(manifest.intact_shards(tmp_path / "two")) == set(manifest.shards)
     run_generate(tmp_path / "two", generation_inputs, settings, workers=2, resume=True)
     assert dataset_bytes(tmp_path / "one") == dataset_bytes(tmp_path / "two")
+
+
+def test_a_shard_that_fails_in_a_worker_raises_its_own_error_after_the_others_finish(
+    tmp_path: Path, generation_inputs: tuple
+) -> None:
+    model, denoiser, provenance = generation_inputs
+    settings = GenerationSettings(count=6, seed=4, shard_size=2)
+    folder = tmp_path / "data"
+    with pytest.raises(FaceExplorerError, match=r"^the networks refused this shard$"):
+        run_generate(folder, (model, DenoiserFailingOnItsSecondShard(denoiser), provenance), settings, workers=2)
+    manifest = Manifest.read(folder / "manifest.json")
+    assert set(manifest.shards) == {0, 1} and set(manifest.intact_shards(folder)) == {0, 1}
+
+
+def test_workers_making_coefficients_only_get_the_scales_not_the_model(generation_inputs: tuple) -> None:
+    model, denoiser, provenance = generation_inputs
+    coefficients = GenerationSettings(count=6, shard_size=2)
+    job = ShardJob(Path("data"), coefficients, model_for_shards(model, coefficients), denoiser, provenance)
+    assert len(pickle.dumps(job)) < 1_000_000 < model.basis_id.nbytes
+    for needs_the_mesh in (dict(mesh_format="ply"), dict(images=True), dict(albedo=True)):
+        assert model_for_shards(model, GenerationSettings(count=6, shard_size=2, **needs_the_mesh)) is model
 
 
 def test_the_progress_bar_shows_faces_per_second_and_the_time_left(

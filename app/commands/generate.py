@@ -101,10 +101,11 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Describe the dataset in OUT, or make it (new, resumed or overwritten) with the settings the options give."""
     from app.dataset.description import describe_dataset
-    from app.dataset.generation import default_workers, start_worker_server
+    from app.dataset.generation import default_workers
     from app.dataset.generation import generate as generate_dataset
     from app.dataset.landmark_files import require_landmarks
     from app.dataset.settings import GenerationSettings, Provenance
+    from app.dataset.shard_workers import start_worker_server
     from app.denoising.devices import describe
     from app.output_paths import refuse_output_over_input
 

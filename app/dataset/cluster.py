@@ -1,26 +1,13 @@
 """Making a dataset's shards as tasks on a Dask distributed cluster (``generate --scheduler ADDRESS``).
 
-Workers write the shard files into the dataset folder themselves, so every worker must see that
-folder at the same path as the client: a shared file system (NFS, Lustre, CephFS …) on a
-cluster, the local disk for ``--scheduler local``. Returning the bytes to the client instead
-would send every mesh and image (gigabytes per shard) through the scheduler's connections and
-the client's memory.
-
-The client sends its model and networks to every worker once (``Client.scatter``), so workers
-need no model or checkpoint files and make faces from exactly the client's arrays: rebuilding
-the embedded model on a worker whose BLAS runs another number of threads gives other last bits
-(another model digest).
-
-The client stays the only writer of the manifest, and commits a shard only after it has read
-the shard's .npz back from the folder with the sha256 the worker reported and found every mesh
-and image the shard names. A worker that sees another folder (no shared file system) is
-therefore caught at its first shard instead of leaving a manifest of files nobody can find.
-
-A worker that dies mid-shard leaves complete files (each written atomically) and temporary
-ones. Dask runs the task again on another worker; since a shard depends only on (seed, shard),
-the retry writes the same bytes and its renames replace the earlier files. The result of a task
-reaches the client once, so each shard is committed once. The temporary files of killed
-workers are deleted when the run ends.
+Workers write the shard files into the dataset folder themselves, so every worker must see it
+at the client's path (a shared file system; the local disk for ``--scheduler local``): sending
+meshes and images back would push gigabytes per shard through the scheduler. The client scatters
+its model (or, for coefficients alone, its scales) and networks once, so every worker makes faces
+from exactly the client's arrays. The client alone writes the manifest, and commits a shard only
+once it has read the shard back with the digest the worker reported: a worker that sees another
+folder is caught at its first shard. A worker that dies mid-shard leaves atomic files and
+temporary ones; the retry writes the same bytes, and temporary files are deleted when the run ends.
 """
 
 from __future__ import annotations
@@ -37,9 +24,10 @@ from typing import TYPE_CHECKING
 from app.dataset.layout import own_temporary_files, shard_file
 from app.dataset.manifest import Manifest
 from app.dataset.settings import GenerationSettings, Provenance
-from app.dataset.shards import FaceFileWriters, WrittenShard, write_shard
+from app.dataset.shards import FaceFileWriters, WrittenShard, model_for_shards, write_shard
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
+from app.model.coefficient_scales import CoefficientScales
 from app.model.morphable_model import MorphableModel
 
 if TYPE_CHECKING:
@@ -79,9 +67,9 @@ def cluster_client(address: str, local_workers: int) -> Iterator[Client]:
 
 @dataclass(frozen=True, eq=False)
 class ShardTools:
-    """What every worker needs besides a shard's number: the client's model and networks."""
+    """What every worker needs besides a shard's number: the client's model (or its scales) and networks."""
 
-    model: MorphableModel
+    model: MorphableModel | CoefficientScales
     denoiser: Denoiser
 
 
@@ -97,7 +85,7 @@ def run_shards_on_cluster(
     """Submit every shard of ``todo``; yield each one, verified from the client's side, as it finishes."""
     from dask.distributed import as_completed
 
-    tools = client.scatter(ShardTools(model, denoiser), broadcast=True, hash=False)
+    tools = client.scatter(ShardTools(model_for_shards(model, settings), denoiser), broadcast=True, hash=False)
     run = uuid.uuid4().hex[:8]
     pending = as_completed(
         [
@@ -127,9 +115,9 @@ def verify_on_client(folder: Path, settings: GenerationSettings, written: Writte
     record = written.record
     if not Manifest.shard_is_intact(folder, settings, record):
         raise FaceExplorerError(
-            f"{folder / shard_file(record.shard)}: a worker reported shard {record.shard} finished, but this folder does "
-            "not hold it with the digest the worker computed (or lacks its meshes or images): every worker must write "
-            "to the dataset folder at this same path, on a file system the client shares"
+            f"{folder / shard_file(record.shard)}: a worker reported shard {record.shard} finished, but this folder "
+            "does not hold it with the digest the worker computed (or lacks its meshes or images): every worker must "
+            "write to the dataset folder at this same path, on a file system the client shares"
         )
 
 

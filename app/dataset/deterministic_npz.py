@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 
 import numpy as np
 
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 
 
-def deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
-    """``arrays`` (in the dict's order) as the bytes of an uncompressed .npz."""
+def deterministic_npz(arrays: Mapping[str, np.ndarray | np.generic]) -> bytes:
+    """``arrays`` (in the dict's order; numpy scalars become 0-d arrays) as the bytes of an uncompressed .npz."""
     content = io.BytesIO()
     with zipfile.ZipFile(content, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():

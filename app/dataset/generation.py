@@ -11,12 +11,10 @@ shards of its last second.
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +24,8 @@ from app.dataset.layout import FACE_FOLDERS, MANIFEST, own_files, own_temporary_
 from app.dataset.manifest import Manifest
 from app.dataset.requirements import estimate_needs, refuse_unaffordable
 from app.dataset.settings import GenerationSettings, Provenance
-from app.dataset.shards import FaceFileWriters, WrittenShard, write_shard
+from app.dataset.shard_workers import ShardJob, run_shards_in_workers
+from app.dataset.shards import FaceFileWriters, WrittenShard, model_for_shards, write_shard
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import ExportError, FaceExplorerError
@@ -124,10 +123,8 @@ def prepare_output(output: OutputFolder) -> None:
     except OSError as failure:
         raise write_error(folder, failure) from failure
     for sub in [*shard_folders(folder), *(folder / kind for kind in FACE_FOLDERS)]:
-        try:
+        with contextlib.suppress(OSError):  # not empty (a user's file is kept, and its folder) or not there
             sub.rmdir()
-        except OSError:  # not empty (a user's file is kept, and so is its folder) or not there
-            pass
     output.manifest.write(folder)
 
 
@@ -200,7 +197,7 @@ def generate(
         workers,
         show_progress,
         scheduler,
-        None if scheduler is None else str(scheduler.scheduler.address),
+        None if scheduler is None else str(scheduler.scheduler_info()["address"]),
     )
 
 
@@ -270,10 +267,9 @@ def progress_bar(faces: int, show: bool) -> Any:
 
 def _record_what_finished(manifest: Manifest, folder: Path) -> None:
     """After a failure, record the shards that did finish, so --resume keeps them."""
-    try:
+    # e.g. the disk that just filled up: those shards are made again on --resume, nothing is lost
+    with contextlib.suppress(ExportError):
         manifest.write(folder)
-    except ExportError:
-        pass  # e.g. the disk that just filled up: those shards are made again on --resume, nothing is lost
 
 
 def _run_shards(
@@ -299,73 +295,6 @@ def _run_shards(
         finally:
             writers.close()
         return
-    # The workers get this process's model and networks pickled (≈0.2 s) instead of reading them
-    # again (≈1.2 s for the embedded model). An executor, not a multiprocessing.Pool: a Pool whose
-    # worker is killed waits forever for that worker's shard, an executor reports it.
-    with ProcessPoolExecutor(
-        min(workers, len(todo)),
-        mp_context=_worker_context(),
-        initializer=_worker_init,
-        initargs=(model, denoiser, str(folder), settings, provenance),
-    ) as pool:
-        shards = [pool.submit(_worker_shard, shard) for shard in todo]
-        try:
-            for finished in as_completed(shards):
-                yield finished.result()
-        except BrokenProcessPool as failure:
-            raise FaceExplorerError(
-                f"a worker process of the run into {folder} ended without finishing its shard (killed, or out "
-                "of memory?); the finished shards are kept: run the same command with --resume"
-            ) from failure
-        finally:
-            for shard in shards:
-                shard.cancel()  # after a failure, shards not yet started are not made; started ones finish
-
-
-def start_worker_server() -> None:
-    """Start the fork server now, so that its import of torch (≈1.5 s) overlaps the model's loading."""
-    if _worker_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """How worker processes start: forked from a fork server that has imported torch and the writers.
-
-    Not a plain fork: a forked child of a process that already ran torch or VTK can hang. Not
-    spawn either: a spawned child imports torch before it reads its pickled model, and the
-    parent cannot start the next child until then, so N workers started one after another
-    (2 workers: 4.8 s before both ran, against 2.5 s from the fork server). Spawn where there is
-    no fork server (Windows).
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["torch", "app.dataset.shards"])
-    return context
-
-
-_worker_state: dict[str, Any] = {}
-
-
-def _worker_init(
-    model: MorphableModel, denoiser: Denoiser, folder: str, settings: GenerationSettings, provenance: Provenance
-) -> None:
-    """Runs once per worker process: its copy of the model and denoiser, its writers (renderer made lazily)."""
-    import torch
-
-    torch.set_num_threads(1)  # the parallelism is across shards; threads per worker would oversubscribe
-    _worker_state.update(
-        model=model,
-        denoiser=denoiser,
-        folder=Path(folder),
-        settings=settings,
-        provenance=provenance,
-        writers=FaceFileWriters(model),
-    )
-
-
-def _worker_shard(shard: int) -> WrittenShard:
-    s = _worker_state
-    return write_shard(s["folder"], shard, s["settings"], s["model"], s["denoiser"], s["provenance"], s["writers"])
+    # Each worker gets what it uses, pickled once at its start: the scales alone for coefficients.
+    job = ShardJob(folder, settings, model_for_shards(model, settings), denoiser, provenance)
+    yield from run_shards_in_workers(job, todo, workers)

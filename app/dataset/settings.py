@@ -116,6 +116,11 @@ class GenerationSettings:
             background_pictures(self.background)
 
     @property
+    def needs_geometry(self) -> bool:
+        """Whether shards need the model's mesh (meshes, images, colours), not only its coefficient scales."""
+        return bool(self.mesh_format or self.images or self.albedo)
+
+    @property
     def shard_count(self) -> int:
         return -(-self.count // self.shard_size)
 

@@ -31,6 +31,7 @@ from app.dataset.settings import GenerationSettings, Provenance
 from app.dataset.views import ShardViews
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
+from app.model.coefficient_scales import CoefficientScales
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import sample_coefficients
 from app.npz_files import read_npz
@@ -68,7 +69,7 @@ class FaceFileWriters:
     GIL, so the disk's wait overlaps the CPU's work.
     """
 
-    def __init__(self, model: MorphableModel) -> None:
+    def __init__(self, model: MorphableModel | CoefficientScales) -> None:
         self.model = model
         self._mesh_writer: MeshWriter | None = None
         self._renderer: FaceRenderer | None = None
@@ -79,8 +80,15 @@ class FaceFileWriters:
     def synthesis(self, device: torch.device) -> Synthesis:
         """Batch synthesis on the networks' device (``batch_synthesis``), made once per device."""
         if self._synthesis is None or self._synthesis[0] != device:
-            self._synthesis = (device, batch_synthesis(self.model, device))
+            self._synthesis = (device, batch_synthesis(self.geometry, device))
         return self._synthesis[1]
+
+    @property
+    def geometry(self) -> MorphableModel:
+        """The whole model, for meshes and images; a process given only the scales has none."""
+        if not isinstance(self.model, MorphableModel):
+            raise FaceExplorerError("this process got the coefficient scales only; meshes and images need the model")
+        return self.model
 
     def in_background(self, write: Callable[..., Path], *args: Any, **kwargs: Any) -> Future[Path]:
         """Run ``write(*args, **kwargs)`` on a writing thread; its future gives the path written."""
@@ -90,7 +98,8 @@ class FaceFileWriters:
 
     def mesh_writer(self) -> MeshWriter:
         if self._mesh_writer is None:
-            self._mesh_writer = MeshWriter(self.model.triangles, self.model.n_vertices, self.model.uv_layout)
+            model = self.geometry
+            self._mesh_writer = MeshWriter(model.triangles, model.n_vertices, model.uv_layout)
         return self._mesh_writer
 
     def renderer(self, size: int) -> FaceRenderer:
@@ -98,9 +107,8 @@ class FaceFileWriters:
             from app.rendering.face_renderer import FaceRenderer  # VTK takes a second to start
 
             self.close()
-            self._renderer = FaceRenderer(
-                self.model.mean.reshape(-1, 3), self.model.triangles, size, self.model.triangle_parts
-            )
+            model = self.geometry
+            self._renderer = FaceRenderer(model.mean.reshape(-1, 3), model.triangles, size, model.triangle_parts)
             self._renderer_size = size
         return self._renderer
 
@@ -113,11 +121,16 @@ class FaceFileWriters:
             self._threads = None
 
 
+def model_for_shards(model: MorphableModel, settings: GenerationSettings) -> MorphableModel | CoefficientScales:
+    """What a process making shards needs of ``model``: all of it for meshes and images, else its scales."""
+    return model if settings.needs_geometry else CoefficientScales.of(model)
+
+
 def write_shard(
     folder: Path,
     shard: int,
     settings: GenerationSettings,
-    model: MorphableModel,
+    model: MorphableModel | CoefficientScales,
     denoiser: Denoiser,
     provenance: Provenance,
     writers: FaceFileWriters,
@@ -129,14 +142,12 @@ def write_shard(
     noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
     alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
     views = (
-        ShardViews(settings, shard, model, writers.renderer, writers.in_background)
+        ShardViews(settings, shard, writers.geometry, writers.renderer, writers.in_background)
         if settings.images or settings.albedo
         else None
     )
-    written = _write_face_files(
-        folder, shard, settings, writers.synthesis(denoiser.device), alpha_id, alpha_exp, writers, views
-    )
-    arrays = {
+    written = _write_face_files(folder, shard, settings, denoiser.device, alpha_id, alpha_exp, writers, views)
+    arrays: dict[str, np.ndarray | np.generic] = {
         "face_index": np.asarray(rows, dtype=np.int64),
         "alpha_id_noisy": noisy_id,
         "alpha_exp_noisy": noisy_exp,
@@ -160,7 +171,7 @@ def _write_face_files(
     folder: Path,
     shard: int,
     settings: GenerationSettings,
-    synthesize: Synthesis,
+    device: torch.device,
     alpha_id: np.ndarray,
     alpha_exp: np.ndarray,
     writers: FaceFileWriters,
@@ -169,6 +180,7 @@ def _write_face_files(
     rows = settings.shard_rows(shard)
     if not (settings.mesh_format or settings.images):
         return []
+    synthesize = writers.synthesis(device)
     for sub in {path.parent for path in face_files(settings, shard, rows[0])}:
         create_folder(folder / sub)
     written: list[Path] = []

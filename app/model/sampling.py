@@ -13,6 +13,7 @@ from typing import Literal, cast
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.model.coefficient_scales import CoefficientScales
 from app.model.morphable_model import CoefficientKind, MorphableModel
 
 Distribution = Literal["uniform", "normal"]
@@ -27,13 +28,13 @@ def check_distribution(name: object) -> Distribution:
     raise FaceExplorerError(f"unknown distribution '{name}' (use {' or '.join(DISTRIBUTIONS)})")
 
 
-def sampling_scale(model: MorphableModel, kind: CoefficientKind) -> np.ndarray:
+def sampling_scale(model: MorphableModel | CoefficientScales, kind: CoefficientKind) -> np.ndarray:
     ev = model.ev(kind)
     return ev if kind == "shape" else ev / ev.max()
 
 
 def sample_coefficients(
-    model: MorphableModel,
+    model: MorphableModel | CoefficientScales,
     kind: CoefficientKind,
     distribution: str,
     count: int,
