@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps bench soak clean
+.PHONY: run test lint system-deps bench soak clean
 
 # Every package at the version in constraints.txt, the versions the tests passed with.
 $(STAMP): pyproject.toml constraints.txt
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: a bare "torch" requirement may pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet -c constraints.txt torch
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,lint]"
 	touch $(STAMP)
 
 # Xvfb and the GL/xcb libraries Qt and VTK need (Debian package names; run as root or via sudo).
@@ -32,7 +32,15 @@ run: system-deps $(STAMP)
 	@if [ -n "$$DISPLAY" ] || [ -n "$$WAYLAND_DISPLAY" ]; then $(PY) main.py; else xvfb-run -a $(PY) main.py; fi
 
 test: system-deps $(STAMP)
-	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m pytest
+	@start=$$(date +%s); xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m pytest; status=$$?; \
+		echo "test suite: $$(( $$(date +%s) - start )) s"; exit $$status
+
+# Lint and format check (ruff), types (mypy over app/ and widgets/) and the import layers (import-linter).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: system-deps $(STAMP)
 	$(PY) bench/bench_core.py

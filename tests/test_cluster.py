@@ -163,8 +163,10 @@ def test_a_full_disk_on_a_worker_leaves_no_shard_that_looks_complete(
     )  # as if the estimate were wrong
     with pytest.raises(ExportError, match=f"^disk full while writing {folder}/"):
         run_generate(folder, generation_inputs, settings, scheduler=client)
+    # How many shards were committed before the disk filled depends on timing, maybe none: what
+    # holds whatever the timing is that every recorded shard is intact and the run is not complete.
     manifest = Manifest.read(folder / "manifest.json")
-    assert manifest.shards and set(manifest.intact_shards(folder)) == set(manifest.shards)
+    assert set(manifest.intact_shards(folder)) == set(manifest.shards)
     assert not manifest.complete
 
 
