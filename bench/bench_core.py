@@ -2,19 +2,13 @@
 
 Run: .venv/bin/python bench/bench_core.py [--quick]   (prints numbers; nothing is asserted)
 
-Each figure is printed with the limit it is judged against and their ratio:
-- synthesis: ``MorphableModel.synthesize`` against the bare float32 GEMM ``alpha @ basis``;
-- denoising and coefficient datasets: against the bare networks (forward passes on tensors
-  already normalised, no numpy or checks), the two nets in sequence per face, on one torch
-  thread as generation runs them;
-- binary PLY datasets: against synthesis + normals + a raw ``numpy.tofile`` of the same bytes
-  (no header, no fsync, no rename);
-- image datasets: against the bare off-screen render of the same mesh at the same size (mesh
-  update + render + read-back, no PNG, no file);
-- ``--workers N`` against one worker on the same work.
-Targets (issue 10): coefficients ≥ 0.5× the networks, PLY ≥ 0.5× its limit, images ≥ 0.5× the
-render, N workers never slower than one. Training time per epoch is extrapolated from a measured
-fraction of an epoch (the output says so).
+Each figure is printed with the limit it is judged against and their ratio: synthesis against the bare
+float32 GEMM ``alpha @ basis``; denoising and coefficient datasets against the bare networks (forward
+passes on normalised tensors, the two nets in sequence per face, on one torch thread as generation runs
+them); binary PLY datasets against synthesis + normals + a raw ``numpy.tofile`` of the same bytes (no
+header, fsync or rename); image datasets against the bare off-screen render and read-back of the same
+mesh and size (no PNG, no file); ``--workers N`` against one worker. Targets (issue 10): each dataset
+≥ 0.5× its limit, N workers never slower than one. Training time per epoch is extrapolated (it says so).
 """
 
 from __future__ import annotations

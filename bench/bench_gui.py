@@ -1,21 +1,14 @@
 """How the explorer copes with a flood of slider changes. Run: xvfb-run -a .venv/bin/python bench/bench_gui.py
 
-Two runs of 100 changes of identity coefficient 0, each delivered as a key press to its slider
-through the Qt event queue (as the window system delivers input):
-- burst: all 100 posted at once, "as fast as possible";
-- paced: one due every 4 ms, like a fast mouse drag (250 events/s); events that fall due
-  while the GUI thread is busy are queued and delivered together, as the window system does.
-For each run it prints the events, the frames actually rendered, how often the model work ran
-(networks + synthesis + normals), the median compute ms per update, the median render ms per
-frame, the median ms from a change to the end of the first frame that shows it, and the ms
-from the end of the gesture to the frame of the full faces. Key steps on a slider are one
-gesture, like a drag: the views draw the draft faces until it ends.
-
-Beside these it measures the physical limit of the same work in the same run: a bare
-off-screen render of the same two full meshes (same size, look and camera, their points and
-normals marked modified before each render, as a new face requires), and prints the dragging
-median as a multiple of it. Uses the shipped checkpoints when present, otherwise tiny ones
-trained in a temporary folder.
+Two runs of 100 changes of identity coefficient 0, each a key press posted to its slider through the Qt
+event queue, as the window system delivers input (``run``): a burst and a paced run like a fast mouse
+drag. Key steps on a slider are one gesture, like a drag: the views draw the draft faces until it ends.
+For each run it prints the events, the frames rendered, the model updates (networks + synthesis +
+normals), the median compute and render ms, the median ms from a change to the end of the first frame
+that shows it, and the ms from the end of the gesture to the frame of the full faces. Beside these it
+measures the physical limit of the same work in the same run (``BareRender``) and prints the dragging
+median as a multiple of it. Uses the shipped checkpoints when present, otherwise tiny ones trained in a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -127,6 +120,12 @@ def press(slider, key: Qt.Key) -> None:
 
 
 def run(app: QApplication, window: ExplorerWindow, recorder: Recorder, interval_ms: int | None) -> tuple[float, str]:
+    """One run of ``EVENTS`` key presses: a burst, or one due every ``interval_ms``.
+
+    Without ``interval_ms`` all are posted at once ("as fast as possible"); with it (4 ms: a fast mouse
+    drag, 250 events/s) the events that fall due while the GUI thread is busy are posted together, as
+    the window system queues them.
+    """
     slider = window.coefficient_panel.row("shape", 0).slider
     slider.setPageStep(10)  # 100 page steps cross the whole slider
     slider.setValue(slider.minimum())

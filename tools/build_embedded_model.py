@@ -4,12 +4,8 @@ Run:  .venv/bin/python tools/build_embedded_model.py path/to/ICT-FaceKit/FaceXMo
 (the folder of https://github.com/ICT-VGL/ICT-FaceKit, MIT licence). It writes
 app/model/data/embedded_face.npz and, beside it, the texture layout embedded_face_uv.npz (or
 --output and --uv-output), and prints what they hold, their size, and the largest difference
-between the decoded file and the OBJs it came from.
-
-The file keeps ICT's opaque parts (face, head and neck with ears, mouth and eye sockets, gums and
-tongue, teeth, eyeballs), its 100 identity modes, its expression shapes summed into the 29 FACS
-action units of ICT's table, its triangles (quads split) with a part per triangle, and the 68
-landmark vertices. The product turns these into the 199 + 29 mode model (app/model/embedded_model.py).
+between the decoded file and the OBJs it came from. The product turns the file into the
+199 + 29 mode model (app/model/embedded_model.py).
 """
 
 from __future__ import annotations
@@ -38,6 +34,10 @@ def action_unit_shapes(shapes: IctShapes) -> np.ndarray:
 
 
 def build_asset(shapes: IctShapes) -> FaceAsset:
+    """ICT's opaque parts (face, head and neck with ears, mouth and eye sockets, gums and tongue, teeth,
+    eyeballs), its 100 identity modes, its expression shapes summed into the 29 FACS action units of
+    ICT's table, its triangles (quads split) with a part per triangle, and the 68 landmark vertices.
+    """
     if shapes.landmarks is None:
         raise FaceExplorerError("the ICT folder's vertex_indices.json lists no landmarks (idx_to_landmark_verts)")
     action_units = action_unit_shapes(shapes)

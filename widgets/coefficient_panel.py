@@ -1,10 +1,7 @@
 """A slider for every identity and expression coefficient, in two tabs, with a filter box.
 
-Each row: index and mode name ("identity mode k" when the model has none), a slider spanning
-±R σ (σ_i the coefficient's standard deviation: EV_i for identity, EV_i/max(EV) for expression;
-R adjustable, default 8 so the paper's uniform ranges ±5 and ±7.5 fit), a field showing the
-value in σ or in model units (the other one in its tooltip) and accepting "2.5σ" or a plain
-number in the chosen unit, and a reset button. Each tab has its own random and reset buttons.
+Each row (``CoefficientRow``) has a slider in σ, the exact value and a reset button; each tab has
+its own random and reset buttons.
 
 The panel writes to the ``FaceState`` and redraws from its announcements. A slider's changes
 from pressing it to letting go are one gesture of the state (one undo step, a draft face in
@@ -63,7 +60,14 @@ class ScrollFriendlySlider(QSlider):
 
 
 class CoefficientRow(QWidget):
-    """One coefficient: label, slider, exact value, reset."""
+    """One coefficient: label, slider, exact value, reset.
+
+    The label is the index and mode name ("identity mode k" when the model has none). The slider
+    spans ±R σ (σ_i the coefficient's standard deviation: EV_i for identity, EV_i/max(EV) for
+    expression; R adjustable, default 8 so the paper's uniform ranges ±5 and ±7.5 fit). The field
+    shows the value in σ or in model units (the other one in its tooltip) and accepts "2.5σ" or a
+    plain number in the chosen unit.
+    """
 
     def __init__(
         self,

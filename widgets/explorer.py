@@ -1,20 +1,14 @@
 """The explorer window: two face views, the sampling and coefficient panels, menus and status bar.
 
-The window turns user actions into calls on an ``ExplorerSession`` (app/explorer/session.py)
-and shows their results; it holds no workspace logic of its own. Panels change the session's
-``FaceState``; its ``LiveFace`` follows (the input face incrementally, per event); a zero-delay
-single-shot timer coalesces any burst of changes into one refresh (networks, synthesis,
-normals) for the latest state only, after which the views are marked modified and one paint is
-scheduled. Slider events arriving during a slow software-GL frame therefore cost a few
-microseconds each and never queue stale work. While a gesture (a slider drag) is under way the
-refresh computes and draws the lighter draft faces; its end brings the full faces back.
+The window turns user actions into calls on an ``ExplorerSession`` (app/explorer/session.py) and shows
+their results; it holds no workspace logic of its own. Panels change the session's ``FaceState``; its
+``LiveFace`` follows; a zero-delay single-shot timer coalesces any burst of changes into one refresh
+for the latest state only, then one paint. Slider events arriving during a slow software-GL frame
+therefore cost a few microseconds each and never queue stale work. While a gesture (a slider drag) is
+under way the refresh computes and draws the lighter draft faces; its end brings the full faces back.
 
-Edit ▸ Undo/Redo and the History list move through the session's ``FaceHistory``.
-
-Models, data and checkpoints are read on a worker thread (``BackgroundLoader``) while the window
-keeps working, with a busy cursor and a note in the status bar; a later load supersedes an
-earlier one. Every ``FaceExplorerError`` raised by an action is shown in a dialog; the window
-keeps running.
+Models, data and checkpoints are read on a worker thread (``BackgroundLoader``), a later load superseding
+an earlier one. Every ``FaceExplorerError`` raised by an action is shown in a dialog; the window goes on.
 """
 
 from __future__ import annotations

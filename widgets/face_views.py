@@ -1,23 +1,13 @@
 """The two 3D views: the input ("noisy") face on the left, the denoised face on the right.
 
-Both views are viewports of one pyvista ``Plotter`` with a shared (linked) camera: one
-OpenGL context and one render per frame instead of two, which halves the cost of a frame under
-software GL. Its render window draws straight into a native window (VTK's own
-``QVTKRenderWindowInteractor``, the canvas), not through pyvistaqt's QOpenGLWidget: that one
-renders into a framebuffer that is blitted and then composed by Qt with OpenGL, which under
-software GL cost ~11 ms of a 28 ms draft frame at 1000×900 (17 ms without). The meshes wrap the
-``LiveFace`` arrays without copying, so an update is "mark modified, schedule a paint": no new
-actors, no new arrays, and no model work in the paint path.
-Repaints go through ``QWidget.update()``, which Qt merges, rather than ``render()``, which
-would render once immediately and once more in the paint that follows.
-
-Each view holds two faces: the full mesh and its draft (``app.rendering.draft_mesh``, 12 %
-of the triangles). While a slider is dragged the live face fills only the draft arrays and the
-views show the drafts; when the drag ends they switch back to the full meshes. Only the meshes
-a refresh rewrote are marked modified, so VTK re-uploads nothing else. "Fit" (on by default)
-reframes the one shared camera after every change so both faces stay in view, keeping the
-direction the user looks from. The heat map's colour range is either the current face's
-largest distance or a fixed 0–N mm, so colours of two faces can be compared.
+Both views are viewports of one pyvista ``Plotter`` with a shared (linked) camera: one OpenGL context and
+one render per frame instead of two, which halves the cost of a frame under software GL. Its render window
+draws straight into a native window (VTK's own ``QVTKRenderWindowInteractor``, the canvas), not through
+pyvistaqt's QOpenGLWidget, whose framebuffer Qt blits and composes with OpenGL at every repaint of any
+widget. The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark modified, schedule
+a paint": no new actors, no new arrays, and no model work in the paint path. Repaints go through
+``QWidget.update()``, which Qt merges, rather than ``render()``, which would render once immediately and
+once more in the paint that follows.
 """
 
 from __future__ import annotations
@@ -58,7 +48,16 @@ FIT_MARGIN = 0.8  # share of the view the fitted faces may fill, leaving room fo
 
 
 class FaceViews(QWidget):
-    """Side-by-side input/denoised views with camera buttons and the displacement heat map."""
+    """Side-by-side input/denoised views with camera buttons and the displacement heat map.
+
+    Each view holds two faces: the full mesh and its draft (``app.rendering.draft_mesh``, 12 % of the
+    triangles). While a slider is dragged the live face fills only the draft arrays and the views show the
+    drafts; when the drag ends they switch back to the full meshes. Only the meshes a refresh rewrote are
+    marked modified, so VTK re-uploads nothing else. "Fit" (on by default) reframes the one shared camera
+    after every change so both faces stay in view, keeping the direction the user looks from. The heat
+    map's colour range is either the current face's largest distance or a fixed 0–N mm, so colours of two
+    faces can be compared.
+    """
 
     frame_rendered = Signal(float)  # perf_counter() time at the end of each rendered frame
 

@@ -7,9 +7,8 @@ never imports Qt). A handler takes the parsed Namespace and returns an exit stat
 problems are raised as FaceExplorerError and reported by main.py. Adding a command means writing
 its module and listing it in COMMAND_MODULES.
 
-Building the parser imports no implementation: each handler imports its own when it runs.
-Importing every command's implementation made each command pay for all of them (the evaluation's
-matplotlib alone is 0.45 s, and every ``generate --workers`` process paid it again).
+Building the parser imports no implementation: each handler imports its own when it runs, so a
+command (and every ``generate --workers`` process) pays only for its own imports.
 """
 
 from __future__ import annotations

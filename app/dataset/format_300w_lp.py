@@ -1,16 +1,13 @@
 """300W-LP's file pair per image: ``NAME.jpg`` and ``NAME.mat`` with the face's 3DMM parameters.
 
-The fields and shapes are 300W-LP's, so 3DDFA / 2DASL / PRNet data loaders read a generated
-dataset as they read the real one, and so does this project's ``--data`` (it reads
-``Shape_Para`` and ``Exp_Para``):
-
+The fields and shapes are 300W-LP's, so 3DDFA / 2DASL / PRNet data loaders read a generated dataset as
+they read the real one, and so does this project's ``--data`` (it reads ``Shape_Para`` and ``Exp_Para``):
 - ``Shape_Para`` (K_id, 1) and ``Exp_Para`` (K_exp, 1): the (denoised) coefficients the face was made from;
-- ``Pose_Para`` (1, 7): ``[pitch, yaw, roll, tx, ty, tz, s]`` of the image's camera (``app.dataset.camera``);
+- ``Pose_Para`` (1, 7): ``[pitch, yaw, roll, tx, ty, tz, s]`` of the image's camera (``app.rendering.camera``);
 - ``pt2d`` (2, 68): the 68 landmarks in Matlab's 1-based pixel coordinates, as 300W-LP stores them;
 - ``Tex_Para`` (K_tex, 1): the texture coefficients, when the face was coloured by a texture model;
 - ``Camera_Matrix`` (3, 4): the image's exact camera, model point → 0-based pixels in homogeneous
-  coordinates (``app.dataset.camera``); with ``--focal-length`` it is a pinhole's, which
-  ``Pose_Para`` (weak perspective) only approximates.
+  coordinates; with ``--focal-length`` it is a pinhole's, which ``Pose_Para`` only approximates.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
-"""Where each file of a dataset lives, so the plan alone says which files are the dataset's own.
-
-::
+"""Where each file of a dataset lives, so the plan alone says which files are the dataset's own::
 
     manifest.json
     shard-00000.npz
     meshes/shard-00000/face-00000000.ply
     images/shard-00000/face-00000000-front.png, face-00000000-view1.png, …
-                       (--format 300w-lp: face-00000000-front.jpg + face-00000000-front.mat, …;
-                        --maps: face-00000000-front.mask.png, .depth.npy, .normals.png beside each image)
+        (--format 300w-lp: face-00000000-front.jpg + face-00000000-front.mat, …;
+         --maps: face-00000000-front.mask.png, .depth.npy, .normals.png beside each image)
 
 ``--overwrite`` deletes exactly the files the previous plan names (and the temporary files an
 interrupted write of one of them left), never anything else a user keeps in the folder.

@@ -1,8 +1,8 @@
 """What a generation request needs in memory and on disk, estimated before anything is written.
 
-``generate --count 1000000000000`` used to prepare the folder and then die with a MemoryError;
-now a request that cannot fit is refused with one line saying how much it needs and how much
-there is. The estimates err on the large side: PNG sizes are about twice what faces compress
+A request that cannot fit (``generate --count 1000000000000``) is refused before the folder is
+prepared, with one line saying how much it needs and how much there is, instead of a MemoryError
+halfway. The estimates err on the large side: PNG sizes are about twice what faces compress
 to, OBJ lines are counted at their longest, and every file is rounded up to whole 4 KiB blocks.
 """
 

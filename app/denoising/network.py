@@ -1,18 +1,14 @@
 """The paper's denoising autoencoder (``AutoEncoder4`` in the authors' code).
 
-Four Conv1d(k=3, padding=1) layers with 8, 16, 32, 64 channels, each followed by a max-pool of
-width 2 that remembers which element of each pair won; the decoder mirrors it by putting each
-value back where its maximum came from (zeros elsewhere, and a zero for the unpaired last
-element of an odd length), then a ConvTranspose1d. There is deliberately no activation
-function: max-pooling is the only non-linearity, as in the paper.
-Lengths: 199→99→49→24→12 (shape), 29→14→7→3→1 (expression).
+Four Conv1d(k=3, padding=1) layers with 8, 16, 32, 64 channels, each followed by a max-pool of width 2
+that remembers which element of each pair won; the decoder mirrors it by putting each value back where
+its maximum came from (zeros elsewhere, and a zero for the unpaired last element of an odd length), then
+a ConvTranspose1d. There is deliberately no activation function: max-pooling is the only non-linearity,
+as in the paper. Lengths: 199→99→49→24→12 (shape), 29→14→7→3→1 (expression).
 
-The pooling is what ``MaxPool1d(2, return_indices=True)`` + ``MaxUnpool1d(2)`` compute (the
-first element wins a tie, gradients go to the winner), written as an element-wise comparison of
-the even and odd elements and a 0/1 mask. The indexed pair spent most of the network's time
-on int64 indices: on a 2-core CPU, pooling and unpooling 1,024 shape vectors' first stage took
-9.5-12 ms with indices and 3.4 ms with the mask, with identical outputs (tests/test_network.py
-compares them with the indexed ops).
+The pooling is what ``MaxPool1d(2, return_indices=True)`` + ``MaxUnpool1d(2)`` compute (the first element
+wins a tie, gradients go to the winner; tests/test_network.py compares them), written as an element-wise
+comparison of the even and odd elements and a 0/1 mask: the indexed pair spends most of its time on indices.
 """
 
 from __future__ import annotations
@@ -25,8 +21,8 @@ from torch import nn
 CHANNELS = (1, 8, 16, 32, 64)
 MIN_INPUT_LENGTH = 16  # four halvings must leave at least one element
 # Vectors per forward pass in ``apply_in_batches``. The activations of ~1,000 shape vectors
-# (8 channels × 199 float32 values each, plus the masks) stay in the CPU's cache; 8,192 did not
-# and ran 2.6× slower per vector. A GPU is kept busy by far larger chunks.
+# (8 channels × 199 float32 values each, plus the masks) stay in the CPU's cache; much larger
+# chunks do not and run slower per vector. A GPU is kept busy by far larger chunks.
 CPU_CHUNK = 1024
 GPU_CHUNK = 65536
 
@@ -35,7 +31,7 @@ def max_pool_pairs(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Max of each pair (x[2i], x[2i+1]) along the last axis, and 1.0 where the even one won, else 0.0."""
     even, odd = x[..., 0 : x.shape[-1] - 1 : 2], x[..., 1::2]
     # MaxPool1d keeps the first of equal values. A float mask, not a bool one: multiplying by it
-    # is the cheapest way back (torch.where and masked_fill were 3-7x slower on the CPU).
+    # is the cheapest way back on the CPU (cheaper than torch.where or masked_fill).
     return torch.maximum(even, odd), (even >= odd).to(x.dtype)
 
 

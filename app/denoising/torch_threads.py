@@ -1,10 +1,9 @@
 """Inference on one torch thread.
 
 Denoising one face is about 0.15 ms of network work. With torch's default intra-op pool (one
-thread per core), every call waits for all pool threads to be scheduled: when other processes
-keep the cores busy, one denoise took 400–720 ms instead of 9 ms on a single thread. Batches
-suffer too: on a 2-core machine at load 5, 1,000 shape vectors took 0.9 s on two threads and
-0.09 s on one. The explorer and dataset generation (whose shards spend little time in the
+thread per core), every call waits for all pool threads to be scheduled, so when other processes
+keep the cores busy a denoise, and a batch too, is many times slower than on a single thread
+(README, Benchmarks). The explorer and dataset generation (whose shards spend little time in the
 networks) therefore run them on one thread; training keeps the default, where the pool pays off.
 """
 

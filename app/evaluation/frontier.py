@@ -1,20 +1,14 @@
 """The diversity–plausibility frontier without raters: which way of making faces gives the most
 diversity at a given plausibility?
 
-The paper's claim is a trade-off: wide uniform sampling is diverse but gives impossible faces,
-and the networks keep the diversity while making the faces possible. Each method here is swept
-over its own knob, and every set of faces is placed by
-
-- diversity: the trace of the covariance of its coefficient vectors (the paper's Table I measure),
-- plausibility: the share of its faces that pass the rater-free proxy (``PlausibilityCalibration``:
-  within the corpus distance of 99 % of held-out real faces, and a mesh within the real faces'
-  edge-distortion and fold limits).
-
-Methods: raw uniform sampling and the networks at ranges r = 5 … 30, normal sampling, clipping
-each coefficient to ±k·EV, projecting into the k-σ Mahalanobis ellipsoid of the prior, and
-snapping to the nearest training face (the last three applied to uniform draws at the paper's
-range). Identity and expression are judged apart (the other part at the mean face), like the
-paper's two networks. A method whose point no other point beats on both axes is on the frontier.
+Each method is swept over its own knob, and every set of faces is placed by its diversity (the
+trace of the covariance of its coefficient vectors, the paper's Table I measure) and its
+plausibility (the share of its faces that pass ``PlausibilityCalibration``). Methods: raw uniform
+sampling and the networks at ranges r = 5 … 30, normal sampling, clipping each coefficient to
+±k·EV, projecting into the k-σ Mahalanobis ellipsoid, and snapping to the nearest training face
+(the last three on uniform draws at the paper's range). Identity and expression are judged apart,
+like the paper's two networks. A method whose point no other point beats on both axes is on the
+frontier.
 """
 
 from __future__ import annotations

@@ -1,19 +1,14 @@
 """A plausibility proxy that needs no raters, per generation condition and per face.
 
-Two checks, so the reliability of a generated set can be estimated before a rater study:
-- vector level: the Mahalanobis distance of each identity and expression vector to the clean
-  training corpus (tolerating half a model standard deviation per mode, and for identity 1 mm of
-  surface, see baselines.distance_to_corpus); a vector is in-distribution when it is within the
-  distance that contains 99 % of held-out real faces (so real faces score ≈ 99 %), and its
-  percentile is the share of held-out real faces that lie closer.
-- mesh level: edge-length distortion against the mean face (the worst edge of the face, as
-  |log2(length / mean-face length)|; over 1 means an edge more than doubled or halved) and folded
-  triangles (normal turned by more than 90° from the mean face's: the surface crossed itself
-  locally, a cheap stand-in for a self-intersection test).
-A face passes when both vectors are in-distribution and its mesh stays within the mesh limits
-(the fixed ones, widened to what 99 % of held-out real faces reach). ``PlausibilityCalibration``
-holds everything a face is compared with, so one face (the explorer's) and a whole condition
-are judged alike.
+- Vector level: the Mahalanobis distance of each identity and expression vector to the clean
+  corpus (``baselines.distance_to_corpus``); in-distribution within the distance of 99 % of
+  held-out real faces; its percentile is the share of those faces that lie closer.
+- Mesh level: the worst edge's |log2(length / mean-face length)| and the folded triangles (normal
+  turned over 90° from the mean face's: a cheap stand-in for self-intersection), within the limits
+  99 % of held-out real faces reach.
+A face passes when both vectors are in-distribution and its mesh is within the limits.
+``PlausibilityCalibration`` holds everything a face is compared with, so one face (the
+explorer's) and a whole condition are judged alike.
 """
 
 from __future__ import annotations

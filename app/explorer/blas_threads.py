@@ -3,10 +3,9 @@
 numpy's OpenBLAS starts a pool of threads for a matrix product as small as one face's synthesis
 (228 coefficients × 69k coordinates), and after each product those threads spin, waiting for
 more work, for a good fraction of a second. In the explorer that spinning competes with the
-software-GL rasteriser for the same cores: measured under Xvfb on two cores, one 5 ms synthesis
-took 390 ms and a frame three times as long. A single thread does the product in the same
-5 ms and leaves the other cores to the renderer. Batch work (generation, evaluation) keeps
-the pool, where it pays off.
+software-GL rasteriser for the same cores and slows both many times over (README, Benchmarks).
+A single thread does the product as fast and leaves the other cores to the renderer. Batch work
+(generation, evaluation) keeps the pool, where it pays off.
 """
 
 from __future__ import annotations

@@ -1,19 +1,13 @@
 """The current face of the explorer: its coefficients and the sampling settings, as one object.
 
-Views never talk to each other; they change this object and redraw when it tells them to.
-Every change is announced to the subscribers with a ``FaceChange``: either one coefficient
-moved (kind, index, old and new value — what a dragged slider produces, and what the
-incremental ``MorphableModel.apply_coefficient_change`` needs), or the whole face was replaced
-(sampling, reset, loading a preset). Settings changes go to separate subscribers.
+Views never talk to each other; they change this object and redraw when it tells them to. Every
+change is announced to the subscribers with a ``FaceChange``: one coefficient moved (what a dragged
+slider produces, and what the incremental ``MorphableModel.apply_coefficient_change`` needs), or the
+whole face was replaced (sampling, reset, loading a preset). Settings changes go to separate subscribers.
 
-The state also knows where its face came from (``FaceOrigin``: seed and distribution, or
-"edited") and whether a gesture is under way: the changes of one slider drag carry the same
-gesture number, so the history can keep a drag as one step and the views can draw a lighter
-face until the gesture ends.
-
-Sampling draws from ``numpy.random.default_rng(seed)`` and then advances the seed by one, so
-that pressing "sample" again gives a new face while typing a seed back reproduces a face
-exactly.
+The state also knows where its face came from (``FaceOrigin``) and whether a gesture is under way: the
+changes of one slider drag carry the same gesture number, so the history can keep a drag as one step and
+the views can draw a lighter face until the gesture ends.
 """
 
 from __future__ import annotations
@@ -192,7 +186,11 @@ class FaceState:
         self.set_face(zeros if kind == "shape" else None, zeros if kind == "expression" else None, source, origin)
 
     def sample(self, target: SampleTarget) -> None:
-        """Draw shape, expression or both with the current settings, then advance the seed."""
+        """Draw shape, expression or both with the current settings, then advance the seed.
+
+        The draw comes from ``numpy.random.default_rng(seed)`` and the seed then goes up by one, so
+        pressing "sample" again gives a new face while typing a seed back reproduces a face exactly.
+        """
         if target not in ("shape", "expression", "both"):
             raise ValueError(f"unknown sampling target '{target}'")
         settings = self._settings

@@ -1,15 +1,14 @@
 """Undo and redo over every change of the explorer's face, and a list of earlier faces to return to.
 
-``FaceHistory`` follows a ``FaceState``: each change becomes an entry holding the whole face
-(both coefficient vectors and their origin), so any entry can be returned to directly, not
-only one step back. The changes of one slider drag share a gesture number and become one
-entry holding the face at the end of the drag; everything else (typing a value,
-sampling, applying the denoised face, loading a preset, a reset) is an entry of its own.
+``FaceHistory`` follows a ``FaceState``: each change becomes an entry holding the whole face (both
+coefficient vectors and their origin), so any entry can be returned to directly, not only one step
+back. The changes of one slider drag share a gesture number and become one entry holding the face at
+the end of the drag; anything else (a typed value, a sample, a preset, a reset …) is an entry of its own.
 
-Undo, redo and ``go_to`` set the state's face themselves and do not record that as a change.
-A face that could not be shown (``take_back_newest``) leaves no entry of its own.
-A change made after an undo drops the entries that could have been redone, as editors do. The
-list keeps the latest ``limit`` entries; a face is 228 numbers, so a long session costs little.
+Undo, redo and ``go_to`` set the state's face themselves and do not record that as a change; a
+face that could not be shown (``take_back_newest``) leaves no entry of its own. A change made
+after an undo drops the entries that could have been redone, as editors do. The list keeps the
+latest ``limit`` entries; a face is 228 numbers, so a long session costs little.
 """
 
 from __future__ import annotations

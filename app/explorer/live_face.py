@@ -1,23 +1,13 @@
 """The two faces the explorer draws — the input ("noisy") face and the denoised one — kept current.
 
-``LiveFace`` subscribes to a ``FaceState``. A single-coefficient change updates the input
-vertices in place with one scaled basis row (``MorphableModel.apply_coefficient_change``), a
-whole-face change re-synthesizes them; both only mark the denoised face as stale. ``refresh()``
-then runs the networks, the synthesis of the denoised face, the normals and the displacement
-once, for the latest state only — the GUI calls it from a coalescing timer, never per event
-and never from inside a paint. The networks run on one torch thread (``one_torch_thread``) and
-the synthesis on one BLAS thread (``one_blas_thread``): a face at a time is too little work for
-a thread pool, a pool stalls under CPU contention, and its idle threads starve the renderer.
-
-The vertex, normal and displacement arrays are allocated once and only ever written in
-place, so a view can wrap them (VTK shares the memory) and just mark them modified.
-
-While a gesture (a slider drag) is under way the GUI asks for ``refresh(draft=True)``: the
-networks still run, but only the vertices of the ``DraftMesh`` (12 % of the triangles) are
-synthesized and given normals, for views that draw the draft until the gesture ends. Work whose
-input did not change is skipped: the input normals when the input face did not move, the
-denoised synthesis and normals when the networks' output did not change.
-``changed`` says which faces a refresh rewrote, so a view re-uploads only those.
+``LiveFace`` subscribes to a ``FaceState``. A single-coefficient change updates the input vertices in
+place with one scaled basis row (``MorphableModel.apply_coefficient_change``), a whole-face change
+re-synthesizes them; both only mark the denoised face as stale. ``refresh()`` then does the rest once,
+for the latest state only — the GUI calls it from a coalescing timer, never per event and never from
+inside a paint. The networks run on one torch thread and the synthesis on one BLAS thread: a face at a
+time is too little work for a thread pool, a pool stalls under CPU contention, and its idle threads
+starve the renderer. The vertex, normal and displacement arrays are allocated once and only ever
+written in place, so a view can wrap them (VTK shares the memory) and just mark them modified.
 """
 
 from __future__ import annotations
@@ -134,6 +124,13 @@ class LiveFace:
 
     def refresh(self, draft: bool = False) -> bool:
         """Bring the full faces (or with ``draft``, the draft arrays) up to date; False when nothing had changed.
+
+        A refresh runs the networks, the synthesis of the denoised face, the normals and the displacement.
+        With ``draft`` (while a gesture is under way) the networks still run, but only the vertices of the
+        ``DraftMesh`` are synthesized and given normals. Work whose input did not change is skipped: the
+        input normals when the input face did not move, the denoised synthesis and normals when the
+        networks' output did not change; ``changed`` says which faces were rewritten, so a view re-uploads
+        only those.
 
         All or nothing: when the networks or the synthesis fail, the arrays keep the last face
         that was computed completely (the input vertices are rebuilt from its coefficients) and

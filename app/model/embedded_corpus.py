@@ -1,21 +1,13 @@
 """A corpus of "fitted" clean coefficient vectors for the embedded model.
 
-Real fitted 3DMM parameters (300W-3D, AFLW2000-3D) are not independent Gaussians: identity
-traits are correlated and expressions are sparse activations of a few facial actions. The corpus
-imitates that so denoising is a real task (recover the manifold), not shrinkage toward zero:
-
-- identity: an 8-dimensional latent drawn from a 3-component Gaussian mixture, mapped through
-  a fixed linear map plus a saturating non-linearity onto the identity modes (weighted by their
-  standard deviations), with a small isotropic residual. Total variance 0.86e12 (the paper's
-  "real" diversity, Table I), which on these modes is about ICT's own population spread.
-- expression: facial displays (smile, talking, blink, surprise, anger, gaze …), a few per face,
-  each active with some probability and an intensity in [0, 1], set ICT-FaceKit's blendshape
-  weights: left and right move together (a smile is almost symmetric, blinks are paired, the
-  eyes turn together) except in the rare one-sided displays (smirk, wink). The weights are
-  never negative and stay in [0, 1], as ICT's are. The expression coefficient of each action
-  unit is ``UNITS_PER_ACTIVATION`` × the mean weight of its shapes, so the coefficients are
-  non-negative too: a uniform sample in ±r·EV, half of it negative, is far from this manifold.
-  Total variance 7.08 (paper: 7.08).
+Real fitted 3DMM parameters (300W-3D, AFLW2000-3D) are not independent Gaussians: identity traits are
+correlated and expressions are sparse activations of a few facial actions. The corpus imitates that so
+denoising is a real task (recover the manifold), not shrinkage toward zero:
+- identity: an 8-dimensional latent from a 3-component Gaussian mixture, bent onto the identity modes
+  (``_Manifold.identity``); total variance 0.86e12, the paper's "real" diversity (Table I);
+- expression: a few facial displays per face (smile, talking, blink, surprise, anger, gaze …) set
+  ICT-FaceKit's blendshape weights in [0, 1], read as action units, so the coefficients are never negative:
+  a uniform sample in ±r·EV, half of it negative, is far from this manifold. Total variance 7.08 (paper: 7.08).
 """
 
 from __future__ import annotations
@@ -168,6 +160,11 @@ class _Manifold:
             self.exp_scale *= np.sqrt(_EXPRESSION_TOTAL_VARIANCE / np.var(expression, axis=0).sum())
 
     def identity(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """(count, K_id) identities: the latent through a fixed linear map plus a saturating non-linearity.
+
+        The map leads onto the identity modes (weighted by their standard deviations), with a small
+        isotropic residual; the total variance, 0.86e12, is on these modes about ICT's own population spread.
+        """
         cluster = rng.choice(3, size=count, p=[0.45, 0.35, 0.20])
         latent = self.cluster_means[cluster] + rng.normal(size=(count, _LATENT))
         # Saturating traits: the manifold is curved, so no single linear subspace explains it.
@@ -177,7 +174,12 @@ class _Manifold:
         return (unit * embedded_model().ev_id - self.id_offset) * self.id_scale
 
     def blendshape_weights(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """(count, shapes) weights in [0, 1]: a few displays per face, left and right mostly alike."""
+        """(count, shapes) weights in [0, 1]: a few displays per face, left and right mostly alike.
+
+        Each display is active with some probability and an intensity in [0, 1]; left and right move
+        together (a smile is almost symmetric, blinks are paired, the eyes turn together) except in the
+        rare one-sided displays (smirk, wink). The weights never leave [0, 1], as ICT's do not.
+        """
         return np.clip(self._unscaled_weights(count, rng) * self.exp_scale, 0.0, 1.0)
 
     def _unscaled_weights(self, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -195,6 +197,7 @@ class _Manifold:
         return weights
 
     def action_units(self, weights: np.ndarray) -> np.ndarray:
+        """Each action unit's coefficient: ``UNITS_PER_ACTIVATION`` × the mean weight of its shapes."""
         return weights @ self.unit_of_shapes
 
     def _look_around(self, weights: np.ndarray, rng: np.random.Generator) -> None:

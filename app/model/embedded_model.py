@@ -1,24 +1,14 @@
 """The embedded default face model: ICT-FaceKit's head with the Basel Face Model's interface and scales.
 
 The geometry is ICT-FaceKit's "ICT Face Model Light" (USC ICT, MIT licence; see
-``app/model/data/ICT-FaceKit-LICENSE.txt``): a head with face, ears, neck, eyeballs, teeth, gums
-and tongue, read from ``app/model/data/embedded_face.npz`` (``tools/build_embedded_model.py``
-builds it from ICT's OBJs). The interface and the scales are those of the BFM as 3DDFA uses it,
-so the paper's noise levels (σ_shape = 5e5 with /1e5 normalisation, σ_exp = 2) and sampling
-ranges (r = 10 / 15) mean the same thing here as on the real model:
-
-- coordinates in micrometres;
-- 199 identity modes with orthonormal rows, standard deviations whose squares sum to 1.87e12
-  (the paper's "normal" diversity). The first 100 are ICT's identity modes, made orthonormal on
-  the kept vertices by an SVD, which leaves their distribution unchanged: α ~ N(0, EV²) gives
-  exactly ICT's faces for weights ~ N(0, 1), scaled by ``identity_scale`` (≈ 1.4) to the BFM's
-  total. The other 99 are small, smooth, decaying random fields, like the BFM's high modes;
-- 29 expression modes, one per FACS action unit of ICT's table (the sum of its left and right
-  shapes), in ``ACTION_UNITS`` order. A coefficient of ``UNITS_PER_ACTIVATION`` is the unit at
-  full activation, so fitted-looking coefficients are O(1) to a few; the standard deviations
-  decay so that Σ (ev/max)² = 2.50 as on the BFM. ICT's gaze shapes only move the eyelids (its
-  full rig turns the eyeballs with joints), so the four gaze units also turn the eyeballs, by a
-  rotation linearised about each eyeball's centre.
+``app/model/data/ICT-FaceKit-LICENSE.txt``), read from ``app/model/data/embedded_face.npz``
+(``tools/build_embedded_model.py`` builds it from ICT's OBJs). The interface and the scales are those of
+the BFM as 3DDFA uses it, so the paper's noise levels (σ_shape = 5e5 with /1e5 normalisation, σ_exp = 2)
+and sampling ranges (r = 10 / 15) mean the same thing here as on the real model: coordinates in
+micrometres; 199 identity modes with orthonormal rows and Σ EV² = 1.87e12 (the paper's "normal"
+diversity), ICT's 100 identity modes then 99 small, smooth, decaying random fields like the BFM's high
+modes; 29 expression modes, one per FACS action unit of ICT's table in ``ACTION_UNITS`` order, a
+coefficient of ``UNITS_PER_ACTIVATION`` being the unit at full activation, with Σ (ev/max)² = 2.50.
 """
 
 from __future__ import annotations
@@ -43,7 +33,7 @@ EMBEDDED_NAME = f"{EMBEDDED_NAME_PREFIX} v4 (ICT-FaceKit head)"
 _BUILD_VERSION = 1
 N_IDENTITY = 199
 N_EXPRESSION = len(ACTION_UNITS)
-UNITS_PER_ACTIVATION = 3.0  # expression coefficient of a fully activated action unit
+UNITS_PER_ACTIVATION = 3.0  # expression coefficient of a fully activated action unit: fitted ones are O(1) to a few
 _SEED = 20090101
 _MM = 1000.0  # model units are micrometres, as in the BFM
 # Sum of identity variances on the BFM (paper Table I, "normal" sampling: 1.87e12).
@@ -90,6 +80,16 @@ def _recipe() -> str:
 
 
 def _build() -> MorphableModel:
+    """The model from the shipped asset.
+
+    Identity: ICT's 100 modes made orthonormal on the kept vertices (``_orthonormal_identity``), which
+    leaves their distribution unchanged: α ~ N(0, EV²) gives exactly ICT's faces for weights ~ N(0, 1),
+    scaled by one factor (≈ 1.4) to the BFM's total; then the smooth fields. Expression: each action
+    unit is the sum of its left and right shapes, and the standard deviations decay so that
+    Σ (ev/max)² = 2.50 as on the BFM. ICT's gaze shapes only move the eyelids (its full rig turns the
+    eyeballs with joints), so the four gaze units also turn the eyeballs, by a rotation linearised about
+    each eyeball's centre (``_turn_eyeballs``).
+    """
     asset = load_face_asset(ASSET_PATH)
     ict_rows, ict_sd = _orthonormal_identity(asset)
     smooth = _smooth_fields(asset, N_IDENTITY - len(ict_rows), np.random.default_rng(_SEED))

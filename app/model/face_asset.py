@@ -3,11 +3,9 @@
 ``tools/build_embedded_model.py`` writes it from ICT-FaceKit's OBJ files (MIT licence; the licence
 and attribution ship beside it) and the product reads it at start-up, with no ICT files and no
 network. It holds, over the opaque vertices and in micrometres:
-
 - the neutral mesh (float32);
 - ICT's identity modes at weight 1 and the action units of ``ACTION_UNITS`` at full activation
-  (sums of ICT's expression shapes), as int16 steps of about 1 µm: the OBJs print six significant
-  digits of centimetres, which is 1 µm on a face, and the steps compress to a third of float32;
+  (sums of ICT's expression shapes), as int16 steps of about 1 µm (``encode_deltas``);
 - the triangles with their ``FacePart`` codes and the 68 landmark vertices;
 - a few reference vertices as read from the OBJs in float64, and a sha256 of the encoded arrays,
   so the file can be checked where the OBJs are not at hand (tests, CI).
@@ -66,7 +64,11 @@ class FaceAsset:
 
 
 def encode_deltas(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int16 steps and the step (µm) of each mode, so that ``steps * step`` ≈ ``deltas``."""
+    """int16 steps and the step (µm) of each mode, so that ``steps * step`` ≈ ``deltas``.
+
+    The OBJs print six significant digits of centimetres, which is 1 µm on a face, so steps of 1 µm
+    lose nothing they hold, and the steps compress to a third of float32.
+    """
     largest = np.abs(deltas).reshape(len(deltas), -1).max(axis=1)
     step = np.maximum(STEP_UM, largest / _INT16_MAX)
     return np.round(deltas / step[:, None, None]).astype(np.int16), step

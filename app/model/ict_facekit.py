@@ -6,15 +6,6 @@ for a weight of 1, weights ~ N(0, 1)); expression shapes named like ARKit's blen
 minus neutral is the shape at weight 1, weights in [0, 1]); and ``vertex_indices.json``, which
 lists the expression shapes and the 68 Multi-PIE landmark vertices. Coordinates are centimetres.
 
-The OBJs hold quads with per-corner UVs. The shapes are read from the ``v`` lines and the vertex
-indices of the ``f`` lines (a reader that splits vertices per UV corner would turn 26,719 points
-into 105k); the neutral mesh's ``vt`` lines and corner UVs become the model's texture layout,
-corner for corner with its triangles. Some meshes are made for a game engine's shaders and are
-dropped, by material: the transparent overlays (eyelashes, lacrimal fluid, eye blend and eye
-occlusion shells), which drawn opaque cover the eyes, and the inner eyeballs that carry the iris
-texture, which the outer eyeball shell hides when drawn opaque. That shell includes the clear
-cornea, so its cornea is coloured as iris and pupil instead.
-
 As a model of this project, coordinates are micrometres like the BFM's, identity rows are unit
 vectors with the mode's length as standard deviation (so coefficient = EV × ICT weight and the
 paper's noise levels apply), and expression coefficients are ICT's blendshape weights.
@@ -41,6 +32,10 @@ INDEX_FILE = "vertex_indices.json"
 MICROMETRES_PER_CM = 1e4
 # Shapes in ICT's release that vertex_indices.json does not list among its 53 expressions.
 UNLISTED_SHAPES = frozenset({"PupilDilate_L", "PupilDilate_R", "cheekRaiser_L", "cheekRaiser_R"})
+# Made for a game engine's shaders, dropped: the transparent overlays (eyelashes, lacrimal fluid, eye blend
+# and eye occlusion shells), which drawn opaque cover the eyes, and the inner eyeballs that carry the iris
+# texture, which the outer eyeball shell hides when drawn opaque. That shell includes the clear cornea, so
+# its cornea is coloured as iris and pupil instead (``_paint_iris``).
 DROPPED_MATERIALS = frozenset(
     {"M_LacrimalFluid", "M_EyeBlend", "M_EyeOcclusion", "M_EyeLashes", "M_IrisLeft", "M_IrisRight"}
 )
@@ -103,7 +98,13 @@ def load_ict_model(folder: str | Path) -> MorphableModel:
 
 
 def read_ict_folder(folder: str | Path) -> IctShapes:
-    """Every shape of an ICT-FaceKit ``FaceXModel`` folder; any problem is one ``ModelFileError``."""
+    """Every shape of an ICT-FaceKit ``FaceXModel`` folder; any problem is one ``ModelFileError``.
+
+    The OBJs hold quads with per-corner UVs. The shapes are read from the ``v`` lines and the vertex
+    indices of the ``f`` lines (a reader that splits vertices per UV corner would turn 26,719 points
+    into 105k); the neutral mesh's ``vt`` lines and corner UVs become the model's texture layout, corner
+    for corner with its triangles. The materials in ``DROPPED_MATERIALS`` are left out.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelFileError(f"{folder}: no such folder")

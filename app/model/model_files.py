@@ -4,8 +4,7 @@ Supported layouts:
 - face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV, a
   1-based ``tri`` and, when present, the 68 1-based landmark vertices ``kpt_ind`` and the
   texture model texMU/texPC/texEV; the face mean is shapeMU + expMU.
-- 3DDFA ``Model_Shape.mat`` (mu_shape, w, sigma, tri) next to ``Model_Exp.mat``
-  (mu_exp, w_exp, sigma_exp).
+- 3DDFA ``Model_Shape.mat`` (mu_shape, w, sigma, tri) next to ``Model_Exp.mat`` (mu_exp, w_exp, sigma_exp).
 - ICT-FaceKit's ``FaceXModel`` folder (see ``ict_facekit``).
 - the compact ``.npz`` written by ``save_model_npz`` (float32, 0-based triangles, mode names,
   landmarks, triangle parts, the texture model and the texture layout).

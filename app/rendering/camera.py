@@ -1,25 +1,11 @@
 """The camera of a dataset image: 3DDFA's weak perspective, exactly, or a pinhole with a focal length.
 
-300W-LP, AFLW2000-3D and the 3DDFA / 2DASL / PRNet pipelines trained on them describe a face's
-pose with ``Pose_Para = [pitch, yaw, roll, tx, ty, tz, s]`` (angles in radians) and place the
-model's vertices ``X`` (model units, y up, the face looking along +z) in the image by
-
-    P = s · R(pitch, yaw, roll) · X + t          (pixels, x right, y up, z towards the viewer)
-    R = Rx(pitch) · Ry(yaw) · Rz(roll)           (3DDFA's RotationMatrix, signs included)
-    pt2d = (P_x, H + 1 − P_y)                    (Matlab's 1-based pixel centres, y down)
-
-By default dataset images are rendered with exactly this camera (an orthographic view of the
-box [0.5, W + 0.5] × [0.5, H + 0.5] of P's plane), so ``Pose_Para`` and ``pt2d`` are the image's
-ground truth, not an approximation of it; its intrinsics are then only the scale ``s`` and the
-principal point. With a focal length ``f`` (pixels) the image is a pinhole's: its centre sits at
-``C = (c_x, c_y, f)`` in P's space, looking down −z at the image centre ``c``, so that
-
-    pt2d = c + f · (P_xy − c) / (f − P_z)        (y flipped as above)
-
-which is the weak perspective for points on the plane P_z = 0 (the frame's centre lies there)
-and the limit of large ``f``. ``Pose_Para`` is then 3DDFA's weak-perspective approximation,
-while the landmarks and ``matrix`` are exact. ``project`` gives 0-based pixel centres (the
-top-left pixel's centre is (0, 0)), which is ``pt2d − 1``.
+300W-LP, AFLW2000-3D and the 3DDFA / 2DASL / PRNet pipelines trained on them describe a face's pose with
+``Pose_Para = [pitch, yaw, roll, tx, ty, tz, s]`` (angles in radians) and a weak perspective (``Camera``
+gives the formulas). By default dataset images are rendered with exactly that camera, so ``Pose_Para``
+and ``pt2d`` are the image's ground truth, not an approximation of it. With a focal length the image is
+a pinhole's; its ``Pose_Para`` is then 3DDFA's weak-perspective approximation, while the landmarks and
+``Camera.matrix`` stay exact.
 """
 
 from __future__ import annotations
@@ -45,7 +31,25 @@ def rotation_3ddfa(pitch: float, yaw: float, roll: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Camera:
-    """Where one face lands in one ``width`` × ``height`` image (see the module's formulas)."""
+    """Where one face lands in one ``width`` × ``height`` image.
+
+    The model's vertices ``X`` (model units, y up, the face looking along +z) land at::
+
+        P = s · R(pitch, yaw, roll) · X + t          (pixels, x right, y up, z towards the viewer)
+        R = Rx(pitch) · Ry(yaw) · Rz(roll)           (3DDFA's RotationMatrix, signs included)
+        pt2d = (P_x, H + 1 − P_y)                    (Matlab's 1-based pixel centres, y down)
+
+    Without ``focal`` the image is an orthographic view of the box [0.5, W + 0.5] × [0.5, H + 0.5] of
+    P's plane, whose intrinsics are only the scale ``s`` and the principal point. With a focal length
+    ``f`` (pixels) it is a pinhole's, its centre at ``C = (c_x, c_y, f)`` in P's space, looking down −z
+    at the image centre ``c``, so that::
+
+        pt2d = c + f · (P_xy − c) / (f − P_z)        (y flipped as above)
+
+    which is the weak perspective for points on the plane P_z = 0 (the frame's centre lies there) and
+    the limit of large ``f``. ``project`` gives 0-based pixel centres (the top-left pixel's centre is
+    (0, 0)), which is ``pt2d − 1``.
+    """
 
     width: int
     height: int

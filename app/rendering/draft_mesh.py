@@ -1,15 +1,10 @@
 """A lighter version of a face mesh, drawn while a slider is dragged, that follows the full face for free.
 
-Under software GL a frame's cost grows with the triangles drawn (measured off screen: 45k
-triangles per view 36 ms, 11k 12 ms), so a draft with 12 % of them draws several times faster.
-The draft is made once per model by vertex clustering on the mean face: vertices are grouped
-into grid cells (per face part, so teeth never merge with lips), each cell keeps one of its own
-vertices (the one nearest the cell's centroid), and triangles whose corners fall into fewer
-than three cells disappear. The mouth's inside (teeth, gums, tongue), mostly hidden behind the
-lips, gets cells twice as large, which leaves more of the budget to the skin and the eyes.
-Because every draft vertex *is* a vertex of the full mesh, showing the current face as a draft
-is a gather (``vertices[draft.vertex_indices]``), and a face can be synthesized for the draft
-vertices alone (their columns of the basis).
+Under software GL a frame's cost grows with the triangles drawn, so a draft with 12 % of them
+draws several times faster. The draft is made once per model (``cluster_draft``). Every draft
+vertex *is* a vertex of the full mesh, so showing the current face as a draft is a gather
+(``vertices[draft.vertex_indices]``), and a face can be synthesized for the draft vertices alone
+(their columns of the basis).
 """
 
 from __future__ import annotations
@@ -39,7 +34,15 @@ class DraftMesh:
 def cluster_draft(
     triangles: np.ndarray, vertices: np.ndarray, triangle_parts: np.ndarray, fraction: float = DRAFT_TRIANGLE_FRACTION
 ) -> DraftMesh:
-    """A draft of about ``fraction`` of the triangles of the mesh (``vertices`` (N, 3) is the face it is fitted to)."""
+    """A draft of about ``fraction`` of the triangles of the mesh (``vertices`` (N, 3) is the face it is fitted to).
+
+    Vertex clustering: vertices are grouped into grid cells (per face part, so teeth never merge
+    with lips), each cell keeps one of its own vertices (the one nearest the cell's centroid), and
+    triangles whose corners fall into fewer than three cells disappear. The mouth's inside (teeth,
+    gums, tongue), mostly hidden behind the lips, gets cells twice as large, which leaves more of
+    the budget to the skin and the eyes. The cell size is bisected until the draft has about the
+    wanted number of triangles.
+    """
     if not 0 < fraction <= 1:
         raise ValueError(f"a draft keeps a fraction in (0, 1] of the triangles (got {fraction})")
     vertices = np.asarray(vertices, dtype=np.float64)

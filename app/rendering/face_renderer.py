@@ -6,12 +6,8 @@ as they do in the explorer and the rater window (``app.rendering.look``). The fa
 placed by the image's ``Camera`` (3DDFA's scaled orthographic projection, or a pinhole with a
 focal length, ``app.rendering.camera``) and drawn by a VTK camera of the same kind that shows
 exactly the pixel box the formulas name, so a vertex the camera projects to (u, v) is drawn on
-pixel (u, v).
-
-A view can also vary the key light (direction and intensity), show a background colour or
-picture, colour the face per vertex (albedo), and return per-pixel ground truth: the face's
-mask, its depth (the image-space z of the surface, in pixels, NaN off the face) and its
-normals.
+pixel (u, v). A view (``draw``) can also vary the key light, show a background colour or picture,
+colour the face per vertex (albedo) and return per-pixel ground truth (``RenderedView``).
 """
 
 from __future__ import annotations

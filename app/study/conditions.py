@@ -6,10 +6,8 @@ one of the kinds below, then options that override the study's own ``r_shape``, 
 sampling ranges (a range sweep) or the shape and the expression network side by side (the
 paper's protocol), while every face still carries a plain label the report can show.
 
-Besides the study's conditions, two groups of control faces can be mixed in (see the study
-definition): ``catch`` faces, raw uniform draws at a very wide range that an attentive rater
-rejects, and ``repeat`` faces, second showings of study faces that measure whether a rater
-judges the same face the same way twice. They are never part of a condition's numbers.
+Two groups of control faces can be mixed in besides (``catch`` and ``repeat``, see
+``app.study.definition``); they are never part of a condition's numbers.
 """
 
 from __future__ import annotations
@@ -21,8 +19,8 @@ from app.model.sampling_settings import check_range
 
 KINDS: tuple[str, ...] = ("denoised", "uniform-raw", "normal", "dataset")
 VARIED_PARTS: tuple[str, ...] = ("shape", "expression", "both")
-CATCH = "catch"
-REPEAT = "repeat"
+CATCH = "catch"  # raw uniform draws at a very wide range, which an attentive rater rejects
+REPEAT = "repeat"  # second showings of study faces: does a rater judge a face the same way twice?
 _RANGE_OPTIONS = ("r_shape", "r_exp")
 _UNIFORM_KINDS = ("denoised", "uniform-raw")
 

@@ -1,18 +1,14 @@
 """The study database: the study's faces and a durable log of every rater's votes (SQLite).
 
-One file per study holds the definition, the generated faces and one row per vote. It is meant
-to survive anything a rating session can go through:
-
-- every vote is its own transaction, committed with ``synchronous = FULL`` in WAL mode before
-  the next face is shown, so a session killed at any moment loses at most the vote being cast;
+One file per study holds the definition, the generated faces and one row per vote. It is meant to
+survive anything a rating session can go through:
+- every vote is its own transaction, committed with ``synchronous = FULL`` in WAL mode before the next
+  face is shown, so a session killed at any moment loses at most the vote being cast;
 - several raters (processes) can vote into the same file at once: writers take the lock with
   ``BEGIN IMMEDIATE`` and wait for each other (busy timeout, then retries) instead of failing;
 - an undo never deletes anything: the vote is marked undone, so the log stays a full history;
-- a file that is not a study database (another SQLite file, a damaged file, anything else) is
-  refused with a clear error, and opening never creates a file, so nothing is ever replaced by
-  a silent new empty database;
-- a full disk or a failing drive is reported as such, never as a damaged database;
-- every face and vote is validated when read, so a corrupted row is one error naming the row.
+- a file that is not a study database is refused with a clear error, and opening never creates a file;
+- a full disk or a failing drive is reported as such, and a corrupted row as one error naming the row.
 """
 
 from __future__ import annotations

@@ -1,27 +1,14 @@
 """A reliability study: which faces raters judge, generated once from a seed, shown blind.
 
-The paper's reliability figure comes from people judging generated faces: a face counts as
-non-possible if at least one rater rejects it. A study compares conditions (see
-``app.study.conditions`` for labels such as ``denoised:r_exp=5``):
-
-- ``denoised``: uniform samples (ranges r_shape / r_exp) pulled back by the two networks,
-- ``uniform-raw``: the very same uniform samples, not denoised,
-- ``normal``: normal sampling N(0, EV²),
-- ``dataset``: clean fitted coefficients of the loaded corpus.
-
-``varies`` says which part of the face changes (shape, expression or both); the other part
-stays at the mean, so raters judge only what the study is about. The face list is generated
-once and stored in the study database, so every rater sees exactly the same faces; each rater
-gets their own seeded order, and face ids are assigned after a shuffle so that neither the id
-nor the position in the list reveals the condition.
-
-Attention checks are part of the definition, and so of the study file, before anyone rates:
-``catch_trials`` raw uniform faces at range ``catch_r`` that an attentive rater rejects,
-``repeated_faces`` study faces shown to every rater a second time, far apart in their order,
-and the exclusion rule: a rater who rejects less than ``min_catch_rejected`` of the catch faces,
-or gives the same vote to less than ``min_repeat_agreement`` of the repeated pairs, is flagged
-and left out of the recomputed report. Writing the rule down first keeps it from being chosen
-after seeing which raters it would drop.
+The paper's reliability figure comes from people judging generated faces: a face counts as non-possible
+if at least one rater rejects it. A study compares conditions (``app.study.conditions``): ``denoised``
+uniform samples pulled back by the two networks, the very same samples ``uniform-raw``, ``normal``
+sampling N(0, EV²) and ``dataset`` faces of the loaded corpus; ``varies`` says which part of the face
+changes, the other staying at the mean. The face list is generated once and stored in the study
+database, so every rater sees exactly the same faces, each in their own seeded order, under ids that
+reveal no condition. Attention checks and the exclusion rule are part of the definition, and so of the
+study file, before anyone rates: writing the rule down first keeps it from being chosen after seeing
+which raters it would drop.
 """
 
 from __future__ import annotations
@@ -54,7 +41,14 @@ _UNIFORM_STREAM, _NORMAL_STREAM, _DATASET_STREAM, _ID_STREAM, _CATCH_STREAM, _RE
 
 @dataclass(frozen=True)
 class StudyDefinition:
-    """What a study file (JSON) says: faces, conditions, seed, what raters see, attention checks."""
+    """What a study file (JSON) says: faces, conditions, seed, what raters see, attention checks.
+
+    Attention checks: ``catch_trials`` raw uniform faces at range ``catch_r`` that an attentive rater
+    rejects, and ``repeated_faces`` study faces shown to every rater a second time, far apart in their
+    order. The exclusion rule: a rater who rejects less than ``min_catch_rejected`` of the catch faces,
+    or gives the same vote to less than ``min_repeat_agreement`` of the repeated pairs, is flagged and
+    left out of the recomputed report.
+    """
 
     name: str = "reliability study"
     faces_per_condition: int = 50
@@ -197,7 +191,9 @@ def generate_study_faces(
 ) -> list[StudyFace]:
     """The study's faces, fully determined by the definition (and the model, networks, corpus).
 
-    ``denoiser`` is needed only for ``denoised``, ``data`` only for ``dataset``.
+    ``denoiser`` is needed only for ``denoised``, ``data`` only for ``dataset``. The part of the face the
+    definition does not vary stays at the mean, so raters judge only what the study is about. Face ids
+    are assigned after a shuffle, so neither the id nor the position in the list reveals the condition.
     """
     count = definition.faces_per_condition
     per_condition = {

@@ -1,19 +1,12 @@
 """Scripted raters: pilot a study's whole pipeline (packages, rating, merge, report) without people.
 
-A scripted rater judges a face by how far its mesh moves from the mean face: the root-mean-square
-vertex displacement of its identity part and of its expression part, each in units of the
-median displacement of real faces (the clean corpus), the larger of the two. Real faces score
-about 1 (99 % of real expressions stay under 4.5), the networks' outputs about the same, raw
-uniform expressions at the paper's r = 15 about 8 and catch faces at r = 30 about 14, with a
-wide spread. That is a stand-in for a person, good for checking that attention checks catch
-careless raters and that the report's numbers move the right way, not for predicting what
-people will say about a face.
-
-- ``attentive``: rejects a face whose oddness, plus a little noise, is above the rater's threshold;
-- ``strict``: the same with a low threshold, so it also rejects some ordinary faces;
-- ``careless``: ignores the face and accepts most of them, quickly.
-
-Votes go through ``RatingSession`` like a person's, so they are committed the same way.
+A scripted rater judges a face by its oddness (``face_oddness``): how far its mesh moves from the mean
+face, in units of real faces. That is a stand-in for a person, good for checking that attention checks
+catch careless raters and that the report's numbers move the right way, not for predicting what people
+will say about a face. An ``attentive`` rater rejects a face whose oddness, plus a little noise, is above
+its threshold; a ``strict`` one has a low threshold, so it also rejects some ordinary faces; a ``careless``
+one ignores the face and accepts most of them, quickly. Votes go through ``RatingSession`` like a
+person's, so they are committed the same way.
 """
 
 from __future__ import annotations
@@ -45,7 +38,14 @@ class ScriptedRater:
 def face_oddness(
     model: MorphableModel, corpus: FittedParameters, faces: dict[int, StudyFace], reference_faces: int = 300
 ) -> dict[int, float]:
-    """Face id → oddness (see the module docstring), measured against ``reference_faces`` corpus faces."""
+    """Face id → oddness, measured against ``reference_faces`` corpus faces.
+
+    Oddness is the root-mean-square vertex displacement from the mean face of the face's identity part
+    and of its expression part, each in units of the median displacement of real faces (the clean
+    corpus), the larger of the two. Real faces score about 1 (99 % of real expressions stay under
+    4.5), the networks' outputs about the same, raw uniform expressions at the paper's r = 15 about 8
+    and catch faces at r = 30 about 14, with a wide spread.
+    """
     rows = np.random.default_rng(0).choice(len(corpus), size=min(reference_faces, len(corpus)), replace=False)
     unit_id = float(np.median(_displacement(model, corpus.shape[rows], None)))
     unit_exp = float(np.median(_displacement(model, None, corpus.expression[rows])))

@@ -1,21 +1,14 @@
 """What a study's votes say, as numbers: acceptance per condition, the paper's rule, agreement, raters.
 
-Definitions (only standing votes count; undone ones are history):
-
-- acceptance rate = accept / (accept + reject); "unsure" votes are counted but are not a decision,
-  with a 95 % Wilson score interval (good for rates near 0 or 1 and small counts);
-- the paper's rule: a face is non-possible if at least one rater rejects it, so the reliability
-  of a condition is the share of its judged faces (≥ 1 accept or reject) that no rater rejected;
-- Fleiss' kappa over accept/reject, generalised to faces judged by different numbers of raters
-  (faces with fewer than two decisions carry no agreement information and are left out); with
-  every face judged by the same raters it is the textbook formula;
-- Krippendorff's alpha (nominal) over accept/reject, a bootstrap interval of the paper's rule over
+Only standing votes count (undone ones are history), and only the faces of the study's conditions: catch
+and repeated faces measure the raters (``app.study.attention``), and the raters the study's exclusion rule
+flags can be left out of every number. Per condition:
+- acceptance rate = accept / (accept + reject), "unsure" counted but no decision, with a Wilson interval;
+- the paper's rule: a face is non-possible if at least one rater rejects it, so the reliability of a
+  condition is the share of its judged faces (≥ 1 accept or reject) that no rater rejected;
+- Fleiss' kappa and Krippendorff's alpha over accept/reject, a bootstrap interval of the paper's rule over
   raters and faces, and the rule against the number of raters (``app.study.agreement``);
-- diversity: the trace of the covariance of the faces a condition showed, per varied part
-  (the paper's Table I measure), so reliability can be read against it.
-
-Only the faces of the study's conditions count here. Catch and repeated faces measure the raters
-(``app.study.attention``); raters the study's exclusion rule flags can be left out of every number.
+- diversity: the trace of the covariance of the faces shown, per varied part (the paper's Table I measure).
 """
 
 from __future__ import annotations
@@ -36,7 +29,7 @@ ALL_CONDITIONS = "all"
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion; (nan, nan) without trials."""
+    """Wilson score interval for a binomial proportion (good near 0 or 1 and for small counts); nan without trials."""
     if trials == 0:
         return math.nan, math.nan
     p = successes / trials
@@ -49,8 +42,9 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
 def fleiss_kappa(counts: np.ndarray) -> float | None:
     """Fleiss' kappa of a (faces, categories) table of vote counts; None when undefined.
 
-    Faces with fewer than two votes are ignored; per-face agreement uses that face's own
-    number of raters, and the chance agreement uses the pooled category shares.
+    Faces with fewer than two votes carry no agreement information and are ignored; per-face agreement
+    uses that face's own number of raters, and the chance agreement uses the pooled category shares. With
+    every face judged by the same raters it is the textbook formula.
     """
     counts = np.asarray(counts, dtype=np.float64)
     raters = counts.sum(axis=1)
