@@ -16,6 +16,9 @@ from app.evaluation.report import write_report
 from app.model.embedded_corpus import embedded_corpus
 from app.model.embedded_model import embedded_model
 
+# Every experiment end to end: sigma-grid trains nine small nets (about 25 s on a quiet 2-core machine).
+pytestmark = pytest.mark.timeout(300)
+
 
 def test_diversity_is_the_trace_of_the_covariance() -> None:
     exact = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])

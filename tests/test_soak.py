@@ -15,11 +15,15 @@ from __future__ import annotations
 import gc
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QSettings
 from soak_actions import SoakDriver, resident_bytes, singleton_references
 
 from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
+
+# 25,000 actions take about 30 s on a quiet 2-core machine: the default 120 s is too tight under load.
+pytestmark = pytest.mark.timeout(300)
 
 ACTIONS = 25_000
 # The first actions do one-time work (the expression rows, first-use imports such as the heat
