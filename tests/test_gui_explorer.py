@@ -145,6 +145,13 @@ def test_export_obj_and_ply_read_back_and_preset_round_trips(qtbot, window, tmp_
     assert window.state.settings == saved[2] and window.sampling_panel.r_shape_box.value() == 10.0
 
 
+def test_every_range_the_sampling_rule_accepts_is_shown_unclamped(window):
+    """A preset's r = 500 (allowed up to 2000) must not be cut to the box's maximum, nor change the state."""
+    window.state.update_settings(r_shape=500.0, r_exp=0.05)
+    assert (window.sampling_panel.r_shape_box.value(), window.sampling_panel.r_exp_box.value()) == (500.0, 0.05)
+    assert (window.state.settings.r_shape, window.state.settings.r_exp) == (500.0, 0.05)
+
+
 def test_export_dialog_builds_the_request(qtbot, tmp_path):
     dialog = ExportDialog(str(tmp_path))
     qtbot.addWidget(dialog)

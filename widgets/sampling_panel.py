@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.sampling import DISTRIBUTIONS
-from app.model.sampling_settings import SamplingSettings
+from app.model.sampling_settings import MAX_RANGE, SamplingSettings
 
 MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
 
@@ -84,7 +84,8 @@ class SamplingPanel(QGroupBox):
     @staticmethod
     def _range_box(tip: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
-        box.setRange(0.1, 100.0)
+        # Every range the sampling rule accepts, so a preset's range is shown as it is, never clamped.
+        box.setRange(0.01, MAX_RANGE)
         box.setSingleStep(0.5)
         box.setDecimals(2)
         box.setToolTip(tip)
