@@ -105,7 +105,7 @@ def test_resume_finishes_only_missing_shards(tmp_path: Path, generation_inputs: 
     summary = run_generate(tmp_path, generation_inputs, SETTINGS, resume=True)
     assert (summary.shards_written, summary.shards_skipped, summary.faces) == (1, 2, 4)
     assert _shard_bytes(tmp_path) == reference
-    with pytest.raises(FaceExplorerError, match="other settings.*seed"):
+    with pytest.raises(FaceExplorerError, match=r"other settings.*seed"):
         run_generate(tmp_path, generation_inputs, GenerationSettings(count=10, seed=8, shard_size=4), resume=True)
     summary = run_generate(tmp_path, generation_inputs, SETTINGS, overwrite=True)
     assert summary.shards_written == 3 and _shard_bytes(tmp_path) == reference
