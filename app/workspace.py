@@ -15,11 +15,15 @@ from typing import Any, Generic, TypeVar
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.denoising.denoiser import Denoiser
 from app.errors import DatasetError
+from app.model.coefficient_limits import coefficient_limit
 from app.model.embedded_corpus import embedded_corpus
 from app.model.embedded_model import embedded_model
+from app.model.fitted_model_params import is_fit_folder, load_model_fits
 from app.model.fitted_params import FittedParameters, load_fitted_parameters
 from app.model.model_files import load_model
 from app.model.morphable_model import MorphableModel
+from app.model.prior_samples import prior_samples
+from app.prior.learned_prior import LearnedPrior
 
 T = TypeVar("T")
 
@@ -63,11 +67,23 @@ class Workspace:
 
     @read_once
     def data(self) -> FittedParameters:
-        """Clean fitted coefficients; the embedded corpus only goes with the embedded model."""
-        if self.data_path:
-            data = load_fitted_parameters(self.data_path)
+        """Clean fitted coefficients; the embedded corpus only goes with the embedded model.
+
+        A folder of .npz/.pkl fits is read in the model's published coefficients; a BFM 2017/2019 or
+        FLAME model without --data gets samples of its own prior, labelled as such.
+        """
+        if self.data_path and is_fit_folder(self.data_path):
+            data = load_model_fits(self.data_path, self.model)
+        elif self.data_path:
+            limits = {
+                "shape": coefficient_limit(self.model, "shape"),
+                "expression": coefficient_limit(self.model, "expression"),
+            }
+            data = load_fitted_parameters(self.data_path, limits)
         elif self.model.is_embedded:
             data = embedded_corpus()
+        elif self.model.origin is not None:
+            data = prior_samples(self.model)
         else:
             raise DatasetError(f"{self.model.name} is not the embedded model: give its fitted parameters with --data")
         data.check_counts(self.model.n_id, self.model.n_exp)
@@ -76,6 +92,11 @@ class Workspace:
     @read_once
     def denoiser(self) -> Denoiser:
         return Denoiser.from_folder(self.model, self.checkpoints, self.device)
+
+    @read_once
+    def prior(self) -> LearnedPrior:
+        """The learned prior: prior-shape.pt and prior-expression.pt in the checkpoints folder."""
+        return LearnedPrior.from_folder(self.model, self.checkpoints, self.device)
 
     def with_data(self, data_path: str | Path | None) -> Workspace:
         """The same model (not read again) with other fitted-parameter data; None: the default data."""

@@ -33,6 +33,12 @@ def run(args: argparse.Namespace) -> int:
         f"{model.n_id} identity + {model.n_exp} expression coefficients ({named_id} + {named_exp} named)"
     )
     print(f"                sha256 {model.digest}")
+    if model.origin is not None:
+        print(f"                {model.origin.describe()}")
+        for missing in model.origin.missing:
+            print(f"                missing: {missing}")
+        if model.skinning is not None:
+            print(f"                joints (posed in the explorer): {', '.join(model.skinning.joint_names)}")
     try:
         data = workspace.data
         print(f"data:           {data.source}: {len(data):,} faces loaded, {len(data.skipped)} files skipped")
@@ -44,7 +50,10 @@ def run(args: argparse.Namespace) -> int:
             unusable.append(str(problem))
     for kind in KINDS:
         length = model.n_coefficients(kind)
-        print(f"{kind + ' net:':<16}{parameter_count(AutoEncoder4(length)):,} parameters (input {length})")
+        try:
+            print(f"{kind + ' net:':<16}{parameter_count(AutoEncoder4(length)):,} parameters (input {length})")
+        except FaceExplorerError as problem:  # too few modes for the network: the model is still described
+            print(f"{kind + ' net:':<16}none ({problem})")
     try:
         denoiser = workspace.denoiser
     except FaceExplorerError as problem:

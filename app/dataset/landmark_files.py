@@ -28,7 +28,8 @@ def landmarks_path(mesh_path: str | Path) -> Path:
 def require_landmarks(model: MorphableModel) -> np.ndarray:
     """The model's landmark vertex indices; one clear error for a model without them."""
     if model.landmarks is None or not len(model.landmarks):
-        raise FaceExplorerError(f"{model.name} has no landmarks (a BFM file provides them as kpt_ind)")
+        why = model.landmarks_note or "a BFM file provides them as kpt_ind"
+        raise FaceExplorerError(f"{model.name} has no landmarks ({why})")
     return model.landmarks
 
 

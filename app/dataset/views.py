@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from app.atomic_files import write_atomically
 from app.dataset.format_300w_lp import write_jpeg, write_label
@@ -32,7 +32,7 @@ from app.dataset.view_options import background_colour, background_pictures, map
 from app.errors import FaceExplorerError
 from app.model.albedo import AlbedoModel, skin_tone_albedo
 from app.model.morphable_model import MorphableModel
-from app.png_files import write_png
+from app.png_files import read_rgb, write_png
 from app.rendering.key_light import DEFAULT_KEY_LIGHT, KeyLight
 
 if TYPE_CHECKING:
@@ -101,11 +101,7 @@ def albedo_of(model: MorphableModel) -> AlbedoModel:
 @lru_cache(maxsize=32)
 def _picture(path: Path, size: int) -> np.ndarray:
     """A background picture cropped to a square about its centre and scaled to ``size`` (RGB uint8)."""
-    try:
-        with Image.open(path) as picture:
-            return np.asarray(ImageOps.fit(picture.convert("RGB"), (size, size)))
-    except (OSError, UnidentifiedImageError) as failure:
-        raise FaceExplorerError(f"background picture {path}: cannot read it ({failure})") from failure
+    return np.asarray(ImageOps.fit(Image.fromarray(read_rgb(path, "background picture")), (size, size)))
 
 
 @lru_cache(maxsize=1024)
@@ -145,8 +141,10 @@ class ShardViews:
         self.plan = ViewPlan.draw(settings, shard, faces, len(self.pictures))
         self.albedo = albedo_of(model) if settings.albedo else None
         self.texture = self.albedo.sample(faces, texture_rng(settings.seed, shard)) if self.albedo else None
-        if settings.image_format == "300w-lp" and model.landmarks is None:
-            raise FaceExplorerError(f"{model.name} has no landmarks, which 300W-LP files need (pt2d)")
+        if settings.image_format == "300w-lp" and (model.landmarks is None or len(model.landmarks) != 68):
+            why = f" ({model.landmarks_note})" if model.landmarks_note else ""
+            found = "no landmarks" if model.landmarks is None else f"{len(model.landmarks)} landmarks, not 68"
+            raise FaceExplorerError(f"{model.name} has {found}, which 300W-LP files need (pt2d){why}")
         views = 1 + settings.random_views
         self.pose_para = np.zeros((faces, views, 7))
         self.landmarks = None if model.landmarks is None else np.full((faces, views, len(model.landmarks), 2), np.nan)

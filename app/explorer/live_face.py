@@ -20,6 +20,7 @@ from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.blas_threads import one_blas_thread
+from app.explorer.face_pose import pose_rotations
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.vertex_normals import VertexNormals
 from app.rendering.draft_mesh import DraftMesh, cluster_draft
@@ -46,6 +47,7 @@ class LiveFace:
         self.good_coefficients = (state.alpha_id, state.alpha_exp)  # of the face the arrays show
         self.good_origin = state.origin
         self.last_compute_ms = 0.0
+        self.pose: dict[str, float] = {}  # degrees per pose control (face_pose); applied to both faces
         self.changed: frozenset[str] = frozenset()  # "input" / "denoised": what the last refresh rewrote
         self.showing_draft = False  # the last refresh filled the draft arrays, not the full ones
         self._normals = VertexNormals(self.model.triangles, n)
@@ -98,10 +100,32 @@ class LiveFace:
         self._stale = self.showing_draft  # a refused draft: the next full refresh redraws the good face
         self._draft_stale = False
 
+    def set_pose(self, control: str, degrees: float) -> None:
+        """Turn one pose control; both faces are redrawn posed at the next ``refresh()``."""
+        self.pose[control] = float(degrees)
+        self._input_vertices_current = False
+        self._full_denoised = None
+        self._input_moved = True
+        self._stale = self._draft_stale = True
+
+    def _rotations(self) -> np.ndarray | None:
+        """The joints' rotations of the current pose, or None at the rest pose (or without joints)."""
+        skinning = self.model.skinning
+        return None if skinning is None else pose_rotations(skinning, self.pose)
+
+    def _synthesize_posed(
+        self, alpha_id: np.ndarray, alpha_exp: np.ndarray, rotations: np.ndarray | None
+    ) -> np.ndarray:
+        rest = self.model.synthesize(alpha_id, alpha_exp)
+        if rotations is None or self.model.skinning is None:
+            return rest
+        return self.model.skinning.pose(rest, rotations)
+
     def _on_face_change(self, change: FaceChange) -> None:
         if self._returning:
             return
-        if change.is_single and self._input_vertices_current:
+        # A posed face is not linear in a coefficient: it is synthesized and posed again instead.
+        if change.is_single and self._input_vertices_current and self._rotations() is None:
             assert change.kind is not None and change.index is not None  # a single change names its coefficient
             self.model.apply_coefficient_change(self.input_vertices, change.kind, change.index, change.new - change.old)
         else:
@@ -145,23 +169,29 @@ class LiveFace:
     def _recompute(self, draft: bool) -> None:
         start = time.perf_counter()
         alpha_id, alpha_exp = self.state.alpha_id, self.state.alpha_exp
+        rotations = self._rotations()
         try:
             input_vertices = (
-                self.input_vertices if self._input_vertices_current else self.model.synthesize(alpha_id, alpha_exp)
+                self.input_vertices
+                if self._input_vertices_current
+                else self._synthesize_posed(alpha_id, alpha_exp, rotations)
             )
             denoised_id, denoised_exp = self._denoise(alpha_id, alpha_exp)
-            if draft:
+            if draft and rotations is not None:  # the draft is a gather of the posed face
+                denoised_vertices = self._synthesize_posed(denoised_id, denoised_exp, rotations)
+                denoised_vertices = denoised_vertices[self.draft.vertex_indices]
+            elif draft:
                 denoised_vertices = self._synthesize_draft(denoised_id, denoised_exp)
             elif self.denoiser is None:
                 denoised_vertices = input_vertices
             elif self._same_as_shown(denoised_id, denoised_exp):
                 denoised_vertices = self.denoised_vertices
             else:
-                denoised_vertices = self.model.synthesize(denoised_id, denoised_exp)
+                denoised_vertices = self._synthesize_posed(denoised_id, denoised_exp, rotations)
             if not (np.all(np.isfinite(input_vertices)) and np.all(np.isfinite(denoised_vertices))):
                 raise FaceExplorerError("the face's vertices are not finite numbers")
         except FaceExplorerError:
-            self.input_vertices[...] = self.model.synthesize(*self.good_coefficients)
+            self.input_vertices[...] = self._synthesize_posed(*self.good_coefficients, rotations)
             self._input_vertices_current = False  # the state still holds the refused face
             raise
         if input_vertices is not self.input_vertices:  # already current after single-coefficient edits

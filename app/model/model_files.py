@@ -1,6 +1,5 @@
-"""Read morphable models from the files researchers actually have, and the project's own .npz.
+"""Read morphable models from the files researchers actually have, and the project's own .npz:
 
-Supported layouts:
 - face3d ``BFM.mat``: struct ``model`` with shapeMU/shapePC/shapeEV, expMU/expPC/expEV, a
   1-based ``tri`` and, when present, the 68 1-based landmark vertices ``kpt_ind`` and the
   texture model texMU/texPC/texEV; the face mean is shapeMU + expMU.
@@ -8,7 +7,8 @@ Supported layouts:
 - ICT-FaceKit's ``FaceXModel`` folder (see ``ict_facekit``).
 - the compact ``.npz`` written by ``save_model_npz`` (float32, 0-based triangles, mode names,
   landmarks, triangle parts, the texture model and the texture layout).
-Matlab v7.3 files are HDF5, which scipy cannot read: they are recognised and reported.
+- the BFM 2017/2019 ``.h5`` (``bfm_hdf5``), FLAME's ``.pkl`` or an ``.npz`` of its arrays (``flame_model``).
+Matlab v7.3 files are HDF5, which scipy cannot read: a ``.mat`` of that kind is recognised and reported.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import scipy.io
 from app.atomic_files import atomic_output
 from app.errors import FaceExplorerError, ModelFileError
 from app.model.albedo import AlbedoModel
+from app.model.bfm_hdf5 import load_bfm_hdf5
+from app.model.flame_model import flame_model, is_flame_arrays, load_flame_pickle
 from app.model.ict_facekit import load_ict_model
 from app.model.morphable_model import MorphableModel, first_non_whole
 from app.model.uv_layout import UvLayout
@@ -33,7 +35,8 @@ _TEXTURE_FIELDS = ("texMU", "texPC", "texEV")
 
 
 def load_model(path: str | Path) -> MorphableModel:
-    """Load a morphable model: a BFM.mat, a 3DDFA Model_Shape.mat/Model_Exp.mat, an ICT-FaceKit folder or an .npz."""
+    """Load a morphable model: a BFM .mat or .h5, a 3DDFA Model_Shape.mat/Model_Exp.mat, an ICT-FaceKit folder,
+    FLAME's .pkl or an .npz."""
     path = Path(path)
     if path.is_dir():
         return load_ict_model(path)
@@ -41,6 +44,10 @@ def load_model(path: str | Path) -> MorphableModel:
         raise ModelFileError(f"{path}: no such model file")
     if path.suffix.lower() == ".npz":
         return _load_npz(path)
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        return load_bfm_hdf5(path)
+    if path.suffix.lower() == ".pkl":
+        return load_flame_pickle(path)
     contents = read_mat(path, ModelFileError)
     if "model" in contents:
         return _from_face3d_bfm(path, contents["model"])
@@ -109,6 +116,8 @@ def save_model_npz(model: MorphableModel, path: str | Path) -> None:
 
 def _load_npz(path: Path) -> MorphableModel:
     data = read_npz(path, ModelFileError)
+    if is_flame_arrays(data):
+        return flame_model(path, data)
     missing = [key for key in _NPZ_KEYS if key not in data]
     if missing:
         raise ModelFileError(f"{path}: not a model .npz (missing {', '.join(missing)})")

@@ -18,7 +18,9 @@ import numpy as np
 from app.errors import FaceExplorerError
 from app.model.albedo import AlbedoModel
 from app.model.face_parts import FacePart, all_skin
+from app.model.model_origin import ModelOrigin
 from app.model.provenance import ModelProvenance
+from app.model.skinning import Skinning
 from app.model.uv_layout import UvLayout
 
 CoefficientKind = Literal["shape", "expression"]
@@ -46,6 +48,10 @@ class MorphableModel:
     # build constants). Its digest then hashes this recipe, because the built arrays' last bits
     # depend on the BLAS library, the CPU and the thread count.
     recipe: str | None = None
+    # Why the 68 landmarks are missing or incomplete, for a model that says so (BFM 2017/2019, FLAME).
+    landmarks_note: str | None = None
+    origin: ModelOrigin | None = None  # the published model and its units, for the families that record it
+    skinning: Skinning | None = None  # joints that pose the face after synthesis (FLAME's jaw, neck, eyes)
 
     def __post_init__(self) -> None:
         for array_name in ("mean", "basis_id", "basis_exp", "ev_id", "ev_exp", "triangles"):
@@ -117,6 +123,10 @@ class MorphableModel:
             )
         if self.uv_layout is not None:
             self.uv_layout.check(len(self.triangles), self.name)
+        if self.skinning is not None and self.skinning.n_vertices != self.n_vertices:
+            raise FaceExplorerError(
+                f"{self.name}: the skinning covers {self.skinning.n_vertices} vertices, the shape {self.n_vertices}"
+            )
 
     @property
     def n_vertices(self) -> int:
@@ -148,10 +158,11 @@ class MorphableModel:
         """sha256 of everything that decides a face: sizes, mean, bases, standard deviations, triangles.
 
         Mode names, landmarks, triangle parts, the texture and its layout are left out (they change
-        no face's shape). The arrays are hashed in the fixed little-endian types ``__post_init__``
-        gives them, so the same model read from a .mat or from the .npz it was saved as has the
-        same digest. A model built by code (the embedded one) is identified by its ``recipe``
-        instead: two builds that differ only in floating-point rounding are the same model.
+        no face's shape); a model with joints adds its skinning's digest. The arrays are hashed in
+        the fixed little-endian types ``__post_init__`` gives them, so the same model read from a
+        .mat or from the .npz it was saved as has the same digest. A model built by code (the
+        embedded one) is identified by its ``recipe`` instead: two builds that differ only in
+        floating-point rounding are the same model.
         """
         sizes = f"3dmm {self.n_vertices} {self.n_id} {self.n_exp} {len(self.triangles)}\n"
         if self.recipe is not None:
@@ -165,6 +176,8 @@ class MorphableModel:
             (self.triangles, "<i8"),
         ):
             sha.update(np.ascontiguousarray(array, dtype=dtype).data)
+        if self.skinning is not None:
+            sha.update(self.skinning.digest.encode())
         return sha.hexdigest()
 
     @property
