@@ -13,6 +13,7 @@ from core_fixtures import REPO
 
 from app.errors import ModelFileError
 from app.model.action_units import ACTION_UNITS
+from app.model.coefficient_names import coefficient_label
 from app.model.embedded_corpus import PAPER_FACE_COUNT, corpus_blendshape_weights, embedded_corpus
 from app.model.embedded_model import EMBEDDED_NAME, UNITS_PER_ACTIVATION, embedded_model
 from app.model.face_asset import ASSET_PATH, load_face_asset
@@ -196,7 +197,11 @@ def test_ict_identity_modes_keep_their_distribution(model, asset):
 
 
 def test_mode_names(model):
-    assert model.names_id[:2] == ["identity PC 1", "identity PC 2"] and model.names_id[100] == "smooth mode 101"
+    # Numbered from 0, as the coefficients are, so a row, the history and an error say the same number.
+    assert model.names_id[:2] == ["identity PC 0", "identity PC 1"] and model.names_id[100] == "smooth mode 100"
+    assert coefficient_label(model, "shape", 1) == "identity PC 1"
+    assert coefficient_label(model, "shape", 100) == "identity 100 (smooth mode 100)"
+    assert coefficient_label(model, "expression", 0) == "expression 0 (AU27 mouth stretch (jawOpen))"
     assert model.names_exp == [unit.mode_name for unit in ACTION_UNITS]
     assert model.names_exp[:3] == [
         "AU27 mouth stretch (jawOpen)",

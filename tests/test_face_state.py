@@ -250,7 +250,7 @@ def test_the_limit_is_one_per_kind_and_names_the_offender(model):
     state = FaceState(model)
     state.set_coefficient("shape", 4, 5e8)  # exactly 1000 × the largest identity EV: allowed
     state.set_coefficient("expression", 2, 999.0)  # a small-EV mode may still take O(1..1000) values
-    with pytest.raises(FaceExplorerError, match=r"preset.json: identity coefficient 3 is 1e\+300, outside ±5e\+08"):
+    with pytest.raises(FaceExplorerError, match=r"preset.json: identity mode 3 is 1e\+300, outside ±5e\+08"):
         state.set_face(np.array([0, 0, 0, 1e300, 1e300]), None, source="preset.json")
     assert state.coefficient("shape", 4) == 5e8
 

@@ -575,7 +575,11 @@ def test_undo_after_a_sample_restores_the_exact_coefficients_and_the_history_lis
     assert not np.array_equal(window.state.alpha_id, sampled[0]) and not window.redo_action.isEnabled()
     panel = window.history_panel
     qtbot.waitUntil(lambda: panel.list.count() == 3)
-    assert [panel.list.item(row).text() for row in range(3)] == ["1. start", "2. sample both", "3. sample shape"]
+    assert [panel.list.item(row).text() for row in range(3)] == [
+        "1. start",
+        "2. sample both (seed 0)",
+        "3. sample shape (seed 1)",
+    ]
     item = panel.list.item(0)
     qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualItemRect(item).center())
     np.testing.assert_array_equal(window.state.alpha_id, first[0])

@@ -96,9 +96,9 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
         assert window.session.history.entries[-1].action == f"interpolation t = {t:.2f} (denoised)"
         qtbot.waitUntil(lambda: window.plausibility.readout is not None, timeout=60000)
         panel._update_preview()  # the status line now judges the face at t
-        qtbot.waitUntil(lambda: "plausible" in panel.status.text(), timeout=20000)
+        qtbot.waitUntil(lambda: "real faces" in panel.status.text(), timeout=20000)
         expected = window.plausibility.readout.judge_face(*walked.at(t))
-        assert panel.status.text().endswith(f"{expected.headline()}: {expected.details()}")
+        assert panel.status.text().endswith(f"{expected.headline()}\n{expected.details()}")
         panel.steps_box.setValue(3)
         written = panel.export(tmp_path / "walk")
         assert "plausibility" in json.loads((tmp_path / "walk" / "step_001.json").read_text())
@@ -116,11 +116,12 @@ def test_badges_under_the_views_judge_the_input_and_the_denoised_face(qtbot, win
     assert "calibrating" in badges.badges["input"].text()
     qtbot.waitUntil(lambda: badges.verdicts is not None, timeout=60000)  # the mean face
     assert badges.verdicts[0].plausible
-    assert badges.badges["input"].text().startswith("<b>input: plausible</b>")
+    assert badges.badges["input"].text().startswith("<b>input: like real faces</b>")
     window.state.sample("shape")  # a raw uniform identity, r = 10
     qtbot.waitUntil(lambda: not badges.verdicts[0].plausible, timeout=10000)
-    assert "input: implausible: identity" in badges.badges["input"].text()
-    assert "identity >p99" in badges.badges["input"].text()
+    assert "input: unlike real faces: identity" in badges.badges["input"].text()
+    assert "identity beyond 99 % of real faces" in badges.badges["input"].text()
+    assert badges.badges["input"].toolTip().startswith("<p>")  # rich text: Qt wraps it
     assert badges.badges["denoised"].text().startswith("<b>denoised: ")
 
 

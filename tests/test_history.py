@@ -57,7 +57,7 @@ def test_every_kind_of_change_is_one_step_and_undo_redo_restore_exact_faces(mode
     assert len(history.entries) == 5 and history.position == 4
     assert [e.action for e in history.entries] == [
         "start",
-        "sample both",
+        "sample both (seed 0)",
         f"identity 1 (height) = {12345.678 / 3e5:.2f}σ",
         "neutral expression",
         "mean face",
@@ -177,7 +177,7 @@ def test_the_session_records_sampling_denoising_and_presets_and_a_new_model_star
     session.state.reset()
     session.load_preset(tmp_path / "p.json")
     assert [e.action for e in session.history.entries][1:] == [
-        "sample both",
+        "sample both (seed 0)",
         "the denoised face",
         "mean face",
         str(tmp_path / "p.json"),

@@ -181,7 +181,7 @@ def test_the_ends_come_from_the_explorer_s_face_its_denoised_face_a_preset_and_t
         assert kept.label == "preset kept.json"
         np.testing.assert_array_equal(kept.alpha_id, sampled.alpha_id)
         earlier = history_face(history, 1)
-        assert earlier.label == "history 1: sample both"
+        assert earlier.label == "history 1: sample both (seed 8)"
         np.testing.assert_array_equal(earlier.alpha_exp, sampled.alpha_exp)
         with pytest.raises(FaceExplorerError, match="no entry 9"):
             history_face(history, 9)

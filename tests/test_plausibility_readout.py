@@ -29,14 +29,18 @@ def test_a_real_face_is_plausible_and_a_raw_uniform_identity_is_not(
     model = workspace.model
     data = workspace.data
     real = readout.judge(data.shape[0], data.expression[0], model.synthesize(data.shape[0], data.expression[0]))
-    assert real.plausible and real.headline() == "plausible"
+    assert real.plausible and real.headline() == "like real faces"
     assert real.identity_percentile <= 99 and real.expression_percentile <= 99
     raw = sample_coefficients(model, "shape", "uniform", 1, np.random.default_rng(0))[0]
     verdict = readout.judge(raw, data.expression[0], model.synthesize(raw, data.expression[0]))
     assert not verdict.identity_in_distribution and verdict.identity_percentile == 100.0
-    assert verdict.headline().startswith("implausible: identity")
-    assert "identity >p99" in verdict.details()
-    assert verdict.details().endswith(f"folds {verdict.folded_triangles}/{int(verdict.fold_limit)}")  # no 94.06
+    # Said for people: how far from real faces, and which part; no bare percentiles or "folds 2/94".
+    assert verdict.headline().startswith("unlike real faces: identity")
+    assert "identity beyond 99 % of real faces" in verdict.details()
+    assert verdict.details().endswith(
+        f"{verdict.folded_triangles} folded triangles (real faces ≤ {int(verdict.fold_limit)})"
+    )  # whole triangles, no 94.06
+    assert "real faces" in real.details() and " p" not in real.details()
     assert readout.judge_face(raw, data.expression[0]) == verdict  # synthesised by the readout itself
     assert readout.model is model
     record = verdict.to_record()

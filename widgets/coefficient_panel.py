@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QTabWidget,
     QVBoxLayout,
@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import FaceExplorerError
-from app.explorer.coefficient_display import Unit, format_in_unit, mode_name
+from app.explorer.coefficient_display import Unit, format_in_unit, mode_label, mode_name
 from app.explorer.face_state import FaceChange, FaceState
-from app.explorer.number_entry import parse_coefficient
+from app.explorer.number_entry import read_coefficient
 from app.model.morphable_model import CoefficientKind
 from app.model.sampling import sampling_scale
+from widgets.elided_label import ElidedLabel
 
 SLIDER_STEPS = 1000  # slider positions on each side of zero
 DEFAULT_SPAN = 8.0
@@ -85,20 +86,21 @@ class CoefficientRow(QWidget):
         self.name = mode_name(state.model, kind, index)
         self.span = DEFAULT_SPAN
         self.unit: Unit = "sigma"
-        self.label = QLabel(f"{index:3d}  {self.name}")
-        self.label.setMinimumWidth(145)
-        self.label.setToolTip(
-            f"{KIND_TITLES[kind].lower()} coefficient {index} ({self.name}); σ = {self.scale:.6g} model units"
+        # A long name ends in "…" where the panel is narrow, whole in the tooltip.
+        self.label = ElidedLabel(
+            f"{index:3d}  {self.name}", f"{mode_label(state.model, kind, index)}; σ = {self.scale:.6g} model units"
         )
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.label.setMinimumWidth(110)
         self.slider = ScrollFriendlySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(60)
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider.sliderPressed.connect(self._pressed)
         self.slider.sliderReleased.connect(state.end_gesture)
         self.field = QLineEdit()  # no QValidator: it would block or silently reinterpret "1,5"
-        self.field.setFixedWidth(112)
+        self.field.setFixedWidth(96)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.field.editingFinished.connect(self._field_edited)
         self.reset_button = QPushButton("↺")
@@ -153,9 +155,10 @@ class CoefficientRow(QWidget):
         if text == self.shown_text(self.state.coefficient(self.kind, self.index)):
             return
         try:
-            self.state.set_coefficient(self.kind, self.index, parse_coefficient(text, self.unit, self.scale))
+            value = read_coefficient(self.state.model, self.kind, self.index, text, self.unit)
+            self.state.set_coefficient(self.kind, self.index, value)
         except FaceExplorerError as problem:
-            self._refuse(f"{KIND_TITLES[self.kind].lower()} coefficient {self.index}: {problem}")
+            self._refuse(f"{mode_label(self.state.model, self.kind, self.index)}: {problem}")
         self.show_value(self.state.coefficient(self.kind, self.index))
 
 

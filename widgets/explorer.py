@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -46,16 +47,23 @@ from app.workspace import Workspace
 from widgets.application import application
 from widgets.background_loader import BackgroundLoader
 from widgets.coefficient_panel import CoefficientPanel
+from widgets.elided_label import ElidedLabel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
 from widgets.gallery_window import show_gallery
+from widgets.history_keys import HistoryKeys
 from widgets.history_panel import HistoryPanel
 from widgets.interpolation_panel import show_interpolation
 from widgets.plausibility_badge import PlausibilityBadges
+from widgets.pose_panel import PosePanel
 from widgets.rater_window import open_rater_mode
 from widgets.sampling_panel import SamplingPanel
+from widgets.screen_fit import fit_to_screen
 
 ORGANISATION = "FaceManifoldExplorer"
+PREFERRED_SIZE = QSize(1500, 900)  # less on a smaller screen (widgets/screen_fit.py)
+MODEL_LABEL_WIDTH = 360
+HISTORY_WIDTH = 200
 APPLICATION = "Face Manifold Explorer"
 
 
@@ -89,6 +97,7 @@ class ExplorerWindow(QMainWindow):
         self.last_error = ""
         self._error_box: QMessageBox | None = None
         self.coefficient_panel: CoefficientPanel | None = None
+        self.pose_panel: PosePanel | None = None  # for a model with joints (FLAME)
         self.sampling_panel: SamplingPanel | None = None
         self.history_panel: HistoryPanel | None = None
         self.loader = BackgroundLoader(self)
@@ -99,7 +108,6 @@ class ExplorerWindow(QMainWindow):
         self.side = QWidget()
         self.side_layout = QVBoxLayout(self.side)
         self.side_layout.setContentsMargins(4, 0, 4, 0)
-        self.side.setMinimumWidth(490)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.plausibility = PlausibilityBadges()  # one badge under each view
         views_column = QWidget()
@@ -111,11 +119,13 @@ class ExplorerWindow(QMainWindow):
         splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
+        splitter.setCollapsible(0, False)  # the side panel collapses (drag its edge, or View ▸ Side panel)
         splitter.setSizes([1000, 500])
         self.setCentralWidget(splitter)
         self.history_dock = QDockWidget("History", self)
         self.history_dock.setObjectName("history")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.resizeDocks([self.history_dock], [HISTORY_WIDTH], Qt.Orientation.Horizontal)
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -126,7 +136,10 @@ class ExplorerWindow(QMainWindow):
         self.loading_bar = QProgressBar()
         self.loading_bar.setRange(0, 0)  # no known end: Qt animates it as "busy"
         self.loading_bar.setMaximumWidth(120)
-        self.model_label, self.vertices_label, self.device_label, self.compute_label = (QLabel() for _ in range(4))
+        self.model_label = ElidedLabel()  # a model's description is long: it gives way to the status messages
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.model_label.setMaximumWidth(MODEL_LABEL_WIDTH)
+        self.vertices_label, self.device_label, self.compute_label = (QLabel() for _ in range(3))
         for widget in (
             self.loading_label,
             self.loading_bar,
@@ -144,7 +157,7 @@ class ExplorerWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1500, 900)
+            fit_to_screen(self, PREFERRED_SIZE)
 
     # ---- what the session holds ---------------------------------------------------------------
     @property
@@ -167,7 +180,7 @@ class ExplorerWindow(QMainWindow):
         """(Re)build what depends on the model: the panels, the history list and the labels."""
         self.state.subscribe(self._face_changed)
         self.state.subscribe_gestures(self._gesture_changed)
-        for panel in (self.sampling_panel, self.coefficient_panel, self.history_panel):
+        for panel in (self.sampling_panel, self.coefficient_panel, self.pose_panel, self.history_panel):
             if panel is not None:
                 panel.setParent(None)
                 panel.deleteLater()
@@ -176,6 +189,10 @@ class ExplorerWindow(QMainWindow):
         self.coefficient_panel.entry_refused.connect(self.show_notice)
         self.side_layout.addWidget(self.sampling_panel)
         self.side_layout.addWidget(self.coefficient_panel, 1)
+        self.pose_panel = PosePanel(self.live) if self.workspace.model.skinning is not None else None
+        if self.pose_panel is not None:
+            self.pose_panel.changed.connect(self._schedule_refresh)
+            self.side_layout.addWidget(self.pose_panel)
         self.history_panel = HistoryPanel(self.history)
         self.history_dock.setWidget(self.history_panel)
         self.history.subscribe(self._history_changed)
@@ -326,8 +343,15 @@ class ExplorerWindow(QMainWindow):
         )
         self.redo_action = self._action(edit_menu, "&Redo", self.redo, "Ctrl+Shift+Z", "forward again after an undo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        HistoryKeys(self, [self.undo_action, self.redo_action])  # also in a field, and in the tool windows
         edit_menu.addSeparator()
         edit_menu.addAction(self.history_dock.toggleViewAction())
+        self.side_action = QAction("Sampling and coefficients &panel", self)
+        self.side_action.setShortcut(QKeySequence("F9"))
+        self.side_action.setCheckable(True)
+        self.side_action.setChecked(True)
+        self.side_action.toggled.connect(self.side.setVisible)  # gives the views the whole width on a small screen
+        edit_menu.addAction(self.side_action)
 
         face_menu = bar.addMenu("F&ace")
         self._action(face_menu, "Sample &shape", lambda: self.state.sample("shape"), "Ctrl+1")
@@ -550,7 +574,7 @@ class ExplorerWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         """A non-blocking dialog: the window keeps running underneath."""
         self.last_error = message
-        self.statusBar().showMessage(f"error: {message}", 15000)
+        self._show_message(f"error: {message}", 15000)
         if self._error_box is not None:
             self._error_box.close()
         self._error_box = QMessageBox(QMessageBox.Icon.Critical, APPLICATION, message, parent=self)
@@ -560,7 +584,12 @@ class ExplorerWindow(QMainWindow):
     def show_notice(self, message: str) -> None:
         """A refused entry (a typo): said in the status bar, without a dialog that steals the focus."""
         self.last_error = message
-        self.statusBar().showMessage(f"not taken: {message}", 15000)
+        self._show_message(f"not taken: {message}", 15000)
+
+    def _show_message(self, message: str, milliseconds: int) -> None:
+        """A status-bar message, whole in the bar's tooltip where the bar cuts it short."""
+        self.statusBar().showMessage(message, milliseconds)
+        self.statusBar().setToolTip(message)
 
     @property
     def error_box(self) -> QMessageBox | None:

@@ -12,6 +12,7 @@ once more in the paint that follows.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,9 @@ HEAT_MAP_RANGES = {
     "0–20 mm": 20.0,
 }
 ORIGIN_POSITION: Final = "lower_edge"
+ORIGIN_CHARACTER_PX = 11  # the width of one character of the caption under the input face, at most
+ORIGIN_FONT_PX = 16  # VTK scales the caption with the view: no larger than this
+ORIGIN_MIN_COLUMNS = 24
 FIT_MARGIN = 0.8  # share of the view the fitted faces may fill, leaving room for the labels
 
 
@@ -135,6 +139,9 @@ class FaceViews(QWidget):
         self.heat_map_range_box = QComboBox()
         self.heat_map_range_box.addItems(list(HEAT_MAP_RANGES))
         self.heat_map_range_box.setToolTip("a fixed range keeps colours comparable between faces")
+        # Its widest entry would set the toolbar's width, and with it the window's on a small screen.
+        self.heat_map_range_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.heat_map_range_box.setMinimumContentsLength(10)
         self.heat_map_range_box.currentTextChanged.connect(lambda _: self.set_heat_map(self.heat_map_box.isChecked()))
         buttons.addWidget(self.heat_map_range_box)
         buttons.addStretch(1)
@@ -186,6 +193,7 @@ class FaceViews(QWidget):
             if column == 0:
                 annotation = self.plotter.add_text("", position=ORIGIN_POSITION, font_size=8, color="white")
                 assert isinstance(annotation, pyvista.CornerAnnotation)  # what a named position gives
+                annotation.SetMaximumFontSize(ORIGIN_FONT_PX)
                 self._origin_annotation = annotation
             self._meshes.append(mesh)
             self._drafts.append(draft)
@@ -249,7 +257,8 @@ class FaceViews(QWidget):
         """Say where the face on screen came from (seed and distribution, or "edited"), under the input face."""
         if origin != self._origin_text and self._origin_annotation is not None:
             self._origin_text = origin
-            self._origin_annotation.set_text(ORIGIN_POSITION, origin.replace("; ", "\n"))
+            columns = max(ORIGIN_MIN_COLUMNS, self.canvas.width() // 2 // ORIGIN_CHARACTER_PX)
+            self._origin_annotation.set_text(ORIGIN_POSITION, wrapped_origin(origin, columns))
             self.canvas.update()
 
     @property
@@ -386,3 +395,10 @@ def _is_software_renderer(capabilities: str) -> bool:
     """True for Mesa's CPU rasterizers (llvmpipe, softpipe) and similar software GL."""
     renderer = next((line for line in capabilities.splitlines() if "renderer string" in line.lower()), "")
     return any(name in renderer.lower() for name in ("llvmpipe", "softpipe", "software", "swrast"))
+
+
+def wrapped_origin(origin: str, columns: int) -> str:
+    """The caption under the input face in lines of at most ``columns`` characters, one part per line."""
+    kept = origin.replace(" = ", "\u00a0=\u00a0")  # "r = 10" is never cut in two
+    lines = (line for part in kept.split("; ") for line in textwrap.wrap(part, columns) or [""])
+    return "\n".join(lines).replace("\u00a0", " ")

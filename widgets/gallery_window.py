@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -51,6 +52,8 @@ DEFAULT_ROWS = 4
 
 class GalleryWindow(ToolWindow):
     """A top-level window of ``rows × columns`` faces of the session's model."""
+
+    PREFERRED_SIZE = QSize(1400, 940)  # a 4 × 4 grid without scrolling, where the screen has room
 
     filled = Signal()  # every thumbnail of the current gallery is drawn
 
@@ -104,11 +107,15 @@ class GalleryWindow(ToolWindow):
         ):
             controls.addWidget(widget)
         controls.addStretch(1)
-        self.grid = QGridLayout()
+        grid_body = QWidget()
+        self.grid = QGridLayout(grid_body)
         self.grid.setSpacing(4)
+        grid_area = QScrollArea()  # a grid larger than a small screen scrolls
+        grid_area.setWidgetResizable(True)
+        grid_area.setWidget(grid_body)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
-        layout.addLayout(self.grid)
+        layout.addWidget(grid_area, 1)
         layout.addWidget(self.status)
 
     def sample(self, first_seed: int | None = None) -> None:

@@ -47,7 +47,7 @@ class HistoryPanel(QWidget):
             text = f"{row + 1}. {entry.action}"
             if item.text() != text:
                 item.setText(text)
-                item.setToolTip(entry.origin.describe())
+                item.setToolTip(f"{text}\n{entry.origin.describe()}")  # the whole line where the list cuts it
         for row, bold in ((self._bold_row, False), (self.history.position, True)):
             if 0 <= row < self.list.count():
                 font = QFont(self.list.item(row).font())

@@ -204,7 +204,7 @@ class InterpolationWindow(ToolWindow):
         self.preview.setPixmap(pixmap(image))
         readout = self._readout_for(walk)
         judged = None if readout is None else readout.judge_face(*face)
-        verdict = "" if judged is None else f"\n{judged.headline()}: {judged.details()}"
+        verdict = "" if judged is None else f"\n{judged.headline()}\n{judged.details()}"
         self.status.setText(
             f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
             + (", denoised" if self.denoise_box.isChecked() else "")

@@ -26,10 +26,14 @@ CALIBRATION_DELAY_MS = 1000
 PLAUSIBLE_STYLE = "background: #1f5130; color: #e8f5e9;"
 IMPLAUSIBLE_STYLE = "background: #6b2323; color: #fdecea;"
 WAITING_STYLE = "background: #33363c; color: #c8c8c8;"
+# Rich text: Qt wraps a rich-text tooltip, a plain one is one line as wide as the screen.
 EXPLANATION = (
-    "identity / expression: rank among held-out real faces by Mahalanobis distance to the clean corpus "
-    "(p50 typical, >p99 farther than 99 % of real faces); worst edge: |log2| of the most stretched edge "
-    "against the mean face; folds: triangles turned over; each against the limit real faces reach"
+    "<p>How far this face is from real ones. Its identity and its expression are each compared with "
+    "held-out real faces by their distance to the clean corpus of fitted faces: a part farther out than "
+    "99 % of real faces is unlike them. A face can look realistic and still be unlike real ones: normal "
+    "sampling draws every coefficient on its own, while in real faces the coefficients move together.</p>"
+    "<p>The mesh check measures how much the face's edges stretch against the mean face and how many "
+    "triangles fold over, against the most that real faces reach.</p>"
 )
 
 
@@ -48,6 +52,8 @@ class PlausibilityBadges(QWidget):
         for badge in self.badges.values():
             badge.setWordWrap(True)
             badge.setContentsMargins(6, 2, 6, 2)
+            # Room for a verdict's two lines from the start: a growing badge would move the views.
+            badge.setFixedHeight(5 * badge.fontMetrics().lineSpacing() + 4)
             layout.addWidget(badge, 1)
         self.readout: PlausibilityReadout | None = None
         self.verdicts: tuple[FaceVerdict, FaceVerdict] | None = None
@@ -113,7 +119,7 @@ class PlausibilityBadges(QWidget):
         for (name, badge), verdict in zip(self.badges.items(), self.verdicts, strict=True):
             badge.setText(f"<b>{name}: {verdict.headline()}</b><br><small>{verdict.details()}</small>")
             badge.setStyleSheet(PLAUSIBLE_STYLE if verdict.plausible else IMPLAUSIBLE_STYLE)
-            badge.setToolTip(EXPLANATION)
+            badge.setToolTip(f"<p><b>{verdict.headline()}</b><br>{verdict.details()}</p>{EXPLANATION}")
 
     def _show_waiting(self, text: str) -> None:
         self.verdicts = None

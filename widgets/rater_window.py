@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,10 +45,12 @@ from app.study.definition import StudyFace
 from app.study.session import RatingSession
 from app.workspace import Workspace
 from widgets.application import application
+from widgets.screen_fit import fit_to_screen, place_over_owner
 
 ROTATION_DEGREES = 40.0  # the face swings left and right; its back is not part of the mask
 ROTATION_PERIOD_S = 8.0
 ROTATION_TICK_MS = 80
+PREFERRED_SIZE = QSize(1100, 900)  # less on a smaller screen: the face view shrinks, the vote buttons stay
 
 
 class RaterWindow(QMainWindow):
@@ -67,6 +69,8 @@ class RaterWindow(QMainWindow):
         self.pages.addWidget(self._build_start_page())
         self.pages.addWidget(self._build_rating_page())
         self.pages.addWidget(self._build_finished_page())
+        # Made now, not by its first message: appearing then, it would push the vote buttons up.
+        self.statusBar().setSizeGripEnabled(False)
 
         self._shortcuts: list[QShortcut] = []
         for keys, slot in (
@@ -355,7 +359,7 @@ def run_rater_window(database: RatingsDatabase, model: MorphableModel, rater: st
     """Open the rater window for ``database`` and run until it is closed."""
     app = application()
     window = RaterWindow(database, model, rater)
-    window.resize(1100, 900)
+    fit_to_screen(window, PREFERRED_SIZE)
     window.show()
     return app.exec()
 
@@ -385,6 +389,6 @@ def open_rater_mode(parent: QWidget, model: MorphableModel) -> RaterWindow | Non
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     _open_windows.add(window)
     window.destroyed.connect(lambda: _open_windows.discard(window))
-    window.resize(1100, 900)
+    place_over_owner(window, parent, PREFERRED_SIZE)
     window.show()
     return window

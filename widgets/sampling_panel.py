@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QLabel,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.sampling import DISTRIBUTIONS
 from app.model.sampling_settings import MAX_RANGE, SamplingSettings
+from widgets.elided_label import ElidedLabel
 
 MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
 
@@ -37,10 +37,8 @@ class SamplingPanel(QGroupBox):
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, MAX_SEED)
         self.seed_box.setToolTip("the next sample uses this seed, then advances it by one")
-        self.origin_label = QLabel()
-        self.origin_label.setWordWrap(True)
-        self.origin_label.setToolTip(
-            "where the face on screen came from; 'edited' once a coefficient was changed by hand"
+        self.origin_label = ElidedLabel(
+            tip="where the face on screen came from; 'edited' once a coefficient was changed by hand"
         )
         self.distribution_box = QComboBox()
         self.distribution_box.addItems(list(DISTRIBUTIONS))
@@ -92,9 +90,7 @@ class SamplingPanel(QGroupBox):
         return box
 
     def _show_origin(self, _change: FaceChange | None = None) -> None:
-        text = self.state.origin.describe()
-        if text != self.origin_label.text():  # a drag repeats the same text: no relayout, no repaint
-            self.origin_label.setText(text)
+        self.origin_label.setText(self.state.origin.describe())
 
     def _show_settings(self, settings: SamplingSettings) -> None:
         boxes = (self.r_shape_box, self.r_exp_box, self.seed_box)

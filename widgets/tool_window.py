@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -18,6 +18,7 @@ from app.explorer.gallery import ThumbnailRenderer
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.explorer.session import ExplorerSession
 from app.model.morphable_model import MorphableModel
+from widgets.screen_fit import place_over_owner
 
 Window = TypeVar("Window", bound="ToolWindow")
 
@@ -26,6 +27,8 @@ class ToolWindow(QWidget):
     """A top-level window owned by ``owner`` (it closes when the owner closes) that works on the
     explorer's ``session``, reports errors with ``show_error`` and judges faces with the
     explorer's plausibility ``readout`` (None while that is being calibrated)."""
+
+    PREFERRED_SIZE = QSize(900, 700)  # the size it opens at, less on a smaller screen
 
     def __init__(
         self,
@@ -39,6 +42,7 @@ class ToolWindow(QWidget):
         self.show_error = show_error
         self.readout = readout
         self._renderer: ThumbnailRenderer | None = None
+        self.addActions(owner.actions())  # the owner's window-wide keys (undo, redo) work here too
         owner.installEventFilter(self)
 
     def thumbnails(self, model: MorphableModel, size: int) -> ThumbnailRenderer:
@@ -77,6 +81,7 @@ def show_tool_window(owner: QWidget, kind: type[Window], *args: Any) -> tuple[Wi
     made = window is None
     if window is None:
         window = kind(owner, *args)
+        place_over_owner(window, owner, window.PREFERRED_SIZE)
     window.show()
     window.raise_()
     window.activateWindow()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from app.model.coefficient_names import KIND_WORDS
+from app.model.coefficient_names import coefficient_label as mode_label  # noqa: F401 - the explorer's name for it
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import sampling_scale
 
 Unit = Literal["sigma", "raw"]
 UNITS: tuple[Unit, ...] = ("sigma", "raw")
-KIND_WORDS = {"shape": "identity", "expression": "expression"}
 
 
 def sigma_of(model: MorphableModel, kind: CoefficientKind, index: int) -> float:
@@ -31,12 +32,6 @@ def to_sigma(model: MorphableModel, kind: CoefficientKind, index: int, value: fl
 def mode_name(model: MorphableModel, kind: CoefficientKind, index: int) -> str:
     """The model's name for the mode, or "identity mode k" when it has none."""
     return model.names(kind)[index] or f"{KIND_WORDS[kind]} mode {index}"
-
-
-def mode_label(model: MorphableModel, kind: CoefficientKind, index: int) -> str:
-    """ "identity 3 (jaw width)", or "identity mode 150" for an unnamed mode: the kind is always said."""
-    name = model.names(kind)[index]
-    return f"{KIND_WORDS[kind]} {index} ({name})" if name else f"{KIND_WORDS[kind]} mode {index}"
 
 
 def format_in_unit(value: float, sigma: float, unit: Unit) -> str:

@@ -205,7 +205,7 @@ class FaceState:
                 origin = origin.with_part(
                     kind, PartOrigin.sampled(settings.seed, settings.distribution, settings.value_range(kind))
                 )
-        self.set_face(drawn.get("shape"), drawn.get("expression"), f"sample {target}", origin)
+        self.set_face(drawn.get("shape"), drawn.get("expression"), f"sample {target} (seed {settings.seed})", origin)
         self.update_settings(seed=settings.seed + 1)
 
     # ---- changing the settings -----------------------------------------------------------

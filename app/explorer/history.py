@@ -32,7 +32,7 @@ class HistoryEntry:
     alpha_id: np.ndarray
     alpha_exp: np.ndarray
     origin: FaceOrigin
-    action: str  # "sample both", "identity mode 3 = 1.20σ", …
+    action: str  # "sample both (seed 3)", "identity mode 3 = 1.20σ", …
     gesture: int | None = None
 
 

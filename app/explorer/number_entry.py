@@ -5,7 +5,8 @@ refused rather than guessed at: "1,5" is 1.5 in German and 15 to a reader that t
 for a thousands separator, and silently turning a typed 1.5 into 15 moves a face by 10×.
 
 A coefficient may be typed in standard deviations with a "σ" (or "sigma", "sd") after the
-number ("2.5σ"); a plain number is read in the unit the panel shows (σ or model units).
+number ("2.5σ"); a plain number is read in the unit the panel shows (σ or model units). A value
+beyond the coefficient's limit is refused in the unit it was typed in.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import math
 import re
 
 from app.errors import FaceExplorerError
-from app.explorer.coefficient_display import Unit
+from app.explorer.coefficient_display import Unit, sigma_of
+from app.model.coefficient_limits import coefficient_limit
+from app.model.morphable_model import CoefficientKind, MorphableModel
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _SIGMA_SUFFIX = re.compile(r"\s*(σ|sigma|sd)$", re.IGNORECASE)
@@ -43,4 +46,16 @@ def parse_coefficient(text: str, unit: Unit, sigma: float) -> float:
         value *= sigma
         if not math.isfinite(value):
             raise FaceExplorerError(f"'{text.strip()}' is too large to be a coefficient")
+    return value
+
+
+def read_coefficient(model: MorphableModel, kind: CoefficientKind, index: int, text: str, unit: Unit) -> float:
+    """Typed ``text`` for coefficient ``index`` in model units, or why not, said in the unit it was typed in."""
+    sigma = sigma_of(model, kind, index)
+    value = parse_coefficient(text, unit, sigma)
+    limit = coefficient_limit(model, kind)
+    if not abs(value) <= limit:
+        if unit == "sigma" or _SIGMA_SUFFIX.search(text.strip()):
+            raise FaceExplorerError(f"{value / sigma:.4g}σ is outside ±{limit / sigma:.4g}σ, the most it may take")
+        raise FaceExplorerError(f"{value:.4g} is outside ±{limit:.4g} model units, the most it may take")
     return value

@@ -1,9 +1,9 @@
 """How plausible the explorer's two faces are, in numbers a person can read at a glance.
 
-Per face: where its identity and its expression rank among the held-out real faces by distance
-to the clean corpus (percentile: p50 is a typical real face, above p99 is farther than 99 % of
-them), and the mesh check (the worst edge's |log2| length ratio against the mean face and the
-number of folded triangles) against the limits real faces reach. The calibration is made as
+Per face, in words: how far out its identity and its expression lie among the held-out real faces
+(by distance to the clean corpus: "farther out than 99 % of real faces" is beyond them), and the
+mesh check (how much its edges stretch against the mean face and how many triangles fold) against
+the limits real faces reach. The calibration is made as
 ``evaluate plausibility`` makes it (``PlausibilityCalibration``), so the explorer and the report
 judge a face alike, up to the number of real faces the mesh limits are measured on.
 """
@@ -46,30 +46,34 @@ class FaceVerdict:
         return {**asdict(self), "mesh_ok": self.mesh_ok, "plausible": self.plausible}
 
     def headline(self) -> str:
-        """'plausible', or what is wrong with the face."""
+        """'like real faces', or which parts are unlike them (``details`` says how far)."""
         problems = [
-            name
-            for name, fine in (
+            part
+            for part, fine in (
                 ("identity", self.identity_in_distribution),
                 ("expression", self.expression_in_distribution),
                 ("mesh", self.mesh_ok),
             )
             if not fine
         ]
-        return "plausible" if not problems else "implausible: " + ", ".join(problems)
+        return "like real faces" if not problems else "unlike real faces: " + ", ".join(problems)
 
     def details(self) -> str:
-        """The numbers behind the headline, on one line."""
+        """How far from real faces each part is, in words with the numbers, on one line."""
         return (
-            f"identity {_rank(self.identity_percentile)} · expression {_rank(self.expression_percentile)} · "
-            f"worst edge {self.worst_edge_log2:.2f}/{self.edge_limit:.2f} · "
-            f"folds {self.folded_triangles}/{int(self.fold_limit)}"
-        )  # whole triangles: the limit floored
+            f"identity {_how_far(self.identity_percentile)} · expression {_how_far(self.expression_percentile)} · "
+            f"edges stretched {2**self.worst_edge_log2:.2f}× (real faces ≤ {2**self.edge_limit:.2f}×) · "
+            f"{self.folded_triangles} folded triangles (real faces ≤ {int(self.fold_limit)})"  # whole triangles
+        )
 
 
-def _rank(percentile: float) -> str:
-    """'p37' of the real faces, or '>p99' beyond (p100 would read as 'like the farthest real face')."""
-    return f">p{REAL_PERCENTILE:g}" if percentile > REAL_PERCENTILE else f"p{percentile:.0f}"
+def _how_far(percentile: float) -> str:
+    """Where a part lies among the real faces, by its distance from them, in words."""
+    if percentile > REAL_PERCENTILE:
+        return f"beyond {REAL_PERCENTILE:g} % of real faces"
+    if percentile < 1:
+        return "nearer than any real face"
+    return f"farther out than {percentile:.0f} % of real faces"
 
 
 class PlausibilityReadout:

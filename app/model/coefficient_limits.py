@@ -15,11 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from app.errors import FaceExplorerError
+from app.model.coefficient_names import KIND_WORDS as KIND_NAMES
+from app.model.coefficient_names import coefficient_label
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import sampling_scale
 
 LIMIT_IN_SCALES = 1000.0
-KIND_NAMES = {"shape": "identity", "expression": "expression"}
 
 
 def coefficient_limit(model: MorphableModel, kind: CoefficientKind) -> float:
@@ -27,9 +28,9 @@ def coefficient_limit(model: MorphableModel, kind: CoefficientKind) -> float:
     return LIMIT_IN_SCALES * float(sampling_scale(model, kind).max())
 
 
-def _outside(kind: CoefficientKind, index: int, value: float, limit: float) -> str:
+def _outside(model: MorphableModel, kind: CoefficientKind, index: int, value: float, limit: float) -> str:
     return (
-        f"{KIND_NAMES[kind]} coefficient {index} is {value:.4g}, outside ±{limit:.4g} "
+        f"{coefficient_label(model, kind, index)} is {value:.4g}, outside ±{limit:.4g} "
         f"({LIMIT_IN_SCALES:g} × the largest {KIND_NAMES[kind]} scale)"
     )
 
@@ -39,7 +40,7 @@ def check_coefficient(model: MorphableModel, kind: CoefficientKind, index: int, 
     value = float(value)
     limit = coefficient_limit(model, kind)
     if not abs(value) <= limit:
-        raise FaceExplorerError(_outside(kind, index, value, limit))
+        raise FaceExplorerError(_outside(model, kind, index, value, limit))
     return value
 
 
@@ -62,5 +63,5 @@ def check_coefficients(model: MorphableModel, kind: CoefficientKind, values: np.
         row, index = (int(i) for i in bad[0])
         where = f"row {row}, " if values.ndim == 2 else ""
         more = f" ({len(bad) - 1} more values too)" if len(bad) > 1 else ""
-        raise FaceExplorerError(f"{source}: {where}{_outside(kind, index, rows[row, index], limit)}{more}")
+        raise FaceExplorerError(f"{source}: {where}{_outside(model, kind, index, rows[row, index], limit)}{more}")
     return values

@@ -113,8 +113,9 @@ def _build() -> MorphableModel:
         ev_exp=_EXPRESSION_EV_MAX * _EXPRESSION_EV_DECAY ** np.arange(N_EXPRESSION),
         triangles=asset.triangles,
         name=EMBEDDED_NAME,
-        names_id=[f"identity PC {k + 1}" for k in range(len(ict_rows))]
-        + [f"smooth mode {k + 1}" for k in range(len(ict_rows), N_IDENTITY)],
+        # Numbered from 0, as the coefficients are everywhere (app/model/coefficient_names.py).
+        names_id=[f"identity PC {k}" for k in range(len(ict_rows))]
+        + [f"smooth mode {k}" for k in range(len(ict_rows), N_IDENTITY)],
         names_exp=[unit.mode_name for unit in ACTION_UNITS],
         landmarks=asset.landmarks,
         triangle_parts=asset.triangle_parts,
