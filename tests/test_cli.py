@@ -340,7 +340,9 @@ def test_unwritable_outputs(tiny_checkpoints, capsys, tmp_path):
 def test_wrong_checkpoints_folder(capsys, tmp_path):
     source = tmp_path / "in.npz"
     np.savez(source, alpha_exp=np.zeros((1, 29)))
-    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(tmp_path))
+    checkpoints = tmp_path / "weights"
+    checkpoints.mkdir()
+    status, _, err = run(capsys, "denoise", str(source), str(tmp_path / "out.npz"), "--checkpoints", str(checkpoints))
     assert_one_error_line(status, err, "shape.pt")
 
 

@@ -77,6 +77,7 @@ def test_shard_contents_provenance_and_digests(
             "shard": i,
             "faces": faces,
             "sha256": hashlib.sha256((tmp_path / f"shard-{i:05d}.npz").read_bytes()).hexdigest(),
+            "face_file_bytes": 0,  # coefficients only: no meshes or images
         }
         for i, faces in enumerate((4, 4, 2))
     ]

@@ -130,6 +130,24 @@ def edit_text(name, old, new):
     return lambda folder: (folder / name).write_text((folder / name).read_text().replace(old, new))
 
 
+def edit_objs(old, new):
+    def edit(folder):
+        for path in folder.glob("*.obj"):
+            path.write_text(path.read_text().replace(old, new))
+
+    return edit
+
+
+def grow_sparse(name, size):
+    """The file made ``size`` bytes long without writing them (a sparse file, as large files are on disk)."""
+
+    def grow(folder):
+        with open(folder / name, "r+b") as handle:
+            handle.truncate(size)
+
+    return grow
+
+
 def edit_index(**changes):
     def edit(folder):
         index = json.loads((folder / "vertex_indices.json").read_text())
@@ -144,7 +162,14 @@ def edit_index(**changes):
     [
         (remove("generic_neutral_mesh.obj"), "not an ICT-FaceKit model folder (no generic_neutral_mesh.obj)"),
         (remove("vertex_indices.json"), "vertex_indices.json: missing"),
-        (write_text("vertex_indices.json", "{not json"), "vertex_indices.json: not a readable JSON file"),
+        (write_text("vertex_indices.json", "{not json"), "vertex_indices.json: not valid JSON"),
+        (write_text("vertex_indices.json", "[" * 100_000), "vertex_indices.json: not valid JSON (nested too deeply)"),
+        (
+            edit_index(idx_to_landmark_verts=[0, 10**300]),
+            "vertex_indices.json: not valid JSON (an integer of 301 digits)",
+        ),
+        (edit_objs("f 1/1 ", "f \u0661/1 "), "a face line does not hold vertex numbers"),  # an Arabic-Indic 1
+        (grow_sparse("identity001.obj", 300 << 20), "identity001.obj: 314,572,800 bytes, far larger than"),
         (edit_index(expressions="jawOpen"), "'expressions' must be a list"),
         (edit_index(expressions=["jawOpen", "jawOpen"]), "the expression 'jawOpen' is listed twice"),
         (
@@ -201,6 +226,13 @@ def test_bad_folders_give_one_clear_error(folder, damage, message):
         load_ict_model(folder)
     assert message in str(failure.value)
     assert "\n" not in str(failure.value)
+
+
+def test_non_ascii_digits_are_no_obj_numbers(folder):
+    """int() reads "¹" and "١" as 1; OBJ numbers are ASCII, so a corner with "1/¹" simply has no UV."""
+    edit_objs("f 1/1 ", "f 1/\u00b9 ")(folder)
+    model = load_ict_model(folder)
+    assert model.n_id == 2  # the layout is kept only when every corner has a UV: here there is none
 
 
 def test_a_missing_folder_is_named(tmp_path):

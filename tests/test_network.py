@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from app.denoising.network import AutoEncoder4, apply_in_batches, max_pool_pairs, parameter_count, unpool_pairs
+from app.errors import FaceExplorerError
 
 
 @pytest.mark.parametrize("length", [199, 29, 16, 17, 53, 64, 100, 255])  # 100 / 53: ICT-FaceKit's modes
@@ -35,7 +36,7 @@ def test_encoded_size_and_stored_pre_pool_sizes(length, encoded, stages):
 
 def test_too_short_input_is_refused():
     AutoEncoder4(16)
-    with pytest.raises(ValueError, match="16"):
+    with pytest.raises(FaceExplorerError, match="at least 16 coefficients"):
         AutoEncoder4(15)
 
 

@@ -18,8 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from app.commands.common import count
 from app.dataset.landmark_overlay import contact_sheet, labelled_tile
 from app.errors import FaceExplorerError
+from app.output_paths import refuse_output_over_input
 from app.png_files import write_png
 
 
@@ -27,12 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", type=Path)
     parser.add_argument("output", type=Path)
-    parser.add_argument("--count", type=int, default=8)
-    parser.add_argument("--columns", type=int, default=4)
-    parser.add_argument("--scale", type=int, default=2)
+    parser.add_argument("--count", type=count(1, 1000), default=8)
+    parser.add_argument("--columns", type=count(1, 100), default=4)
+    parser.add_argument("--scale", type=count(1, 16), default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     try:
+        refuse_output_over_input(args.output, {"dataset folder": args.dataset})
         labels = sorted(args.dataset.rglob("*.mat"))
         if not labels:
             raise FaceExplorerError(f"{args.dataset}: no 300W-LP .mat files")

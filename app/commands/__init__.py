@@ -14,10 +14,11 @@ command (and every ``generate --workers`` process) pays only for its own imports
 from __future__ import annotations
 
 import argparse
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from app.commands import denoise, evaluate, export, generate, info, rating, train
 from app.commands.common import Subcommands, fill_input_defaults, input_options
+from app.errors import FaceExplorerError
 
 
 class CommandModule(Protocol):
@@ -30,10 +31,18 @@ class CommandModule(Protocol):
 COMMAND_MODULES: tuple[CommandModule, ...] = (info, train, denoise, export, generate, evaluate, rating)
 
 
+class CommandLineParser(argparse.ArgumentParser):
+    """argparse, with a bad option raised as a FaceExplorerError (main.py's one error line) instead of a
+    usage text and an exit. Subcommand parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        raise FaceExplorerError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: the input options, then every command module's commands."""
     inputs = input_options()
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = CommandLineParser(  # its subcommand parsers are CommandLineParsers too
         prog="python main.py",
         description="Face Manifold Explorer: diverse and plausible synthetic 3D faces. "
         "Without a command, opens the explorer.",

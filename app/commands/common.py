@@ -8,6 +8,7 @@ functions that use them.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -40,6 +41,34 @@ def input_options() -> argparse.ArgumentParser:
     return common
 
 
+def add_overwrite_option(parser: argparse.ArgumentParser) -> None:
+    """--overwrite: replace an existing face model, checkpoint or dataset at the output (app/output_paths.py)."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing face model, checkpoint or dataset at the output (never a database or an input)",
+    )
+
+
+def count(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``minimum`` to ``maximum``, else one usage error naming the range.
+
+    Every size option has one, so 10^12 faces or vectors is refused when parsed, not by the memory it exhausts.
+    """
+
+    def parse(text: str) -> int:
+        digits = text.strip().lstrip("+-")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 30:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {minimum:,} to {maximum:,}, got {text!r}")
+        value = int(text)
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{value:,} is outside {minimum:,}..{maximum:,}")
+        return value
+
+    parse.__name__ = "count"  # argparse names the type in its message
+    return parse
+
+
 def fill_input_defaults(args: argparse.Namespace) -> None:
     """Set each input option that was given neither before nor after the command to its default."""
     for option, default in INPUT_DEFAULTS.items():
@@ -55,14 +84,21 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
 
 
 def workspace_inputs(workspace: Workspace) -> dict[str, Path | None]:
-    """What a command may read besides its own arguments: --model, --data, the checkpoints.
-
-    A command refuses an output path that is one of them.
+    """What a command may read besides its own arguments: --model (and the 3DDFA file beside it), --data,
+    the checkpoints. A command refuses an output path that is one of them or lies inside one of them.
     """
     from app.denoising.checkpoint import KINDS, checkpoint_path
 
+    model = workspace.model_path
+    # A 3DDFA Model_Shape.mat is read with the Model_Exp.mat beside it (and the other way round).
+    siblings = (
+        {f"--model's {name}": model.with_name(name) for name in ("Model_Shape.mat", "Model_Exp.mat")}
+        if model is not None and model.suffix.lower() == ".mat"
+        else {}
+    )
     return {
-        "--model file": workspace.model_path,
+        "--model folder" if model is not None and model.is_dir() else "--model file": model,
+        **siblings,
         "--data": workspace.data_path,
         "--checkpoints folder": workspace.checkpoints,
         **{f"{kind} checkpoint": checkpoint_path(workspace.checkpoints, kind) for kind in KINDS},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import Subcommands, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, add_overwrite_option, open_workspace, workspace_inputs
+from app.errors import FaceExplorerError
 
 
 def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
@@ -21,6 +22,7 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write the 68 landmarks (indices and 3-D points) to OUT.landmarks.json",
     )
+    add_overwrite_option(export)
     export.set_defaults(handler=run)
 
 
@@ -32,16 +34,25 @@ def run(args: argparse.Namespace) -> int:
     from app.dataset.landmark_files import landmarks_path, require_landmarks, save_landmarks
     from app.dataset.mesh_files import export_mesh
     from app.model.coefficient_limits import check_coefficients
+    from app.model.provenance import ModelProvenance, require_same_model
     from app.output_paths import refuse_output_over_input
 
     workspace = open_workspace(args)
     inputs = {"--coefficients file": args.coefficients, **workspace_inputs(workspace)}
-    refuse_output_over_input(args.output, inputs)
+    refuse_output_over_input(args.output, inputs, overwrite=args.overwrite)
     if args.landmarks:
-        refuse_output_over_input(landmarks_path(args.output), inputs)
+        refuse_output_over_input(landmarks_path(args.output), inputs, overwrite=args.overwrite)
     model = workspace.model
     if args.coefficients:
-        alpha_id, alpha_exp, _ = load_coefficients(args.coefficients)
+        alpha_id, alpha_exp, info = load_coefficients(args.coefficients)
+        if alpha_id.ndim != 1 or alpha_exp.ndim != 1:
+            raise FaceExplorerError(
+                f"{args.coefficients}: holds a table of faces (alpha_id {alpha_id.shape}, alpha_exp "
+                f"{alpha_exp.shape}); export writes one face: give one list per field"
+            )
+        if "model_digest" in info or "model_identity" in info:  # a file that records its model must match it
+            recorded = ModelProvenance.from_record(info, args.coefficients)
+            require_same_model(recorded, model.provenance, f"the coefficient file {args.coefficients}")
         alpha_id = check_coefficients(model, "shape", alpha_id, args.coefficients)
         alpha_exp = check_coefficients(model, "expression", alpha_exp, args.coefficients)
     else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from app.commands.common import Subcommands, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, count, open_workspace, workspace_inputs
 from app.dataset.mesh_formats import MESH_FORMATS
+from app.errors import FaceExplorerError
 
 
 def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
@@ -14,9 +16,9 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         "generate", parents=[inputs], help="write a synthetic face dataset (coefficients, meshes, images) in shards"
     )
     generate.add_argument("output", help="dataset folder (new or empty; see --resume/--overwrite)")
-    generate.add_argument("--count", type=int, default=1000, help="number of faces (default 1000)")
+    generate.add_argument("--count", type=count(1, 10**10), default=1000, help="number of faces (default 1000)")
     generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--shard-size", type=int, default=1000, help="faces per shard (default 1000)")
+    generate.add_argument("--shard-size", type=count(1, 1_000_000), default=1000, help="faces per shard (default 1000)")
     generate.add_argument("--distribution", choices=["uniform", "normal"], default="uniform")
     generate.add_argument("--r-shape", type=float, default=10.0, help="uniform range r for identity (paper: 10)")
     generate.add_argument("--r-exp", type=float, default=15.0, help="uniform range r for expression (paper: 15)")
@@ -24,8 +26,12 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         "--meshes", nargs="?", const="ply", choices=MESH_FORMATS, help="also write meshes (binary PLY, or obj)"
     )
     generate.add_argument("--images", action="store_true", help="also render a frontal PNG of each face (off-screen)")
-    generate.add_argument("--random-views", type=int, default=0, help="extra images per face at random yaw/pitch")
-    generate.add_argument("--image-size", type=int, default=256, help="image width and height in pixels (default 256)")
+    generate.add_argument(
+        "--random-views", type=count(0, 1000), default=0, help="extra images per face at random yaw/pitch"
+    )
+    generate.add_argument(
+        "--image-size", type=count(1, 1_000_000), default=256, help="image width and height in pixels (default 256)"
+    )
     views = generate.add_argument_group("images: views, variation and ground truth")
     views.add_argument(
         "--format",
@@ -81,7 +87,7 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
     )
     generate.add_argument(
         "--workers",
-        type=int,
+        type=count(1, 1024),
         help="processes for mesh and image work (default: one per two cores; coefficients alone: 1, "
         "torch already uses every core); with --scheduler local: the LocalCluster's workers",
     )
@@ -101,19 +107,26 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Describe the dataset in OUT, or make it (new, resumed or overwritten) with the settings the options give."""
     from app.dataset.description import describe_dataset
+    from app.dataset.format_300w_lp import LANDMARKS_300W_LP
     from app.dataset.generation import default_workers
     from app.dataset.generation import generate as generate_dataset
     from app.dataset.landmark_files import require_landmarks
     from app.dataset.settings import GenerationSettings, Provenance
     from app.dataset.shard_workers import start_worker_server
     from app.denoising.devices import describe
-    from app.output_paths import refuse_output_over_input
+    from app.output_paths import DATASET, refuse_output_over_input
 
     if args.describe:
         print(describe_dataset(args.output))
         return 0
     workspace = open_workspace(args)
-    refuse_output_over_input(args.output, workspace_inputs(workspace))
+    background = Path(args.background) if args.background and not args.background.startswith("#") else None
+    refuse_output_over_input(
+        args.output,
+        {**workspace_inputs(workspace), "--background folder": background},
+        writes=DATASET,
+        overwrite=args.overwrite,
+    )
     settings = GenerationSettings(
         count=args.count,
         seed=args.seed,
@@ -142,7 +155,11 @@ def run(args: argparse.Namespace) -> int:
         start_worker_server()  # while this process reads the model and the networks
     model, denoiser = workspace.model, workspace.denoiser
     if settings.image_format == "300w-lp":
-        require_landmarks(model)  # pt2d needs them: refused before anything is written
+        landmarks = require_landmarks(model)  # pt2d is (2, 68) in the format: refused before anything is written
+        if len(landmarks) != LANDMARKS_300W_LP:
+            raise FaceExplorerError(
+                f"{model.name} has {len(landmarks)} landmarks; 300W-LP files need {LANDMARKS_300W_LP} (pt2d)"
+            )
     provenance = Provenance.of(model, denoiser)
     print(
         f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "

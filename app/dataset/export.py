@@ -14,6 +14,7 @@ import numpy as np
 
 from app.atomic_files import atomic_output
 from app.errors import ExportError, FaceExplorerError
+from app.json_files import parse_json
 from app.npz_files import read_npz
 
 COEFFICIENT_FORMATS = (".json", ".npz")
@@ -38,23 +39,50 @@ def save_coefficients(path: str | Path, alpha_id: np.ndarray, alpha_exp: np.ndar
 
 
 def load_coefficients(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Read what ``save_coefficients`` wrote: (alpha_id, alpha_exp, info)."""
+    """Read what ``save_coefficients`` wrote: (alpha_id, alpha_exp, info).
+
+    Each is a list of finite numbers (or a list of such lists, for several faces); anything else is one
+    error naming the file and the field.
+    """
     path = Path(path)
-    try:
-        if path.suffix.lower() == ".json":
-            document = json.loads(path.read_text())
-            if not isinstance(document, dict):
-                raise ValueError("top level is not an object")
-            alpha_id, alpha_exp = document.pop("alpha_id"), document.pop("alpha_exp")
-            info = document
-        else:
-            data = read_npz(path)
-            alpha_id, alpha_exp = data["alpha_id"], data["alpha_exp"]
-            info = json.loads(str(data["info"])) if "info" in data else {}
-        alpha_id = np.asarray(alpha_id, dtype=np.float64)
-        alpha_exp = np.asarray(alpha_exp, dtype=np.float64)
-    except (OSError, ValueError, KeyError, TypeError) as failure:
-        raise FaceExplorerError(f"{path}: not a readable coefficient file ({failure})") from failure
-    if not (np.all(np.isfinite(alpha_id)) and np.all(np.isfinite(alpha_exp))):
-        raise FaceExplorerError(f"{path}: coefficients contain NaN or infinite values")
+    if path.suffix.lower() == ".json":
+        try:
+            text = path.read_bytes()
+        except OSError as failure:
+            raise FaceExplorerError(f"{path}: cannot read it ({failure.strerror or failure})") from None
+        document = parse_json(text, str(path))
+        if not isinstance(document, dict):
+            raise FaceExplorerError(f"{path}: not a coefficient file (the top level is not an object)")
+        tables = {name: document.pop(name, None) for name in ("alpha_id", "alpha_exp")}
+        info = document
+    else:
+        data = read_npz(path)
+        tables = {name: data.get(name) for name in ("alpha_id", "alpha_exp")}
+        info = parse_json(str(data["info"]), f"{path} (info)") if "info" in data else {}
+        if not isinstance(info, dict):
+            raise FaceExplorerError(f"{path}: its 'info' is not a JSON object")
+    alpha_id, alpha_exp = (_coefficient_table(path, name, value) for name, value in tables.items())
     return alpha_id, alpha_exp, info
+
+
+def _coefficient_table(path: Path, name: str, value: Any) -> np.ndarray:
+    """``value`` as float64 if it is a flat list of finite real numbers (one face) or a list of equal such
+    lists (several faces), or an array of that shape; anything else is one error naming the file and field."""
+    if value is None:
+        raise FaceExplorerError(f"{path}: not a coefficient file (no '{name}')")
+    rows = value if isinstance(value, list) and value and all(isinstance(row, list) for row in value) else [value]
+    for row in rows:
+        if isinstance(row, list):
+            bad = next((v for v in row if not isinstance(v, int | float) or isinstance(v, bool)), None)
+            if bad is not None:
+                what = "a nested list" if isinstance(bad, list) else f"a {type(bad).__name__}"
+                raise FaceExplorerError(f"{path}: '{name}' must be a list of numbers (it holds {what})")
+        elif not (isinstance(row, np.ndarray) and row.ndim in (1, 2) and row.dtype.kind in "iuf"):
+            found = f"an array of shape {row.shape}, {row.dtype}" if isinstance(row, np.ndarray) else type(row).__name__
+            raise FaceExplorerError(f"{path}: '{name}' must be a list of numbers (found {found})")
+    if len({len(row) for row in rows}) > 1:
+        raise FaceExplorerError(f"{path}: '{name}' holds rows of different lengths")
+    table = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(table)):
+        raise FaceExplorerError(f"{path}: '{name}' contains NaN or infinite values")
+    return table

@@ -26,6 +26,7 @@ from app.model.model_files import read_mat
 from app.rendering.camera import Camera
 
 JPEG_QUALITY = 95
+LANDMARKS_300W_LP = 68  # pt2d is (2, 68): the 68 Multi-PIE landmarks
 # scipy stamps the creation time into a .mat's 116-byte text header; a fixed text keeps files reproducible.
 _MAT_HEADER = b"MATLAB 5.0 MAT-file, written by face-manifold-explorer (300W-LP layout)".ljust(116)
 
@@ -56,7 +57,12 @@ def write_label(
     landmarks: np.ndarray,
     texture: np.ndarray | None = None,
 ) -> Path:
-    """The .mat of a 300W-LP pair; ``landmarks`` (68, 2) in 0-based pixels (stored 1-based as pt2d)."""
+    """The .mat of a 300W-LP pair; ``landmarks`` (68, 2) in 0-based pixels (stored 1-based as pt2d).
+
+    Anything but 68 landmarks is refused: the format has no place for another count.
+    """
+    if np.shape(landmarks) != (LANDMARKS_300W_LP, 2):
+        raise DatasetError(f"{path}: 300W-LP needs {LANDMARKS_300W_LP} landmarks (pt2d), got {np.shape(landmarks)}")
     fields = {
         "Shape_Para": np.asarray(alpha_id, dtype=np.float64).reshape(-1, 1),
         "Exp_Para": np.asarray(alpha_exp, dtype=np.float64).reshape(-1, 1),
@@ -87,6 +93,8 @@ def read_300w_lp(mat_path: str | Path) -> LabelledImage:
         arrays[name] = value
     if arrays["Pose_Para"].shape != (1, 7):
         raise DatasetError(f"{mat_path}: Pose_Para has shape {arrays['Pose_Para'].shape}, expected (1, 7)")
+    if arrays["pt2d"].shape != (2, LANDMARKS_300W_LP):
+        raise DatasetError(f"{mat_path}: pt2d has shape {arrays['pt2d'].shape}, expected (2, {LANDMARKS_300W_LP})")
     texture = np.asarray(contents["Tex_Para"], dtype=np.float64).reshape(-1) if "Tex_Para" in contents else None
     return LabelledImage(
         arrays["Shape_Para"].reshape(-1),

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from app.dataset.format_300w_lp import read_300w_lp
 from app.errors import FaceExplorerError
+from app.png_files import read_rgb
 
 # (first, last, closed) index ranges of the iBUG 68-point contours.
 CONTOURS = (
@@ -68,9 +69,5 @@ def labelled_tile(mat_path: Path, scale: int = 2) -> np.ndarray:
     """The image beside a 300W-LP ``.mat`` (same name, ``.jpg``) with the .mat's ``pt2d`` drawn on it."""
     label = read_300w_lp(mat_path)
     image_path = mat_path.with_suffix(".jpg")
-    try:
-        with Image.open(image_path) as image:
-            pixels = np.asarray(image.convert("RGB"))
-    except OSError as failure:
-        raise FaceExplorerError(f"{image_path}: cannot read the image of {mat_path.name} ({failure})") from failure
+    pixels = read_rgb(image_path, f"the image of {mat_path.name},")
     return draw_landmarks(pixels, label.landmarks, scale)

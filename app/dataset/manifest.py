@@ -24,6 +24,7 @@ from app.atomic_files import atomic_output
 from app.dataset.layout import MANIFEST, face_files, shard_file
 from app.dataset.settings import GenerationSettings, Provenance, make_plan, settings_of_plan
 from app.errors import FaceExplorerError
+from app.json_files import parse_json
 
 DATASET_FORMAT = "face-manifold-dataset/2"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -33,11 +34,16 @@ SOFTWARE = ("numpy", "scipy", "torch", "vtk", "pyvista", "pillow", "dask", "dist
 
 @dataclass(frozen=True)
 class ShardRecord:
-    """A finished shard: its index, how many faces its .npz holds and the sha256 of that file."""
+    """A finished shard: its index, how many faces its .npz holds and the sha256 of that file.
+
+    ``face_file_bytes`` is the total size of its meshes, images, maps and labels as written, so a
+    truncated one is found without reading them all (None in manifests written before it was kept).
+    """
 
     shard: int
     faces: int
     sha256: str
+    face_file_bytes: int | None = None
 
 
 @dataclass
@@ -56,9 +62,10 @@ class Manifest:
     @classmethod
     def read(cls, path: Path) -> Manifest:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as failure:
+            text = path.read_bytes()
+        except OSError as failure:
             raise FaceExplorerError(f"{path}: not a readable dataset manifest ({failure})") from failure
+        document = parse_json(text, f"{path} (dataset manifest)")
         if not isinstance(document, dict) or document.get("format") != DATASET_FORMAT:
             found = document.get("format") if isinstance(document, dict) else None
             raise FaceExplorerError(
@@ -117,12 +124,16 @@ class Manifest:
 
     @staticmethod
     def shard_is_intact(folder: Path, settings: GenerationSettings, record: ShardRecord) -> bool:
-        """True when ``folder`` holds the shard's .npz with the recorded digest and every mesh and image it names."""
-        return file_digest(folder / shard_file(record.shard)) == record.sha256 and all(
-            _nonempty(folder / path)
+        """True when ``folder`` holds the shard's .npz with the recorded digest and every mesh and image it
+        names, none of them empty and, where the record has it, all of them together of the recorded size."""
+        if file_digest(folder / shard_file(record.shard)) != record.sha256:
+            return False
+        sizes = [
+            _size(folder / path)
             for face in settings.shard_rows(record.shard)
             for path in face_files(settings, record.shard, face)
-        )
+        ]
+        return all(sizes) and (record.face_file_bytes is None or sum(sizes) == record.face_file_bytes)
 
 
 @cache  # read once per process: the manifest is rewritten every second during a run
@@ -153,8 +164,9 @@ def file_digest(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _nonempty(path: Path) -> bool:
+def _size(path: Path) -> int:
+    """The file's size in bytes; 0 when it is missing."""
     try:
-        return path.stat().st_size > 0
+        return path.stat().st_size
     except OSError:
-        return False
+        return 0

@@ -162,9 +162,10 @@ def write_shard(
     if views is not None:
         arrays.update(views.tables())
     content = deterministic_npz(arrays)
+    face_file_bytes = sum(path.stat().st_size for path in written)
     written.append(write_atomically(folder / shard_file(shard), [content]))
-    record = ShardRecord(shard, len(rows), hashlib.sha256(content).hexdigest())
-    return WrittenShard(record, len(written), sum(path.stat().st_size for path in written))
+    record = ShardRecord(shard, len(rows), hashlib.sha256(content).hexdigest(), face_file_bytes)
+    return WrittenShard(record, len(written), face_file_bytes + len(content))
 
 
 def _write_face_files(

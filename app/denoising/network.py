@@ -18,6 +18,8 @@ from itertools import pairwise
 import torch
 from torch import nn
 
+from app.errors import FaceExplorerError
+
 CHANNELS = (1, 8, 16, 32, 64)
 MIN_INPUT_LENGTH = 16  # four halvings must leave at least one element
 # Vectors per forward pass in ``apply_in_batches``. The activations of ~1,000 shape vectors
@@ -50,7 +52,10 @@ class AutoEncoder4(nn.Module):
     def __init__(self, input_length: int) -> None:
         super().__init__()
         if input_length < MIN_INPUT_LENGTH:
-            raise ValueError(f"input length {input_length} is too short for four pooling stages (need ≥ 16)")
+            raise FaceExplorerError(
+                f"a denoising network needs at least {MIN_INPUT_LENGTH} coefficients, since its four pooling "
+                f"stages halve the length; this model has {input_length}"
+            )
         self.input_length = input_length
         self.encoder = nn.ModuleList(
             nn.Conv1d(c_in, c_out, kernel_size=3, padding=1) for c_in, c_out in pairwise(CHANNELS)

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.errors import FaceExplorerError
 from app.model.morphable_model import CoefficientKind
+from app.seeds import check_seed
 
 SAMPLED = "sampled"
 MEAN = "mean"
@@ -55,13 +56,13 @@ class PartOrigin:
         try:
             return cls(
                 record["source"],
-                seed=None if record.get("seed") is None else int(record["seed"]),
+                seed=None if record.get("seed") is None else check_seed(record["seed"], "a face origin's seed"),
                 distribution=None if record.get("distribution") is None else str(record["distribution"]),
                 value_range=None if record.get("value_range") is None else float(record["value_range"]),
                 edited=bool(record.get("edited", False)),
             )
-        except (TypeError, ValueError) as failure:
-            raise FaceExplorerError(f"a face origin has a field of the wrong type ({failure})") from failure
+        except (TypeError, ValueError, OverflowError) as failure:  # float("1e999") is fine, int(inf) overflows
+            raise FaceExplorerError(f"a face origin has a field of the wrong type ({failure})") from None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import DatasetError, FaceExplorerError
+from app.model.coefficient_limits import LIMIT_IN_SCALES
 from app.model.fitted_params import FittedParameters
 from app.model.flame_pickle import TorchTensor, read_pickle
 from app.model.morphable_model import MorphableModel
@@ -88,4 +89,9 @@ def _vector(file: Path, content: dict[str, Any], keys: tuple[str, ...], count: i
         raise DatasetError(f"{file}: {key} has {len(value)} {what} coefficients, but the model has {count}")
     if not np.isfinite(value).all():
         raise DatasetError(f"{file}: {key} contains NaN or infinite values")
+    if value.size and np.abs(value).max() > LIMIT_IN_SCALES:  # one such file turns training into NaN
+        raise DatasetError(
+            f"{file}: {key} holds {np.abs(value).max():.4g}, beyond any plausible fit "
+            f"(published coefficients are standard normal; at most {LIMIT_IN_SCALES:g})"
+        )
     return np.concatenate([value.astype(np.float64), np.zeros(count - len(value))])

@@ -2,14 +2,17 @@
 
 Reads a folder (recursively) of per-image ``.mat`` files as AFLW2000-3D, 300W-3D and 300W-LP
 ship them (``Shape_Para`` (199,1), ``Exp_Para`` (29,1)), or one ``.npz`` with ``shape`` and
-``expression`` arrays. A bad file is skipped and reported, never fatal. Train/test splits are
-by face: 300W-LP stores several rotated views of one face with identical ``Shape_Para``, so
-vectors with the same identity coefficients are one face and always land on the same side.
+``expression`` arrays. A bad file is skipped and reported, never fatal; given the model's limits,
+so is a file with values far beyond any fit (1e300), since one of them turns training into NaN.
+Train/test splits are by face: 300W-LP stores several rotated views of one face with identical
+``Shape_Para``, so vectors with the same identity coefficients are one face and always land on
+the same side.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +21,9 @@ import numpy as np
 from app.errors import DatasetError
 from app.model.model_files import read_mat
 from app.npz_files import read_npz
+
+# One image's fitted parameters take a few kB (300W-LP's, with landmarks and texture, about 30 kB).
+MAX_FITTED_FILE_BYTES = 64 << 20
 
 
 @dataclass
@@ -62,13 +68,18 @@ class FittedParameters:
             )
 
 
-def load_fitted_parameters(path: str | Path) -> FittedParameters:
-    """Load a folder of per-image .mat files (recursive) or an .npz of coefficient tables."""
+def load_fitted_parameters(path: str | Path, limits: Mapping[str, float] | None = None) -> FittedParameters:
+    """Load a folder of per-image .mat files (recursive) or an .npz of coefficient tables.
+
+    ``limits`` ("shape", "expression": the largest plausible |value|, from the model) skips a .mat
+    file, or refuses an .npz, holding a value beyond it.
+    """
     path = Path(path)
+    limits = limits or {}
     if path.is_dir():
-        return _load_mat_folder(path)
+        return _load_mat_folder(path, limits)
     if path.is_file() and path.suffix.lower() == ".npz":
-        return _load_npz(path)
+        return _load_npz(path, limits)
     if path.is_file():
         raise DatasetError(f"{path}: expected a folder of fitted-parameter .mat files or an .npz")
     raise DatasetError(f"{path}: no such file or folder")
@@ -111,12 +122,12 @@ def split_by_ids(params: FittedParameters, held_out: list[str]) -> tuple[FittedP
     )
 
 
-def _load_mat_folder(folder: Path) -> FittedParameters:
+def _load_mat_folder(folder: Path, limits: Mapping[str, float]) -> FittedParameters:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".mat" and p.is_file())
     readable, skipped = [], []
     for file in files:
         try:
-            readable.append((file, *_read_fitted_mat(file)))
+            readable.append((file, *_read_fitted_mat(file, limits)))
         except DatasetError as problem:
             skipped.append((str(file), str(problem).removeprefix(f"{file}: ")))
     # The coefficient counts most files agree on win, so one stray file fitted with another
@@ -137,10 +148,24 @@ def _load_mat_folder(folder: Path) -> FittedParameters:
     return FittedParameters(np.stack(shapes), np.stack(expressions), ids, str(folder), skipped)
 
 
-def _read_fitted_mat(file: Path) -> tuple[np.ndarray, np.ndarray]:
+def _implausible(values: np.ndarray, kind: str, limits: Mapping[str, float]) -> str | None:
+    """Why ``values`` cannot be fitted coefficients of ``kind`` (beyond the limit), or None."""
+    limit = limits.get(kind)
+    if limit is None or values.size == 0:
+        return None
+    largest = float(np.abs(values).max())
+    if largest <= limit:
+        return None
+    return f"holds {largest:.4g}, beyond any plausible {kind} coefficient of this model (|value| <= {limit:.4g})"
+
+
+def _read_fitted_mat(file: Path, limits: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    size = file.stat().st_size
+    if size > MAX_FITTED_FILE_BYTES:  # refused unread: scipy would load all of it
+        raise DatasetError(f"{file}: {size:,} bytes, far larger than a fitted-parameter file can be")
     contents = read_mat(file, DatasetError)
     vectors = []
-    for name in ("Shape_Para", "Exp_Para"):
+    for name, kind in (("Shape_Para", "shape"), ("Exp_Para", "expression")):
         if name not in contents:
             raise DatasetError(f"{file}: no {name} field")
         value = np.asarray(contents[name])
@@ -151,11 +176,14 @@ def _read_fitted_mat(file: Path) -> tuple[np.ndarray, np.ndarray]:
         value = value.reshape(-1).astype(np.float64)
         if not np.all(np.isfinite(value)):
             raise DatasetError(f"{file}: {name} contains NaN or infinite values")
+        implausible = _implausible(value, kind, limits)
+        if implausible:
+            raise DatasetError(f"{file}: {name} {implausible}")
         vectors.append(value)
     return vectors[0], vectors[1]
 
 
-def _load_npz(path: Path) -> FittedParameters:
+def _load_npz(path: Path, limits: Mapping[str, float]) -> FittedParameters:
     data = read_npz(path, DatasetError)
     missing = [key for key in ("shape", "expression") if key not in data]
     if missing:
@@ -166,4 +194,10 @@ def _load_npz(path: Path) -> FittedParameters:
     bad = ~(np.isfinite(params.shape).all(1) & np.isfinite(params.expression).all(1))
     if bad.any():
         raise DatasetError(f"{path}: {int(bad.sum())} rows contain NaN or infinite values")
+    for kind in ("shape", "expression"):
+        table = params.coefficients(kind)
+        implausible = _implausible(table, kind, limits)
+        if implausible:
+            row = int(np.argmax(np.abs(table).max(axis=1)))
+            raise DatasetError(f"{path}: the {kind} table {implausible} (row {row})")
     return params

@@ -14,7 +14,7 @@ paper's noise levels apply), and expression coefficients are ICT's blendshape we
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from app.errors import ModelFileError
+from app.json_files import parse_json
 from app.model.face_parts import FacePart
 from app.model.morphable_model import MorphableModel
 from app.model.uv_layout import UvLayout, compact_layout
@@ -54,6 +55,10 @@ PUPIL_HALF_ANGLE_DEG = 8.0
 ICT_POLYGON_COUNT = 26_384
 ICT_MOUTH_SOCKET_POLYGONS = slice(11_144, 13_226)
 _IDENTITY_FILE = re.compile(r"identity(\d+)\.obj")
+# ICT's OBJs are 2-4 MB and its index 20 kB: a file far larger is no face model's and is refused
+# before it is read (a 2 GB sparse file once took 6.6 GB of memory).
+MAX_OBJ_BYTES = 256 << 20
+MAX_INDEX_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -163,10 +168,7 @@ def _read_index_file(path: Path) -> tuple[list[str], list[int] | None]:
     """The listed expression shapes and, when given, the 68 landmark vertices."""
     if not path.is_file():
         raise ModelFileError(f"{path}: missing (an ICT-FaceKit folder lists its expression shapes there)")
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as failure:
-        raise ModelFileError(f"{path}: not a readable JSON file ({failure})") from failure
+    index = parse_json(_read_bytes(path, MAX_INDEX_BYTES), str(path), ModelFileError)
     names = index.get("expressions") if isinstance(index, dict) else None
     if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
         raise ModelFileError(f"{path}: 'expressions' must be a list of expression shape names")
@@ -213,11 +215,9 @@ def _read_obj(
 ) -> tuple[np.ndarray, list[str], list[str]]:
     """Vertices (N, 3) in cm, the face and material lines (equal for all shapes of one mesh) and,
     with ``keep_uv``, the ``vt`` lines' numbers (the texture layout is the neutral mesh's)."""
+    content = _read_bytes(path, MAX_OBJ_BYTES)
     try:
-        content = path.read_bytes()
         text = content.decode("utf-8")
-    except OSError as failure:
-        raise ModelFileError(f"{path}: cannot read it ({failure.strerror or failure})") from failure
     except UnicodeDecodeError:
         raise ModelFileError(f"{path}: not a text OBJ file") from None
     record(path.name.encode() + b"\0" + content)
@@ -240,6 +240,20 @@ def _read_obj(
     return vertices, topology, uv_lines
 
 
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """The file's bytes, unless it is larger than ``limit`` (checked before reading) or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise ModelFileError(
+                    f"{path}: {size:,} bytes, far larger than a face model's file can be (at most {limit:,})"
+                )
+            return handle.read(limit + 1)
+    except OSError as failure:
+        raise ModelFileError(f"{path}: cannot read it ({failure.strerror or failure})") from None
+
+
 def _polygons(
     path: Path, topology: list[str], n_vertices: int
 ) -> tuple[list[np.ndarray], list[str], list[np.ndarray | None]]:
@@ -251,7 +265,7 @@ def _polygons(
             continue
         fields = [token.split("/") for token in line.split()[1:]]
         try:
-            corners = np.array([int(field[0]) for field in fields], dtype=np.int64) - 1
+            corners = np.array([_obj_index(field[0]) for field in fields], dtype=np.int64) - 1
         except ValueError:
             raise ModelFileError(f"{path}: a face line does not hold vertex numbers ('{line[:40]}')") from None
         if len(corners) < 3 or corners.min() < 0 or corners.max() >= n_vertices:
@@ -259,11 +273,22 @@ def _polygons(
         polygons.append(corners)
         materials.append(material)
         uv_rows = [field[1] for field in fields if len(field) > 1 and field[1]]
-        every_corner_has_uv = len(uv_rows) == len(fields) and all(map(str.isdigit, uv_rows))
-        uvs.append(np.array(uv_rows, dtype=np.int64) - 1 if every_corner_has_uv else None)
+        every_corner_has_uv = len(uv_rows) == len(fields) and all(map(_is_obj_index, uv_rows))
+        uvs.append(np.array([int(row) for row in uv_rows], dtype=np.int64) - 1 if every_corner_has_uv else None)
     if not polygons:
         raise ModelFileError(f"{path}: no faces ('f' lines)")
     return polygons, materials, uvs
+
+
+def _is_obj_index(text: str) -> bool:
+    """A positive OBJ index as written: ASCII digits only (Python's int() also takes "١٢" and "²"), 18 at most."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def _obj_index(text: str) -> int:
+    if not _is_obj_index(text):
+        raise ValueError(text)
+    return int(text)
 
 
 def _triangulate(

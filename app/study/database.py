@@ -2,8 +2,8 @@
 
 One file per study holds the definition, the generated faces and one row per vote. It is meant to
 survive anything a rating session can go through:
-- every vote is its own transaction, committed with ``synchronous = FULL`` in WAL mode before the next
-  face is shown, so a session killed at any moment loses at most the vote being cast;
+- every vote is its own transaction, committed (``synchronous = FULL``; a package's in the file itself,
+  see ``journal_mode``) before the next face is shown, so a killed session loses at most that vote;
 - several raters (processes) can vote into the same file at once: writers take the lock with
   ``BEGIN IMMEDIATE`` and wait for each other (busy timeout, then retries) instead of failing;
 - an undo never deletes anything: the vote is marked undone, so the log stays a full history;
@@ -149,6 +149,17 @@ class MergeResult:
     added: dict[str, int]
     undone: dict[str, int]
     already_merged: int
+    wal_left_behind: Path | None = None  # a PACKAGE-wal file that lay beside the package and was read
+
+
+def journal_mode(package: bool) -> str:
+    """WAL for a study (raters in several processes read while one writes), a rollback journal for a package.
+
+    In WAL mode a committed vote may live only in ``FILE-db-wal`` until a checkpoint; a rater who
+    sends back just the package file would lose it. With ``DELETE`` every commit is in the file
+    itself, and switching an older package to it checkpoints what its -wal file holds.
+    """
+    return "DELETE" if package else "WAL"
 
 
 def utc_now() -> str:
@@ -167,8 +178,8 @@ class RatingsDatabase:
             self.definition = StudyDefinition.from_json(meta["definition"], f"{path} (study definition)")
             self.study_key = meta["study_key"]
             self.checkpoints: dict[str, str] = json.loads(meta["checkpoints"])
-        except (KeyError, TypeError, json.JSONDecodeError) as failure:
-            raise FaceExplorerError(f"{path}: the study description inside is incomplete ({failure})") from failure
+        except (KeyError, TypeError, ValueError, RecursionError) as failure:
+            raise FaceExplorerError(f"{path}: the study description inside is incomplete ({failure})") from None
         if not (isinstance(self.checkpoints, dict) and all(isinstance(v, str) for v in self.checkpoints.values())):
             raise FaceExplorerError(f"{path}: the study's checkpoint record is not a table of digests")
         self.model = ModelProvenance.from_record(meta, str(path))
@@ -241,7 +252,7 @@ class RatingsDatabase:
                 )
                 connection.execute("COMMIT")
                 # WAL is a property of the file; closing checkpoints it, so no -wal file is left behind.
-                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute(f"PRAGMA journal_mode = {journal_mode(package is not None)}")
             except sqlite3.Error as failure:
                 raise FaceExplorerError(
                     f"{path}: the study could not be written ({_explain(failure, path.parent)}); nothing was created"
@@ -288,7 +299,8 @@ class RatingsDatabase:
             (check,) = connection.execute("PRAGMA quick_check").fetchone()
             if check != "ok":
                 raise FaceExplorerError(f"{path}: the study database is damaged ({check})")
-            connection.execute("PRAGMA journal_mode = WAL")
+            (is_package,) = connection.execute("SELECT count(*) FROM study WHERE key = 'package_id'").fetchone()
+            connection.execute(f"PRAGMA journal_mode = {journal_mode(bool(is_package))}")
             connection.execute("PRAGMA synchronous = FULL")
             return cls(path, connection)
         except sqlite3.DatabaseError as failure:
@@ -376,7 +388,7 @@ class RatingsDatabase:
         for name, text in (("alpha_id", alpha_id), ("alpha_exp", alpha_exp)):
             try:
                 values = np.array(json.loads(text), dtype=np.float64)
-            except (TypeError, ValueError):  # JSONDecodeError is a ValueError
+            except (TypeError, ValueError, OverflowError, RecursionError):  # JSONDecodeError is a ValueError
                 raise FaceExplorerError(
                     f"{self.path}: face {face_id} has corrupt {name} (not a JSON list of numbers)"
                 ) from None

@@ -23,6 +23,7 @@ import numpy as np
 
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
+from app.json_files import parse_json
 from app.model.fitted_params import FittedParameters
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import PAPER_RANGE, sample_coefficients
@@ -145,10 +146,7 @@ class StudyDefinition:
     @classmethod
     def from_json(cls, text: str, source: str = "study definition") -> StudyDefinition:
         """Parse a study file; unknown keys are an error (a typo must not silently fall back)."""
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as failure:
-            raise FaceExplorerError(f"{source}: not valid JSON ({failure})") from failure
+        values = parse_json(text, source)
         if not isinstance(values, dict):
             raise FaceExplorerError(f"{source}: the top level must be an object")
         known = set(cls.__dataclass_fields__)

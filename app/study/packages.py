@@ -6,18 +6,22 @@ the study it came from. ``python main.py rate PACKAGE`` works on it exactly as o
 the same durability (every vote committed before the next face). ``merge_package`` refuses a
 package of another study or one whose faces were changed (the fingerprint says both), then
 copies its votes into the study in one transaction: all of a package or nothing, and a package
-merged again adds only what is new.
+merged again adds only what is new. A vote whose rater ID the rater window would refuse (empty,
+padded, a line break) or that was cast on another model refuses the package. A ``-wal`` file left
+beside a package by an older version's session is read with it, and the merge says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
 from app.atomic_files import create_folder
 from app.errors import FaceExplorerError
 from app.model.provenance import SHORT_DIGEST
-from app.study.database import MergeResult, PackageRecord, RatingsDatabase
+from app.study.database import MergeResult, PackageRecord, RatingsDatabase, Vote
+from app.study.definition import normalise_rater_id
 
 
 def slot_names(count: int) -> list[str]:
@@ -60,6 +64,8 @@ def merge_package(study: RatingsDatabase, path: str | Path) -> MergeResult:
         )
     if Path(path).resolve() == study.path.resolve():
         raise FaceExplorerError(f"{path} is the study itself, not a package of it")
+    wal = Path(f"{path}-wal")
+    wal_left_behind = wal if wal.is_file() and wal.stat().st_size > 0 else None  # opening reads it in
     with RatingsDatabase.open(path) as package:
         if package.package is None:
             raise FaceExplorerError(f"{path}: not a rater package (a study database; make packages with rate-package)")
@@ -76,4 +82,24 @@ def merge_package(study: RatingsDatabase, path: str | Path) -> MergeResult:
                 f"{path}: made on {package.model.describe()}, the study on {study.model.describe()}; nothing was merged"
             )
         votes = package.votes(include_undone=True)
-        return study.merge_votes(package.package, votes)
+        for vote in votes:
+            _check_vote(path, vote, study)
+        result = study.merge_votes(package.package, votes)
+    return dataclasses.replace(result, wal_left_behind=wal_left_behind)
+
+
+def _check_vote(path: str | Path, vote: Vote, study: RatingsDatabase) -> None:
+    """Refuse a vote the rater window could not have cast: with a rater ID it refuses, or on another model."""
+    problem = None
+    if not isinstance(vote.rater, str):
+        problem = "its rater ID is not text"
+    else:
+        try:
+            if normalise_rater_id(vote.rater) != vote.rater:
+                problem = f"its rater ID {vote.rater!r} has spaces around it"
+        except FaceExplorerError as refusal:
+            problem = f"its rater ID {vote.rater!r} is refused by the rater window ({refusal})"
+    if problem is None and study.model.digest is not None and vote.model_identity != study.model.digest:
+        problem = f"it was cast on another face model ({str(vote.model_identity)[:SHORT_DIGEST]!r})"
+    if problem is not None:
+        raise FaceExplorerError(f"{path}: vote {vote.vote_id} cannot be merged: {problem}; nothing was merged")
