@@ -16,15 +16,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,lint]"
 	touch $(STAMP)
 
-# Xvfb and the GL/xcb libraries Qt and VTK need (Debian package names; run as root or via sudo).
+# Xvfb and the GL/xcb libraries Qt and VTK need, and Chromium for the web rater's tests (Playwright
+# drives /usr/bin/chromium; its own browser download is never used). Debian package names; run as root or via sudo.
 system-deps:
-	@if ! command -v xvfb-run >/dev/null || ! ldconfig -p | grep -q libxcb-cursor; then \
+	@if ! command -v xvfb-run >/dev/null || ! ldconfig -p | grep -q libxcb-cursor || ! [ -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends \
 			xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglu1-mesa libxkbcommon-x11-0 libxcb-cursor0 \
 			libdbus-1-3 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 			libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libfontconfig1 \
-			libxrender1 libxi6 libxkbcommon0 libsm6 libice6 libxext6 >/dev/null; \
+			libxrender1 libxi6 libxkbcommon0 libsm6 libice6 libxext6 chromium >/dev/null; \
 	fi
 
 # Opens the explorer on the embedded model; without a display it runs on a virtual one.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import Subcommands, open_workspace
+from app.commands.common import Subcommands, add_overwrite_option, count, open_workspace, workspace_inputs
 from app.errors import FaceExplorerError
 
 # Options of rate-study that override the same field of a --definition file when given.
@@ -53,7 +53,7 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         "--definition", metavar="JSON", help="study file (name, faces_per_condition, conditions, varies, seed, …)"
     )
     study.add_argument("--name", help="study name")
-    study.add_argument("--faces", type=int, help="faces per condition (default 50)")
+    study.add_argument("--faces", type=count(1, 100_000), help="faces per condition (default 50)")
     study.add_argument(
         "--conditions",
         nargs="+",
@@ -75,15 +75,19 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         help="the paper's protocol: 500 denoised faces per network (shape, expression), 30 rater slots, "
         "any rejection makes a face non-possible (no 'unsure'), front and side views; other options override it",
     )
-    study.add_argument("--raters", type=int, help="rater slots: how many rater packages rate-package makes (default 1)")
+    study.add_argument(
+        "--raters", type=count(1, 10_000), help="rater slots: how many rater packages rate-package makes (default 1)"
+    )
     checks = study.add_argument_group("attention checks (written into the study before anyone rates)")
     checks.add_argument(
-        "--catch-trials", type=int, help="catch faces: raw uniform draws at --catch-r that an attentive rater rejects"
+        "--catch-trials",
+        type=count(0, 100_000),
+        help="catch faces: raw uniform draws at --catch-r that an attentive rater rejects",
     )
     checks.add_argument("--catch-r", type=float, help="uniform range of the catch faces (default 30)")
     checks.add_argument(
         "--repeated-faces",
-        type=int,
+        type=count(0, 100_000),
         help="study faces every rater sees a second time, far apart (intra-rater agreement)",
     )
     checks.add_argument(
@@ -107,19 +111,35 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
     )
     package.add_argument("study", help="study database made by rate-study")
     package.add_argument(
-        "output", help="folder for the package files (rater-01.db, …); existing packages are never overwritten"
+        "output",
+        nargs="?",
+        help="folder for the package files (rater-01.db, …); existing packages are never overwritten",
     )
-    package.add_argument("--raters", type=int, help="number of packages (default: the study's rater slots)")
+    package.add_argument(
+        "--raters", type=count(1, 10_000), help="number of packages (default: the study's rater slots)"
+    )
+    web = package.add_argument_group("the web rater (instead of package files)")
+    web.add_argument(
+        "--web",
+        metavar="FOLDER",
+        help="write a static web page for every rater slot (open it from disk or put it on any web host)",
+    )
+    web.add_argument("--completion-url", help="link shown with the completion code ({code} and {slot} are filled in)")
+    web.add_argument("--turntable", type=count(1, 181), help="pictures per face from -90° to 90° (odd; default 9)")
+    web.add_argument("--image-size", type=count(1, 16_384), help="picture size in pixels (default 768)")
     package.set_defaults(handler=rate_package)
 
     merge = commands.add_parser(
         "rate-merge",
         parents=[inputs],
-        help="bring the votes of rater packages back into their study (refuses other studies' packages)",
+        help="bring the votes of rater packages and web votes files back into their study (refuses other studies')",
     )
     merge.add_argument("study", help="study database the packages were made from")
     merge.add_argument(
-        "packages", nargs="+", metavar="PACKAGE", help="package files (merging one again adds only new votes)"
+        "packages",
+        nargs="+",
+        metavar="PACKAGE",
+        help="package files or web votes files (merging one again adds only new votes)",
     )
     merge.set_defaults(handler=rate_merge)
 
@@ -137,20 +157,23 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
     report.add_argument("--output", metavar="DIR", help="report folder (default: STUDY-report next to the database)")
     report.add_argument("--csv", metavar="PATH", help="also export the vote log as CSV")
     report.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the raters curve (default 0)")
+    add_overwrite_option(report)
     report.set_defaults(handler=rate_report)
 
     csv = commands.add_parser("rate-export-csv", parents=[inputs], help="export a study's vote log as CSV")
     csv.add_argument("study", help="study database")
     csv.add_argument("output", help="CSV file to write")
     csv.add_argument("--standing-only", action="store_true", help="leave out votes that were undone")
+    add_overwrite_option(csv)
     csv.set_defaults(handler=rate_export_csv)
 
     face = commands.add_parser(
         "rate-face", parents=[inputs], help="write one study face as a face preset for the explorer"
     )
     face.add_argument("study", help="study database")
-    face.add_argument("face_id", type=int, help="face id (as listed in the report)")
+    face.add_argument("face_id", type=count(1, 10**9), help="face id (as listed in the report)")
     face.add_argument("output", help="preset .json to write")
+    add_overwrite_option(face)
     face.set_defaults(handler=rate_face)
 
 
@@ -162,6 +185,7 @@ def rate_study(args: argparse.Namespace) -> int:
     """
     from dataclasses import asdict
 
+    from app.output_paths import refuse_output_over_input
     from app.study.database import RatingsDatabase
     from app.study.definition import StudyDefinition, generate_study_faces
 
@@ -186,6 +210,7 @@ def rate_study(args: argparse.Namespace) -> int:
         )
 
     workspace = open_workspace(args)
+    refuse_output_over_input(args.output, {"--definition file": args.definition, **workspace_inputs(workspace)})
     kinds = {definition.condition(label).kind for label in definition.conditions}
     needs_networks = "denoised" in kinds
     faces = generate_study_faces(
@@ -216,11 +241,18 @@ def rate_study(args: argparse.Namespace) -> int:
 
 
 def rate_package(args: argparse.Namespace) -> int:
-    """Write one rater package per slot (or --raters), each a database the rater window opens."""
+    """Write one rater package per slot (or --raters), each a database the rater window opens; or --web."""
     from app.output_paths import refuse_output_over_input
     from app.study.database import RatingsDatabase
     from app.study.packages import export_packages
 
+    if (args.output is None) == (args.web is None):
+        raise FaceExplorerError("rate-package: give either a folder for package files or --web FOLDER, not both")
+    if args.web is not None:
+        return _rate_package_web(args)
+    web_only = [name for name in ("completion_url", "turntable", "image_size") if getattr(args, name) is not None]
+    if web_only:
+        raise FaceExplorerError(f"rate-package: --{web_only[0].replace('_', '-')} is an option of --web")
     refuse_output_over_input(args.output, {"study database": args.study})
     with RatingsDatabase.open(args.study) as study:
         written = export_packages(study, args.output, args.raters)
@@ -236,15 +268,52 @@ def rate_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rate_package_web(args: argparse.Namespace) -> int:
+    """rate-package --web: the study as a static web folder that every rater slot opens in a browser."""
+    from app.output_paths import refuse_output_over_input
+    from app.study.database import RatingsDatabase
+    from app.study.web_package import DEFAULT_IMAGE_SIZE, DEFAULT_TURNTABLE, export_web_package
+
+    refuse_output_over_input(args.web, {"study database": args.study})
+    workspace = open_workspace(args)
+    with RatingsDatabase.open(args.study) as study:
+        web = export_web_package(
+            study,
+            workspace.model,
+            args.web,
+            args.raters,
+            args.completion_url,
+            args.image_size or DEFAULT_IMAGE_SIZE,
+            args.turntable or DEFAULT_TURNTABLE,
+            log=lambda line: print(line, flush=True),
+        )
+        fingerprint = study.actual_fingerprint()
+    print(
+        f"wrote {web.folder}: a web rater for {len(web.slots)} rater slot(s), {web.faces} faces × "
+        f"{web.pictures // web.faces} pictures (study fingerprint {fingerprint[:12]})"
+    )
+    print(f"rendering: {web.render_seconds:.1f} s, {web.render_seconds / web.faces:.2f} s per face")
+    print(
+        f"page weight: {web.page_bytes / 1024:.0f} KB once (page, script, study data), then "
+        f"{web.bytes_per_face / 1024:.0f} KB per face: {100 * web.bytes_per_face / 1e6:.1f} MB per 100 faces"
+    )
+    print(
+        f"each rater opens {Path(args.web) / 'index.html'}?rater=N (N = 1 … {len(web.slots)}); "
+        f"back here: python main.py rate-merge {args.study} votes-*.json"
+    )
+    return 0
+
+
 def rate_merge(args: argparse.Namespace) -> int:
     """Merge each package's votes into the study, in order; a refused package stops the merge."""
     from app.study.database import RatingsDatabase
     from app.study.packages import merge_package
+    from app.study.web_votes import is_web_votes_file, merge_web_votes
 
     with RatingsDatabase.open(args.study) as study:
         for index, package in enumerate(args.packages):
             try:
-                result = merge_package(study, package)
+                result = (merge_web_votes if is_web_votes_file(package) else merge_package)(study, package)
             except FaceExplorerError as problem:
                 if index:
                     raise FaceExplorerError(f"{problem} (the {index} package(s) before it were merged)") from problem
@@ -259,6 +328,11 @@ def rate_merge(args: argparse.Namespace) -> int:
                 or "nothing new"
             )
             print(f"{package} (slot {result.package.slot}): {changes}; {result.already_merged} already merged before")
+            if result.wal_left_behind is not None:
+                print(
+                    f"note: {result.wal_left_behind} lay beside it, left by a rater session that was not closed; "
+                    "its votes were read from it and are now in the package file"
+                )
     return 0
 
 
@@ -270,9 +344,9 @@ def rate_report(args: argparse.Namespace) -> int:
     from app.study.statistics import study_statistics
 
     folder = Path(args.output) if args.output else Path(args.study).with_name(Path(args.study).stem + "-report")
-    refuse_output_over_input(folder, {"study database": args.study})
+    refuse_output_over_input(folder, {"study database": args.study}, overwrite=args.overwrite)
     if args.csv:
-        refuse_output_over_input(args.csv, {"study database": args.study})
+        refuse_output_over_input(args.csv, {"study database": args.study}, overwrite=args.overwrite)
     with RatingsDatabase.open(args.study) as database:
         statistics = study_statistics(database, seed=args.seed)
         flagged = statistics.flagged
@@ -299,7 +373,7 @@ def rate_export_csv(args: argparse.Namespace) -> int:
     from app.output_paths import refuse_output_over_input
     from app.study.database import RatingsDatabase
 
-    refuse_output_over_input(args.output, {"study database": args.study})
+    refuse_output_over_input(args.output, {"study database": args.study}, overwrite=args.overwrite)
     with RatingsDatabase.open(args.study) as database:
         rows = database.export_csv(args.output, include_undone=not args.standing_only)
     print(f"wrote {args.output}: {rows} vote(s)")
@@ -312,7 +386,7 @@ def rate_face(args: argparse.Namespace) -> int:
     from app.study.database import RatingsDatabase
     from app.study.report import save_face_preset
 
-    refuse_output_over_input(args.output, {"study database": args.study})
+    refuse_output_over_input(args.output, {"study database": args.study}, overwrite=args.overwrite)
     with RatingsDatabase.open(args.study) as database:
         path = save_face_preset(database, args.face_id, args.output)
         face = database.face(args.face_id)

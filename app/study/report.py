@@ -69,6 +69,9 @@ def markdown(
         "that resamples raters and faces). Agreement over accept/reject (unsure = no decision). Diversity = trace "
         "of the covariance of the faces shown, per varied part. Catch and repeated faces are not counted here.",
         "",
+        f"Standing votes, attention checks included: {statistics.sources.get('desktop', 0)} from the desktop "
+        f"rater, {statistics.sources.get('web', 0)} from the web rater; both count alike.",
+        "",
         *condition_table(statistics),
     ]
     conditions = [s.condition for s in statistics.conditions if s.condition != ALL_CONDITIONS]

@@ -108,16 +108,23 @@ def rate_as(
     session = RatingSession(database, rater.name, model, clock=clock)
     cast = 0
     while not session.finished:
-        clock.now += rater.seconds_per_face * rng.uniform(0.5, 1.5)
-        if rater.style == "careless":
-            reject = rng.random() > CARELESS_ACCEPTS
-        else:
-            face = session.current
-            assert face is not None  # an unfinished session shows a face
-            reject = oddness[face.face_id] + rng.normal(0.0, rater.noise) > rater.threshold
-        session.vote("reject" if reject else "accept")
+        face = session.current
+        assert face is not None  # an unfinished session shows a face
+        choice, seconds = judge(rater, oddness[face.face_id], rng)
+        clock.now += seconds
+        session.vote(choice)
         cast += 1
     return cast
+
+
+def judge(rater: ScriptedRater, oddness: float, rng: np.random.Generator) -> tuple[str, float]:
+    """One scripted judgement of a face of this ``oddness``: the vote and the seconds it took."""
+    seconds = rater.seconds_per_face * rng.uniform(0.5, 1.5)
+    if rater.style == "careless":
+        reject = rng.random() > CARELESS_ACCEPTS
+    else:
+        reject = oddness + rng.normal(0.0, rater.noise) > rater.threshold
+    return ("reject" if reject else "accept"), seconds
 
 
 class _SimulatedClock:

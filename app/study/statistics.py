@@ -14,6 +14,7 @@ flags can be left out of every number. Per condition:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from app.study.agreement import RaterCountPoint, bootstrap_interval, krippendorf
 from app.study.attention import RaterAttention, rater_attention
 from app.study.database import RatingsDatabase, Vote
 from app.study.definition import StudyDefinition, StudyFace
+from app.study.web_votes import vote_source
 
 Z_95 = 1.959963984540054  # two-sided 95 % standard normal quantile
 ALL_CONDITIONS = "all"
@@ -117,6 +119,7 @@ class StudyStatistics:
     attention: list[RaterAttention] = field(default_factory=list)  # every rater, left out or not
     exclusion_rule: str = "no exclusion rule"
     left_out: list[str] = field(default_factory=list)  # raters whose votes these numbers do not include
+    sources: dict[str, int] = field(default_factory=dict)  # standing votes per rater ("desktop", "web")
 
     def condition(self, name: str) -> ConditionSummary:
         return next(summary for summary in self.conditions if summary.condition == name)
@@ -214,6 +217,7 @@ def study_statistics(
         attention,
         definition.exclusion_rule,
         sorted(leave_out),
+        dict(Counter(vote_source(vote) for vote in every_vote)),
     )
 
 
