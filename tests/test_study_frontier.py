@@ -10,7 +10,15 @@ import pytest
 
 from app.denoising.denoiser import Denoiser
 from app.evaluation import EvaluationContext
-from app.evaluation.frontier import REAL, FacePoint, face_sets, frontier, most_diverse_at, pareto_front
+from app.evaluation.frontier import (
+    REAL,
+    REAL_TRAINING,
+    FacePoint,
+    face_sets,
+    frontier,
+    most_diverse_at,
+    pareto_front,
+)
 from app.evaluation.metrics import diversity
 from app.evaluation.report import write_report
 from app.model.embedded_corpus import embedded_corpus
@@ -57,6 +65,7 @@ def test_face_sets_sweep_each_methods_knob(tiny_context):
         "clip ±k·EV",
         "ellipsoid kσ",
         "nearest training face",
+        REAL_TRAINING,
         REAL,
     }
 
@@ -64,7 +73,9 @@ def test_face_sets_sweep_each_methods_knob(tiny_context):
 def test_frontier_experiment_end_to_end(tiny_context, tmp_path):
     report = frontier(tiny_context)
     rows = {row.quantity: row for row in report.rows}
-    assert len(rows) == 2 * 21
+    assert len(rows) == 2 * (22 + 21)  # every set's diversity, and its two-sample test but for the reference's
+    assert 0 <= rows["shape: network r=10 — two-sample accuracy"].ours <= 1
+    assert any(note.startswith("expression: realism bar") for note in report.notes)
     raw = face_sets(tiny_context, "shape", 4)[0]
     assert rows["shape: raw uniform r=5 — diversity"].ours == pytest.approx(diversity(raw[2]))
     assert any("the most diverse method is" in note for note in report.notes)

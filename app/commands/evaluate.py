@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from app.commands.common import Subcommands, open_workspace
-from app.errors import FaceExplorerError
+from app.commands.common import Subcommands, add_overwrite_option, count, open_workspace, workspace_inputs
 
 # The paper's experiments, and the rater-free diversity–plausibility frontier of the reliability
 # study: the names of app.evaluation's EXPERIMENTS and "frontier", listed here so that building the
@@ -20,6 +19,8 @@ EXPERIMENT_NAMES = (
     "scatter",
     "baselines",
     "plausibility",
+    "likelihood",
+    "prior-projection",
     "frontier",
 )
 
@@ -37,23 +38,30 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
     )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument(
-        "--epochs", type=int, default=2, help="epochs for the nets sigma-grid trains (paper: 10; default 2)"
+        "--epochs",
+        type=count(1, 10_000),
+        default=2,
+        help="epochs for the nets sigma-grid trains (paper: 10; default 2)",
     )
     evaluate.add_argument(
-        "--copies", type=int, help="noisy copies per face when sigma-grid trains (default: the paper's)"
+        "--copies", type=count(1, 10_000), help="noisy copies per face when sigma-grid trains (default: the paper's)"
     )
     evaluate.add_argument(
-        "--vectors", type=int, default=2000, help="vectors per set for diversity and baselines (paper: 2000)"
+        "--vectors",
+        type=count(2, 1_000_000),
+        default=2000,
+        help="vectors per set for diversity and baselines (paper: 2000)",
     )
     evaluate.add_argument(
-        "--scatter-points", type=int, default=70, help="samples per set in the PCA scatter (paper: 70)"
+        "--scatter-points", type=count(2, 100_000), default=70, help="samples per set in the PCA scatter (paper: 70)"
     )
     evaluate.add_argument(
         "--mesh-faces",
-        type=int,
+        type=count(1, 100_000),
         default=500,
         help="faces per condition for the plausibility proxy and per set in frontier (default 500)",
     )
+    add_overwrite_option(evaluate)
     evaluate.set_defaults(handler=run)
 
 
@@ -62,16 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from app.evaluation import EXPERIMENTS, EvaluationContext
     from app.evaluation.frontier import frontier
     from app.evaluation.report import format_table, write_report
+    from app.output_paths import refuse_output_over_input
 
-    # A covariance needs two vectors; everything else needs at least one.
-    for name, minimum in (("epochs", 1), ("vectors", 2), ("scatter_points", 2), ("mesh_faces", 1)):
-        if getattr(args, name) < minimum:
-            raise FaceExplorerError(
-                f"--{name.replace('_', '-')} must be at least {minimum} (got {getattr(args, name)})"
-            )
-    if args.copies is not None and args.copies < 1:
-        raise FaceExplorerError(f"--copies must be at least 1 (got {args.copies})")
     workspace = open_workspace(args)
+    refuse_output_over_input(args.output, workspace_inputs(workspace), overwrite=args.overwrite)
     context = EvaluationContext.from_workspace(
         workspace,
         args.output,

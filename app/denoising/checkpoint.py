@@ -67,7 +67,7 @@ def load_checkpoint(path: str | Path, kind: str, input_length: int) -> Checkpoin
         content = path.read_bytes()
     except OSError as failure:
         raise CheckpointError(f"{path}: cannot read it ({failure.strerror or failure})") from failure
-    payload = _unpickle(path, content)
+    payload = unpickle_checkpoint(path, content)
     if not (
         isinstance(payload, dict)
         and payload.get("format") == CHECKPOINT_FORMAT
@@ -80,7 +80,7 @@ def load_checkpoint(path: str | Path, kind: str, input_length: int) -> Checkpoin
     metadata = payload["metadata"]
     _check_metadata(path, metadata, kind, input_length)
     net = AutoEncoder4(input_length)
-    _check_state(path, payload["state_dict"], net.state_dict(), kind)
+    check_state(path, payload["state_dict"], net.state_dict(), kind)
     net.load_state_dict(payload["state_dict"])
     net.eval()
     return Checkpoint(net, metadata, hashlib.sha256(content).hexdigest())
@@ -103,7 +103,8 @@ def describe_training(metadata: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _unpickle(path: Path, content: bytes) -> Any:
+def unpickle_checkpoint(path: Path, content: bytes) -> Any:
+    """The tensors and plain values in a checkpoint's bytes; anything else is one CheckpointError naming ``path``."""
     if not content:
         raise CheckpointError(f"{path} is not a valid checkpoint file (it is empty)")
     try:
@@ -128,6 +129,8 @@ def _unpickle(path: Path, content: bytes) -> Any:
 
 
 def _check_metadata(path: Path, metadata: dict[str, Any], kind: str, input_length: int) -> None:
+    if metadata.get("artifact") == "learned prior":
+        raise CheckpointError(f"{path} is a learned prior's checkpoint, not one of the paper's networks")
     found_kind = metadata.get("kind")
     if found_kind not in KINDS:
         raise CheckpointError(f"{path}: the metadata names no network kind (found {found_kind!r}, expected {kind!r})")
@@ -155,7 +158,7 @@ def _check_metadata(path: Path, metadata: dict[str, Any], kind: str, input_lengt
         raise CheckpointError(str(problem)) from None
 
 
-def _check_state(path: Path, state: dict[str, Any], expected: dict[str, torch.Tensor], kind: str) -> None:
+def check_state(path: Path, state: dict[str, Any], expected: dict[str, torch.Tensor], kind: str) -> None:
     """The tensors must be exactly the ``kind`` network's, and every weight a finite number."""
     for name, reference in expected.items():
         tensor = state.get(name)

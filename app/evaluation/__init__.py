@@ -8,7 +8,9 @@ from app.evaluation.baselines import baselines
 from app.evaluation.context import EvaluationContext
 from app.evaluation.denoising import learning_curves, noise_sweep, sigma_grid, test_mse
 from app.evaluation.diversity import diversity, scatter
+from app.evaluation.likelihood import likelihood
 from app.evaluation.plausibility import plausibility
+from app.evaluation.projection import projection
 from app.evaluation.report import Report
 
 EXPERIMENTS: dict[str, Callable[[EvaluationContext], Report]] = {
@@ -20,4 +22,6 @@ EXPERIMENTS: dict[str, Callable[[EvaluationContext], Report]] = {
     "scatter": scatter,
     "baselines": baselines,
     "plausibility": plausibility,
+    "likelihood": likelihood,
+    "prior-projection": projection,
 }

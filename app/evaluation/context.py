@@ -10,6 +10,7 @@ checkpoint) from the evaluation seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +23,7 @@ from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.model.fitted_params import FittedParameters, split_by_face, split_by_ids
 from app.model.morphable_model import CoefficientKind, MorphableModel
+from app.prior.learned_prior import LearnedPrior
 from app.workspace import Workspace
 
 KIND_ORDER: tuple[CoefficientKind, ...] = ("expression", "shape")  # the paper reports expression first
@@ -41,11 +43,26 @@ class EvaluationContext:
     mesh_faces: int = 500  # faces per condition for the mesh check (the paper rated 500)
     train_copies: int | None = None  # copies per face when training (sigma-grid); None = the checkpoint's
     notes: list[str] = field(default_factory=list)
+    load_prior: Callable[[], LearnedPrior] | None = None  # the learned prior, read when an experiment asks
     _pairs: dict[tuple[str, float], NoisyPairs] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_workspace(cls, workspace: Workspace, output: str | Path, **settings: Any) -> EvaluationContext:
-        return cls(workspace.model, workspace.data, workspace.denoiser, Path(output), **settings)
+        return cls(
+            workspace.model,
+            workspace.data,
+            workspace.denoiser,
+            Path(output),
+            load_prior=lambda: workspace.prior,
+            **settings,
+        )
+
+    @cached_property
+    def prior(self) -> LearnedPrior:
+        """The learned prior of the checkpoints folder; a FaceExplorerError when there is none to use."""
+        if self.load_prior is None:
+            raise FaceExplorerError("no learned prior was given to this evaluation")
+        return self.load_prior()
 
     def checkpoint_setting(self, kind: CoefficientKind, name: str) -> float:
         value = self.denoiser.metadata[kind].get(name)

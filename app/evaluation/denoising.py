@@ -9,7 +9,9 @@ from typing import Any
 from app.denoising.checkpoint import load_checkpoint
 from app.denoising.denoiser import Denoiser
 from app.denoising.training import TrainingConfig, train_denoiser
+from app.errors import FaceExplorerError
 from app.evaluation.context import KIND_ORDER, PAPER_TEST_MSE, EvaluationContext
+from app.evaluation.gaussian_oracle import gaussian_oracle_estimate
 from app.evaluation.report import Report, Row, new_figure
 from app.model.fitted_params import FittedParameters
 from app.model.morphable_model import CoefficientKind
@@ -29,25 +31,51 @@ def denoised_test_mse(
 
 
 def test_mse(context: EvaluationContext) -> Report:
+    """The networks' held-out error beside the learned prior's denoiser and the Gaussian oracle's floor."""
     rows: list[Row] = []
     series: dict[str, Any] = {}
+    notes = list(context.notes)
     figure, (axis,) = new_figure()
     for position, kind in enumerate(KIND_ORDER):
         noisy, denoised = denoised_test_mse(context, kind, context.denoiser)
         pairs = context.test_pairs(kind)
+        targets = pairs.targets()
         paper_noisy, paper_denoised = PAPER_TEST_MSE[kind]
         unit = " (/1e5 units)" if context.normalisation(kind) != 1 else ""
+        hit = pairs.noisy != targets  # the corruption leaves every other coefficient exactly as it was
+        oracle = gaussian_oracle_estimate(context.training_faces(kind), pairs.noisy, hit, context.sigma(kind))
+        floor = context.normalised_mse(kind, oracle, targets)
         rows += [
             Row(f"{kind}: noisy input MSE{unit}", noisy, paper_noisy),
             Row(f"{kind}: denoised MSE{unit}", denoised, paper_denoised),
             Row(f"{kind}: reduction factor", noisy / denoised, round(paper_noisy / paper_denoised, 1)),
+            Row(
+                f"{kind}: Gaussian told the hit coefficients (reference floor){unit}",
+                floor,
+                None,
+                f"{floor / denoised:.2f}× the network's",
+            ),
         ]
         series[kind] = {
             "noisy": noisy,
             "denoised": denoised,
+            "gaussian_oracle": floor,
             "test_pairs": len(pairs),
             "held_out_faces": len(pairs.clean),
         }
+        try:
+            prior = context.normalised_mse(kind, context.prior.denoise(kind, pairs.noisy), targets)
+        except FaceExplorerError as problem:
+            notes.append(f"{kind}: no learned prior to compare ({problem})")
+        else:
+            if set(context.prior.metadata[kind].get("held_out_faces", [])) != set(context.splits[kind][1].face_ids):
+                notes.append(f"{kind}: the learned prior held out other faces than the network: it saw some of these")
+            rows.append(
+                Row(
+                    f"{kind}: learned prior's denoiser MSE{unit}", prior, None, f"{prior / denoised:.2f}× the network's"
+                )
+            )
+            series[kind]["learned_prior"] = prior
         axis.bar([position - 0.2], [noisy], width=0.4, color="#c44e52", label="noisy input" if position == 0 else None)
         axis.bar([position + 0.2], [denoised], width=0.4, color="#4c72b0", label="denoised" if position == 0 else None)
         axis.plot(
@@ -62,9 +90,7 @@ def test_mse(context: EvaluationContext) -> Report:
     axis.set_ylabel("test MSE (network units)")
     axis.set_title("Held-out test MSE: noisy input vs denoised")
     axis.legend()
-    return Report(
-        "test-mse", "Test MSE on held-out faces (paper §IV, Fig 5)", rows, figure, list(context.notes), series
-    )
+    return Report("test-mse", "Test MSE on held-out faces (paper §IV, Fig 5)", rows, figure, notes, series)
 
 
 def learning_curves(context: EvaluationContext) -> Report:

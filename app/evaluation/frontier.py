@@ -1,37 +1,46 @@
 """The diversity–plausibility frontier without raters: which way of making faces gives the most
 diversity at a given plausibility?
 
-Each method is swept over its own knob, and every set of faces is placed by its diversity (the
-trace of the covariance of its coefficient vectors, the paper's Table I measure) and its
-plausibility (the share of its faces that pass ``PlausibilityCalibration``). Methods: raw uniform
-sampling and the networks at ranges r = 5 … 30, normal sampling, clipping each coefficient to
-±k·EV, projecting into the k-σ Mahalanobis ellipsoid, and snapping to the nearest training face
-(the last three on uniform draws at the paper's range). Identity and expression are judged apart,
-like the paper's two networks. A method whose point no other point beats on both axes is on the
-frontier.
+Each method is swept over its own knob; every set of faces is placed by its diversity (the trace
+of the covariance of its coefficient vectors, the paper's Table I measure) and its plausibility
+(the share passing ``PlausibilityCalibration``). Methods: raw uniform sampling and the networks at
+r = 5 … 30, normal sampling, clipping to ±k·EV, the k-σ Mahalanobis ellipsoid, snapping to the
+nearest training face and the learned prior's projection at t = 0.15 … 1 (the last four on uniform
+draws at the paper's range). Identity and expression are judged apart. Every set is also scored
+against held-out real faces (precision, recall, density, coverage, a two-sample test) beside real
+training faces scored alike: the ceiling.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import torch
 from matplotlib.axes import Axes
 
+from app.errors import FaceExplorerError
 from app.evaluation.baselines import clip_to_ev, scale_into_ellipsoid, snap_to_nearest
 from app.evaluation.context import KIND_ORDER, EvaluationContext
 from app.evaluation.diversity import PAPER_DIVERSITY
+from app.evaluation.generative_metrics import SetScores, set_scores
 from app.evaluation.metrics import diversity
 from app.evaluation.plausibility import PAPER_RELIABILITY, PlausibilityCalibration, real_faces
 from app.evaluation.report import Report, Row, new_figure
 from app.model.morphable_model import CoefficientKind
 from app.model.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
+from app.prior.learned_prior import seeded_generator
+from app.prior.whitening import Whitening
 
 RANGES = (5.0, 10.0, 15.0, 20.0, 30.0)
 CLIP_K = (1.0, 2.0, 3.0, 4.0)
 ELLIPSOID_K = (0.5, 1.0, 2.0, 3.0)
+PRIOR_STRENGTHS = (0.15, 0.3, 0.5, 0.7, 0.85, 1.0)
 REAL = "held-out real faces"
+REAL_TRAINING = "real training faces"  # real versus real: the ceiling of the generative measures
+# The issue's bar for a method at some setting, against the real-versus-real row.
+RECALL_SHARE, PRECISION_SLACK, TWO_SAMPLE_LIMIT = 0.9, 0.05, 0.60
 METHOD_STYLE = {  # method → (colour, marker); one line per method through its knob's settings
     "raw uniform": ("#c44e52", "o"),
     "network": ("#4c72b0", "o"),
@@ -39,6 +48,8 @@ METHOD_STYLE = {  # method → (colour, marker); one line per method through its
     "clip ±k·EV": ("#8172b3", "^"),
     "ellipsoid kσ": ("#937860", "v"),
     "nearest training face": ("#55a868", "D"),
+    "learned prior": ("#17becf", "P"),
+    REAL_TRAINING: ("gray", "*"),
     REAL: ("black", "*"),
 }
 
@@ -49,6 +60,7 @@ class FacePoint:
     setting: str  # the knob's value, e.g. "r=15" or "k=2"
     diversity: float
     plausible: float  # share of the faces passing the proxy
+    scores: SetScores | None = None  # against the held-out real faces (None for those faces themselves)
 
     @property
     def label(self) -> str:
@@ -70,6 +82,22 @@ def face_sets(context: EvaluationContext, kind: CoefficientKind, count: int) -> 
     sets += [("clip ±k·EV", f"k={k:g}", clip_to_ev(paper, scale, k)) for k in CLIP_K]
     sets += [("ellipsoid kσ", f"k={k:g}", scale_into_ellipsoid(paper, scale, k)) for k in ELLIPSOID_K]
     sets.append(("nearest training face", "", snap_to_nearest(paper, context.training_faces(kind))))
+    try:
+        prior = context.prior
+    except FaceExplorerError as problem:
+        context.notes.append(f"{kind}: no learned prior in the frontier ({problem})")
+    else:
+        for t in PRIOR_STRENGTHS:
+            projected = prior.project(kind, paper, t, seeded_generator(context.seed, 42, stream))
+            sets.append(("learned prior", f"t={t:g}", projected))
+    training = context.training_faces(kind)
+    sets.append(
+        (
+            REAL_TRAINING,
+            "",
+            training[context.rng(43, stream).choice(len(training), count, replace=len(training) < count)],
+        )
+    )
     sets.append((REAL, "", real_faces(context, kind, count)))
     return sets
 
@@ -78,19 +106,26 @@ def measure_points(
     context: EvaluationContext, calibration: PlausibilityCalibration, kind: CoefficientKind, count: int
 ) -> list[FacePoint]:
     points = []
+    whitening = Whitening.fit(context.training_faces(kind))
+
+    def whiten(vectors: np.ndarray) -> np.ndarray:
+        return whitening.whiten(torch.from_numpy(np.asarray(vectors, np.float64))).numpy()
+
+    reference = whiten(context.held_out_faces(kind))
     for method, setting, vectors in face_sets(context, kind, count):
         zeros = np.zeros((len(vectors), context.model.n_coefficients("expression" if kind == "shape" else "shape")))
         alpha_id, alpha_exp = (vectors, zeros) if kind == "shape" else (zeros, vectors)
         distortion, folds = calibration.mesh_check.measure(alpha_id, alpha_exp)
         passes = calibration.in_distribution(kind, vectors) & calibration.mesh_ok(distortion, folds)
-        points.append(FacePoint(method, setting, diversity(vectors), float(passes.mean())))
+        scores = None if method == REAL else set_scores(reference, whiten(vectors), context.seed)
+        points.append(FacePoint(method, setting, diversity(vectors), float(passes.mean()), scores))
     return points
 
 
 def pareto_front(points: list[FacePoint]) -> list[FacePoint]:
     """The methods' points no other beats on both plausibility and diversity, by rising plausibility
     (real faces are the reference, not a method)."""
-    points = [p for p in points if p.method != REAL]
+    points = [p for p in points if p.method not in (REAL, REAL_TRAINING)]
     front = [
         p
         for p in points
@@ -106,7 +141,7 @@ def pareto_front(points: list[FacePoint]) -> list[FacePoint]:
 
 def most_diverse_at(points: list[FacePoint], plausibility: float) -> FacePoint | None:
     """The most diverse set among those at least ``plausibility`` plausible (real faces left out)."""
-    eligible = [p for p in points if p.plausible >= plausibility and p.method != REAL]
+    eligible = [p for p in points if p.plausible >= plausibility and p.method not in (REAL, REAL_TRAINING)]
     return max(eligible, key=lambda p: p.diversity) if eligible else None
 
 
@@ -120,7 +155,7 @@ def frontier(context: EvaluationContext) -> Report:
     for axis, kind in zip(axes, KIND_ORDER, strict=True):
         points = measure_points(context, calibration, kind, count)
         front = pareto_front(points)
-        series[kind] = {"points": [p.__dict__ for p in points], "front": [p.label for p in front]}
+        series[kind] = {"points": [asdict(p) for p in points], "front": [p.label for p in front]}
         for p in points:
             on_front = " (on the frontier)" if p in front else ""
             rows.append(
@@ -131,6 +166,17 @@ def frontier(context: EvaluationContext) -> Report:
                     f"{100 * p.plausible:.1f} % plausible (proxy){on_front}",
                 )
             )
+            if p.scores is not None:
+                rows.append(
+                    Row(
+                        f"{kind}: {p.label} — two-sample accuracy",
+                        p.scores.two_sample_accuracy,
+                        None,
+                        f"precision {p.scores.precision:.3f}, recall {p.scores.recall:.3f}, "
+                        f"density {p.scores.density:.3f}, coverage {p.scores.coverage:.3f}",
+                    )
+                )
+        notes += _realism_verdict(kind, points)
         for level in (0.5, 0.9):
             best = most_diverse_at(points, level)
             notes.append(
@@ -157,6 +203,40 @@ def frontier(context: EvaluationContext) -> Report:
         notes,
         series,
     )
+
+
+def _realism_verdict(kind: CoefficientKind, points: list[FacePoint]) -> list[str]:
+    """Which settings reach the issue's bar against the real-versus-real row, with the paper network's numbers."""
+    ceiling = next((p.scores for p in points if p.method == REAL_TRAINING), None)
+    if ceiling is None:
+        return []
+
+    def describe(p: FacePoint, scores: SetScores) -> str:
+        return (
+            f"'{p.label}': recall {scores.recall:.3f}, precision {scores.precision:.3f}, "
+            f"two-sample accuracy {scores.two_sample_accuracy:.3f}"
+        )
+
+    def meets(scores: SetScores) -> bool:
+        return (
+            scores.recall >= RECALL_SHARE * ceiling.recall
+            and scores.precision >= ceiling.precision - PRECISION_SLACK
+            and scores.two_sample_accuracy <= TWO_SAMPLE_LIMIT
+        )
+
+    bar = (
+        f"recall ≥ {RECALL_SHARE:g}× {ceiling.recall:.3f}, precision ≥ {ceiling.precision:.3f} − "
+        f"{PRECISION_SLACK:g}, two-sample accuracy ≤ {TWO_SAMPLE_LIMIT:g}; real versus real: "
+        f"{ceiling.two_sample_accuracy:.3f}"
+    )
+    scored = [(p, p.scores) for p in points if p.scores is not None and p.method not in (REAL, REAL_TRAINING)]
+    passing = [describe(p, scores) for p, scores in scored if meets(scores)]
+    paper_range = f"r={PAPER_RANGE[kind]:g}"
+    network = [describe(p, scores) for p, scores in scored if p.method == "network" and p.setting == paper_range]
+    return [
+        f"{kind}: realism bar ({bar}) met by " + ("; ".join(passing) if passing else "no setting"),
+        f"{kind}: the paper's network at its range: " + ("; ".join(network) or "not measured"),
+    ]
 
 
 def _draw(axis: Axes, kind: CoefficientKind, points: list[FacePoint], front: list[FacePoint]) -> None:
