@@ -124,3 +124,12 @@ def test_denoise_refuses_a_bad_strength_and_a_folder_without_priors(prior_folder
     )
     status, _, err = run(capsys, *argv)
     one_error(status, err, "no such prior checkpoint", "train prior")
+
+
+def test_info_names_the_learned_prior_or_says_why_there_is_none(tiny_checkpoints, capsys):
+    assert main.main(["info", "--device", "cpu"]) == 0
+    shipped = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("learned prior:"))
+    assert "(shape sha256 " in shipped and ", expression sha256 " in shipped
+    assert main.main(["info", "--checkpoints", str(tiny_checkpoints), "--device", "cpu"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("learned prior:"))
+    assert line.startswith("learned prior:  none (") and "train prior shape" in line

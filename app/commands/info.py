@@ -68,6 +68,15 @@ def run(args: argparse.Namespace) -> int:
         mismatch = denoiser.model_mismatch(model)
         if mismatch:
             print(f"  warning: {mismatch}")
+    try:  # optional: only `--method prior` and the prior's experiments need it
+        prior = workspace.prior
+    except FaceExplorerError as problem:
+        print(f"learned prior:  none ({problem})")
+    else:
+        files = ", ".join(
+            f"{kind} sha256 {checkpoint.sha256[:SHORT_DIGEST]}" for kind, checkpoint in prior.checkpoints.items()
+        )
+        print(f"learned prior:  {workspace.checkpoints} ({files})")
     if unusable:
         raise FaceExplorerError("; ".join(unusable))
     return 0
