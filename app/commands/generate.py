@@ -23,6 +23,21 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
     generate.add_argument("--r-shape", type=float, default=10.0, help="uniform range r for identity (paper: 10)")
     generate.add_argument("--r-exp", type=float, default=15.0, help="uniform range r for expression (paper: 15)")
     generate.add_argument(
+        "--method",
+        choices=["network", "prior"],
+        default="network",
+        help="what makes the clean faces from the noisy ones: network, the paper's networks (default); prior, "
+        "the learned prior's projection (prior-shape.pt, prior-expression.pt)",
+    )
+    generate.add_argument(
+        "--strength",
+        type=float,
+        metavar="T",
+        help="with --method prior: noise each face to strength T in [0, 1] and run the prior's reverse process "
+        "back (default 1: uniform draws at the paper's range lie far outside real faces, so a lower strength "
+        "leaves them implausible; the prior's own 0.15 is for faces that are already plausible)",
+    )
+    generate.add_argument(
         "--meshes", nargs="?", const="ply", choices=MESH_FORMATS, help="also write meshes (binary PLY, or obj)"
     )
     generate.add_argument("--images", action="store_true", help="also render a frontal PNG of each face (off-screen)")
@@ -111,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from app.dataset.generation import default_workers
     from app.dataset.generation import generate as generate_dataset
     from app.dataset.landmark_files import require_landmarks
-    from app.dataset.settings import GenerationSettings, Provenance
+    from app.dataset.settings import PRIOR_STRENGTH, GenerationSettings, Provenance
     from app.dataset.shard_workers import start_worker_server
     from app.denoising.devices import describe
     from app.output_paths import DATASET, refuse_output_over_input
@@ -119,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     if args.describe:
         print(describe_dataset(args.output))
         return 0
+    if args.strength is not None and args.method != "prior":
+        raise FaceExplorerError("--strength is the learned prior's: give it with --method prior")
     workspace = open_workspace(args)
     background = Path(args.background) if args.background and not args.background.startswith("#") else None
     refuse_output_over_input(
@@ -149,21 +166,29 @@ def run(args: argparse.Namespace) -> int:
         maps=",".join(args.maps),
         image_format=args.format,
         focal_length=args.focal_length,
+        method=args.method,
+        strength=PRIOR_STRENGTH if args.strength is None else args.strength,
     )
     settings.check()
     if not args.scheduler and (args.workers or default_workers(settings, settings.shard_count)) > 1:
         start_worker_server()  # while this process reads the model and the networks
     model, denoiser = workspace.model, workspace.denoiser
+    prior = workspace.prior if settings.method == "prior" else None
     if settings.image_format == "300w-lp":
         landmarks = require_landmarks(model)  # pt2d is (2, 68) in the format: refused before anything is written
         if len(landmarks) != LANDMARKS_300W_LP:
             raise FaceExplorerError(
                 f"{model.name} has {len(landmarks)} landmarks; 300W-LP files need {LANDMARKS_300W_LP} (pt2d)"
             )
-    provenance = Provenance.of(model, denoiser)
+    provenance = Provenance.of(model, denoiser, prior)
     print(
         f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "
-        f"≤{settings.shard_size:,} → {args.output}; denoising on {describe(denoiser.device)}, "
+        f"≤{settings.shard_size:,} → {args.output}; "
+        + (
+            f"the learned prior at strength {settings.strength:g} on {describe(prior.device)}, "
+            if prior is not None
+            else f"denoising on {describe(denoiser.device)}, "
+        )
         + (
             f"Dask scheduler {args.scheduler}"
             if args.scheduler
@@ -183,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         show_progress=not args.quiet,
         scheduler=args.scheduler,
+        prior=prior,
     )
     print(f"done: {summary.describe()}")
     return 0

@@ -29,6 +29,7 @@ from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.model.coefficient_scales import CoefficientScales
 from app.model.morphable_model import MorphableModel
+from app.prior.learned_prior import LearnedPrior
 
 if TYPE_CHECKING:
     from dask.distributed import Client
@@ -71,6 +72,7 @@ class ShardTools:
 
     model: MorphableModel | CoefficientScales
     denoiser: Denoiser
+    prior: LearnedPrior | None = None  # the learned prior, for settings.method "prior"
 
 
 def run_shards_on_cluster(
@@ -81,11 +83,12 @@ def run_shards_on_cluster(
     model: MorphableModel,
     denoiser: Denoiser,
     provenance: Provenance,
+    prior: LearnedPrior | None = None,
 ) -> Iterator[WrittenShard]:
     """Submit every shard of ``todo``; yield each one, verified from the client's side, as it finishes."""
     from dask.distributed import as_completed
 
-    tools = client.scatter(ShardTools(model_for_shards(model, settings), denoiser), broadcast=True, hash=False)
+    tools = client.scatter(ShardTools(model_for_shards(model, settings), denoiser, prior), broadcast=True, hash=False)
     run = uuid.uuid4().hex[:8]
     pending = as_completed(
         [
@@ -138,7 +141,9 @@ def make_shard(
             "every worker must see it at the same path as the client (a shared file system)"
         )
     with _one_shard_at_a_time:
-        return write_shard(Path(folder), shard, settings, tools.model, tools.denoiser, provenance, _writers_for(tools))
+        return write_shard(
+            Path(folder), shard, settings, tools.model, tools.denoiser, provenance, _writers_for(tools), tools.prior
+        )
 
 
 def _writers_for(tools: ShardTools) -> FaceFileWriters:

@@ -39,6 +39,11 @@ def describe_dataset(folder: str | Path) -> str:
             + (" …" if len(damaged) > 10 else "")
         )
     lines.append(f"files:       {_contents(settings)}")
+    lines.append(
+        f"method:      prior (the learned prior's projection at strength {settings.strength:g})"
+        if settings.method == "prior"
+        else "method:      network (the paper's denoising networks)"
+    )
     lines.append(f"model:       {ModelProvenance.from_record(manifest.plan, str(manifest_path)).describe()}")
     lines += [
         f"checkpoint:  {kind} sha256 {digest}" for kind, digest in sorted(manifest.plan.get("checkpoints", {}).items())
@@ -62,7 +67,8 @@ def describe_dataset(folder: str | Path) -> str:
 
 
 def _contents(settings: GenerationSettings) -> str:
-    parts = ["coefficients (shard-*.npz: noisy and denoised identity and expression)"]
+    clean = "projected" if settings.method == "prior" else "denoised"
+    parts = [f"coefficients (shard-*.npz: noisy and {clean} identity and expression)"]
     if settings.mesh_format:
         parts.append(f"{settings.mesh_format.upper()} meshes")
     if settings.images:

@@ -31,6 +31,7 @@ from app.denoising.torch_threads import one_torch_thread
 from app.errors import ExportError, FaceExplorerError
 from app.model.morphable_model import MorphableModel
 from app.model.provenance import ModelProvenance, require_same_model
+from app.prior.learned_prior import LearnedPrior
 
 if TYPE_CHECKING:
     from dask.distributed import Client
@@ -162,13 +163,17 @@ def generate(
     overwrite: bool = False,
     show_progress: bool = True,
     scheduler: str | Client | None = None,
+    prior: LearnedPrior | None = None,
 ) -> GenerationSummary:
     """Write the dataset into ``folder``.
 
     ``workers``: local processes (None: ``default_workers``); with ``scheduler`` (an address,
     ``"local"`` or a connected ``dask.distributed.Client``) the shards are Dask tasks instead.
+    ``prior``: the learned prior, which ``settings.method == "prior"`` needs (see ``write_shard``).
     """
     settings.check()
+    if settings.method == "prior" and prior is None:
+        raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
     folder = Path(folder)
     if workers is not None and workers < 1:
         raise FaceExplorerError(f"--workers must be at least 1 (got {workers})")
@@ -186,7 +191,7 @@ def generate(
         # Connected before the folder is touched: a scheduler that cannot be reached leaves nothing behind.
         with cluster_client(scheduler, workers) as client:
             return _make_shards(
-                output, settings, model, denoiser, provenance, workers, show_progress, client, scheduler
+                output, settings, model, denoiser, provenance, workers, show_progress, client, scheduler, prior
             )
     return _make_shards(
         output,
@@ -198,6 +203,7 @@ def generate(
         show_progress,
         scheduler,
         None if scheduler is None else str(scheduler.scheduler_info()["address"]),
+        prior,
     )
 
 
@@ -211,6 +217,7 @@ def _make_shards(
     show_progress: bool,
     client: Client | None,
     scheduler_name: str | None,
+    prior: LearnedPrior | None,
 ) -> GenerationSummary:
     """Prepare the folder, make every shard still to do, record each as it finishes."""
     folder, manifest = output.folder, output.manifest
@@ -221,7 +228,7 @@ def _make_shards(
     progress = progress_bar(settings.count - sum(record.faces for record in manifest.shards.values()), show_progress)
     try:
         with one_torch_thread():  # the networks' share of a shard is small; a busy pool is 10x slower
-            for written in _run_shards(folder, todo, settings, model, denoiser, provenance, workers, client):
+            for written in _run_shards(folder, todo, settings, model, denoiser, provenance, workers, client, prior):
                 if written.record.shard in manifest.shards:
                     continue  # a shard is committed once, whatever a cluster reports twice
                 manifest.shards[written.record.shard] = written.record
@@ -281,20 +288,21 @@ def _run_shards(
     provenance: Provenance,
     workers: int,
     client: Client | None,
+    prior: LearnedPrior | None,
 ) -> Iterator[WrittenShard]:
     if client is not None:
         from app.dataset.cluster import run_shards_on_cluster
 
-        yield from run_shards_on_cluster(client, folder, todo, settings, model, denoiser, provenance)
+        yield from run_shards_on_cluster(client, folder, todo, settings, model, denoiser, provenance, prior)
         return
     if workers == 1 or len(todo) < 2:
         writers = FaceFileWriters(model)
         try:
             for shard in todo:
-                yield write_shard(folder, shard, settings, model, denoiser, provenance, writers)
+                yield write_shard(folder, shard, settings, model, denoiser, provenance, writers, prior)
         finally:
             writers.close()
         return
     # Each worker gets what it uses, pickled once at its start: the scales alone for coefficients.
-    job = ShardJob(folder, settings, model_for_shards(model, settings), denoiser, provenance)
+    job = ShardJob(folder, settings, model_for_shards(model, settings), denoiser, provenance, prior)
     yield from run_shards_in_workers(job, todo, workers)

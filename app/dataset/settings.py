@@ -24,6 +24,16 @@ from app.model.morphable_model import MorphableModel
 from app.model.provenance import ModelProvenance
 from app.model.sampling import PAPER_RANGE, Distribution
 from app.model.sampling_settings import SamplingSettings
+from app.prior.diffusion import check_strength
+from app.prior.learned_prior import LearnedPrior
+
+METHODS = ("network", "prior")  # what makes the clean faces: the paper's networks, or the learned prior's projection
+# generate's strength: uniform draws at the paper's range lie far outside real faces, so a smaller
+# strength leaves them implausible (the prior's own default, 0.15, is for faces already plausible).
+PRIOR_STRENGTH = 1.0
+# Added after datasets were already made: a plan without them was made by the paper's networks, and
+# the network method records neither, so such a dataset's plan and shards stay as they were.
+METHOD_FIELDS = ("method", "strength")
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class GenerationSettings:
     maps: str = ""  # per-pixel ground truth beside each image: comma-separated mask, depth, normals
     image_format: str = "png"  # or "300w-lp": NAME.jpg + NAME.mat per image
     focal_length: float = 0.0  # pixels; 0 for 3DDFA's weak perspective (orthographic)
+    method: str = "network"  # one of METHODS: the paper's networks, or the learned prior's projection
+    strength: float = PRIOR_STRENGTH  # the prior's projection strength in [0, 1] (method "prior" only)
 
     def check(self) -> None:
         if self.count < 1:
@@ -67,7 +79,16 @@ class GenerationSettings:
             raise FaceExplorerError("random views are images: ask for images as well")
         if self.images and self.image_size < 16:
             raise FaceExplorerError(f"image size {self.image_size} is too small (at least 16 pixels)")
+        self._check_method()
         self._check_views()
+
+    def _check_method(self) -> None:
+        if self.method not in METHODS:
+            raise FaceExplorerError(f"unknown method '{self.method}' (use {' or '.join(METHODS)})")
+        if self.method == "prior":
+            check_strength(self.strength)
+        elif self.strength != PRIOR_STRENGTH:
+            raise FaceExplorerError("--strength is the learned prior's: give it with --method prior")
 
     def _check_views(self) -> None:
         """Refuse view settings that make no sense, before anything is rendered or written."""
@@ -138,30 +159,51 @@ class GenerationSettings:
         sampling: dict[str, Any] = {"distribution": self.distribution}
         if self.distribution == "uniform":
             sampling.update(r_shape=self.r_shape, r_exp=self.r_exp)
+        if self.method == "prior":  # the network method records nothing, so its shards stay as they were
+            sampling.update(method=self.method, strength=self.strength)
         return sampling
+
+    def record(self) -> dict[str, Any]:
+        """The settings as a plan records them: the method and strength only where the learned prior is used."""
+        record = asdict(self)
+        if self.method == "network":
+            for name in METHOD_FIELDS:
+                del record[name]
+        return record
 
 
 @dataclass(frozen=True)
 class Provenance:
-    """What produced the faces: the model and the two networks' weights."""
+    """What produced the faces: the model and the two networks' weights (or the learned prior's)."""
 
     model: ModelProvenance
-    checkpoints: dict[str, str]  # kind → sha256 of the checkpoint bytes the denoiser loaded
+    # kind → sha256 of the checkpoint bytes the denoiser loaded; with the learned prior,
+    # prior-KIND → sha256 of its checkpoints instead (the networks then make no face)
+    checkpoints: dict[str, str]
 
     @classmethod
-    def of(cls, model: MorphableModel, denoiser: Denoiser) -> Provenance:
+    def of(cls, model: MorphableModel, denoiser: Denoiser, prior: LearnedPrior | None = None) -> Provenance:
+        """The networks' digests, or with ``prior`` (``generate --method prior``) the prior's."""
+        if prior is not None:
+            return cls(model.provenance, {f"prior-{kind}": digest for kind, digest in prior.digests.items()})
         return cls(model.provenance, dict(denoiser.digests))
 
 
 def make_plan(settings: GenerationSettings, provenance: Provenance) -> dict[str, Any]:
     """The plan a manifest records: the settings, the model's name and digest, the checkpoints' digests."""
-    return {**asdict(settings), **provenance.model.to_record(), "checkpoints": provenance.checkpoints}
+    return {**settings.record(), **provenance.model.to_record(), "checkpoints": provenance.checkpoints}
 
 
 def settings_of_plan(plan: dict[str, Any], source: str) -> GenerationSettings:
     """The settings a recorded plan was made with; a plan that does not give them is damaged."""
     try:
-        settings = GenerationSettings(**{field.name: plan[field.name] for field in fields(GenerationSettings)})
+        settings = GenerationSettings(
+            **{
+                field.name: plan[field.name]
+                for field in fields(GenerationSettings)
+                if field.name in plan or field.name not in METHOD_FIELDS
+            }
+        )
         settings.check()
     except (KeyError, TypeError, FaceExplorerError) as failure:
         raise FaceExplorerError(f"{source}: the recorded plan is damaged ({failure})") from failure

@@ -29,6 +29,7 @@ from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.model.coefficient_scales import CoefficientScales
 from app.model.morphable_model import MorphableModel
+from app.prior.learned_prior import LearnedPrior
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ShardJob:
     model: MorphableModel | CoefficientScales
     denoiser: Denoiser
     provenance: Provenance
+    prior: LearnedPrior | None = None  # the learned prior, for settings.method "prior"
 
 
 def worker_context() -> ForkServerContext | SpawnContext:
@@ -145,7 +147,9 @@ def _serve_shards(connection: Connection, job: ShardJob) -> None:
     try:
         while (shard := connection.recv()) is not None:
             try:
-                written = write_shard(job.folder, shard, job.settings, job.model, job.denoiser, job.provenance, writers)
+                written = write_shard(
+                    job.folder, shard, job.settings, job.model, job.denoiser, job.provenance, writers, job.prior
+                )
             except Exception as problem:  # every failure goes back to the parent
                 connection.send(("failed", _sendable(problem)))
             else:

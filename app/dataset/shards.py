@@ -35,6 +35,7 @@ from app.model.coefficient_scales import CoefficientScales
 from app.model.morphable_model import MorphableModel
 from app.model.sampling import sample_coefficients
 from app.npz_files import read_npz
+from app.prior.learned_prior import LearnedPrior, seeded_generator
 
 if TYPE_CHECKING:
     from app.rendering.face_renderer import FaceRenderer
@@ -134,13 +135,25 @@ def write_shard(
     denoiser: Denoiser,
     provenance: Provenance,
     writers: FaceFileWriters,
+    prior: LearnedPrior | None = None,
 ) -> WrittenShard:
-    """Make shard ``shard`` completely; its record carries the digest of the .npz it wrote."""
+    """Make shard ``shard`` completely; its record carries the digest of the .npz it wrote.
+
+    The clean faces are the networks' denoised noisy ones, or with ``settings.method == "prior"``
+    (which needs ``prior``) their projection by the learned prior, drawn from stream 3 of the
+    shard (streams 1 and 2 are its views' and colours').
+    """
     rows = settings.shard_rows(shard)
     rng = shard_rng(settings.seed, shard)
     noisy_id = sample_coefficients(model, "shape", settings.distribution, len(rows), rng, settings.r_shape)
     noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
-    alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
+    if settings.method == "prior":
+        if prior is None:
+            raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
+        generator = seeded_generator(settings.seed, shard, 3)
+        alpha_id, alpha_exp = prior.project_face(noisy_id, noisy_exp, settings.strength, generator)
+    else:
+        alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
     views = (
         ShardViews(settings, shard, writers.geometry, writers.renderer, writers.in_background)
         if settings.images or settings.albedo
