@@ -47,6 +47,7 @@ from app.workspace import Workspace
 from widgets.application import application
 from widgets.background_loader import BackgroundLoader
 from widgets.coefficient_panel import CoefficientPanel
+from widgets.denoiser_panel import DenoiserPanel
 from widgets.elided_label import ElidedLabel
 from widgets.export_dialog import ExportDialog, ExportRequest
 from widgets.face_views import FaceViews
@@ -108,6 +109,9 @@ class ExplorerWindow(QMainWindow):
         self.side = QWidget()
         self.side_layout = QVBoxLayout(self.side)
         self.side_layout.setContentsMargins(4, 0, 4, 0)
+        self.denoiser_panel = DenoiserPanel(self.session.denoising)  # one choice for the whole session
+        self.side_layout.addWidget(self.denoiser_panel)
+        self.session.denoising.subscribe(lambda _: self._schedule_refresh())
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.plausibility = PlausibilityBadges()  # one badge under each view
         views_column = QWidget()
@@ -214,6 +218,7 @@ class ExplorerWindow(QMainWindow):
         if not self.views.shows(self.live, note):
             self.views.show_face(self.live, note)
         self.device_label.setText(f"device: {describe(denoiser.device)}" if denoiser is not None else "device: none")
+        self.denoiser_panel.set_prior_problem("" if networks.prior is not None else networks.prior_problem)
         self._after_refresh()
         if networks.problem:
             self.show_error(networks.problem)
@@ -243,6 +248,7 @@ class ExplorerWindow(QMainWindow):
 
     def _after_refresh(self) -> None:
         self.views.refresh()
+        self.views.show_denoised_label(self.live.denoised_label)
         self.views.show_origin(self.state.origin.describe())
         self._coefficients().set_denoised(self.live.denoised_id, self.live.denoised_exp)
         if not self.live.showing_draft:  # per-frame work waits for the end of a drag
@@ -485,7 +491,9 @@ class ExplorerWindow(QMainWindow):
     @reports_errors
     def export_faces(self, request: ExportRequest) -> list[Path]:
         self.refresh_now()
-        written = self.session.export_faces(request.path, request.which, request.binary, request.coefficient_format)
+        written = self.session.export_faces(
+            request.path, request.which, request.binary, request.coefficient_format, request.unit
+        )
         self._remember_folder("export", request.path)
         self.statusBar().showMessage("wrote " + ", ".join(p.name for p in written), 10000)
         return written

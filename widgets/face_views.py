@@ -98,6 +98,8 @@ class FaceViews(QWidget):
         self._denoised_actor: pyvista.Actor | None = None
         self._denoised_draft_actor: pyvista.Actor | None = None
         self._origin_annotation: pyvista.CornerAnnotation | None = None
+        self._denoised_annotation: pyvista.CornerAnnotation | None = None
+        self._denoised_label = ""
         self._origin_text = ""
         self._scalar_bar: vtkScalarBarActor | None = None
         # (points, source vertices, actor)
@@ -189,7 +191,10 @@ class FaceViews(QWidget):
             actor = add_face(self.plotter, mesh, live.model.triangle_parts, scalars=scalars)
             draft_actor = add_face(self.plotter, draft, live.draft.triangle_parts, scalars=scalars)
             draft_actor.SetVisibility(False)
-            self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
+            title = self.plotter.add_text(label, position="upper_edge", font_size=9, color="white")
+            if column == 1:
+                assert isinstance(title, pyvista.CornerAnnotation)  # what a named position gives
+                self._denoised_annotation, self._denoised_label = title, label
             if column == 0:
                 annotation = self.plotter.add_text("", position=ORIGIN_POSITION, font_size=8, color="white")
                 assert isinstance(annotation, pyvista.CornerAnnotation)  # what a named position gives
@@ -260,6 +265,17 @@ class FaceViews(QWidget):
             columns = max(ORIGIN_MIN_COLUMNS, self.canvas.width() // 2 // ORIGIN_CHARACTER_PX)
             self._origin_annotation.set_text(ORIGIN_POSITION, wrapped_origin(origin, columns))
             self.canvas.update()
+
+    def show_denoised_label(self, label: str) -> None:
+        """Title the denoised view with the method that made its face, e.g. "denoised (learned prior, t = 0.15)"."""
+        if label and label != self._denoised_label and self._denoised_annotation is not None:
+            self._denoised_label = label
+            self._denoised_annotation.set_text("upper_edge", label)
+            self.canvas.update()
+
+    @property
+    def denoised_label(self) -> str:
+        return self._denoised_label
 
     @property
     def origin_text(self) -> str:

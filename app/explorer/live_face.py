@@ -6,8 +6,9 @@ re-synthesizes them; both only mark the denoised face as stale. ``refresh()`` th
 for the latest state only — the GUI calls it from a coalescing timer, never per event and never from
 inside a paint. The networks run on one torch thread and the synthesis on one BLAS thread: a face at a
 time is too little work for a thread pool, a pool stalls under CPU contention, and its idle threads
-starve the renderer. The vertex, normal and displacement arrays are allocated once and only ever
-written in place, so a view can wrap them (VTK shares the memory) and just mark them modified.
+starve the renderer. The ``DenoisingChoice`` picks the networks or the learned prior (projected from one
+fixed seed). The vertex, normal and displacement arrays are allocated once and only ever written in
+place, so a view can wrap them (VTK shares the memory) and just mark them modified.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.blas_threads import one_blas_thread
+from app.explorer.denoising_choice import PRIOR_SEED, DenoisingChoice, DenoisingMethod
 from app.explorer.face_pose import pose_rotations
 from app.explorer.face_state import FaceChange, FaceState
 from app.model.vertex_normals import VertexNormals
+from app.prior.learned_prior import LearnedPrior, seeded_generator
 from app.rendering.draft_mesh import DraftMesh, cluster_draft
 
 # Model coordinates are micrometres (BFM, 3DDFA and the embedded model), the heat map shows mm.
@@ -32,10 +35,19 @@ MODEL_UNITS_PER_MM = 1000.0
 class LiveFace:
     """Input and denoised vertices, normals and their per-vertex distance for the current face."""
 
-    def __init__(self, state: FaceState, denoiser: Denoiser | None) -> None:
+    def __init__(
+        self,
+        state: FaceState,
+        denoiser: Denoiser | None,
+        prior: LearnedPrior | None = None,
+        choice: DenoisingChoice | None = None,
+    ) -> None:
         self.state = state
         self.model = state.model
         self.denoiser = denoiser
+        self.prior = prior
+        self.choice = choice if choice is not None else DenoisingChoice()
+        self.denoised_label = ""  # the denoised view's title for the face the arrays show
         n = self.model.n_vertices
         self.input_vertices = np.empty((n, 3), dtype=np.float32)
         self.denoised_vertices = np.empty((n, 3), dtype=np.float32)
@@ -74,6 +86,7 @@ class LiveFace:
         self._draft_stale = True
         self._returning = False
         self._unsubscribe = state.subscribe(self._on_face_change)
+        self._unsubscribe_choice = self.choice.subscribe(self._on_choice_change)
         try:
             self.refresh()
         except FaceExplorerError:
@@ -88,6 +101,7 @@ class LiveFace:
     def close(self) -> None:
         """Stop following the state (the explorer switches models by replacing the LiveFace)."""
         self._unsubscribe()
+        self._unsubscribe_choice()
 
     def return_to_last_good_face(self) -> None:
         """After a refused ``refresh()``: put the state back to the face the arrays show, no recompute."""
@@ -133,18 +147,37 @@ class LiveFace:
         self._input_moved = True
         self._stale = self._draft_stale = True
 
-    def use_denoiser(self, denoiser: Denoiser | None) -> None:
-        """Show what other networks make of the same face: only the denoised face is recomputed.
+    def _on_choice_change(self, _method: DenoisingMethod) -> None:
+        self._stale = self._draft_stale = True  # only the denoised face: the input did not move
+
+    def use_denoiser(self, denoiser: Denoiser | None, prior: LearnedPrior | None = None) -> None:
+        """Show what other networks (and prior) make of the same face: only the denoised face is recomputed.
 
         Networks that cannot take the face raise a FaceExplorerError and the previous ones stay.
         """
-        previous, self.denoiser = self.denoiser, denoiser
+        previous = self.denoiser, self.prior
+        self.denoiser, self.prior = denoiser, prior
         self._stale = self._draft_stale = True
         try:
             self.refresh()
         except FaceExplorerError:
-            self.denoiser = previous
+            self.denoiser, self.prior = previous
             raise
+
+    @property
+    def uses_prior(self) -> bool:
+        """The learned prior makes the denoised face (it is chosen and loaded)."""
+        return self.choice.current.method == "prior" and self.prior is not None
+
+    @property
+    def denoises(self) -> bool:
+        """Something makes the denoised face; False: it is the input face."""
+        return self.uses_prior or self.denoiser is not None
+
+    def _label(self) -> str:
+        if self.uses_prior:
+            return f"denoised ({self.choice.current.describe()})"
+        return "denoised (networks)" + ("" if self.denoiser is not None else ": no networks, showing the input")
 
     def refresh(self, draft: bool = False) -> bool:
         """Bring the full faces (or with ``draft``, the draft arrays) up to date; False when nothing had changed.
@@ -182,7 +215,7 @@ class LiveFace:
                 denoised_vertices = denoised_vertices[self.draft.vertex_indices]
             elif draft:
                 denoised_vertices = self._synthesize_draft(denoised_id, denoised_exp)
-            elif self.denoiser is None:
+            elif not self.denoises:
                 denoised_vertices = input_vertices
             elif self._same_as_shown(denoised_id, denoised_exp):
                 denoised_vertices = self.denoised_vertices
@@ -202,10 +235,18 @@ class LiveFace:
         else:
             self._show_full((alpha_id, alpha_exp), (denoised_id, denoised_exp), denoised_vertices)
         self.denoised_id, self.denoised_exp = denoised_id, denoised_exp
+        self.denoised_label = self._label()
         self.showing_draft = draft
         self.last_compute_ms = (time.perf_counter() - start) * 1000.0
 
     def _denoise(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.uses_prior:
+            assert self.prior is not None  # uses_prior says so
+            # A fresh generator from the same seed each time: a face and a strength give one result.
+            with one_torch_thread():
+                return self.prior.project_face(
+                    alpha_id, alpha_exp, self.choice.current.strength, seeded_generator(PRIOR_SEED)
+                )
         if self.denoiser is None:
             return alpha_id, alpha_exp
         with one_torch_thread():

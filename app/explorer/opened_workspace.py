@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
+from app.prior.learned_prior import LearnedPrior
 from app.workspace import Workspace
 
 WorkspacePart = Literal["model", "data", "checkpoints"]
@@ -22,11 +23,13 @@ WorkspacePart = Literal["model", "data", "checkpoints"]
 
 @dataclass(frozen=True)
 class Networks:
-    """The denoiser that goes with a model, or why there is none."""
+    """The denoiser and learned prior that go with a model, or why there are none."""
 
     denoiser: Denoiser | None
     problem: str = ""  # why none could be loaded: the explorer shows the input face on both sides
     warning: str = ""  # why they may not suit the model: they are used all the same
+    prior: LearnedPrior | None = None
+    prior_problem: str = "the learned prior is not loaded"  # why there is no prior (one line)
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,21 @@ class OpenedWorkspace:
 
 
 def load_networks(workspace: Workspace) -> Networks:
-    """The workspace's networks for its model; a checkpoint that cannot be used becomes ``problem``."""
+    """The workspace's networks and prior for its model; a checkpoint that cannot be used becomes a problem."""
+    prior = load_prior(workspace)
     try:
         denoiser = workspace.denoiser
     except FaceExplorerError as problem:
-        return Networks(None, problem=f"the denoising networks are not available: {problem}")
-    return Networks(denoiser, warning=denoiser.model_mismatch(workspace.model) or "")
+        return Networks(None, problem=f"the denoising networks are not available: {problem}", **prior)
+    return Networks(denoiser, warning=denoiser.model_mismatch(workspace.model) or "", **prior)
+
+
+def load_prior(workspace: Workspace) -> dict[str, Any]:
+    """``Networks``' prior fields: the learned prior of the checkpoints folder, or why there is none."""
+    try:
+        return {"prior": workspace.prior, "prior_problem": ""}
+    except FaceExplorerError as problem:
+        return {"prior": None, "prior_problem": f"no learned prior: {problem}".splitlines()[0]}
 
 
 def open_model(current: Workspace, model_path: str | Path | None) -> OpenedWorkspace:
@@ -66,5 +78,5 @@ def open_checkpoints(current: Workspace, folder: str | Path) -> OpenedWorkspace:
     """The networks in ``folder`` for the current model; a folder that cannot be used raises."""
     workspace = current.with_checkpoints(folder)
     denoiser = workspace.denoiser
-    networks = Networks(denoiser, warning=denoiser.model_mismatch(workspace.model) or "")
+    networks = Networks(denoiser, warning=denoiser.model_mismatch(workspace.model) or "", **load_prior(workspace))
     return OpenedWorkspace(workspace, "checkpoints", networks, f"checkpoints: {folder}")

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from app.dataset.face_export import ExportChoice, ExportedFace, export_faces
+from app.dataset.mesh_formats import EXPORT_MESH_UNIT
 from app.denoising.checkpoint import describe_training
 from app.denoising.devices import describe
 from app.errors import FaceExplorerError
+from app.explorer.denoising_choice import DenoisingChoice
 from app.explorer.face_origin import FaceOrigin, PartOrigin
 from app.explorer.face_preset import apply_preset, load_preset, save_preset
 from app.explorer.face_state import FaceState
@@ -42,7 +44,8 @@ class ExplorerSession:
         self.workspace = workspace
         self.networks = load_networks(workspace)
         self.state = FaceState(workspace.model, settings)
-        self.live = LiveFace(self.state, self.networks.denoiser)
+        self.denoising = DenoisingChoice()  # networks or learned prior: kept across models and checkpoints
+        self.live = LiveFace(self.state, self.networks.denoiser, self.networks.prior, self.denoising)
         self.history = FaceHistory(self.state)
 
     def adopt(self, opened: OpenedWorkspace) -> None:
@@ -57,14 +60,16 @@ class ExplorerSession:
         networks = opened.networks or self.networks
         live = self.live
         if state is not self.state:
-            live = LiveFace(state, networks.denoiser)
+            live = LiveFace(state, networks.denoiser, networks.prior, self.denoising)
             self.live.close()
         elif networks is not self.networks:
-            live.use_denoiser(networks.denoiser)
+            live.use_denoiser(networks.denoiser, networks.prior)
         if state is not self.state:
             self.history.close()
             self.history = FaceHistory(state)
         self.workspace, self.state, self.networks, self.live = opened.workspace, state, networks, live
+        if networks.prior is None:
+            self.denoising.choose("networks")  # the prior chosen before is not there any more
 
     # ---- the live face --------------------------------------------------------------------------
     def refresh(self, draft: bool = False) -> bool:
@@ -81,9 +86,14 @@ class ExplorerSession:
 
     # ---- faces in and out -------------------------------------------------------------------------
     def export_faces(
-        self, path: str | Path, which: ExportChoice, binary: bool = True, coefficient_format: str | None = ".json"
+        self,
+        path: str | Path,
+        which: ExportChoice,
+        binary: bool = True,
+        coefficient_format: str | None = ".json",
+        unit: str = EXPORT_MESH_UNIT,
     ) -> list[Path]:
-        """Write the input face, the denoised face or both (see ``app.dataset.face_export``)."""
+        """Write the input face, the denoised face or both in ``unit`` (see ``app.dataset.face_export``)."""
         if which not in ("input", "denoised", "both"):
             raise FaceExplorerError(f"unknown face to export '{which}' (use input, denoised or both)")
         self.refresh()
@@ -100,6 +110,8 @@ class ExplorerSession:
             binary=binary,
             coefficient_format=coefficient_format,
             uv_layout=model.uv_layout,
+            unit=unit,
+            triangle_parts=model.triangle_parts,
             **model.provenance.to_record(),
             sampling=self.state.settings.to_dict(),
         )
@@ -113,9 +125,9 @@ class ExplorerSession:
         apply_preset(self.state, load_preset(path, model.n_id, model.n_exp), str(path))
 
     def apply_denoised(self) -> None:
-        """Make the networks' output the new input face."""
+        """Make the denoised face (the networks' or the learned prior's) the new input face."""
         self.refresh()
-        if self.live.denoiser is None:
+        if not self.live.denoises:
             raise FaceExplorerError("no denoising networks are loaded (File → Open checkpoints folder)")
         before = self.state.origin
         origin = FaceOrigin(
