@@ -233,8 +233,9 @@ def test_export_denoised_face(tiny_checkpoints, capsys, tmp_path, ascii_ply):
     denoised = Denoiser.from_folder(model, tiny_checkpoints, device="cpu").denoise_face(alpha_id, alpha_exp)
     mesh = pyvista.read(tmp_path / "face.ply")
     assert mesh.n_points == model.n_vertices
-    np.testing.assert_allclose(mesh.points, model.synthesize(*denoised), atol=1.0)  # µm
+    np.testing.assert_allclose(mesh.points, model.synthesize(*denoised) / 1e3, atol=1e-3)  # mm by default
     assert ((tmp_path / "face.ply").read_bytes()[:40].find(b"ascii") > 0) == ascii_ply
+    assert b"comment unit millimetres\n" in (tmp_path / "face.ply").read_bytes()[:200]
 
 
 def test_export_mean_face_as_obj(capsys, tmp_path):
@@ -242,8 +243,31 @@ def test_export_mean_face_as_obj(capsys, tmp_path):
     assert status == 0, err
     model = embedded_model()
     mesh = pyvista.read(tmp_path / "mean.obj")
-    np.testing.assert_allclose(corner_points(mesh), model.mean.reshape(-1, 3)[model.triangles], atol=1.0)
+    np.testing.assert_allclose(corner_points(mesh), model.mean.reshape(-1, 3)[model.triangles] / 1e3, atol=1e-3)
     assert mesh.active_texture_coordinates is not None  # the embedded model's texture layout came along
+
+
+@pytest.mark.parametrize(("unit", "name", "micrometres"), [("um", "micrometres", 1.0), ("m", "metres", 1e6)])
+def test_export_writes_the_chosen_unit_and_names_it(capsys, tmp_path, unit, name, micrometres):
+    status, out, err = run(capsys, "export", str(tmp_path / "mean.obj"), "--unit", unit, "--landmarks")
+    assert status == 0, err
+    model = embedded_model()
+    text = (tmp_path / "mean.obj").read_text()
+    assert text.startswith(f"# face-manifold-explorer\n# unit: {name}\nmtllib mean.mtl\n") and f"in {name}" in out
+    assert "\nusemtl skin\n" in text and "newmtl skin" in (tmp_path / "mean.mtl").read_text()
+    mesh = pyvista.read(tmp_path / "mean.obj")
+    expected = model.mean.reshape(-1, 3)[model.triangles] / micrometres
+    np.testing.assert_allclose(corner_points(mesh), expected, atol=1.0 / micrometres)
+    document = json.loads((tmp_path / "mean.landmarks.json").read_text())
+    assert document["unit"] == unit
+    landmarks = model.mean.reshape(-1, 3)[document["vertex_indices"]] / micrometres
+    np.testing.assert_allclose(document["points"], landmarks, atol=1.0 / micrometres)
+
+
+def test_export_refuses_an_unknown_unit(capsys, tmp_path):
+    status, _, err = run(capsys, "export", str(tmp_path / "mean.obj"), "--unit", "inch")
+    assert status == 2 and "inch" in err
+    assert not (tmp_path / "mean.obj").exists()
 
 
 def test_export_writes_the_landmarks_beside_the_mesh(capsys, tmp_path):
@@ -460,7 +484,7 @@ def test_export_with_a_bfm_file(capsys, small_bfm, tmp_path):
         + fields["expMU"][:, 0]
         + fields["shapePC"] @ (np.linspace(-1, 1, 199) * 1e4)
         + fields["expPC"] @ np.linspace(1, -1, 29)
-    ).reshape(-1, 3)
+    ).reshape(-1, 3) / 1e3  # the file is in mm, export's default
     mesh = pyvista.read(tmp_path / "face.obj")
     np.testing.assert_allclose(mesh.points, expected, atol=1e-5 * np.abs(expected).max())
     np.testing.assert_array_equal(mesh.faces.reshape(-1, 4)[:, 1:], fields["tri"].T.astype(int) - 1)

@@ -326,7 +326,8 @@ def test_coloured_meshes_carry_their_vertex_colours(tmp_path: Path, model):
         np.testing.assert_array_equal(
             mesh.point_data["RGB"], np.round(colours.astype(np.float64) * 255).astype(np.uint8)
         )
-    first = (writer.write(tmp_path / "face.obj", face, colours=colours)).read_text().split("\n", 1)[0].split()
+    text = writer.write(tmp_path / "face.obj", face, colours=colours).read_text()
+    first = next(line for line in text.splitlines() if not line.startswith("#")).split()  # after the header
     assert first[0] == "v" and len(first) == 7 and float(first[4]) == pytest.approx(colours[0, 0], abs=1e-4)
 
 
@@ -420,6 +421,8 @@ def test_coloured_meshes_without_images_record_only_their_colours(tmp_path: Path
     with np.load(tmp_path / "shard-00000.npz") as shard:
         assert shard["texture"].shape == (2, 2) and not any(name.startswith("view_") for name in shard.files)
     lines = (tmp_path / "meshes/shard-00000/face-00000001.obj").read_text().splitlines()
+    assert lines[:2] == ["# face-manifold-explorer", "# unit: micrometres"]  # datasets stay in µm, like their shards
+    lines = lines[2:]
     assert len(lines[0].split()) == 7  # v x y z r g b
     # The embedded model's texture layout comes along: a UV per corner, for texturing the faces elsewhere.
     assert sum(line.startswith("vt ") for line in lines) == len(generation_inputs[0].uv_layout.uv)

@@ -158,8 +158,10 @@ def test_export_writes_the_chosen_faces_with_their_coefficients(session, tmp_pat
     written = session.export_faces(tmp_path / "face.obj", "both", coefficient_format=".json")
     assert sorted(p.name for p in written) == [
         "face_denoised.json",
+        "face_denoised.mtl",
         "face_denoised.obj",
         "face_input.json",
+        "face_input.mtl",
         "face_input.obj",
     ]
     alpha_id, _, info = load_coefficients(tmp_path / "face_denoised.json")
@@ -169,6 +171,40 @@ def test_export_writes_the_chosen_faces_with_their_coefficients(session, tmp_pat
     with pytest.raises(FaceExplorerError, match="sideways"):
         session.export_faces(tmp_path / "other.obj", "sideways")
     assert not (tmp_path / "other.obj").exists()
+
+
+@pytest.mark.parametrize("coefficient_format", [".json", ".npz"])
+def test_an_exported_coefficient_file_loads_back_as_a_preset(session, tmp_path, coefficient_format):
+    session.state.update_settings(seed=5, distribution="normal")
+    session.state.sample("both")
+    session.export_faces(tmp_path / "face.obj", "both", coefficient_format=coefficient_format)
+    denoised, settings = session.live.denoised_id.copy(), session.state.settings
+    session.state.reset()
+    session.state.update_settings(**SamplingSettings().to_dict())
+    session.load_preset(tmp_path / f"face_denoised{coefficient_format}")
+    np.testing.assert_allclose(session.state.alpha_id, denoised)
+    assert session.state.settings == settings
+
+
+def test_export_writes_the_unit_into_the_mesh_and_its_coefficients(session, tmp_path):
+    session.state.sample("both")
+    session.export_faces(tmp_path / "face.obj", "input")  # mm by default
+    session.export_faces(tmp_path / "micro.ply", "input", unit="um")
+    assert (tmp_path / "face.obj").read_text().startswith("# face-manifold-explorer\n# unit: millimetres\n")
+    assert load_coefficients(tmp_path / "face.json")[2]["unit"] == "mm"
+    assert b"comment unit micrometres\n" in (tmp_path / "micro.ply").read_bytes()[:200]
+    assert load_coefficients(tmp_path / "micro.json")[2]["unit"] == "um"
+    with pytest.raises(FaceExplorerError, match="inch"):
+        session.export_faces(tmp_path / "other.obj", "input", unit="inch")
+    assert not (tmp_path / "other.obj").exists()
+
+
+def test_a_coefficient_file_without_a_model_record_is_still_not_a_preset(session, tmp_path):
+    from app.dataset.export import save_coefficients
+
+    path = save_coefficients(tmp_path / "bare.json", session.state.alpha_id, session.state.alpha_exp)
+    with pytest.raises(FaceExplorerError, match="not a face preset"):
+        session.load_preset(path)
 
 
 def test_presets_round_trip_and_apply_denoised_takes_the_networks_output(session, tmp_path):

@@ -13,6 +13,7 @@ from core_fixtures import grid_triangles_one_based
 from app.dataset.export import load_coefficients, save_coefficients
 from app.dataset.mesh_files import export_mesh
 from app.errors import ExportError, FaceExplorerError
+from app.model.face_parts import FacePart
 from app.model.uv_layout import UvLayout
 from app.model.vertex_normals import VertexNormals
 
@@ -225,3 +226,64 @@ def test_a_text_file_named_npz_is_named_as_such(tmp_path):
     with pytest.raises(FaceExplorerError) as excinfo:
         load_coefficients(path)
     assert str(excinfo.value) == f"{path} is not a valid .npz file (not a zip of numpy arrays)"
+
+
+@pytest.mark.parametrize(("unit", "name", "micrometres"), [("um", "micrometres", 1.0), ("mm", "millimetres", 1e3)])
+@pytest.mark.parametrize(("suffix", "binary"), [(".obj", True), (".ply", True), (".ply", False)])
+def test_meshes_are_written_in_the_chosen_unit_named_in_the_header(tmp_path, unit, name, micrometres, suffix, binary):
+    vertices, triangles = little_face()
+    path = export_mesh(tmp_path / f"face{suffix}", vertices, triangles, binary=binary, unit=unit)
+    head = path.read_bytes()[:300]
+    assert (f"# unit: {name}\n" if suffix == ".obj" else f"comment unit {name}\n").encode() in head
+    mesh = pyvista.read(path)
+    np.testing.assert_allclose(
+        mesh.points if suffix == ".ply" else np.unique(mesh.points, axis=0),
+        vertices / micrometres if suffix == ".ply" else np.unique(vertices / micrometres, axis=0),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+
+
+def test_an_unknown_unit_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ExportError, match="furlong"):
+        export_mesh(tmp_path / "face.obj", *little_face(), unit="furlong")
+    assert not (tmp_path / "face.obj").exists()
+    assert export_mesh(tmp_path / "face.obj", *little_face(), unit="µm").read_text().count("# unit: micrometres") == 1
+
+
+def test_an_obj_with_face_parts_has_groups_and_materials_that_trimesh_reads_at_the_chosen_unit(tmp_path):
+    trimesh = pytest.importorskip("trimesh")
+    vertices, triangles = little_face()
+    parts = np.where(np.arange(len(triangles)) < 20, FacePart.SKIN, FacePart.TEETH).astype(np.uint8)
+    colours = np.tile([0.5, 0.25, 1.0], (len(vertices), 1))
+    from app.dataset.mesh_files import MeshWriter
+
+    path = MeshWriter(triangles, len(vertices), triangle_parts=parts).write(
+        tmp_path / "face.obj", vertices, colours=colours, unit="mm"
+    )
+    text = path.read_text()
+    assert "mtllib face.mtl\n" in text and "g teeth\nusemtl teeth\n" in text and "g skin\nusemtl skin\n" in text
+    assert (tmp_path / "face.mtl").read_text().count("newmtl ") == 2
+    scene = trimesh.load(path, force="scene", process=False)
+    materials = {geometry.visual.material.name: len(geometry.faces) for geometry in scene.geometry.values()}
+    assert materials == {"skin": 20, "teeth": len(triangles) - 20}
+    teeth = next(g for g in scene.geometry.values() if g.visual.material.name == "teeth")
+    np.testing.assert_allclose(teeth.visual.material.diffuse[:3] / 255, (0.93, 0.90, 0.82), atol=0.01)
+    mesh = trimesh.load(path, force="mesh", process=False)
+    assert len(mesh.faces) == len(triangles)
+    np.testing.assert_allclose(np.unique(mesh.vertices, axis=0), np.unique(vertices / 1e3, axis=0), atol=1e-6)
+    # the per-vertex colour stays on the v lines
+    assert next(line for line in text.splitlines() if line.startswith("v ")).split()[4:] == ["0.5", "0.25", "1"]
+
+
+def test_a_foreign_mtl_beside_the_obj_is_never_replaced(tmp_path):
+    vertices, triangles = little_face()
+    parts = np.zeros(len(triangles), dtype=np.uint8)
+    (tmp_path / "face.mtl").write_text("newmtl mine\nKd 1 0 0\n")
+    with pytest.raises(ExportError, match="not written by this program"):
+        export_mesh(tmp_path / "face.obj", vertices, triangles, triangle_parts=parts)
+    assert (tmp_path / "face.mtl").read_text() == "newmtl mine\nKd 1 0 0\n" and not (tmp_path / "face.obj").exists()
+    (tmp_path / "face.mtl").unlink()
+    export_mesh(tmp_path / "face.obj", vertices, triangles, triangle_parts=parts)
+    export_mesh(tmp_path / "face.obj", vertices, triangles, triangle_parts=parts)  # ours: replaced
+    assert (tmp_path / "face.mtl").read_text().startswith("# face-manifold-explorer materials")

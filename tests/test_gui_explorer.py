@@ -123,8 +123,10 @@ def test_export_obj_and_ply_read_back_and_preset_round_trips(qtbot, window, tmp_
     written = window.export_faces(ExportRequest(tmp_path / "face.obj", "both", True, ".json"))
     assert sorted(p.name for p in written) == [
         "face_denoised.json",
+        "face_denoised.mtl",
         "face_denoised.obj",
         "face_input.json",
+        "face_input.mtl",
         "face_input.obj",
     ]
     for binary in (True, False):
@@ -133,7 +135,8 @@ def test_export_obj_and_ply_read_back_and_preset_round_trips(qtbot, window, tmp_
         assert pyvista.read(tmp_path / name).n_points == n_vertices
     obj = pyvista.read(tmp_path / "face_input.obj")
     assert obj.active_texture_coordinates is not None  # the embedded model's texture layout
-    assert np.allclose(corner_points(obj), window.live.input_vertices[window.workspace.model.triangles], atol=1.0)
+    input_corners = window.live.input_vertices[window.workspace.model.triangles]
+    assert np.allclose(corner_points(obj), input_corners / 1e3, atol=1e-3)  # File ▸ Export writes mm by default
     assert not window.last_error
 
     saved = (window.state.alpha_id, window.state.alpha_exp, window.state.settings)
@@ -159,8 +162,11 @@ def test_export_dialog_builds_the_request(qtbot, tmp_path):
     dialog.format_box.setCurrentText("PLY (ASCII)")
     dialog.coefficients_box.setCurrentText("none")
     request = dialog.request()
-    assert request == ExportRequest(tmp_path / "face.ply", "both", False, None)
-    assert dialog.path_field.text().endswith("face.ply")
+    # not face.*: its coefficients would be face.json, the name Save face preset suggests
+    assert request == ExportRequest(tmp_path / "face_export.ply", "both", False, None, "mm")
+    assert dialog.path_field.text().endswith("face_export.ply")
+    dialog.unit_box.setCurrentText("µm")
+    assert dialog.request().unit == "um"
 
 
 def test_screenshot_shows_both_faces(qtbot, window, tmp_path):
@@ -707,3 +713,9 @@ def test_key_steps_are_one_step_and_a_press_right_after_them_keeps_its_gesture(q
     qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center())
     assert not window.state.in_gesture
     assert len(window.history.entries) == entries + 1
+
+
+def test_the_unit_picked_in_the_export_dialog_reaches_the_file(window, tmp_path):
+    written = window.export_faces(ExportRequest(tmp_path / "face.obj", "input", True, ".json", unit="m"))
+    obj = next(path for path in written if path.suffix == ".obj")
+    assert "# unit: metres" in obj.read_text().splitlines()[:5]

@@ -120,7 +120,7 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
     middle = json.loads((tmp_path / "walk" / "step_001.json").read_text())
     assert middle["t"] == 0.5 and middle["start"] == "A" and middle["end"] == "B" and middle["digest"] == "abc"
     np.testing.assert_allclose(middle["alpha_id"], walk.at(0.5)[0])
-    expected_mesh = export_mesh(tmp_path / "expected.ply", model.synthesize(*walk.at(0.5)), model.triangles)
+    expected_mesh = export_mesh(tmp_path / "expected.ply", model.synthesize(*walk.at(0.5)), model.triangles, unit="mm")
     assert (tmp_path / "walk" / "step_001.ply").read_bytes() == expected_mesh.read_bytes()
     with Image.open(tmp_path / "walk" / "strip.png") as picture:
         assert picture.size == (3 * 48 + 2 * 2, 48)

@@ -1,4 +1,8 @@
-"""File → Export: which face, which mesh format, which coefficient format, where."""
+"""File → Export: which face, which mesh format and length unit, which coefficient format, where.
+
+The suggested name is ``face_export.obj`` (its coefficients go to ``face_export.json``), not the
+``face.json`` that Save face preset suggests, so the two never offer to replace each other's file.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.dataset.face_export import ExportChoice
+from app.dataset.mesh_formats import EXPORT_MESH_UNIT
 
 MESH_CHOICES = {"OBJ": (".obj", True), "PLY (binary)": (".ply", True), "PLY (ASCII)": (".ply", False)}
 COEFFICIENT_CHOICES = {"JSON": ".json", "npz": ".npz", "none": None}
 WHICH_CHOICES: tuple[ExportChoice, ...] = ("input", "denoised", "both")
+UNIT_CHOICES = {"mm": "mm", "µm": "um", "m": "m"}  # mm first: the default, what Blender and MeshLab expect
+SUGGESTED_NAME = "face_export.obj"
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class ExportRequest:
     which: ExportChoice
     binary: bool
     coefficient_format: str | None
+    unit: str = EXPORT_MESH_UNIT  # "um", "mm" or "m" (app.dataset.mesh_formats.MESH_UNITS)
 
 
 class ExportDialog(QDialog):
@@ -44,7 +52,13 @@ class ExportDialog(QDialog):
         self.coefficients_box = QComboBox()
         self.coefficients_box.addItems(list(COEFFICIENT_CHOICES))
         self.coefficients_box.setToolTip("coefficients are written next to each mesh, same name")
-        self.path_field = QLineEdit(str(Path(folder) / "face.obj"))
+        self.unit_box = QComboBox()
+        self.unit_box.addItems(list(UNIT_CHOICES))
+        self.unit_box.setToolTip(
+            "length unit of the mesh coordinates: mm is what Blender and MeshLab expect (and the BFM 2017's "
+            "unit); the explorer works in µm"
+        )
+        self.path_field = QLineEdit(str(Path(folder) / SUGGESTED_NAME))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.format_box.currentTextChanged.connect(self._match_suffix)
@@ -57,6 +71,7 @@ class ExportDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("face", self.which_box)
         form.addRow("mesh format", self.format_box)
+        form.addRow("unit", self.unit_box)
         form.addRow("coefficients", self.coefficients_box)
         form.addRow("file", path_row)
         form.addRow(buttons)
@@ -69,6 +84,7 @@ class ExportDialog(QDialog):
             WHICH_CHOICES[self.which_box.currentIndex()],
             binary,
             COEFFICIENT_CHOICES[self.coefficients_box.currentText()],
+            UNIT_CHOICES[self.unit_box.currentText()],
         )
 
     def _match_suffix(self) -> None:

@@ -6,6 +6,9 @@ so the marker and the recorded fields are the same wherever a preset is made. A 
 coefficient file (written atomically through ``save_coefficients``) that records the
 ``PRESET_FORMAT`` marker, the model's name and digest and the sampling settings; ``details`` add
 what the writer knows about the face (where it came from, which study face it is).
+
+A coefficient file written beside an exported mesh (``face_denoised.json`` or ``.npz``) records its
+model and settings too, so without the marker a file is taken when it records its model.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from app.dataset.export import load_coefficients, save_coefficients
+from app.dataset.export import COEFFICIENT_FORMATS, load_coefficients, save_coefficients
 from app.errors import FaceExplorerError
 from app.model.provenance import ModelProvenance
 from app.model.sampling_settings import SamplingSettings
@@ -58,11 +61,20 @@ def write_preset_file(
 
 
 def read_preset_file(path: str | Path) -> PresetFile:
-    """Read a preset; a file without the marker, or with settings or a model record that do not check, is refused."""
-    path = _preset_path(path)
+    """Read a preset, or an exported coefficient file (.json or .npz) that records its model.
+
+    A file with neither the marker nor a model record, or with settings or a model record that do not
+    check, is refused.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in COEFFICIENT_FORMATS:
+        raise FaceExplorerError(f"{path}: a face preset is a .json file (or an exported .json/.npz coefficient file)")
     alpha_id, alpha_exp, info = load_coefficients(path)
-    if info.get("preset") != PRESET_FORMAT:
-        raise FaceExplorerError(f"{path}: not a face preset (no '{PRESET_FORMAT}' marker)")
+    if info.get("preset") != PRESET_FORMAT and "model_digest" not in info and "model_identity" not in info:
+        raise FaceExplorerError(
+            f"{path}: not a face preset (no '{PRESET_FORMAT}' marker) nor an exported coefficient file "
+            "(it does not record its face model)"
+        )
     try:
         settings = SamplingSettings.from_dict(info.get("sampling", {}))
     except FaceExplorerError as problem:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from app.atomic_files import atomic_output
+from app.dataset.mesh_formats import MESH_UNITS, mesh_unit
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
 
@@ -33,16 +34,20 @@ def require_landmarks(model: MorphableModel) -> np.ndarray:
     return model.landmarks
 
 
-def save_landmarks(path: str | Path, model: MorphableModel, vertices: np.ndarray) -> Path:
-    """Write the landmarks of the face ``vertices`` (N, 3) of ``model``; refuses a model without them."""
+def save_landmarks(path: str | Path, model: MorphableModel, vertices: np.ndarray, unit: str = "um") -> Path:
+    """Write the landmarks of the face ``vertices`` (N, 3, micrometres) of ``model`` in ``unit`` (as the mesh
+    beside them); refuses a model without them."""
     landmarks = require_landmarks(model)
-    points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)[landmarks]
+    unit = mesh_unit(unit)
+    points = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)[landmarks] / MESH_UNITS[unit][1]
+    decimals = 3 + round(float(np.log10(MESH_UNITS[unit][1])))  # to a thousandth of a micrometre, as before
     document = {
         "format": LANDMARK_FORMAT,
         "model_name": model.name,
         "model_digest": model.digest,
         "vertex_indices": [int(i) for i in landmarks],
-        "points": [[round(float(c), 3) for c in point] for point in points],
+        "points": [[round(float(c), decimals) for c in point] for point in points],
+        "unit": unit,
     }
     path = Path(path)
     with atomic_output(path) as temp:

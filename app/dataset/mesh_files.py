@@ -1,28 +1,32 @@
 """Writing faces as mesh files: binary PLY, ASCII PLY or OBJ, with smooth-shading normals.
 
-The bytes are built with numpy and written by ``write_atomically``, which reports every
-failure (a full disk as a full disk), checks the size that reached the disk and keeps the
-previous file when anything goes wrong. VTK's writers do none of that: on a full disk they
-leave a short file and report success, and they cannot open non-UTF-8 file names. The normals
-are the project's own (``VertexNormals``), the same the views shade with.
+Given ``triangle_parts``, an OBJ gets ``g``/``usemtl`` per face part and a ``.mtl`` beside it
+(a ``.mtl`` this product did not write is never replaced). The bytes are built with numpy and
+written by ``write_atomically``, which reports every failure (a full disk as a full disk), checks
+the size that reached the disk and keeps the previous file when anything goes wrong. VTK's
+writers do none of that: on a full disk they leave a short file and report success, and they
+cannot open non-UTF-8 file names. The normals are the project's own (``VertexNormals``).
 """
 
 from __future__ import annotations
 
+import itertools
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from app.atomic_files import write_atomically
-from app.dataset.mesh_formats import mesh_format
+from app.dataset.mesh_formats import DATASET_MESH_UNIT, MESH_UNITS, mesh_format, mesh_unit
 from app.errors import ExportError
+from app.model.face_parts import FacePart
 from app.model.uv_layout import UvLayout
 from app.model.vertex_normals import VertexNormals
 
 # 9 significant digits give back every float32 exactly; normals are unit vectors.
 _POSITION = "%.9g"
 _NORMAL = "%.6g"
+_MATERIAL_MARKER = "# face-manifold-explorer materials"
 _BINARY_FACE = np.dtype([("count", "u1"), ("corners", "<i4", (3,))])  # packed: 13 bytes per triangle
 
 
@@ -35,7 +39,13 @@ class MeshWriter:
     standard place for UVs per corner and carries none.
     """
 
-    def __init__(self, triangles: np.ndarray, n_vertices: int, uv_layout: UvLayout | None = None) -> None:
+    def __init__(
+        self,
+        triangles: np.ndarray,
+        n_vertices: int,
+        uv_layout: UvLayout | None = None,
+        triangle_parts: np.ndarray | None = None,
+    ) -> None:
         triangles = np.asarray(triangles)
         if (
             triangles.ndim != 2
@@ -49,19 +59,36 @@ class MeshWriter:
         if uv_layout is not None:
             uv_layout.check(len(self.triangles), "mesh writer", ExportError)
         self.uv_layout = uv_layout
+        if triangle_parts is not None:
+            triangle_parts = np.asarray(triangle_parts)
+            if triangle_parts.shape != (len(self.triangles),) or not np.isin(triangle_parts, list(FacePart)).all():
+                raise ExportError(f"triangle_parts must hold one FacePart code per triangle ({len(self.triangles):,})")
+        self.triangle_parts = triangle_parts
         self._normals = VertexNormals(self.triangles, n_vertices)
 
     def write(
-        self, path: str | Path, vertices: np.ndarray, binary: bool = True, colours: np.ndarray | None = None
+        self,
+        path: str | Path,
+        vertices: np.ndarray,
+        binary: bool = True,
+        colours: np.ndarray | None = None,
+        unit: str = DATASET_MESH_UNIT,
     ) -> Path:
         """Write one face; the format comes from ``path``'s suffix (``binary`` applies to PLY only).
+
+        ``vertices`` are in micrometres (the product's unit); the file holds them in ``unit`` ("um",
+        "mm" or "m", see ``MESH_UNITS``), named in a header comment (PLY ``comment unit``, OBJ ``# unit:``).
 
         ``colours`` (N, 3) RGB in [0, 1] become PLY's uchar red/green/blue vertex properties, or
         the r g b after each OBJ vertex (the extension MeshLab, Blender and trimesh read).
         """
         path = Path(path)
         kind = mesh_format(path)
-        vertices = np.asarray(vertices, dtype=np.float32)
+        unit_name, micrometres = MESH_UNITS[mesh_unit(unit)]
+        vertices = np.asarray(vertices, dtype=np.float64)
+        if vertices.shape == (self.n_vertices, 3):
+            vertices = vertices / micrometres
+        vertices = vertices.astype(np.float32)
         if vertices.shape != (self.n_vertices, 3) or not np.all(np.isfinite(vertices)):
             raise ExportError(
                 f"{path}: vertices must be a finite ({self.n_vertices:,}, 3) array, got shape {vertices.shape}"
@@ -76,14 +103,24 @@ class MeshWriter:
         parts: list[bytes | memoryview]
         if kind == "obj":
             positions = _lines("v", _POSITION, vertices) if colours is None else _coloured_positions(vertices, colours)
-            parts = [positions, self._obj_texture_coordinates, _lines("vn", _NORMAL, normals), self._obj_faces]
+            header = f"# face-manifold-explorer\n# unit: {unit_name}\n"
+            if self.triangle_parts is not None:
+                _refuse_foreign_materials(material_path(path))
+                header += f"mtllib {material_path(path).name}\n"
+            parts = [
+                header.encode("utf-8", "surrogateescape"),
+                positions,
+                self._obj_texture_coordinates,
+                _lines("vn", _NORMAL, normals),
+                self._obj_faces,
+            ]
         elif binary:
             table = np.empty(self.n_vertices, dtype=_binary_vertex(colours is not None))
             table["position"], table["normal"] = vertices, normals
             if colours is not None:
                 table["colour"] = _bytes(colours)
             parts = [
-                self._ply_header("binary_little_endian", colours is not None),
+                self._ply_header("binary_little_endian", unit_name, colours is not None),
                 table.view(np.uint8).data,
                 self._binary_faces,
             ]
@@ -95,15 +132,18 @@ class MeshWriter:
                 values.append(_bytes(colours))
             rows = (row + "\n") * self.n_vertices
             parts = [
-                self._ply_header("ascii", colours is not None),
+                self._ply_header("ascii", unit_name, colours is not None),
                 (rows % tuple(np.hstack(values).ravel().tolist())).encode(),
                 self._ascii_faces,
             ]
-        return write_atomically(path, parts)
+        written = write_atomically(path, parts)
+        if kind == "obj" and self.triangle_parts is not None:
+            _write_materials(material_path(path), self.triangle_parts)
+        return written
 
-    def _ply_header(self, encoding: str, coloured: bool = False) -> bytes:
+    def _ply_header(self, encoding: str, unit_name: str, coloured: bool = False) -> bytes:
         return (
-            f"ply\nformat {encoding} 1.0\ncomment face-manifold-explorer\n"
+            f"ply\nformat {encoding} 1.0\ncomment face-manifold-explorer\ncomment unit {unit_name}\n"
             f"element vertex {self.n_vertices}\n"
             + "".join(f"property float {axis}\n" for axis in ("x", "y", "z", "nx", "ny", "nz"))
             + ("".join(f"property uchar {channel}\n" for channel in ("red", "green", "blue")) if coloured else "")
@@ -135,7 +175,16 @@ class MeshWriter:
         else:
             corners, corner = np.stack([vertices, self.uv_layout.triangles + 1, vertices], axis=2), "%d/%d/%d"
         row = f"f {corner} {corner} {corner}\n"
-        return ((row * len(self.triangles)) % tuple(corners.ravel().tolist())).encode()
+        if self.triangle_parts is None:
+            return ((row * len(self.triangles)) % tuple(corners.ravel().tolist())).encode()
+        # The triangles keep their order: a group and material line starts each run of one part.
+        starts = [*np.flatnonzero(np.diff(self.triangle_parts, prepend=-1) != 0).tolist(), len(self.triangles)]
+        runs = []
+        for start, end in itertools.pairwise(starts):
+            name = FacePart(int(self.triangle_parts[start])).name.lower()
+            chosen = corners[start:end]
+            runs.append(f"g {name}\nusemtl {name}\n" + (row * len(chosen)) % tuple(chosen.ravel().tolist()))
+        return "".join(runs).encode()
 
 
 def export_mesh(
@@ -144,10 +193,46 @@ def export_mesh(
     triangles: np.ndarray,
     binary: bool = True,
     uv_layout: UvLayout | None = None,
+    unit: str = DATASET_MESH_UNIT,
+    triangle_parts: np.ndarray | None = None,
 ) -> Path:
-    """Write one face (N, 3) over ``triangles``; see ``MeshWriter``."""
+    """Write one face (N, 3, micrometres) over ``triangles`` in ``unit``; see ``MeshWriter``.
+
+    With ``triangle_parts`` an OBJ gets a group and material per face part and ``material_path(path)``.
+    """
     mesh_format(path)  # an unsupported suffix is named before anything else is checked
-    return MeshWriter(triangles, len(np.asarray(vertices)), uv_layout).write(path, vertices, binary)
+    mesh_unit(unit)
+    writer = MeshWriter(triangles, len(np.asarray(vertices)), uv_layout, triangle_parts)
+    return writer.write(path, vertices, binary, unit=unit)
+
+
+def material_path(mesh_path: str | Path) -> Path:
+    """The .mtl file written beside an OBJ with face parts: ``face.obj`` → ``face.mtl``."""
+    return Path(mesh_path).with_suffix(".mtl")
+
+
+def _refuse_foreign_materials(path: Path) -> None:
+    """An existing .mtl that this product did not write is the user's: never replaced."""
+    if path.exists():
+        try:
+            ours = path.read_text(encoding="utf-8", errors="replace").startswith(_MATERIAL_MARKER)
+        except OSError:
+            ours = False
+        if not ours:
+            raise ExportError(f"{path} exists and was not written by this program: refusing to replace it")
+
+
+def _write_materials(path: Path, triangle_parts: np.ndarray) -> None:
+    """One material per part present, coloured as the views draw it; a .mtl this product did not write is kept."""
+    from app.rendering.look import PART_COLOURS
+
+    _refuse_foreign_materials(path)
+    lines = [_MATERIAL_MARKER]
+    for part in np.unique(triangle_parts):
+        red, green, blue = PART_COLOURS[FacePart(int(part))]
+        name = FacePart(int(part)).name.lower()
+        lines += [f"newmtl {name}", f"Kd {red:.4g} {green:.4g} {blue:.4g}", "Ks 0 0 0", "d 1"]
+    write_atomically(path, ["\n".join(lines).encode("ascii") + b"\n"])
 
 
 def _binary_vertex(coloured: bool) -> np.dtype:

@@ -23,7 +23,7 @@ from PIL import Image
 from app.atomic_files import create_folder, write_atomically
 from app.dataset.export import save_coefficients
 from app.dataset.mesh_files import export_mesh
-from app.dataset.mesh_formats import mesh_format
+from app.dataset.mesh_formats import EXPORT_MESH_UNIT, mesh_format
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
@@ -165,7 +165,8 @@ def export_interpolation(
     for k, t in enumerate(times):
         mesh = folder / f"step_{k:03d}{mesh_suffix}"
         vertices = model.synthesize(alpha_id[k], alpha_exp[k])
-        written.append(export_mesh(mesh, vertices, model.triangles, uv_layout=model.uv_layout))
+        # in mm, like File ▸ Export's meshes
+        written.append(export_mesh(mesh, vertices, model.triangles, uv_layout=model.uv_layout, unit=EXPORT_MESH_UNIT))
         verdict = (
             {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
         )
@@ -178,6 +179,7 @@ def export_interpolation(
                 start=interpolation.start.label,
                 end=interpolation.end.label,
                 denoised=interpolation.denoise_steps,
+                unit=EXPORT_MESH_UNIT,
                 **verdict,
                 **info,
             )
