@@ -146,3 +146,12 @@ def test_landmark_json_that_is_not_a_landmark_list_is_refused(tmp_path: Path):
         file["metadata/landmarks/json"] = json.dumps({"not": "a list"})
     with pytest.raises(ModelFileError, match="not a scalismo landmark list"):
         load_model(path)
+
+
+@pytest.mark.parametrize("hostile", ["[" * 100_000, '[{"id": "a", "coordinates": [NaN, 0, 0]}]'])
+def test_hostile_landmark_json_is_one_error_naming_the_file(tmp_path: Path, hostile: str):
+    path = write_bfm_h5(tmp_path / "hostile-landmarks.h5")
+    with h5py.File(path, "r+") as file:
+        file["metadata/landmarks/json"] = hostile
+    with pytest.raises(ModelFileError, match=r"metadata/landmarks/json: not valid JSON"):
+        load_model(path)

@@ -13,7 +13,6 @@ lists 68 points (the published files name about twenty Basel points, not the 68 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import h5py
 import numpy as np
 
 from app.errors import FaceExplorerError, ModelFileError
+from app.json_files import parse_json
 from app.model.albedo import COLOUR_SCALE, AlbedoModel
 from app.model.length_units import MICROMETRES_PER, length_unit_of
 from app.model.model_origin import ModelOrigin
@@ -160,7 +160,8 @@ def _landmarks(path: Path, file: h5py.File, mean: np.ndarray) -> tuple[np.ndarra
         raw = dataset[()]
         raw = np.asarray(raw).reshape(-1)[0] if isinstance(raw, np.ndarray) else raw
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        entries = [(str(item["id"]), [float(c) for c in item["coordinates"]]) for item in json.loads(text.rstrip("\0"))]
+        listed = parse_json(text.rstrip("\0"), f"{path} metadata/landmarks/json", ModelFileError)
+        entries = [(str(item["id"]), [float(c) for c in item["coordinates"]]) for item in listed]
     except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError) as failure:
         raise ModelFileError(f"{path}: metadata/landmarks/json is not a scalismo landmark list") from failure
     if len(entries) != MULTI_PIE_LANDMARKS:
