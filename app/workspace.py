@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from app.denoising.checkpoint import KINDS, checkpoint_path
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.denoising.denoiser import Denoiser
 from app.errors import DatasetError
@@ -113,6 +114,25 @@ class Workspace:
         workspace = Workspace(self.model_path, data_path, checkpoints, self.device)
         workspace.__dict__["model"] = self.model  # where read_once keeps what it read
         return workspace
+
+    def inputs(self) -> dict[str, Path | None]:
+        """What every command and the explorer read besides their own arguments: --model (and the 3DDFA
+        file beside it), --data, the checkpoints. No output may be one of them or lie inside one of them.
+        """
+        model = self.model_path
+        # A 3DDFA Model_Shape.mat is read with the Model_Exp.mat beside it (and the other way round).
+        siblings = (
+            {f"--model's {name}": model.with_name(name) for name in ("Model_Shape.mat", "Model_Exp.mat")}
+            if model is not None and model.suffix.lower() == ".mat"
+            else {}
+        )
+        return {
+            "--model folder" if model is not None and model.is_dir() else "--model file": model,
+            **siblings,
+            "--data": self.data_path,
+            "--checkpoints folder": self.checkpoints,
+            **{f"{kind} checkpoint": checkpoint_path(self.checkpoints, kind) for kind in KINDS},
+        }
 
     @property
     def data_loaded(self) -> bool:

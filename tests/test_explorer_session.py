@@ -14,6 +14,7 @@ from app.dataset.export import load_coefficients
 from app.errors import FaceExplorerError
 from app.explorer.opened_workspace import Networks, OpenedWorkspace, open_checkpoints, open_data, open_model
 from app.explorer.session import ExplorerSession
+from app.model.model_files import load_model
 from app.model.sampling_settings import SamplingSettings
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyDefinition, generate_study_faces
@@ -242,3 +243,14 @@ def test_network_information_names_the_folder_and_the_digests(session, tiny_chec
     assert f"checkpoints: {tiny_checkpoints}" in text and "device: cpu" in text
     for kind in ("shape", "expression"):
         assert f"sha256 {session.networks.denoiser.digests[kind][:12]}" in text
+
+
+def test_the_explorer_writes_under_the_rule_every_command_follows(session, model_path, tiny_checkpoints):
+    """Nothing into the checkpoints folder it reads from, nothing over the model file it opened."""
+    before = sorted(path.name for path in tiny_checkpoints.iterdir())
+    with pytest.raises(FaceExplorerError, match="lies inside"):
+        session.export_faces(tiny_checkpoints / "face.obj", "both")
+    with pytest.raises(FaceExplorerError, match="destroy that input"):
+        session.save_preset(model_path)
+    assert sorted(path.name for path in tiny_checkpoints.iterdir()) == before
+    assert load_model(model_path).n_vertices > 0

@@ -719,3 +719,13 @@ def test_the_unit_picked_in_the_export_dialog_reaches_the_file(window, tmp_path)
     written = window.export_faces(ExportRequest(tmp_path / "face.obj", "input", True, ".json", unit="m"))
     obj = next(path for path in written if path.suffix == ".obj")
     assert "# unit: metres" in obj.read_text().splitlines()[:5]
+
+
+def test_a_screenshot_into_the_checkpoints_folder_is_refused_and_the_window_keeps_running(window):
+    folder = window.workspace.checkpoints
+    before = sorted(path.name for path in folder.iterdir())
+    window.save_screenshot(folder / "shot.png")
+    assert "lies inside" in window.last_error and "--checkpoints folder" in window.last_error
+    assert sorted(path.name for path in folder.iterdir()) == before
+    window.state.sample("both")  # still working
+    assert window.isVisible()

@@ -508,6 +508,7 @@ class ExplorerWindow(QMainWindow):
     @reports_errors
     def save_screenshot(self, path: str | Path) -> Path:
         path = Path(path).with_suffix(".png")
+        self.session.check_output(path)
         self.views.save_screenshot(path)
         self._remember_folder("screenshot", path)
         self.statusBar().showMessage(f"wrote {path}", 8000)

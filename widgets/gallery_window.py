@@ -228,6 +228,7 @@ class GalleryWindow(ToolWindow):
             self.show_error("the gallery is still being drawn; export it when every face is shown")
             return None
         try:
+            self.session.check_output(Path(path).with_suffix(".png"))
             written = save_gallery_png(path, self.pairs, self.columns)
         except FaceExplorerError as problem:
             self.show_error(str(problem))

@@ -226,6 +226,7 @@ class InterpolationWindow(ToolWindow):
 
     def export(self, folder: str | Path) -> list[Path]:
         try:
+            self.session.check_output(folder)
             walk = self.interpolation()
             written = export_interpolation(
                 folder,

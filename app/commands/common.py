@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
@@ -81,25 +80,3 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
     from app.workspace import Workspace
 
     return Workspace(args.model, args.data, args.checkpoints, args.device)
-
-
-def workspace_inputs(workspace: Workspace) -> dict[str, Path | None]:
-    """What a command may read besides its own arguments: --model (and the 3DDFA file beside it), --data,
-    the checkpoints. A command refuses an output path that is one of them or lies inside one of them.
-    """
-    from app.denoising.checkpoint import KINDS, checkpoint_path
-
-    model = workspace.model_path
-    # A 3DDFA Model_Shape.mat is read with the Model_Exp.mat beside it (and the other way round).
-    siblings = (
-        {f"--model's {name}": model.with_name(name) for name in ("Model_Shape.mat", "Model_Exp.mat")}
-        if model is not None and model.suffix.lower() == ".mat"
-        else {}
-    )
-    return {
-        "--model folder" if model is not None and model.is_dir() else "--model file": model,
-        **siblings,
-        "--data": workspace.data_path,
-        "--checkpoints folder": workspace.checkpoints,
-        **{f"{kind} checkpoint": checkpoint_path(workspace.checkpoints, kind) for kind in KINDS},
-    }

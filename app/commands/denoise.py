@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.commands.common import Subcommands, add_overwrite_option, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, add_overwrite_option, open_workspace
 from app.errors import FaceExplorerError
 
 if TYPE_CHECKING:
@@ -57,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from app.output_paths import refuse_output_over_input
 
     workspace = open_workspace(args)
-    refuse_output_over_input(
-        args.output, {"input table": args.input, **workspace_inputs(workspace)}, overwrite=args.overwrite
-    )
+    refuse_output_over_input(args.output, {"input table": args.input, **workspace.inputs()}, overwrite=args.overwrite)
     method, transform = _method(args, workspace)
     tables = _read_coefficient_tables(Path(args.input))
     result: dict[str, np.ndarray] = {}

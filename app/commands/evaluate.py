@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from app.commands.common import Subcommands, add_overwrite_option, count, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, add_overwrite_option, count, open_workspace
 
 # The paper's experiments, and the rater-free diversity–plausibility frontier of the reliability
 # study: the names of app.evaluation's EXPERIMENTS and "frontier", listed here so that building the
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from app.output_paths import refuse_output_over_input
 
     workspace = open_workspace(args)
-    refuse_output_over_input(args.output, workspace_inputs(workspace), overwrite=args.overwrite)
+    refuse_output_over_input(args.output, workspace.inputs(), overwrite=args.overwrite)
     context = EvaluationContext.from_workspace(
         workspace,
         args.output,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import Subcommands, add_overwrite_option, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, add_overwrite_option, open_workspace
 from app.dataset.mesh_formats import EXPORT_MESH_UNIT, MESH_UNITS, UNIT_HELP
 from app.errors import FaceExplorerError
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from app.output_paths import refuse_output_over_input
 
     workspace = open_workspace(args)
-    inputs = {"--coefficients file": args.coefficients, **workspace_inputs(workspace)}
+    inputs = {"--coefficients file": args.coefficients, **workspace.inputs()}
     refuse_output_over_input(args.output, inputs, overwrite=args.overwrite)
     if args.landmarks:
         refuse_output_over_input(landmarks_path(args.output), inputs, overwrite=args.overwrite)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import Subcommands, count, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, count, open_workspace
 from app.dataset.mesh_formats import MESH_FORMATS
 from app.errors import FaceExplorerError
 
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     background = Path(args.background) if args.background and not args.background.startswith("#") else None
     refuse_output_over_input(
         args.output,
-        {**workspace_inputs(workspace), "--background folder": background},
+        {**workspace.inputs(), "--background folder": background},
         writes=DATASET,
         overwrite=args.overwrite,
     )

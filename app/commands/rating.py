@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import Subcommands, add_overwrite_option, count, open_workspace, workspace_inputs
+from app.commands.common import Subcommands, add_overwrite_option, count, open_workspace
 from app.errors import FaceExplorerError
 
 # Options of rate-study that override the same field of a --definition file when given.
@@ -210,7 +210,7 @@ def rate_study(args: argparse.Namespace) -> int:
         )
 
     workspace = open_workspace(args)
-    refuse_output_over_input(args.output, {"--definition file": args.definition, **workspace_inputs(workspace)})
+    refuse_output_over_input(args.output, {"--definition file": args.definition, **workspace.inputs()})
     kinds = {definition.condition(label).kind for label in definition.conditions}
     needs_networks = "denoised" in kinds
     faces = generate_study_faces(

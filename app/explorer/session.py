@@ -31,6 +31,7 @@ from app.explorer.live_face import LiveFace
 from app.explorer.opened_workspace import OpenedWorkspace, load_networks
 from app.model.provenance import SHORT_DIGEST
 from app.model.sampling_settings import SamplingSettings
+from app.output_paths import refuse_output_over_input
 from app.study.database import RatingsDatabase
 from app.study.definition import StudyFace
 from app.workspace import Workspace
@@ -96,6 +97,7 @@ class ExplorerSession:
         """Write the input face, the denoised face or both in ``unit`` (see ``app.dataset.face_export``)."""
         if which not in ("input", "denoised", "both"):
             raise FaceExplorerError(f"unknown face to export '{which}' (use input, denoised or both)")
+        self.check_output(path)
         self.refresh()
         live, model = self.live, self.workspace.model
         faces = {
@@ -117,7 +119,12 @@ class ExplorerSession:
         )
 
     def save_preset(self, path: str | Path) -> Path:
+        self.check_output(path)
         return save_preset(path, self.state)
+
+    def check_output(self, path: str | Path) -> None:
+        """Refuse ``path`` where no command may write either: over or inside the model, data or checkpoints."""
+        refuse_output_over_input(path, self.workspace.inputs())
 
     def load_preset(self, path: str | Path) -> None:
         """The preset's face and sampling settings; one made on another model changes nothing."""
