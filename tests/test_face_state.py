@@ -200,7 +200,10 @@ def test_bad_presets_are_refused(model, tmp_path):
     good = json.loads(save_preset(tmp_path / "good.json", state).read_text())
     cases = {
         "not_json.json": "{ this is not json",
-        "no_marker.json": json.dumps({k: v for k, v in good.items() if k != "preset"}),
+        # a coefficient file loads as a preset when it records its model; without that record it is refused
+        "no_model.json": json.dumps(
+            {k: v for k, v in good.items() if k not in ("preset", *model.provenance.to_record())}
+        ),
         "wrong_count.json": json.dumps({**good, "alpha_id": [0.0] * 4}),
         "bad_sampling.json": json.dumps({**good, "sampling": {"r_shape": "wide"}}),
     }
@@ -233,7 +236,12 @@ def test_export_both_writes_meshes_and_coefficients(model, tmp_path):
         "face_input.ply",
     ]
     alpha_id, _, info = load_coefficients(tmp_path / "face_denoised.npz")
-    assert np.allclose(alpha_id, state.alpha_id * 0.5) and info == {"face": "denoised", **model.provenance.to_record()}
+    assert np.allclose(alpha_id, state.alpha_id * 0.5) and info == {
+        "face": "denoised",
+        "unit": "mm",
+        "unit_name": "millimetres",
+        **model.provenance.to_record(),
+    }
     assert (tmp_path / "face_input.ply").read_text(errors="replace").startswith("ply\nformat ascii")
 
 
