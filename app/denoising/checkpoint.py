@@ -52,10 +52,15 @@ def checkpoint_path(folder: str | Path, kind: str) -> Path:
 
 def save_checkpoint(path: str | Path, net: AutoEncoder4, metadata: dict[str, Any]) -> None:
     """Write atomically; refuses metadata that would not survive a JSON round-trip."""
+    write_checkpoint_file(path, CHECKPOINT_FORMAT, net, metadata)
+
+
+def write_checkpoint_file(path: str | Path, file_format: int, net: torch.nn.Module, metadata: dict[str, Any]) -> None:
+    """A state_dict (on the CPU) and JSON-able metadata, written atomically; any checkpoint of the product."""
     json.dumps(metadata)  # fails loudly now rather than at load time
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     with atomic_output(path) as temp:
-        torch.save({"format": CHECKPOINT_FORMAT, "metadata": metadata, "state_dict": state}, temp)
+        torch.save({"format": file_format, "metadata": metadata, "state_dict": state}, temp)
 
 
 def load_checkpoint(path: str | Path, kind: str, input_length: int) -> Checkpoint:

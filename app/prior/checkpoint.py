@@ -12,16 +12,13 @@ on), a paper network's file, damaged or non-finite weights.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from app.atomic_files import atomic_output
-from app.denoising.checkpoint import KINDS, check_state, unpickle_checkpoint
+from app.denoising.checkpoint import KINDS, check_state, unpickle_checkpoint, write_checkpoint_file
 from app.errors import CheckpointError, FaceExplorerError
 from app.model.provenance import ModelProvenance
 from app.prior.corruption_denoiser import CorruptionDenoiser
@@ -73,10 +70,7 @@ def prior_checkpoint_path(folder: str | Path, kind: str) -> Path:
 def save_prior_checkpoint(path: str | Path, networks: PriorNetworks, metadata: dict[str, Any]) -> None:
     """Write atomically, with the artifact name and the networks' sizes added to ``metadata``."""
     metadata = {**metadata, "artifact": ARTIFACT, "input_length": networks.dimension, **networks.sizes()}
-    json.dumps(metadata)  # fails loudly now rather than at load time
-    state = {name: tensor.detach().cpu() for name, tensor in networks.state_dict().items()}
-    with atomic_output(path) as temp:
-        torch.save({"format": PRIOR_FORMAT, "metadata": metadata, "state_dict": state}, temp)
+    write_checkpoint_file(path, PRIOR_FORMAT, networks, metadata)
 
 
 def load_prior_checkpoint(path: str | Path, kind: str, input_length: int, model: ModelProvenance) -> PriorCheckpoint:
