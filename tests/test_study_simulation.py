@@ -71,7 +71,12 @@ def test_scripted_raters_through_packages_merge_and_report(tmp_path, tiny_checkp
     capsys.readouterr()
     assert main(["rate-merge", str(study), *map(str, packages)]) == 0
     merged = capsys.readouterr().out.splitlines()
-    assert [line.split(": ")[1] for line in merged] == [f"{r.name} +32 vote(s); 0 already merged before" for r in panel]
+    attention = [line for line in merged if line.startswith("  attention checks of ")]  # one per rater merged
+    packages_merged = [line for line in merged if line not in attention]
+    assert [line.split(": ")[1] for line in packages_merged] == [
+        f"{r.name} +32 vote(s); 0 already merged before" for r in panel
+    ]
+    assert [line.split(":")[0].split()[-1] for line in attention] == [r.name for r in panel]
     assert main(["rate-report", str(study), "--output", str(tmp_path / "report")]) == 0
     out = capsys.readouterr().out
     assert "flagged by the study's exclusion rule" in out and "## Without the flagged raters" in out

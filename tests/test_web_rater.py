@@ -345,3 +345,41 @@ def test_rate_package_refuses_mixed_or_bad_web_options(web_study, tmp_path, caps
         error = capsys.readouterr().err
         assert message in error and error.count("\n") == 1
     assert not (tmp_path / "w").exists() and not (tmp_path / "p").exists()
+
+
+def test_the_votes_file_leaves_attention_checks_to_rate_merge_which_flags_a_rater_who_fails_them(
+    web_study, browser, tmp_path, capsys
+):
+    source, web = web_study
+    study = tmp_path / "study.db"
+    shutil.copy(source, study)
+    files = []
+    for slot, key in ((1, "r"), (2, "a")):  # rater 1 rejects every face, rater 2 accepts every face
+        rater = WebRater(browser, web)
+        rater.open(f"?rater={slot}")
+        rater.start()
+        while not rater.finished:
+            rater.press(key)
+        files.append(rater.download_votes(tmp_path))
+        rater.close()
+    content = json.loads(files[1].read_text())
+    assert "not scored in the browser" in content["attention_checks"]
+    with RatingsDatabase.open(study) as database:
+        faces = database.faces()
+    face_names = " ".join(vote["face"] for vote in content["votes"])  # opaque names only: no face id, no condition
+    assert not {face.condition for face in faces.values()} & set(face_names.split())
+
+    assert main(["rate-merge", str(study), *map(str, files)]) == 0
+    merged = capsys.readouterr().out
+    assert (
+        "attention checks of rater-01: rejected 2 of 2 catch faces, voted the same on 2 of 2 repeated faces; "
+        "not flagged" in merged
+    )
+    assert (
+        "attention checks of rater-02: rejected 0 of 2 catch faces, voted the same on 2 of 2 repeated faces; "
+        "flagged by the exclusion rule: rejected 0 of 2 catch faces (rule: at least 50 %)" in merged
+    )
+    assert main(["rate-report", str(study), "--output", str(tmp_path / "report")]) == 0
+    report = capsys.readouterr().out
+    assert "| rater-02 | 0/2 (0.0 %) | 2/2 (100.0 %) | rejected 0 of 2 catch faces (rule: at least 50 %) |" in report
+    assert "flagged by the study's exclusion rule (" in report and "): rater-02;" in report

@@ -292,7 +292,10 @@ def _rate_package_web(args: argparse.Namespace) -> int:
         f"wrote {web.folder}: a web rater for {len(web.slots)} rater slot(s), {web.faces} faces × "
         f"{web.pictures // web.faces} pictures (study fingerprint {fingerprint[:12]})"
     )
-    print(f"rendering: {web.render_seconds:.1f} s, {web.render_seconds / web.faces:.2f} s per face")
+    print(
+        f"rendering: {web.render_seconds:.1f} s, {web.render_seconds / web.faces:.2f} s per face "
+        f"({web.workers} process(es))"
+    )
     print(
         f"page weight: {web.page_bytes / 1024:.0f} KB once (page, script, study data), then "
         f"{web.bytes_per_face / 1024:.0f} KB per face: {100 * web.bytes_per_face / 1e6:.1f} MB per 100 faces"
@@ -306,11 +309,13 @@ def _rate_package_web(args: argparse.Namespace) -> int:
 
 def rate_merge(args: argparse.Namespace) -> int:
     """Merge each package's votes into the study, in order; a refused package stops the merge."""
+    from app.study.attention import rater_attention
     from app.study.database import RatingsDatabase
     from app.study.packages import merge_package
     from app.study.web_votes import is_web_votes_file, merge_web_votes
 
     with RatingsDatabase.open(args.study) as study:
+        checks = study.definition.catch_trials > 0 or study.definition.repeated_faces > 0
         for index, package in enumerate(args.packages):
             try:
                 result = (merge_web_votes if is_web_votes_file(package) else merge_package)(study, package)
@@ -328,6 +333,12 @@ def rate_merge(args: argparse.Namespace) -> int:
                 or "nothing new"
             )
             print(f"{package} (slot {result.package.slot}): {changes}; {result.already_merged} already merged before")
+            if checks and raters:
+                # Scored here, from the study: neither a package nor the web page knows which faces are checks.
+                attention = rater_attention(study.definition, study.faces(), study.votes())
+                for entry in attention:
+                    if entry.rater in raters:
+                        print(f"  {entry.describe()}")
             if result.wal_left_behind is not None:
                 print(
                     f"note: {result.wal_left_behind} lay beside it, left by a rater session that was not closed; "

@@ -42,6 +42,14 @@ class RaterAttention:
     def excluded(self) -> bool:
         return bool(self.reasons)
 
+    def describe(self) -> str:
+        """One line: the catch faces rejected, the repeated faces voted the same, and the rule's verdict."""
+        verdict = f"flagged by the exclusion rule: {'; '.join(self.reasons)}" if self.reasons else "not flagged"
+        return (
+            f"attention checks of {self.rater}: rejected {self.catch_rejected} of {self.catch_votes} catch faces, "
+            f"voted the same on {self.repeat_agreed} of {self.repeat_pairs} repeated faces; {verdict}"
+        )
+
 
 def rater_attention(
     definition: StudyDefinition, faces: dict[int, StudyFace], votes: list[Vote]

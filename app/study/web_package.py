@@ -4,17 +4,15 @@
 study.js (each slot's order of opaque face names, the instructions, the study's fingerprint) and
 faces/NAME-K.webp: every face rendered by the product's own renderer, with the rater window's
 camera, at yaws from -90° (right side) through 0° (front) to 90° (left side), the side view the
-rater window's S key shows. The page needs no server, CDN or network. Nothing in the folder says
-which condition a face belongs to (``app.study.web_ids``); a repeated face is encoded at another
-quality, so its files are not byte copies of the first showing's. The folder appears complete
-or not at all (written beside it, then renamed).
+rater window's S key shows (``app.study.web_pictures``). The page needs no server, CDN or network.
+Nothing in the folder says which condition a face belongs to (``app.study.web_ids``); a repeated
+face is encoded at another quality, so its files are not byte copies of the first showing's. The
+folder appears complete or not at all (written beside it, then renamed).
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import os
 import shutil
 import time
@@ -25,26 +23,20 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from app import __version__
 from app.atomic_files import create_folder, write_error
 from app.errors import FaceExplorerError
 from app.model.morphable_model import MorphableModel
-from app.rendering.camera import framing_camera
-from app.rendering.face_renderer import FaceRenderer
-from app.rendering.look import framing_bounds
 from app.study.database import RatingsDatabase
 from app.study.definition import rater_order
 from app.study.packages import slot_names
 from app.study.web_ids import opaque_face_ids
+from app.study.web_pictures import IMAGE_QUALITY, IMAGE_TYPE, TurntableFace, write_turntables
 
 ASSETS: tuple[str, ...] = ("index.html", "rater.js", "rater.css")
 DEFAULT_IMAGE_SIZE = 768  # pixels: the face area of a 1366 × 768 laptop screen is about 560 pixels high
 DEFAULT_TURNTABLE = 9  # pictures per face, every 22.5° from -90° to 90°
-IMAGE_QUALITY = 80  # WebP quality: about 6 KB a picture at 768 pixels
-IMAGE_TYPE = "webp"
-DESKTOP_VIEW_ANGLE = 30.0  # degrees: VTK's default camera, which the rater window keeps
 
 
 @dataclass(frozen=True)
@@ -58,6 +50,7 @@ class WebPackage:
     picture_bytes: int
     page_bytes: int  # index.html, rater.js, rater.css and study.js: loaded once
     render_seconds: float
+    workers: int  # processes that rendered the pictures
 
     @property
     def bytes_per_face(self) -> float:
@@ -71,22 +64,6 @@ def turntable_yaws(count: int) -> list[float]:
     return [float(yaw) for yaw in np.linspace(-90.0, 90.0, count)]
 
 
-def desktop_view(mean_vertices: np.ndarray) -> tuple[np.ndarray, float]:
-    """The rater window's view as a frame box (3, 2) and a camera distance (model units).
-
-    The window frames the mean face's box (``look.framing_bounds``) with VTK's ResetCamera: the
-    camera stands radius / sin(θ/2) from the box's centre (radius: half the box's diagonal, θ the
-    view angle), so the view is 2 · radius / cos(θ/2) high at the centre.
-    """
-    bounds = framing_bounds(mean_vertices)
-    centre = bounds.mean(axis=1)
-    radius = 0.5 * float(np.linalg.norm(bounds[:, 1] - bounds[:, 0]))
-    half_angle = math.radians(DESKTOP_VIEW_ANGLE / 2.0)
-    half_height = radius / math.cos(half_angle)
-    frame = np.stack([centre - half_height, centre + half_height], axis=1)
-    return frame, radius / math.sin(half_angle)
-
-
 def export_web_package(
     study: RatingsDatabase,
     model: MorphableModel,
@@ -97,7 +74,10 @@ def export_web_package(
     turntable: int = DEFAULT_TURNTABLE,
     log: Callable[[str], None] = lambda _: None,
 ) -> WebPackage:
-    """Write the web rater for ``count`` slots (default: the study's rater_slots) into the new ``folder``."""
+    """Write the web rater for ``count`` slots (default: the study's rater_slots) into the new ``folder``.
+
+    The pictures are drawn in this process, or by one worker process per two cores (``app.study.web_pictures``).
+    """
     if study.package is not None:
         raise FaceExplorerError(f"{study.path} is itself a rater package; put the study it came from online")
     study.require_model(model.provenance)
@@ -147,47 +127,23 @@ def export_web_package(
             page_bytes += _write(partial / asset, resources.files("app.study").joinpath("web", asset).read_bytes())
         page_bytes += _write(partial / "study.js", f"window.FACE_STUDY = {json.dumps(data)};\n".encode())
         started = time.perf_counter()
-        picture_bytes = _render_pictures(study, model, names, yaws, size, partial / "faces", log)
+        drawn = [
+            # A repeated face's pictures at another quality: not byte copies of its first showing's.
+            TurntableFace(
+                names[face.face_id], IMAGE_QUALITY - (face.repeats is not None), face.alpha_id, face.alpha_exp
+            )
+            for face in faces.values()
+        ]
+        pictures = write_turntables(model, drawn, yaws, size, partial / "faces", log=log)
         seconds = time.perf_counter() - started
         os.rename(partial, folder)  # replaces only an empty folder
     except OSError as error:
         raise write_error(folder, error) from error
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return WebPackage(folder, slots, len(faces), len(faces) * len(yaws), picture_bytes, page_bytes, seconds)
-
-
-def _render_pictures(
-    study: RatingsDatabase,
-    model: MorphableModel,
-    names: dict[int, str],
-    yaws: list[float],
-    size: int,
-    folder: Path,
-    log: Callable[[str], None],
-) -> int:
-    """Render and write every face's turntable; returns the bytes written."""
-    mean = model.mean.reshape(-1, 3)
-    frame, distance = desktop_view(mean)
-    focal = distance * size / float(np.max(frame[:2, 1] - frame[:2, 0]))  # pixels, as framing_camera scales
-    cameras = [framing_camera(frame, size, size, yaw=math.radians(yaw), focal=focal) for yaw in yaws]
-    renderer = FaceRenderer(mean, model.triangles, size, model.triangle_parts)
-    written = 0
-    faces = study.faces()
-    started = time.perf_counter()
-    try:
-        for done, face in enumerate(faces.values(), start=1):
-            vertices = model.synthesize(face.alpha_id, face.alpha_exp).reshape(-1, 3)
-            quality = IMAGE_QUALITY - (1 if face.repeats is not None else 0)
-            for position, camera in enumerate(cameras):
-                buffer = io.BytesIO()
-                Image.fromarray(renderer.draw(vertices, camera).rgb).save(buffer, "WEBP", quality=quality)
-                written += _write(folder / f"{names[face.face_id]}-{position}.{IMAGE_TYPE}", buffer.getvalue())
-            if done % 50 == 0 or done == len(faces):
-                log(f"rendered {done}/{len(faces)} faces ({time.perf_counter() - started:.0f} s)")
-    finally:
-        renderer.close()
-    return written
+    return WebPackage(
+        folder, slots, len(faces), len(faces) * len(yaws), pictures.bytes, page_bytes, seconds, pictures.workers
+    )
 
 
 def _write(path: Path, data: bytes) -> int:

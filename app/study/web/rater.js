@@ -4,13 +4,18 @@
  * order, under opaque ids; nothing in it or here says what a face is. Every vote is written to
  * localStorage before the next face appears, so a reload or a closed tab resumes where the rater
  * was. At the end the rater downloads one votes file with a SHA-256 checksum (computed here, since
- * crypto.subtle is missing on plain-http hosts) that rate-merge verifies.
+ * crypto.subtle is missing on plain-http hosts) that rate-merge verifies. The attention checks are
+ * not scored here: a page that knew which faces are catch or repeated faces would tell anyone who
+ * reads this script. The file says so, and rate-merge scores them against the study.
  */
 "use strict";
 (function () {
   const study = window.FACE_STUDY;
   const FILE_FORMAT = "face-manifold-explorer web votes";
   const FILE_VERSION = 1;
+  const ATTENTION_CHECKS =
+    "not scored in the browser, which is not told which faces are checks: rate-merge and rate-report " +
+    "score the catch and repeated faces of these votes against the study";
 
   // ---- SHA-256 (FIPS 180-4) over the UTF-8 bytes of a text --------------------------------------
   const K = new Uint32Array([
@@ -372,6 +377,7 @@
       saved_at: isoNow(),
       pauses: record.pauses,
       tab_hidden: record.tab_hidden,
+      attention_checks: ATTENTION_CHECKS,
       votes: record.votes.map((v) => ({
         n: v.n, face: v.face, vote: v.vote, shown_at: v.shown_at, voted_at: v.voted_at,
         decision_ms: v.decision_ms, undone_at: v.undone_at,
