@@ -58,7 +58,7 @@ def main() -> None:
                 sampled = time.perf_counter()
                 pairs = [renderer.pair(face) for face in faces]
                 rendered = time.perf_counter()
-                save_gallery_png(Path(folder) / "gallery.png", pairs, COLUMNS)
+                save_gallery_png(Path(folder) / "gallery.png", faces, pairs, COLUMNS)
                 written = time.perf_counter()
                 for step in range(2 * FACES):
                     limit.mesh.vertices[:, 0] += 1.0 if step % 2 else -1.0  # a new face to upload, no new work

@@ -80,3 +80,29 @@ def test_work_whose_input_did_not_change_is_skipped(model):
     state.set_coefficient("shape", 3, 2e5)
     assert live.refresh() and live.changed == {"input"}
     assert not live.denoised_normals.any() and denoised_normals.any()
+
+
+def edge_set(triangles: np.ndarray) -> set[tuple[int, int]]:
+    edges = np.sort(np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]), axis=1)
+    return set(map(tuple, edges.tolist()))
+
+
+def test_the_draft_keeps_every_edge_of_the_eye_and_mouth_openings(model):
+    """The mesh's boundary edges and the seams between parts (lips' inner edge, irises) all stay: no gaps open there."""
+    triangles = np.asarray(model.triangles)
+    edges = np.sort(np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]), axis=1)
+    keys, count = np.unique(edges, axis=0, return_counts=True)
+    boundary = set(map(tuple, keys[count == 1].tolist()))
+    seams = _seam_edges(edges, np.tile(model.triangle_parts, 3))
+    assert boundary and seams  # the embedded head has open edges and lips/irises
+    draft = cluster_draft(triangles, model.mean.reshape(-1, 3), model.triangle_parts)
+    kept = edge_set(draft.vertex_indices[draft.triangles])
+    assert boundary <= kept and seams <= kept
+
+
+def _seam_edges(edges: np.ndarray, parts: np.ndarray) -> set[tuple[int, int]]:
+    """Edges whose triangles belong to two different parts."""
+    order = np.lexsort((edges[:, 1], edges[:, 0]))
+    edges, parts = edges[order], parts[order]
+    same_edge = (edges[1:] == edges[:-1]).all(axis=1)
+    return set(map(tuple, edges[1:][same_edge & (parts[1:] != parts[:-1])].tolist()))

@@ -6,6 +6,8 @@ networks are the session's tiny trained ones (made on the embedded model, same c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from core_fixtures import bfm_fields, write_bfm, write_fitted_mat
@@ -184,7 +186,7 @@ def test_an_exported_coefficient_file_loads_back_as_a_preset(session, tmp_path, 
     session.state.update_settings(**SamplingSettings().to_dict())
     session.load_preset(tmp_path / f"face_denoised{coefficient_format}")
     np.testing.assert_allclose(session.state.alpha_id, denoised)
-    assert session.state.settings == settings
+    assert session.state.settings == replace(settings, seed=0)  # the next seed stays the explorer's
 
 
 def test_export_writes_the_unit_into_the_mesh_and_its_coefficients(session, tmp_path):
@@ -218,7 +220,7 @@ def test_presets_round_trip_and_apply_denoised_takes_the_networks_output(session
     session.load_preset(path)
     np.testing.assert_array_equal(session.state.alpha_id, saved[0])
     np.testing.assert_array_equal(session.state.alpha_exp, saved[1])
-    assert session.state.settings == saved[2]
+    assert session.state.settings == replace(saved[2], seed=0)  # the next seed stays the explorer's
     session.apply_denoised()
     denoised = session.live.denoised_id
     session.refresh()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -192,7 +193,7 @@ def test_preset_round_trip(model, tmp_path):
     apply_preset(other, preset)
     assert preset.model == model.provenance
     assert np.array_equal(other.alpha_id, state.alpha_id) and np.array_equal(other.alpha_exp, state.alpha_exp)
-    assert other.settings == state.settings
+    assert other.settings == replace(state.settings, seed=0)  # the ranges; the next seed stays the explorer's
 
 
 def test_bad_presets_are_refused(model, tmp_path):

@@ -24,6 +24,7 @@ from app.explorer.gallery import (
     sample_gallery,
     save_gallery_png,
 )
+from app.explorer.image_captions import CAPTION_HEIGHT
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.embedded_model import embedded_model
 from app.model.sampling_settings import SamplingSettings
@@ -78,18 +79,19 @@ def test_thumbnails_show_the_face_and_the_sheet_puts_each_pair_in_its_cell(tmp_p
     background = np.round(np.array(BACKGROUND) * 255)
     assert np.abs(noisy[32, 32] - background).max() > 30  # the face covers the centre
     assert np.abs(noisy.astype(int) - denoised).mean() > 1  # the networks changed the face
-    sheet = gallery_sheet(pairs, columns=2)
-    assert sheet.shape == (2 * 64 + 3 * SHEET_GAP, 2 * (2 * 64 + SHEET_GAP) + SHEET_GAP, 3)
-    top, left = 64 + 2 * SHEET_GAP, SHEET_GAP  # the third pair starts the second row
+    sheet = gallery_sheet(faces, pairs, columns=2)
+    cell = 64 + CAPTION_HEIGHT  # each pair has its seed under it, the sheet a title line above
+    assert sheet.shape == (CAPTION_HEIGHT + 2 * cell + 3 * SHEET_GAP, 2 * (2 * 64 + SHEET_GAP) + SHEET_GAP, 3)
+    top, left = CAPTION_HEIGHT + cell + 2 * SHEET_GAP, SHEET_GAP  # the third pair starts the second row
     np.testing.assert_array_equal(sheet[top : top + 64, left : left + 64], pairs[2][0])
     np.testing.assert_array_equal(sheet[top : top + 64, left + 64 : left + 128], pairs[2][1])
     np.testing.assert_array_equal(sheet[-1, -1], GAP_COLOUR)  # the empty fourth cell
-    written = save_gallery_png(tmp_path / "grid", pairs, columns=2)
+    written = save_gallery_png(tmp_path / "grid", faces, pairs, columns=2)
     assert written == tmp_path / "grid.png"
     with Image.open(written) as picture:
         np.testing.assert_array_equal(np.asarray(picture), sheet)
     with pytest.raises(FaceExplorerError):
-        save_gallery_png(tmp_path / "missing" / "folder" / "grid.png", pairs, columns=2)
+        save_gallery_png(tmp_path / "missing" / "folder" / "grid.png", faces, pairs, columns=2)
 
 
 def test_each_gallery_face_is_judged_as_the_badges_judge_and_the_grid_is_counted(shipped_workspace: Workspace) -> None:

@@ -103,7 +103,7 @@ def test_numeric_field_filter_and_denoised_toggle(qtbot, window):
     row = panel.row("expression", 1)
     row.field.setText("0.75")
     row.field.editingFinished.emit()
-    assert window.state.alpha_exp[1] == pytest.approx(0.75 * row.scale)  # σ, the unit the rows show
+    assert window.state.alpha_exp[1] == 0.75  # an action unit's activation, the unit its row shows
     panel.filter_box.setText("smile")
     visible = [r.index for r in panel.rows["expression"] if not r.isHidden()]
     assert visible and all("smile" in r.name.lower() for r in panel.rows["expression"] if not r.isHidden())
@@ -111,7 +111,7 @@ def test_numeric_field_filter_and_denoised_toggle(qtbot, window):
     panel.filter_box.setText("")
     settle(qtbot, window)
     panel.denoised_box.setChecked(True)
-    assert row.field.text() == f"{window.live.denoised_exp[1] / row.scale:.3f}σ"
+    assert row.field.text() == f"{window.live.denoised_exp[1]:.3f}"
     assert not row.slider.isEnabled()
     window.apply_denoised()
     assert np.allclose(window.state.alpha_exp, window.live.denoised_exp)
@@ -410,7 +410,7 @@ def test_typed_text_that_is_not_taken_restores_the_field_and_says_why(qtbot, win
 
 def test_a_typed_number_with_a_point_is_taken(qtbot, window):
     panel = window.coefficient_panel
-    panel.unit_box.setCurrentText("model units")
+    panel.unit_buttons["raw"].click()
     row = panel.row("expression", 1)
     row.field.setText("0.75")
     row.field.editingFinished.emit()
@@ -627,7 +627,7 @@ def test_rows_show_sigma_accept_typed_sigma_and_name_every_mode(qtbot, window):
     row.field.setText("-1")  # a plain number in the unit shown: σ
     row.field.editingFinished.emit()
     assert window.state.coefficient("shape", 4) == pytest.approx(-sigma)
-    panel.unit_box.setCurrentText("model units")
+    panel.unit_buttons["raw"].click()
     assert row.field.text() == f"{-sigma:.7g}" and "-1.000σ" in row.field.toolTip()
     row.field.setText("1,5")
     row.field.editingFinished.emit()

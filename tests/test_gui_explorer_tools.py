@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE
+from app.explorer.image_captions import CAPTION_HEIGHT
 from app.explorer.interpolation import Interpolation
 from widgets.explorer import ExplorerWindow
 from widgets.gallery_window import GalleryWindow, show_gallery
@@ -56,7 +57,7 @@ def test_a_gallery_click_opens_that_face_and_the_grid_exports_as_one_png(qtbot, 
         with Image.open(written) as sheet:
             assert sheet.size == (
                 4 * (2 * THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP,
-                4 * (THUMBNAIL_SIZE + SHEET_GAP) + SHEET_GAP,
+                CAPTION_HEIGHT + 4 * (THUMBNAIL_SIZE + CAPTION_HEIGHT + SHEET_GAP) + SHEET_GAP,  # a caption per face
             )
         assert open_gallery(window) is gallery  # one gallery per explorer
         qtbot.mouseClick(gallery.next_button, Qt.MouseButton.LeftButton)

@@ -18,6 +18,7 @@ from app.explorer.face_preset import save_preset
 from app.explorer.face_state import FaceState
 from app.explorer.gallery import ThumbnailRenderer
 from app.explorer.history import FaceHistory
+from app.explorer.image_captions import CAPTION_HEIGHT
 from app.explorer.interpolation import (
     FaceEndpoint,
     Interpolation,
@@ -123,7 +124,7 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
     expected_mesh = export_mesh(tmp_path / "expected.ply", model.synthesize(*walk.at(0.5)), model.triangles, unit="mm")
     assert (tmp_path / "walk" / "step_001.ply").read_bytes() == expected_mesh.read_bytes()
     with Image.open(tmp_path / "walk" / "strip.png") as picture:
-        assert picture.size == (3 * 48 + 2 * 2, 48)
+        assert picture.size == (3 * 48 + 2 * 2, 3 * CAPTION_HEIGHT + 48)  # the two ends above, t under each step
     with Image.open(tmp_path / "walk" / "interpolation.gif") as gif:
         assert gif.n_frames == 4  # 0, 1, 2 and back through 1
 

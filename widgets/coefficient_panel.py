@@ -1,7 +1,8 @@
 """A slider for every identity and expression coefficient, in two tabs, with a filter box.
 
-Each row (``CoefficientRow``) has a slider in σ, the exact value and a reset button; each tab has
-its own random and reset buttons.
+Each row (``CoefficientRow``) has a slider, the exact value and a reset button; each tab has its
+own random and reset buttons. Values show as action-unit activation (the embedded model's
+expressions, by default), in σ or in model units: one click on the unit buttons switches.
 
 The panel writes to the ``FaceState`` and redraws from its announcements. A slider's changes
 from pressing it to letting go are one gesture of the state (one undo step, a draft face in
@@ -18,22 +19,36 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
     QSlider,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.errors import FaceExplorerError
-from app.explorer.coefficient_display import Unit, format_in_unit, mode_label, mode_name
+from app.explorer.coefficient_display import (
+    ACTIVATION_REACH,
+    DEFAULT_SPAN,
+    Unit,
+    default_unit,
+    describe_activation,
+    format_in_unit,
+    full_activation,
+    mode_label,
+    mode_name,
+    slider_reach,
+    unit_of_row,
+)
 from app.explorer.face_state import FaceChange, FaceState
 from app.explorer.number_entry import read_coefficient
 from app.model.morphable_model import CoefficientKind
@@ -41,9 +56,16 @@ from app.model.sampling import sampling_scale
 from widgets.elided_label import ElidedLabel
 
 SLIDER_STEPS = 1000  # slider positions on each side of zero
-DEFAULT_SPAN = 8.0
 KIND_TITLES = {"shape": "Identity", "expression": "Expression"}
-UNIT_CHOICES: dict[str, Unit] = {"σ (standard deviations)": "sigma", "model units": "raw"}
+UNIT_BUTTONS: dict[Unit, tuple[str, str]] = {  # the button's text and tooltip
+    "activation": ("activation", "expressions as action-unit activation: 0 neutral, 3 full; identity in σ"),
+    "sigma": ("σ", "standard deviations"),
+    "raw": ("model units", "the model's own units"),
+}
+UNIT_LEGENDS: dict[Unit, str] = {
+    "sigma": "σ: EV (identity), EV/max (expr.)",
+    "raw": "as files record them",
+}
 STEP_GESTURE_MS = 400  # key or wheel steps this close together are one gesture (one undo step)
 
 
@@ -65,9 +87,10 @@ class CoefficientRow(QWidget):
 
     The label is the index and mode name ("identity mode k" when the model has none). The slider
     spans ±R σ (σ_i the coefficient's standard deviation: EV_i for identity, EV_i/max(EV) for
-    expression; R adjustable, default 8 so the paper's uniform ranges ±5 and ±7.5 fit). The field
-    shows the value in σ or in model units (the other one in its tooltip) and accepts "2.5σ" or a
-    plain number in the chosen unit.
+    expression; R adjustable, default 8 so the paper's uniform ranges ±5 and ±7.5 fit), or for an
+    action unit shown as activation ±2 × full activation, with tick marks at neutral and full. The
+    field shows the value in the chosen unit (σ or model units in its tooltip) and accepts "2.5σ"
+    or a plain number in that unit.
     """
 
     def __init__(
@@ -85,16 +108,20 @@ class CoefficientRow(QWidget):
         self._moved = moved  # told whether the slider is held: the panel ends a gesture of key steps once they pause
         self.name = mode_name(state.model, kind, index)
         self.span = DEFAULT_SPAN
+        self.full = full_activation(state.model, kind)  # None unless the mode is an action unit
         self.unit: Unit = "sigma"
+        full = "" if self.full is None else f"; full activation at {self.full:g}"
         # A long name ends in "…" where the panel is narrow, whole in the tooltip.
         self.label = ElidedLabel(
-            f"{index:3d}  {self.name}", f"{mode_label(state.model, kind, index)}; σ = {self.scale:.6g} model units"
+            f"{index:3d}  {self.name}",
+            f"{mode_label(state.model, kind, index)}; σ = {self.scale:.6g} model units{full}",
         )
         self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.label.setMinimumWidth(110)
         self.slider = ScrollFriendlySlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
         self.slider.setMinimumWidth(60)
+        self.slider.setTickInterval(round(SLIDER_STEPS / ACTIVATION_REACH))  # at 0 and ±full activation
         self.slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider.sliderPressed.connect(self._pressed)
@@ -123,15 +150,37 @@ class CoefficientRow(QWidget):
     def shown_text(self, value: float) -> str:
         return format_in_unit(value, self.scale, self.unit)
 
+    def set_unit(self, unit: Unit) -> None:
+        """Show the value in the panel's ``unit`` (σ instead of activation for a mode that is no action unit)."""
+        self.unit = unit_of_row(self.state.model, self.kind, unit)
+        ticks = QSlider.TickPosition.TicksBelow if self.unit == "activation" else QSlider.TickPosition.NoTicks
+        self.slider.setTickPosition(ticks)
+
+    @property
+    def reach(self) -> float:
+        """The coefficient (model units) at the slider's right end."""
+        return slider_reach(self.unit, self.scale, self.span, self.full)
+
     def show_value(self, value: float) -> None:
         """Display ``value`` without feeding it back into the state."""
-        position = int(np.clip(round(value / (self.span * self.scale) * SLIDER_STEPS), -SLIDER_STEPS, SLIDER_STEPS))
+        position = int(np.clip(round(value / self.reach * SLIDER_STEPS), -SLIDER_STEPS, SLIDER_STEPS))
         self.slider.blockSignals(True)
         self.slider.setValue(position)
         self.slider.blockSignals(False)
         self.field.setText(self.shown_text(value))
-        other = format_in_unit(value, self.scale, "raw" if self.unit == "sigma" else "sigma")
-        self.field.setToolTip(
+        self.field.setToolTip(self._tip(value))
+
+    def _tip(self, value: float) -> str:
+        """The value in the other units, and what may be typed."""
+        sigma = format_in_unit(value, self.scale, "sigma")
+        if self.unit == "activation":
+            assert self.full is not None  # unit_of_row shows activation only for action units
+            return (
+                f"= {describe_activation(value, self.full)}, {sigma}; type the activation "
+                f"(0 neutral, {self.full:g} full) or a value with σ after it (2.5σ), with a point for decimals"
+            )
+        other = format_in_unit(value, self.scale, "raw") if self.unit == "sigma" else sigma
+        return (
             f"= {other}; type a value in {'σ' if self.unit == 'sigma' else 'model units'} "
             "or with σ after it (2.5σ), with a point for decimals"
         )
@@ -147,7 +196,7 @@ class CoefficientRow(QWidget):
     def _slider_moved(self, position: int) -> None:
         self.state.begin_gesture()  # nothing new when the slider is held: its press began one
         self._moved(self.slider.isSliderDown())
-        self.state.set_coefficient(self.kind, self.index, position / SLIDER_STEPS * self.span * self.scale)
+        self.state.set_coefficient(self.kind, self.index, position / SLIDER_STEPS * self.reach)
 
     def _field_edited(self) -> None:
         """Take the typed value, or restore the field and say why not; the face stays as it was."""
@@ -185,12 +234,31 @@ class CoefficientPanel(QWidget):
         self.span_box.setValue(DEFAULT_SPAN)
         self.span_box.setPrefix("slider range ±")
         self.span_box.setSuffix(" σ")
-        self.span_box.setToolTip("each slider spans ±R σ (σ = EV for identity, EV/max(EV) for expression)")
+        self.span_box.setToolTip(
+            "each slider spans ±R σ (σ = EV for identity, EV/max(EV) for expression); "
+            "activation sliders span ±2 × full activation"
+        )
         self.span_box.valueChanged.connect(self._set_span)
-        self.unit_box = QComboBox()
-        self.unit_box.addItems(list(UNIT_CHOICES))
-        self.unit_box.setToolTip("show and type values in standard deviations or in the model's own units")
-        self.unit_box.currentTextChanged.connect(self._set_unit)
+        # Show and type values as activation (where the expressions are action units), σ or model units.
+        self.unit = default_unit(model)
+        self.unit_buttons: dict[Unit, QToolButton] = {}
+        self._unit_group = QButtonGroup(self)  # exclusive: one unit at a time
+        for unit, (text, tip) in UNIT_BUTTONS.items():
+            if unit == "activation" and full_activation(model, "expression") is None:
+                continue  # PCA expression modes (BFM, FLAME) have no activation
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setChecked(unit == self.unit)
+            button.clicked.connect(lambda _checked=False, u=unit: self._set_unit(u))
+            self._unit_group.addButton(button)
+            self.unit_buttons[unit] = button
+        # What the unit shown means, on one line whatever it says.
+        self.unit_legend = ElidedLabel(
+            tip="activation: an action unit's coefficient, 0 neutral, 3 full, sliders to twice that; identity in σ\n"
+            "σ: standard deviations, EV for identity, EV / max(EV) for expression\nmodel units: as files record them"
+        )
         self._step_timer = QTimer(self)
         self._step_timer.setSingleShot(True)
         self._step_timer.setInterval(STEP_GESTURE_MS)
@@ -238,13 +306,18 @@ class CoefficientPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter_box, 1)
         top.addWidget(self.span_box)
-        top.addWidget(self.unit_box)
+        units = QHBoxLayout()
+        units.addWidget(QLabel("values in"))
+        for button in self.unit_buttons.values():
+            units.addWidget(button)
+        units.addWidget(self.unit_legend, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.denoised_box, 1)
         bottom.addWidget(self.reset_all_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addLayout(units)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
 
@@ -252,6 +325,8 @@ class CoefficientPanel(QWidget):
         # The visible tab gets its rows now; the other one right after the window is up.
         self._ensure_rows(self.current_kind())
         self.tabs.currentChanged.connect(lambda _: self._ensure_rows(self.current_kind()))
+        self.tabs.currentChanged.connect(lambda _: self._show_unit_controls())
+        self._show_unit_controls()
         QTimer.singleShot(0, lambda: self._ensure_rows("expression"))
 
     def current_kind(self) -> CoefficientKind:
@@ -287,7 +362,7 @@ class CoefficientPanel(QWidget):
                 self.state, kind, index, self._scales[kind][index], self.entry_refused.emit, self._slider_moved
             )
             row.span = self.span_box.value()
-            row.unit = UNIT_CHOICES[self.unit_box.currentText()]
+            row.set_unit(self.unit)
             row.set_editable(editable)
             row.setVisible(row.matches(text))
             body.insertWidget(body.count() - 1, row)
@@ -333,11 +408,24 @@ class CoefficientPanel(QWidget):
         else:
             self._step_timer.start()
 
-    def _set_unit(self, choice: str) -> None:
+    def _set_unit(self, unit: Unit) -> None:
+        self.unit = unit
+        self.unit_buttons[unit].setChecked(True)
         for rows in self.rows.values():
             for row in rows:
-                row.unit = UNIT_CHOICES[choice]
+                row.set_unit(unit)
+        self._show_unit_controls()
         self._show_all()
+
+    def _show_unit_controls(self) -> None:
+        """The legend says what the unit means; the ±R σ range box is idle while the tab shows activation sliders."""
+        full = full_activation(self.state.model, "expression")
+        self.unit_legend.setText(
+            f"0 neutral, {full:g} full (ticks)"
+            if self.unit == "activation" and full is not None
+            else UNIT_LEGENDS[self.unit]
+        )
+        self.span_box.setEnabled(unit_of_row(self.state.model, self.current_kind(), self.unit) != "activation")
 
     def _apply_filter(self, text: str) -> None:
         for kind in ("shape", "expression"):

@@ -318,7 +318,12 @@ class ExplorerWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "Open &model…", self.choose_model, "Ctrl+O", "BFM.mat, Model_Shape.mat or model .npz")
+        self._action(
+            file_menu, "Open &model…", self.choose_model, "Ctrl+O", "BFM .mat/.h5, Model_Shape.mat, FLAME .pkl or .npz"
+        )
+        self._action(
+            file_menu, "Open &ICT-FaceKit folder…", self.choose_model_folder, tip="ICT-FaceKit's FaceXModel folder"
+        )
         self._action(file_menu, "Open fitted data &folder…", lambda: self.choose_data(folder=True))
         self._action(file_menu, "Open fitted data .&npz…", lambda: self.choose_data(folder=False))
         self._action(
@@ -449,7 +454,16 @@ class ExplorerWindow(QMainWindow):
         self.settings.setValue(f"folders/{key}", str(path if path.is_dir() else path.parent))
 
     def choose_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open face model", self._folder("model"), "models (*.mat *.npz)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open face model", self._folder("model"), "models (*.mat *.h5 *.hdf5 *.pkl *.npz)"
+        )
+        if path:
+            self._remember_folder("model", path)
+            self.open_model(path)
+
+    def choose_model_folder(self) -> None:
+        """A model that is a folder (ICT-FaceKit's FaceXModel), read as ``--model FOLDER`` reads it."""
+        path = QFileDialog.getExistingDirectory(self, "Open ICT-FaceKit folder", self._folder("model"))
         if path:
             self._remember_folder("model", path)
             self.open_model(path)

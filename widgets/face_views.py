@@ -25,17 +25,17 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QV
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
-from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
 from app.explorer.live_face import LiveFace
 from app.png_files import write_png
 from app.rendering.face_mesh import FaceMesh
+from app.rendering.heat_map_legend import HeatMapLegend
 from app.rendering.look import BACKGROUND, LANDMARK_COLOUR, LIGHTING, add_face, colour_by, look_at_bounds
 
 INPUT_LABEL = "input (noisy)"
 DENOISED_LABEL = "denoised (networks)"
-HEAT_MAP_TITLE = "distance (mm)"
+HEAT_MAP_TITLE = "distance\n(mm)"
 HEAT_MAP_RANGES = {
     "colour scale: this face": None,
     "0–1 mm": 1.0,
@@ -87,6 +87,9 @@ class FaceViews(QWidget):
         self.canvas.GetRenderWindow().GetInteractor().RemoveObservers("CharEvent")
         self.software_gl: bool | None = None  # known once the first frame has a GL context
         render_window.AddObserver("EndEvent", self._on_render_end)
+        self.legend = HeatMapLegend(render_window, HEAT_MAP_TITLE, BACKGROUND)
+        # Before every frame, so that the viewports follow the window's size and the legend's visibility.
+        render_window.AddObserver("StartEvent", self._lay_out)
         self.frames = 0
         self._live: LiveFace | None = None
         self._denoiser_note = ""
@@ -101,7 +104,6 @@ class FaceViews(QWidget):
         self._denoised_annotation: pyvista.CornerAnnotation | None = None
         self._denoised_label = ""
         self._origin_text = ""
-        self._scalar_bar: vtkScalarBarActor | None = None
         # (points, source vertices, actor)
         self._landmarks: list[tuple[pyvista.PolyData, np.ndarray, pyvista.Actor]] = []
 
@@ -155,8 +157,6 @@ class FaceViews(QWidget):
     # ---- scene -----------------------------------------------------------------------------
     def show_face(self, live: LiveFace, denoiser_note: str = "") -> None:
         """Build the two meshes around ``live``'s arrays (once per model)."""
-        for title in list(self.plotter.scalar_bars.keys()):
-            self.plotter.remove_scalar_bar(title, render=False)
         self.plotter.clear_actors()
         self._live, self._denoiser_note = live, denoiser_note
         self._meshes, self._drafts, self._face_actors, self._draft_actors = [], [], [], []
@@ -212,22 +212,7 @@ class FaceViews(QWidget):
                 self._landmarks.append((points, vertices, marker))
             if column == 1:
                 self._denoised_actor, self._denoised_draft_actor = actor, draft_actor
-                # Below the view's label, with room above the bar for its title. The ignore: pyvista wraps
-                # ScalarBars.add_scalar_bar with functools.wraps, so its type still asks for `self`.
-                self._scalar_bar = self.plotter.add_scalar_bar(  # type: ignore[call-arg]
-                    title=HEAT_MAP_TITLE,
-                    mapper=actor.mapper,
-                    vertical=True,
-                    position_x=0.84,
-                    position_y=0.08,
-                    height=0.6,
-                    width=0.08,
-                    title_font_size=11,
-                    label_font_size=10,
-                    fmt="%.1f",
-                    n_labels=5,
-                    color="white",
-                )
+                self.legend.show_colours(actor.mapper.lookup_table)
         self._origin_text = ""
         self.set_heat_map(self.heat_map_box.isChecked())
         self.set_landmarks(self.landmarks_box.isChecked())
@@ -284,12 +269,14 @@ class FaceViews(QWidget):
     def set_heat_map(self, enabled: bool) -> None:
         if self._denoised_actor is None:
             return
-        # show_face sets the denoised actors and the scalar bar together
-        assert self._denoised_draft_actor is not None and self._scalar_bar is not None
+        assert self._denoised_draft_actor is not None  # show_face sets both denoised actors together
         for actor in (self._denoised_actor, self._denoised_draft_actor):
             colour_by(actor, "displacement" if enabled else None)
-        self._scalar_bar.SetVisibility(bool(enabled))
+        self.legend.set_visible(enabled)
         self._update_heat_map_range()
+        if self.fit_box.isChecked():
+            self._lay_out()  # the faces' viewports narrow or widen: frame them in their new size
+            self._fit()
         self.canvas.update()
 
     def toggle_heat_map(self) -> None:
@@ -346,10 +333,11 @@ class FaceViews(QWidget):
         return np.stack([bounds[:, :, 0].min(axis=0), bounds[:, :, 1].max(axis=0)], axis=1)
 
     def _look_from(self, yaw_degrees: float) -> None:
-        """The cameras are linked, so one renderer's camera moves both views."""
+        """Look from ``yaw_degrees`` and frame both faces as Fit does (the cameras are linked: one moves both)."""
         if not self._meshes:
             return
         look_at_bounds(self.plotter.renderers[0], self._both_faces_bounds(), yaw_degrees)
+        self._fit()
         self.canvas.update()
 
     def _fit(self) -> None:
@@ -395,6 +383,12 @@ class FaceViews(QWidget):
     def close_views(self) -> None:
         self.canvas.Finalize()
         self.plotter.close()
+
+    def _lay_out(self, *_: object) -> None:
+        """The faces' viewports side by side, and the legend's strip beside them while it is shown."""
+        render_window = self.plotter.render_window
+        if render_window is not None:
+            self.legend.layout(render_window, [self.plotter.renderers[0], self.plotter.renderers[1]])
 
     def _on_render_end(self, _caller: object, _event: str) -> None:
         if self.software_gl is None:

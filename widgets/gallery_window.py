@@ -229,7 +229,7 @@ class GalleryWindow(ToolWindow):
             return None
         try:
             self.session.check_output(Path(path).with_suffix(".png"))
-            written = save_gallery_png(path, self.pairs, self.columns)
+            written = save_gallery_png(path, self.faces, self.pairs, self.columns)
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return None

@@ -1,14 +1,16 @@
-"""Face presets in the explorer: bringing it back to exactly the same face and the same sampling settings.
+"""Face presets in the explorer: bringing it back to exactly the same face and the same sampling ranges.
 
 The file itself (marker, model record, sampling settings) is ``app.dataset.face_preset_file``. A
 preset is applied only to the model it was made on, and its face keeps where it came from (its
 seed and distribution, or "edited"); a preset from before origins were recorded says it came
-from the preset file.
+from the preset file. Loading one keeps the explorer's next seed: that is where its own sampling
+stands, not part of the face (the origin keeps the face's seed), and the preset's would draw again
+faces already seen (a preset of a hand-made face records 0).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ from app.model.sampling_settings import SamplingSettings
 class FacePreset:
     alpha_id: np.ndarray
     alpha_exp: np.ndarray
-    settings: SamplingSettings
+    settings: SamplingSettings | None  # None for a coefficient file that records none (an interpolation step's)
     model: ModelProvenance  # the model the face was made on
     path: Path
     origin: FaceOrigin | None = None  # None in presets saved before origins were recorded
@@ -54,12 +56,17 @@ def load_preset(path: str | Path, n_id: int, n_exp: int) -> FacePreset:
         origin = FaceOrigin.from_record(preset.info["origin"]) if "origin" in preset.info else None
     except FaceExplorerError as problem:
         raise FaceExplorerError(f"{preset.path}: {problem}") from problem
-    return FacePreset(preset.alpha_id, preset.alpha_exp, preset.settings, preset.model, preset.path, origin)
+    settings = preset.settings if "sampling" in preset.info else None
+    return FacePreset(preset.alpha_id, preset.alpha_exp, settings, preset.model, preset.path, origin)
 
 
 def apply_preset(state: FaceState, preset: FacePreset, source: str = "preset") -> None:
-    """The preset's face, then its settings: a face beyond the limits, or made on another model, changes nothing."""
+    """The preset's face, then its ranges and distribution; the next seed stays (see above).
+
+    A face beyond the limits, or made on another model, changes nothing.
+    """
     require_same_model(preset.model, state.model.provenance, f"the face preset {preset.path}")
     origin = preset.origin or FaceOrigin.of_both(PartOrigin(f"preset {preset.path.name}"))
     state.set_face(preset.alpha_id, preset.alpha_exp, source, origin)
-    state.update_settings(**preset.settings.to_dict())
+    if preset.settings is not None:
+        state.update_settings(**replace(preset.settings, seed=state.settings.seed).to_dict())

@@ -6,8 +6,9 @@ opening it in the explorer shows the same coefficients. The networks denoise the
 batch. Thumbnails come from one off-screen renderer that is reused for every image (a new GL
 window per image would cost more than the drawing), coloured like the explorer's faces and
 framed around a grown mean face so that raw uniform faces fit; ``gallery_sheet`` puts them
-into one picture for export. With the explorer's plausibility readout, each face and its
-denoised version get the same verdict as the explorer's badges give, and the grid a count.
+into one picture for export, each pair captioned with its seed and the sheet with what it shows.
+With the explorer's plausibility readout, each face and its denoised version get the same
+verdict as the explorer's badges give, and the grid a count.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.errors import FaceExplorerError
 from app.explorer.blas_threads import one_blas_thread
 from app.explorer.face_origin import FaceOrigin
 from app.explorer.face_state import FaceState
+from app.explorer.image_captions import with_caption, with_title
 from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.model.morphable_model import MorphableModel
 from app.model.sampling_settings import SamplingSettings
@@ -136,22 +138,33 @@ class ThumbnailRenderer:
         self._renderer.close()
 
 
-def gallery_sheet(pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> np.ndarray:
-    """One image of the pairs (input | denoised) in rows of ``columns`` pairs, separated by gaps."""
-    if not pairs or columns < 1:
-        raise FaceExplorerError("a gallery sheet needs at least one face and one column")
-    size = pairs[0][0].shape[0]
-    rows = -(-len(pairs) // columns)
-    cell_width = 2 * size + SHEET_GAP
-    sheet = np.empty((rows * (size + SHEET_GAP) + SHEET_GAP, columns * cell_width + SHEET_GAP, 3), dtype=np.uint8)
+def gallery_sheet(faces: list[GalleryFace], pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> np.ndarray:
+    """One image of the faces' pairs (input | denoised) in rows of ``columns``, separated by gaps.
+
+    Each pair has the face's seed and distribution under it ("seed 70 · uniform r = 10 / 15"),
+    and a line above the sheet says what a pair is.
+    """
+    if not pairs or columns < 1 or len(faces) != len(pairs):
+        raise FaceExplorerError("a gallery sheet needs at least one column and each face's pair of pictures")
+    tiles = [
+        with_caption(np.hstack(pair), face.origin.describe(), GAP_COLOUR)
+        for face, pair in zip(faces, pairs, strict=True)
+    ]
+    height, width = tiles[0].shape[:2]
+    rows = -(-len(tiles) // columns)
+    sheet = np.empty(
+        (rows * (height + SHEET_GAP) + SHEET_GAP, columns * (width + SHEET_GAP) + SHEET_GAP, 3), dtype=np.uint8
+    )
     sheet[...] = GAP_COLOUR
-    for k, (noisy, denoised) in enumerate(pairs):
-        top = SHEET_GAP + (k // columns) * (size + SHEET_GAP)
-        left = SHEET_GAP + (k % columns) * cell_width
-        sheet[top : top + size, left : left + size] = noisy
-        sheet[top : top + size, left + size : left + 2 * size] = denoised
-    return sheet
+    for k, tile in enumerate(tiles):
+        top = SHEET_GAP + (k // columns) * (height + SHEET_GAP)
+        left = SHEET_GAP + (k % columns) * (width + SHEET_GAP)
+        sheet[top : top + height, left : left + width] = tile
+    title = f"seeds {faces[0].seed} to {faces[-1].seed}: each face (left) beside its denoised version (right)"
+    return with_title(sheet, [title], GAP_COLOUR)
 
 
-def save_gallery_png(path: str | Path, pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> Path:
-    return write_png(Path(path).with_suffix(".png"), gallery_sheet(pairs, columns))
+def save_gallery_png(
+    path: str | Path, faces: list[GalleryFace], pairs: list[tuple[np.ndarray, np.ndarray]], columns: int
+) -> Path:
+    return write_png(Path(path).with_suffix(".png"), gallery_sheet(faces, pairs, columns))

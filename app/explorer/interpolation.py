@@ -4,10 +4,10 @@ The walk is linear in the coefficients, (1 − t)·A + t·B for identity and exp
 model is linear, so the surface moves linearly too, and any face on the way is what a researcher
 would get by setting the sliders there. With ``denoise_steps`` every in-between face goes
 through the networks, which shows whether they keep a path between two real faces on the
-manifold or bend it. An export writes one mesh and one coefficient file per step (with the
-step's plausibility verdict when a readout is given, so the files say where the walk leaves
-the real faces), a PNG strip of all steps side by side, and an animated GIF (Pillow, which the
-project already uses for PNGs).
+manifold or bend it. An export writes one mesh (as File ▸ Export writes a face) and one
+coefficient file per step (with the step's plausibility verdict when a readout is given, so the
+files say where the walk leaves the real faces), a PNG strip of all steps side by side, each
+captioned with its t under the two ends' names, and an animated GIF (Pillow).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import numpy as np
 from PIL import Image
 
 from app.atomic_files import create_folder, write_atomically
-from app.dataset.export import save_coefficients
-from app.dataset.mesh_files import export_mesh
-from app.dataset.mesh_formats import EXPORT_MESH_UNIT, mesh_format
+from app.dataset.face_export import ExportedFace, export_faces
+from app.dataset.mesh_formats import mesh_format
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
@@ -31,6 +30,7 @@ from app.explorer.face_preset import load_preset
 from app.explorer.face_state import FaceState
 from app.explorer.gallery import GAP_COLOUR, ThumbnailRenderer
 from app.explorer.history import FaceHistory
+from app.explorer.image_captions import with_caption, with_title
 from app.explorer.live_face import LiveFace
 from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.coefficient_limits import check_coefficients
@@ -145,8 +145,10 @@ def export_interpolation(
 ) -> list[Path]:
     """Write ``step_000.ply`` … with ``.json`` coefficients, ``strip.png`` and ``interpolation.gif`` into ``folder``.
 
-    Everything is checked (steps, mesh format) and computed before the first file is written.
-    ``info`` (model identity …) goes into every coefficient file beside the step's t and the endpoints.
+    The steps are written as File ▸ Export writes a face (``export_faces``): in mm, and an OBJ with
+    a group and material per face part and its ``.mtl``. Everything is checked (steps, mesh format)
+    and computed before the first file is written. ``info`` (model identity …) goes into every
+    coefficient file beside the step's t and the endpoints.
     A folder that already holds files is refused, so no earlier export is overwritten. With a
     ``readout`` of the walk's model, each coefficient file also holds the step's ``plausibility``.
     """
@@ -163,28 +165,24 @@ def export_interpolation(
     model = interpolation.model
     written = []
     for k, t in enumerate(times):
-        mesh = folder / f"step_{k:03d}{mesh_suffix}"
         vertices = model.synthesize(alpha_id[k], alpha_exp[k])
-        # in mm, like File ▸ Export's meshes
-        written.append(export_mesh(mesh, vertices, model.triangles, uv_layout=model.uv_layout, unit=EXPORT_MESH_UNIT))
-        verdict = (
+        verdict: dict[str, Any] = (
             {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
         )
-        written.append(
-            save_coefficients(
-                mesh.with_suffix(".json"),
-                alpha_id[k],
-                alpha_exp[k],
-                t=float(t),
-                start=interpolation.start.label,
-                end=interpolation.end.label,
-                denoised=interpolation.denoise_steps,
-                unit=EXPORT_MESH_UNIT,
-                **verdict,
-                **info,
-            )
+        written += export_faces(
+            folder / f"step_{k:03d}{mesh_suffix}",
+            [ExportedFace("interpolation step", vertices, alpha_id[k], alpha_exp[k])],
+            model.triangles,
+            uv_layout=model.uv_layout,
+            triangle_parts=model.triangle_parts,
+            t=float(t),
+            start=interpolation.start.label,
+            end=interpolation.end.label,
+            denoised=interpolation.denoise_steps,
+            **verdict,
+            **info,
         )
-    written.append(write_png(folder / "strip.png", strip(images)))
+    written.append(write_png(folder / "strip.png", captioned_strip(images, times, interpolation)))
     written.append(write_gif(folder / "interpolation.gif", images))
     return written
 
@@ -197,6 +195,14 @@ def strip(images: list[np.ndarray], gap: int = 2) -> np.ndarray:
     for k, image in enumerate(images):
         picture[:, k * (width + gap) : k * (width + gap) + width] = image
     return picture
+
+
+def captioned_strip(images: list[np.ndarray], times: np.ndarray, interpolation: Interpolation) -> np.ndarray:
+    """The steps' ``images`` side by side, each with its t under it, the two ends named above them."""
+    steps = strip([with_caption(image, f"t = {t:.3g}", GAP_COLOUR) for image, t in zip(images, times, strict=True)])
+    denoised = ", each step denoised" if interpolation.denoise_steps else ""
+    ends = [f"t = 0: {interpolation.start.label}", f"t = 1: {interpolation.end.label}{denoised}"]
+    return with_title(steps, ends, GAP_COLOUR)
 
 
 def write_gif(path: str | Path, images: list[np.ndarray]) -> Path:

@@ -5,8 +5,9 @@ refused rather than guessed at: "1,5" is 1.5 in German and 15 to a reader that t
 for a thousands separator, and silently turning a typed 1.5 into 15 moves a face by 10×.
 
 A coefficient may be typed in standard deviations with a "σ" (or "sigma", "sd") after the
-number ("2.5σ"); a plain number is read in the unit the panel shows (σ or model units). A value
-beyond the coefficient's limit is refused in the unit it was typed in.
+number ("2.5σ"); a plain number is read in the unit the panel shows (σ or model units; an action
+unit's activation is its coefficient). A value beyond the coefficient's limit is refused in the unit
+it was typed in.
 """
 
 from __future__ import annotations

@@ -38,7 +38,10 @@ def cluster_draft(
 
     Vertex clustering: vertices are grouped into grid cells (per face part, so teeth never merge
     with lips), each cell keeps one of its own vertices (the one nearest the cell's centroid), and
-    triangles whose corners fall into fewer than three cells disappear. The mouth's inside (teeth,
+    triangles whose corners fall into fewer than three cells disappear. The outlines of the openings
+    (``outline_vertices``: the mesh's own boundary edges and the seams between parts, such as the
+    lips' inner edge and the rims of the irises) are never merged, so every one of their edges stays
+    and the draft opens no gaps around the eyes and the mouth. The mouth's inside (teeth,
     gums, tongue), mostly hidden behind the lips, gets cells twice as large, which leaves more of
     the budget to the skin and the eyes. The cell size is bisected until the draft has about the
     wanted number of triangles.
@@ -53,14 +56,15 @@ def cluster_draft(
         renumber[used] = np.arange(len(used))
         return DraftMesh(used, renumber[triangles], np.asarray(triangle_parts, dtype=np.uint8))
     parts = vertex_parts(triangles, triangle_parts, len(vertices))
+    outline = outline_vertices(triangles, triangle_parts, len(vertices))
     target = fraction * len(triangles)
     extent = float(np.ptp(vertices, axis=0).max()) or 1.0
     # Bisect the cell size (log scale) until the draft has about the wanted number of triangles.
     low, high = extent * 1e-4, extent
-    best = _cluster(triangles, vertices, parts, triangle_parts, low)
+    best = _cluster(triangles, vertices, parts, outline, triangle_parts, low)
     for _ in range(_SEARCH_STEPS):
         cell = float(np.sqrt(low * high))
-        draft = _cluster(triangles, vertices, parts, triangle_parts, cell)
+        draft = _cluster(triangles, vertices, parts, outline, triangle_parts, cell)
         if len(draft.triangles) > target:
             low = cell
         else:
@@ -70,12 +74,34 @@ def cluster_draft(
     return best
 
 
+def outline_vertices(triangles: np.ndarray, triangle_parts: np.ndarray, vertex_count: int) -> np.ndarray:
+    """(N,) bool: the vertices of edges with one triangle (the mesh's boundary) or with triangles of two parts."""
+    corners = np.asarray(triangles, dtype=np.int64)
+    edges = np.sort(np.concatenate([corners[:, [0, 1]], corners[:, [1, 2]], corners[:, [2, 0]]]), axis=1)
+    edge_parts = np.tile(np.asarray(triangle_parts, dtype=np.int64), 3)
+    _, edge, count = np.unique(edges[:, 0] * vertex_count + edges[:, 1], return_inverse=True, return_counts=True)
+    lowest = np.full(len(count), 255, dtype=np.int64)
+    highest = np.zeros(len(count), dtype=np.int64)
+    np.minimum.at(lowest, edge, edge_parts)
+    np.maximum.at(highest, edge, edge_parts)
+    outline_edges = (count == 1) | (lowest != highest)
+    outline = np.zeros(vertex_count, dtype=bool)
+    outline[edges[outline_edges[edge]].ravel()] = True
+    return outline
+
+
 def _cluster(
-    triangles: np.ndarray, vertices: np.ndarray, parts: np.ndarray, triangle_parts: np.ndarray, cell: float
+    triangles: np.ndarray,
+    vertices: np.ndarray,
+    parts: np.ndarray,
+    outline: np.ndarray,
+    triangle_parts: np.ndarray,
+    cell: float,
 ) -> DraftMesh:
     grid = np.floor((vertices - vertices.min(axis=0)) / (cell * _CELL_SCALE[parts])[:, None]).astype(np.int64)
     size = grid.max(axis=0) + 1
     keys = ((grid[:, 0] * size[1] + grid[:, 1]) * size[2] + grid[:, 2]) * 256 + parts  # one integer per (cell, part)
+    keys[outline] = -1 - np.flatnonzero(outline)  # a cluster of its own: negative keys are no cell's
     _, cluster = np.unique(keys, return_inverse=True)
     count = int(cluster.max()) + 1
     sizes = np.bincount(cluster, minlength=count)

@@ -14,6 +14,7 @@ import pyvista
 
 from app.model.face_parts import FacePart, vertex_parts
 from app.rendering.face_mesh import FaceMesh
+from app.rendering.mouth_cavity import mouth_light
 
 SKIN = (0.87, 0.72, 0.62)
 PART_COLOURS = {
@@ -40,12 +41,14 @@ def add_face(
     """Draw ``mesh`` smoothly shaded, each part (skin, eyes, teeth …) in its colour, or by its point array ``scalars``.
 
     The colours are per vertex: the parts are separate meshes that share no vertices, except
-    where the iris meets the white of the eye, whose colours then blend over one triangle.
+    where the iris meets the white of the eye, whose colours then blend over one triangle. Inside
+    the mouth they darken with the distance from the lips (``mouth_light``, measured on the face
+    the mesh shows now), so an open mouth is a dark cavity with light front teeth.
     """
     palette = np.array([PART_COLOURS[part] for part in FacePart], dtype=np.float32)
-    mesh.polydata.point_data[PART_COLOUR_ARRAY] = palette[
-        vertex_parts(mesh.triangles, triangle_parts, len(mesh.vertices))
-    ]
+    colours = palette[vertex_parts(mesh.triangles, triangle_parts, len(mesh.vertices))]
+    colours *= mouth_light(mesh.vertices, mesh.triangles, triangle_parts)[:, None]
+    mesh.polydata.point_data[PART_COLOUR_ARRAY] = colours
     actor = plotter.add_mesh(
         mesh.polydata,
         scalars=PART_COLOUR_ARRAY,
