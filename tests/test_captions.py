@@ -50,7 +50,7 @@ def test_each_gallery_pair_has_its_seed_under_it():
     faces = sample_gallery(embedded_model(), None, SamplingSettings(seed=70), 3)
     rng = np.random.default_rng(0)
     pairs = [tuple(rng.integers(0, 255, size=(SIZE, SIZE, 3), dtype=np.uint8) for _ in range(2)) for _ in faces]
-    sheet = gallery_sheet(faces, pairs, columns=2)
+    sheet = gallery_sheet(faces, pairs, 2, "not denoised")
     width = 2 * SIZE
     for k, face in enumerate(faces):
         top = CAPTION_HEIGHT + SHEET_GAP + (k // 2) * (SIZE + CAPTION_HEIGHT + SHEET_GAP)
@@ -59,10 +59,10 @@ def test_each_gallery_pair_has_its_seed_under_it():
         caption = sheet[top + SIZE : top + SIZE + CAPTION_HEIGHT, left : left + width]
         assert face.origin.describe() == f"seed {70 + k} · uniform r = 10 / 15"
         np.testing.assert_array_equal(caption, caption_band(face.origin.describe(), width, GAP_COLOUR))
-    title = "seeds 70 to 72: each face (left) beside its denoised version (right)"
+    title = "seeds 70 to 72: each face (left) beside its denoised version (right: not denoised)"
     np.testing.assert_array_equal(sheet[:CAPTION_HEIGHT], caption_band(title, sheet.shape[1], GAP_COLOUR))
     with pytest.raises(FaceExplorerError):
-        gallery_sheet(faces[:2], pairs, columns=2)  # a pair without its face has no seed to show
+        gallery_sheet(faces[:2], pairs, 2, "not denoised")  # a pair without its face has no seed to show
 
 
 def test_the_strip_names_both_ends_above_and_each_step_s_t_under_it():

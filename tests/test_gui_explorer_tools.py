@@ -90,7 +90,7 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
         )
         panel.denoise_box.setChecked(True)
         walked = Interpolation(
-            window.workspace.model, panel.ends["start"], panel.ends["end"], window.live.denoiser, True
+            window.workspace.model, panel.ends["start"], panel.ends["end"], window.live.denoise_face, True
         )
         panel.show_in_explorer()
         np.testing.assert_allclose(window.state.alpha_id, walked.at(t)[0])

@@ -14,14 +14,16 @@ from app.dataset.mesh_files import export_mesh
 from app.denoising.denoiser import Denoiser
 from app.errors import FaceExplorerError
 from app.evaluation.plausibility import PlausibilityCalibration
+from app.explorer.denoising_choice import PRIOR_SEED, DenoisingChoice
 from app.explorer.face_preset import save_preset
 from app.explorer.face_state import FaceState
-from app.explorer.gallery import ThumbnailRenderer
+from app.explorer.gallery import GAP_COLOUR, ThumbnailRenderer
 from app.explorer.history import FaceHistory
-from app.explorer.image_captions import CAPTION_HEIGHT
+from app.explorer.image_captions import CAPTION_HEIGHT, caption_band
 from app.explorer.interpolation import (
     FaceEndpoint,
     Interpolation,
+    captioned_strip,
     current_face,
     denoised_face,
     export_interpolation,
@@ -34,6 +36,7 @@ from app.explorer.plausibility_readout import PlausibilityReadout
 from app.model.embedded_model import embedded_model
 from app.model.sampling import sample_coefficients
 from app.model.sampling_settings import SamplingSettings
+from app.prior.learned_prior import DEFAULT_STRENGTH, seeded_generator
 from app.workspace import Workspace
 
 
@@ -83,13 +86,19 @@ def test_denoised_steps_are_the_networks_output_of_each_linear_step(denoiser: De
     model = embedded_model()
     start, end = endpoints(1)
     plain = Interpolation(model, start, end)
-    denoised = Interpolation(model, start, end, denoiser, denoise_steps=True)
-    raw_id, _ = plain.at(0.6)
-    walked_id, _ = denoised.at(0.6)
-    alone = denoiser.denoise("shape", raw_id)
-    np.testing.assert_allclose(walked_id, alone, atol=1e-5 * np.abs(alone).max())
+    denoised = Interpolation(model, start, end, denoiser.denoise_face, denoise_steps=True)
+    raw_id, raw_exp = plain.at(0.6)
+    walked_id, walked_exp = denoised.at(0.6)
+    np.testing.assert_array_equal(walked_id, denoiser.denoise("shape", raw_id))  # each step alone, as the explorer
+    np.testing.assert_array_equal(walked_exp, denoiser.denoise("expression", raw_exp))
     assert not np.allclose(walked_id, raw_id)
-    with pytest.raises(FaceExplorerError, match="needs the networks"):
+    times = step_times(5)
+    steps_id, _ = denoised.faces(times)
+    before = denoiser.denoise(
+        "shape", plain.faces(times)[0]
+    )  # all steps in one batch, as the walk denoised them before
+    np.testing.assert_allclose(steps_id, before, atol=1e-5 * np.abs(before).max())  # float32: the last bits differ
+    with pytest.raises(FaceExplorerError, match="needs a denoising method"):
         Interpolation(model, start, end, None, denoise_steps=True)
 
 
@@ -120,6 +129,7 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
     ]
     middle = json.loads((tmp_path / "walk" / "step_001.json").read_text())
     assert middle["t"] == 0.5 and middle["start"] == "A" and middle["end"] == "B" and middle["digest"] == "abc"
+    assert middle["denoised"] is False and "denoised_by" not in middle
     np.testing.assert_allclose(middle["alpha_id"], walk.at(0.5)[0])
     expected_mesh = export_mesh(tmp_path / "expected.ply", model.synthesize(*walk.at(0.5)), model.triangles, unit="mm")
     assert (tmp_path / "walk" / "step_001.ply").read_bytes() == expected_mesh.read_bytes()
@@ -191,3 +201,39 @@ def test_the_ends_come_from_the_explorer_s_face_its_denoised_face_a_preset_and_t
     finally:
         live.close()
         history.close()
+
+
+def test_with_the_prior_chosen_the_denoised_steps_are_the_prior_s_projections(
+    tmp_path: Path, shipped_workspace: Workspace
+) -> None:
+    model, prior = shipped_workspace.model, shipped_workspace.prior
+    choice = DenoisingChoice()
+    choice.choose("prior")
+    live = LiveFace(FaceState(model), shipped_workspace.denoiser, prior, choice)
+    try:
+        method = live.denoising_method
+        assert method is not None and method.describe() == f"learned prior, t = {DEFAULT_STRENGTH:.2f}"
+        start, end = endpoints(5)
+        walk = Interpolation(model, start, end, live.denoise_face, True, method.describe())
+        times = step_times(3)
+        walked_id, walked_exp = walk.faces(times)
+        raw_id, raw_exp = Interpolation(model, start, end).faces(times)
+        for k in range(3):  # each step projected alone from the explorer's seed, as its denoised view would
+            projected = prior.project_face(raw_id[k], raw_exp[k], DEFAULT_STRENGTH, seeded_generator(PRIOR_SEED))
+            np.testing.assert_array_equal(walked_id[k], projected[0])
+            np.testing.assert_array_equal(walked_exp[k], projected[1])
+        assert not np.allclose(walked_id[1], shipped_workspace.denoiser.denoise("shape", raw_id[1]))
+        images = [np.zeros((200, 200, 3), np.uint8) for _ in times]
+        picture = captioned_strip(images, times, walk)
+        named = picture[2 * CAPTION_HEIGHT : 3 * CAPTION_HEIGHT]  # under the two ends' lines
+        line = f"each step denoised: learned prior, t = {DEFAULT_STRENGTH:.2f}"
+        np.testing.assert_array_equal(named, caption_band(line, picture.shape[1], GAP_COLOUR))
+        renderer = ThumbnailRenderer(model, size=32)
+        try:
+            export_interpolation(tmp_path / "walk", walk, 2, renderer)
+        finally:
+            renderer.close()
+    finally:
+        live.close()
+    record = json.loads((tmp_path / "walk" / "step_001.json").read_text())
+    assert record["denoised"] is True and record["denoised_by"] == f"learned prior, t = {DEFAULT_STRENGTH:.2f}"

@@ -1,11 +1,13 @@
 """The gallery window: a grid of sampled faces beside their denoised versions; a click opens one.
 
-Faces are drawn with the explorer's current sampling settings from its current seed on
-(``app.explorer.gallery``). The thumbnails are rendered one picture per turn of the event loop
-(a face, then its denoised version) by one reused off-screen renderer, so the window fills in
-while the explorer keeps answering: a turn costs one thumbnail's render. Once the explorer's
-plausibility readout is calibrated, each caption marks the face and its denoised version
-plausible (✓) or not (✗), as the badges under the explorer's views would.
+Faces are drawn with the explorer's current sampling settings from its current seed on, and
+denoised as its denoised view would show them with the method chosen in its Denoiser box when
+the grid is drawn (``app.explorer.gallery``); the status line and the exported sheet name that
+method. The thumbnails are rendered one picture per turn of the event loop (a face, then its
+denoised version) by one reused off-screen renderer, so the window fills in while the explorer
+keeps answering: a turn costs one thumbnail's render. Once the explorer's plausibility readout
+is calibrated, each caption marks the face and its denoised version plausible (✓) or not (✗),
+as the badges under the explorer's views would.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class GalleryWindow(ToolWindow):
         self.setWindowTitle("Gallery — click a face to open it")
         self.faces: list[GalleryFace] = []
         self.model: MorphableModel | None = None  # the model the faces were drawn on
+        self.denoised_by = ""  # what denoised them ("learned prior, t = 0.08")
         self.columns = DEFAULT_COLUMNS  # of the grid shown
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
         self.verdicts: list[tuple[FaceVerdict, FaceVerdict]] = []  # per face drawn, when a readout was ready
@@ -123,31 +126,35 @@ class GalleryWindow(ToolWindow):
         settings = self.session.state.settings
         if first_seed is not None:
             settings = replace(settings, seed=first_seed)
-        model = self.session.workspace.model
+        model, live = self.session.workspace.model, self.session.live
+        method = live.denoising_method
         try:
             faces = sample_gallery(
-                model, self.session.live.denoiser, settings, self.rows_box.value() * self.columns_box.value()
+                model,
+                None if method is None else live.denoise_face,
+                settings,
+                self.rows_box.value() * self.columns_box.value(),
             )
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return
-        self._start(faces, model)
+        self._start(faces, model, "not denoised" if method is None else method.describe())
 
     def sample_next(self) -> None:
         self.sample(self.faces[-1].seed + 1 if self.faces else None)
 
-    def _start(self, faces: list[GalleryFace], model: MorphableModel) -> None:
+    def _start(self, faces: list[GalleryFace], model: MorphableModel, denoised_by: str) -> None:
         self._fill_timer.stop()
         for button in self.buttons:
             button.deleteLater()
         self.faces, self.pairs, self.buttons, self._next, self._half = faces, [], [], 0, None
         self.verdicts = []
-        self.model, self.columns = model, self.columns_box.value()
+        self.model, self.columns, self.denoised_by = model, self.columns_box.value(), denoised_by
         for k, face in enumerate(faces):
             button = QToolButton()
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             button.setText(f"seed {face.seed}")
-            button.setToolTip(f"seed {face.seed}: the face (left) and the networks' version (right); click to open it")
+            button.setToolTip(f"seed {face.seed}: the face (left) and its denoised version (right); click to open it")
             button.clicked.connect(lambda _checked=False, k=k: self.open_face(k))
             self.grid.addWidget(button, k // self.columns, k % self.columns)
             self.buttons.append(button)
@@ -187,7 +194,7 @@ class GalleryWindow(ToolWindow):
             )
             self.status.setText(
                 f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
-                f"each face (left) beside its denoised version (right); {summary}"
+                f"each face (left) beside its denoised version (right: {self.denoised_by}); {summary}"
             )
             self.filled.emit()
 
@@ -229,7 +236,7 @@ class GalleryWindow(ToolWindow):
             return None
         try:
             self.session.check_output(Path(path).with_suffix(".png"))
-            written = save_gallery_png(path, self.faces, self.pairs, self.columns)
+            written = save_gallery_png(path, self.faces, self.pairs, self.columns, self.denoised_by)
         except FaceExplorerError as problem:
             self.show_error(str(problem))
             return None

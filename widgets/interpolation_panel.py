@@ -4,8 +4,10 @@ Each end is taken from the explorer when its button is pressed (the current face
 face, a preset file or a history entry) and kept. While the t slider is dragged, a thumbnail in
 this window follows it (one reused off-screen renderer, the latest t only); when the slider is
 let go, or moved by the keyboard, the explorer's views show the face at t, as one history step.
-The walk itself is ``app.explorer.interpolation``. Once the explorer's plausibility readout is
-calibrated, the status line gives the verdict of the face at t, and an export records each step's.
+"Denoise each step" denoises every face of the walk as the explorer's denoised view would, with
+the method chosen in its Denoiser box (followed as it changes); it is enabled while there is a
+method. The walk itself is ``app.explorer.interpolation``. Once the explorer's plausibility readout
+is calibrated, the status line gives the verdict of the face at t, and an export records each step's.
 """
 
 from __future__ import annotations
@@ -96,7 +98,6 @@ class InterpolationWindow(ToolWindow):
         self.slider.sliderReleased.connect(lambda: self._guarded(self.show_in_explorer))
         self.t_label = QLabel()
         self.denoise_box = QCheckBox("Denoise each step")
-        self.denoise_box.setToolTip("every face of the walk goes through the networks")
         self.denoise_box.toggled.connect(lambda _on: self._update_preview())
         scrub = QHBoxLayout()
         scrub.addWidget(QLabel("t"))
@@ -131,9 +132,12 @@ class InterpolationWindow(ToolWindow):
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addLayout(export)
         layout.addWidget(self.status)
+        self._follow_denoising()
+        unsubscribe = session.denoising.subscribe(lambda _method: self._denoising_chosen())
+        self.destroyed.connect(lambda *_: unsubscribe())
         self._guarded(self._take_current, "start")
-        has_networks = session.live.denoiser is not None
-        self._guarded(self._take_denoised if has_networks else self._take_current, "end")
+        denoises = session.live.denoising_method is not None
+        self._guarded(self._take_denoised if denoises else self._take_current, "end")
 
     # ---- the ends ---------------------------------------------------------------------------------
     def set_end(self, end: str, face: FaceEndpoint) -> None:
@@ -145,8 +149,10 @@ class InterpolationWindow(ToolWindow):
         self.set_end(end, current_face(self.session.state))
 
     def _take_denoised(self, end: str) -> None:
-        if self.session.live.denoiser is None:
-            raise FaceExplorerError("no denoising networks are loaded (File → Open checkpoints folder)")
+        if self.session.live.denoising_method is None:
+            raise FaceExplorerError(
+                "no denoising networks or learned prior are loaded (File → Open checkpoints folder)"
+            )
         self.set_end(end, denoised_face(self.session.live))  # of the face the views show
 
     def _take_preset(self, end: str) -> None:
@@ -169,13 +175,33 @@ class InterpolationWindow(ToolWindow):
         return self.slider.value() / SLIDER_STEPS
 
     def interpolation(self) -> Interpolation:
+        """The walk between the two ends, its steps denoised (when asked) as the explorer's denoised view would."""
+        live = self.session.live
+        method = live.denoising_method
         return Interpolation(
             self.session.workspace.model,
             self.ends["start"],
             self.ends["end"],
-            self.session.live.denoiser,
+            None if method is None else live.denoise_face,
             self.denoise_box.isChecked(),
+            "" if method is None else method.describe(),
         )
+
+    def _follow_denoising(self) -> None:
+        """Offer "Denoise each step" while something denoises, and say with what."""
+        method = self.session.live.denoising_method
+        if method is None:
+            self.denoise_box.setChecked(False)
+        self.denoise_box.setEnabled(method is not None)
+        self.denoise_box.setToolTip(
+            "no denoising networks or learned prior are loaded (File → Open checkpoints folder)"
+            if method is None
+            else f"every face of the walk denoised as the explorer's denoised view: {method.describe()}"
+        )
+
+    def _denoising_chosen(self) -> None:
+        self._follow_denoising()
+        self._update_preview()  # denoised steps change with the method
 
     def _slider_moved(self, _value: int) -> None:
         self._update_preview()
@@ -207,7 +233,7 @@ class InterpolationWindow(ToolWindow):
         verdict = "" if judged is None else f"\n{judged.headline()}\n{judged.details()}"
         self.status.setText(
             f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
-            + (", denoised" if self.denoise_box.isChecked() else "")
+            + (f", each step denoised ({walk.denoised_by})" if walk.denoise_steps else "")
             + verdict
         )
 
@@ -244,6 +270,10 @@ class InterpolationWindow(ToolWindow):
         return written
 
     # ---- plumbing -----------------------------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self._follow_denoising()  # networks opened or closed while the window was hidden
+        super().showEvent(event)
+
     def _guarded(self, action: Callable[..., None], *args: object) -> None:
         try:
             action(*args)

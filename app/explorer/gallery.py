@@ -1,24 +1,24 @@
 """Many faces at a glance: a grid of sampled faces, each beside its denoised version.
 
-Face k of a gallery is exactly the face "Sample both" gives with seed ``settings.seed + k`` (the
-same ``FaceState.sample`` draws it), so any face of the grid can be reproduced from its seed, and
-opening it in the explorer shows the same coefficients. The networks denoise the whole grid in one
-batch. Thumbnails come from one off-screen renderer that is reused for every image (a new GL
-window per image would cost more than the drawing), coloured like the explorer's faces and
-framed around a grown mean face so that raw uniform faces fit; ``gallery_sheet`` puts them
-into one picture for export, each pair captioned with its seed and the sheet with what it shows.
-With the explorer's plausibility readout, each face and its denoised version get the same
-verdict as the explorer's badges give, and the grid a count.
+Face k of a gallery is exactly the face "Sample both" gives with seed ``settings.seed + k``, so
+any face of the grid can be reproduced from its seed, and opening it in the explorer shows the
+same coefficients. Each face is denoised alone by the explorer's ``LiveFace.denoise_face``, so its
+denoised version is the one the explorer shows for it with the chosen method (networks or learned
+prior). Thumbnails come from one reused off-screen renderer (a GL window per image would cost more
+than the drawing), coloured like the explorer's faces and framed around a grown mean face so that
+raw uniform faces fit; ``gallery_sheet`` puts them into one picture for export, each pair captioned
+with its seed and the sheet with what it shows. With the explorer's plausibility readout, each face
+and its denoised version get the verdict the explorer's badges give, and the grid a count.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.blas_threads import one_blas_thread
@@ -38,11 +38,13 @@ SHEET_GAP = 4  # pixels between the pairs of a sheet, in the background colour o
 # thumbnail's frame is that of a mean face grown by this factor (the denoised faces look smaller).
 THUMBNAIL_FRAME_GROWTH = 1.4
 GAP_COLOUR = (18, 19, 22)
+# Denoises one face: (alpha_id, alpha_exp) → (denoised_id, denoised_exp), as ``LiveFace.denoise_face`` does.
+FaceDenoiser = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
 class GalleryFace:
-    """One face of the grid: the seed that draws it, its coefficients and the networks' version."""
+    """One face of the grid: the seed that draws it, its coefficients and its denoised version."""
 
     seed: int
     origin: FaceOrigin  # as "Sample both" records it, so the explorer shows the seed it came from
@@ -79,11 +81,11 @@ def plausible_counts(verdicts: list[tuple[FaceVerdict, FaceVerdict]]) -> str:
 
 
 def sample_gallery(
-    model: MorphableModel, denoiser: Denoiser | None, settings: SamplingSettings, count: int
+    model: MorphableModel, denoise_face: FaceDenoiser | None, settings: SamplingSettings, count: int
 ) -> list[GalleryFace]:
     """``count`` faces drawn like "Sample both" at seeds ``settings.seed`` … ``settings.seed + count - 1``.
 
-    Without networks, the denoised version of a face is the face itself.
+    Each is denoised alone by ``denoise_face``; without it, the denoised version of a face is the face itself.
     """
     if not 1 <= count <= MAX_GALLERY_FACES:
         raise FaceExplorerError(f"a gallery holds 1 to {MAX_GALLERY_FACES} faces (asked for {count})")
@@ -94,16 +96,16 @@ def sample_gallery(
         drawn_id.append(state.alpha_id)
         drawn_exp.append(state.alpha_exp)
         origins.append(state.origin)
-    alpha_id, alpha_exp = np.array(drawn_id), np.array(drawn_exp)
-    if denoiser is None:
-        denoised_id, denoised_exp = alpha_id, alpha_exp
+    if denoise_face is None:
+        denoised = list(zip(drawn_id, drawn_exp, strict=True))
     else:
-        with one_torch_thread():  # a few faces: the pool would only wait for busy cores
-            denoised_id, denoised_exp = denoiser.denoise("shape", alpha_id), denoiser.denoise("expression", alpha_exp)
-    return [
-        GalleryFace(settings.seed + k, origins[k], alpha_id[k], alpha_exp[k], denoised_id[k], denoised_exp[k])
-        for k in range(count)
-    ]
+        # One face at a time, as the explorer denoises it: the prior's projection of a face depends
+        # on the noise drawn for it, so a batch would give other faces than the explorer shows.
+        with one_torch_thread():  # a face is little work: the pool would only wait for busy cores
+            denoised = [
+                denoise_face(alpha_id, alpha_exp) for alpha_id, alpha_exp in zip(drawn_id, drawn_exp, strict=True)
+            ]
+    return [GalleryFace(settings.seed + k, origins[k], drawn_id[k], drawn_exp[k], *denoised[k]) for k in range(count)]
 
 
 def thumbnail_frame(model: MorphableModel) -> np.ndarray:
@@ -138,11 +140,14 @@ class ThumbnailRenderer:
         self._renderer.close()
 
 
-def gallery_sheet(faces: list[GalleryFace], pairs: list[tuple[np.ndarray, np.ndarray]], columns: int) -> np.ndarray:
+def gallery_sheet(
+    faces: list[GalleryFace], pairs: list[tuple[np.ndarray, np.ndarray]], columns: int, denoised_by: str
+) -> np.ndarray:
     """One image of the faces' pairs (input | denoised) in rows of ``columns``, separated by gaps.
 
     Each pair has the face's seed and distribution under it ("seed 70 · uniform r = 10 / 15"),
-    and a line above the sheet says what a pair is.
+    and a line above the sheet says what a pair is and what denoised the faces (``denoised_by``,
+    e.g. "learned prior, t = 0.08").
     """
     if not pairs or columns < 1 or len(faces) != len(pairs):
         raise FaceExplorerError("a gallery sheet needs at least one column and each face's pair of pictures")
@@ -160,11 +165,16 @@ def gallery_sheet(faces: list[GalleryFace], pairs: list[tuple[np.ndarray, np.nda
         top = SHEET_GAP + (k // columns) * (height + SHEET_GAP)
         left = SHEET_GAP + (k % columns) * (width + SHEET_GAP)
         sheet[top : top + height, left : left + width] = tile
-    title = f"seeds {faces[0].seed} to {faces[-1].seed}: each face (left) beside its denoised version (right)"
+    seeds = f"seeds {faces[0].seed} to {faces[-1].seed}"
+    title = f"{seeds}: each face (left) beside its denoised version (right: {denoised_by})"
     return with_title(sheet, [title], GAP_COLOUR)
 
 
 def save_gallery_png(
-    path: str | Path, faces: list[GalleryFace], pairs: list[tuple[np.ndarray, np.ndarray]], columns: int
+    path: str | Path,
+    faces: list[GalleryFace],
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    columns: int,
+    denoised_by: str,
 ) -> Path:
-    return write_png(Path(path).with_suffix(".png"), gallery_sheet(faces, pairs, columns))
+    return write_png(Path(path).with_suffix(".png"), gallery_sheet(faces, pairs, columns, denoised_by))

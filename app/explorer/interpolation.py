@@ -2,12 +2,13 @@
 
 The walk is linear in the coefficients, (1 − t)·A + t·B for identity and expression alike: the
 model is linear, so the surface moves linearly too, and any face on the way is what a researcher
-would get by setting the sliders there. With ``denoise_steps`` every in-between face goes
-through the networks, which shows whether they keep a path between two real faces on the
-manifold or bend it. An export writes one mesh (as File ▸ Export writes a face) and one
-coefficient file per step (with the step's plausibility verdict when a readout is given, so the
-files say where the walk leaves the real faces), a PNG strip of all steps side by side, each
-captioned with its t under the two ends' names, and an animated GIF (Pillow).
+would get by setting the sliders there. With ``denoise_steps`` every in-between face is denoised
+as the explorer denoises a face (networks or learned prior), which shows whether the method keeps
+a path between two real faces on the manifold or bends it. An export writes one mesh (as File ▸
+Export writes a face) and one coefficient file per step (with the step's plausibility verdict when
+a readout is given, so the files say where the walk leaves the real faces), a PNG strip of all
+steps side by side, each captioned with its t under the two ends' names (and the denoising
+method), and an animated GIF (Pillow).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from PIL import Image
 from app.atomic_files import create_folder, write_atomically
 from app.dataset.face_export import ExportedFace, export_faces
 from app.dataset.mesh_formats import mesh_format
-from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import FaceExplorerError
 from app.explorer.face_preset import load_preset
 from app.explorer.face_state import FaceState
-from app.explorer.gallery import GAP_COLOUR, ThumbnailRenderer
+from app.explorer.gallery import GAP_COLOUR, FaceDenoiser, ThumbnailRenderer
 from app.explorer.history import FaceHistory
 from app.explorer.image_captions import with_caption, with_title
 from app.explorer.live_face import LiveFace
@@ -57,7 +57,7 @@ def current_face(state: FaceState) -> FaceEndpoint:
 
 
 def denoised_face(live: LiveFace) -> FaceEndpoint:
-    """The networks' version of the face the views show now."""
+    """The denoised version of the face the views show now (as the denoised view shows it)."""
     return FaceEndpoint("denoised face", live.denoised_id, live.denoised_exp, live.model)
 
 
@@ -77,18 +77,25 @@ def history_face(history: FaceHistory, position: int) -> FaceEndpoint:
 
 
 class Interpolation:
-    """The faces between ``start`` (t = 0) and ``end`` (t = 1) of one model."""
+    """The faces between ``start`` (t = 0) and ``end`` (t = 1) of one model.
+
+    With ``denoise_steps``, each face is denoised alone by ``denoise_face``, whose method
+    ``denoised_by`` names ("learned prior, t = 0.08") in the strip and the coefficient files.
+    """
 
     def __init__(
         self,
         model: MorphableModel,
         start: FaceEndpoint,
         end: FaceEndpoint,
-        denoiser: Denoiser | None = None,
+        denoise_face: FaceDenoiser | None = None,
         denoise_steps: bool = False,
+        denoised_by: str = "",
     ) -> None:
-        if denoise_steps and denoiser is None:
-            raise FaceExplorerError("denoising each step needs the networks (File → Open checkpoints folder)")
+        if denoise_steps and denoise_face is None:
+            raise FaceExplorerError(
+                "denoising each step needs a denoising method (File → Open checkpoints folder for the networks)"
+            )
         for endpoint in (start, end):
             if endpoint.model is not model:
                 raise FaceExplorerError(
@@ -97,8 +104,9 @@ class Interpolation:
                 )
         self.model = model
         self.start, self.end = start, end
-        self.denoiser = denoiser
+        self.denoise_face = denoise_face
         self.denoise_steps = denoise_steps
+        self.denoised_by = denoised_by
         self._from = _checked_coefficients(model, start)
         self._to = _checked_coefficients(model, end)
 
@@ -108,17 +116,20 @@ class Interpolation:
         return alpha_id[0], alpha_exp[0]
 
     def faces(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(S, K_id) and (S, K_exp) faces at the ``times`` (each in [0, 1]), denoised in one batch if asked."""
+        """(S, K_id) and (S, K_exp) faces at the ``times`` (each in [0, 1]), each denoised alone if asked."""
         times = np.asarray(times, dtype=np.float64).reshape(-1, 1)
         if not np.all((times >= 0.0) & (times <= 1.0)):  # NaN fails too
             raise FaceExplorerError(f"interpolation positions must lie in [0, 1] (got {times.ravel().tolist()})")
-        walked = {kind: (1.0 - times) * self._from[kind] + times * self._to[kind] for kind in self._from}
-        if self.denoise_steps:
-            denoiser = self.denoiser
-            assert denoiser is not None  # __init__ refuses denoise_steps without networks
-            with one_torch_thread():
-                walked = {kind: denoiser.denoise(kind, values) for kind, values in walked.items()}
-        return walked["shape"], walked["expression"]
+        alpha_id = (1.0 - times) * self._from["shape"] + times * self._to["shape"]
+        alpha_exp = (1.0 - times) * self._from["expression"] + times * self._to["expression"]
+        if not self.denoise_steps:
+            return alpha_id, alpha_exp
+        denoise_face = self.denoise_face
+        assert denoise_face is not None  # __init__ refuses denoise_steps without it
+        # One face at a time, as the explorer's denoised view does: a batch would draw the prior's noise differently.
+        with one_torch_thread():
+            denoised = [denoise_face(face_id, face_exp) for face_id, face_exp in zip(alpha_id, alpha_exp, strict=True)]
+        return np.array([face[0] for face in denoised]), np.array([face[1] for face in denoised])
 
 
 def _checked_coefficients(model: MorphableModel, endpoint: FaceEndpoint) -> dict[CoefficientKind, np.ndarray]:
@@ -164,6 +175,7 @@ def export_interpolation(
     folder = create_folder(folder)
     model = interpolation.model
     written = []
+    denoised_by: dict[str, Any] = {"denoised_by": interpolation.denoised_by} if interpolation.denoise_steps else {}
     for k, t in enumerate(times):
         vertices = model.synthesize(alpha_id[k], alpha_exp[k])
         verdict: dict[str, Any] = (
@@ -179,6 +191,7 @@ def export_interpolation(
             start=interpolation.start.label,
             end=interpolation.end.label,
             denoised=interpolation.denoise_steps,
+            **denoised_by,
             **verdict,
             **info,
         )
@@ -198,11 +211,13 @@ def strip(images: list[np.ndarray], gap: int = 2) -> np.ndarray:
 
 
 def captioned_strip(images: list[np.ndarray], times: np.ndarray, interpolation: Interpolation) -> np.ndarray:
-    """The steps' ``images`` side by side, each with its t under it, the two ends named above them."""
+    """The steps' ``images`` side by side, each with its t under it, the two ends named above them
+    and, for denoised steps, a line naming the method ("each step denoised: learned prior, t = 0.08")."""
     steps = strip([with_caption(image, f"t = {t:.3g}", GAP_COLOUR) for image, t in zip(images, times, strict=True)])
-    denoised = ", each step denoised" if interpolation.denoise_steps else ""
-    ends = [f"t = 0: {interpolation.start.label}", f"t = 1: {interpolation.end.label}{denoised}"]
-    return with_title(steps, ends, GAP_COLOUR)
+    lines = [f"t = 0: {interpolation.start.label}", f"t = 1: {interpolation.end.label}"]
+    if interpolation.denoise_steps:
+        lines.append(f"each step denoised: {interpolation.denoised_by}")
+    return with_title(steps, lines, GAP_COLOUR)
 
 
 def write_gif(path: str | Path, images: list[np.ndarray]) -> Path:

@@ -209,7 +209,7 @@ class LiveFace:
                 if self._input_vertices_current
                 else self._synthesize_posed(alpha_id, alpha_exp, rotations)
             )
-            denoised_id, denoised_exp = self._denoise(alpha_id, alpha_exp)
+            denoised_id, denoised_exp = self.denoise_face(alpha_id, alpha_exp)
             if draft and rotations is not None:  # the draft is a gather of the posed face
                 denoised_vertices = self._synthesize_posed(denoised_id, denoised_exp, rotations)
                 denoised_vertices = denoised_vertices[self.draft.vertex_indices]
@@ -239,7 +239,19 @@ class LiveFace:
         self.showing_draft = draft
         self.last_compute_ms = (time.perf_counter() - start) * 1000.0
 
-    def _denoise(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def denoising_method(self) -> DenoisingMethod | None:
+        """What ``denoise_face`` uses now (the networks while no prior is loaded); None: nothing denoises."""
+        if self.uses_prior:
+            return self.choice.current
+        return DenoisingMethod("networks") if self.denoiser is not None else None
+
+    def denoise_face(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One face denoised exactly as the denoised view shows it with the current choice; nothing denoises: the face.
+
+        The gallery and the interpolation call this too, so a face of theirs opened in the explorer
+        shows the same denoised face there.
+        """
         if self.uses_prior:
             assert self.prior is not None  # uses_prior says so
             # A fresh generator from the same seed each time: a face and a strength give one result.
