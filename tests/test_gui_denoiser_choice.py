@@ -10,7 +10,9 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+from app.prior.learned_prior import DEFAULT_STRENGTH
 from app.workspace import Workspace
+from widgets.denoiser_panel import STRENGTH_STEPS
 from widgets.explorer import ExplorerWindow
 
 
@@ -51,8 +53,10 @@ def test_prior_changes_the_denoised_face_and_title(qtbot, tmp_path, prior_checkp
 
     panel.method_box.setCurrentIndex(panel.method_box.findData("prior"))
     settle(qtbot, window)
-    assert panel.strength_slider.isEnabled() and panel.strength_slider.value() == 15
-    assert window.views.denoised_label == "denoised (learned prior, t = 0.15)"
+    assert panel.strength_slider.isEnabled() and panel.strength_slider.value() == round(
+        DEFAULT_STRENGTH * STRENGTH_STEPS
+    )
+    assert window.views.denoised_label == f"denoised (learned prior, t = {DEFAULT_STRENGTH:.2f})"
     prior_face = window.live.denoised_vertices.copy()
     assert not np.allclose(prior_face, networks)
 
@@ -61,7 +65,7 @@ def test_prior_changes_the_denoised_face_and_title(qtbot, tmp_path, prior_checkp
     assert window.views.denoised_label == "denoised (learned prior, t = 0.00)"
     assert np.allclose(window.live.denoised_vertices, window.live.input_vertices, rtol=1e-5, atol=1e-2)
 
-    panel.strength_slider.setValue(15)
+    panel.strength_slider.setValue(round(DEFAULT_STRENGTH * STRENGTH_STEPS))
     settle(qtbot, window)
     assert np.array_equal(window.live.denoised_vertices, prior_face)  # the same strength: the same face
 

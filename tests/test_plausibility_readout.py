@@ -61,7 +61,7 @@ def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, 
         assert noisy == readout.judge(*shown, live.input_vertices)
         assert denoised == readout.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices)
         assert not noisy.plausible  # a raw uniform sample of r = 10 / 15
-        assert denoised.identity_percentile < noisy.identity_percentile
+        assert denoised.folded_triangles < noisy.folded_triangles
         state.set_coefficient("shape", 0, 1000.0)
         live.refresh(draft=True)  # what a slider drag shows
         assert readout.judge_live(live) is None

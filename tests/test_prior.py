@@ -17,6 +17,7 @@ from app.model.embedded_model import embedded_model
 from app.model.fitted_params import split_by_face
 from app.model.provenance import ModelProvenance
 from app.prior import diffusion
+from app.prior.censoring import Censoring
 from app.prior.checkpoint import load_prior_checkpoint, prior_checkpoint_path
 from app.prior.learned_prior import LearnedPrior
 from app.prior.likelihood import RESOLUTION, log_likelihood
@@ -262,3 +263,53 @@ def test_real_faces_are_more_likely_than_uniform_draws(prior):
     uniform = sample_coefficients(embedded_model(), "expression", "uniform", 20, np.random.default_rng(0))
     real_score, uniform_score = prior.log_likelihood("expression", real), prior.log_likelihood("expression", uniform)
     assert real_score.shape == (20,) and np.median(real_score) > np.median(uniform_score) + 1.0
+
+
+# --- censored bounds ---------------------------------------------------------------------------------
+
+
+def test_coefficients_held_exactly_at_a_bound_are_censored_and_come_back_onto_it():
+    rng = np.random.default_rng(0)
+    faces = rng.normal(size=(500, 4))
+    faces[:, 1] = np.maximum(faces[:, 1], 0.0)  # half of them at 0: an action unit at rest
+    faces[:, 2] = np.minimum(faces[:, 2], 1.5)  # 7 % at an upper bound
+    faces[:3, 3] = faces[:, 3].min()  # three tied minima: 0.6 %, below the share that makes an atom
+    censoring = Censoring.fit(faces)
+    assert censoring.censored == 2
+    assert censoring.lower_spread[1] > 0 and censoring.upper_spread[2] > 0
+    assert torch.count_nonzero(censoring.lower_spread) == 1 and torch.count_nonzero(censoring.upper_spread) == 1
+    as_tensor = torch.from_numpy(faces)
+    for generator in (None, torch.Generator().manual_seed(1)):
+        latent = censoring.spread(as_tensor, generator)
+        at_rest = faces[:, 1] == 0
+        assert torch.all(latent[at_rest, 1] < 0) and torch.all(latent[~at_rest, 1] == as_tensor[~at_rest, 1])
+        assert torch.all(latent[faces[:, 2] == 1.5, 2] > 1.5)
+        assert torch.equal(latent[:, [0, 3]], as_tensor[:, [0, 3]])
+        assert torch.equal(censoring.clamp(latent), as_tensor)  # exactly the faces again
+
+
+def test_pca_coefficients_have_no_atoms_and_pass_through_unchanged():
+    faces = np.random.default_rng(1).normal(size=(300, 6))
+    censoring = Censoring.fit(faces)
+    assert censoring.censored == 0
+    latent = torch.from_numpy(faces * 5)
+    assert torch.equal(censoring.spread(latent), latent) and torch.equal(censoring.clamp(latent), latent)
+
+
+def test_the_prior_keeps_the_training_faces_bounds(prior):
+    expressions = embedded_corpus(200, seed=3).coefficients("expression")
+    assert prior.networks["expression"].censoring.censored >= expressions.shape[1] // 2  # the resting action units
+    assert prior.networks["shape"].censoring.censored == 0
+    samples = prior.sample("expression", 200, torch.Generator().manual_seed(2))
+    assert np.all(samples >= expressions.min(axis=0)) and np.any(samples == 0)
+
+
+def test_an_earlier_format_of_prior_checkpoint_is_refused_with_a_way_out(tiny_priors, tmp_path):
+    folder, _ = tiny_priors
+    payload = torch.load(prior_checkpoint_path(folder, "shape"), weights_only=True)
+    payload["format"] = 1
+    torch.save(payload, tmp_path / "prior-shape.pt")
+    with pytest.raises(CheckpointError, match=r"format 1.*train prior shape"):
+        load_prior_checkpoint(
+            tmp_path / "prior-shape.pt", "shape", embedded_model().n_coefficients("shape"), embedded_model().provenance
+        )

@@ -252,7 +252,7 @@ class FaceViews(QWidget):
             self.canvas.update()
 
     def show_denoised_label(self, label: str) -> None:
-        """Title the denoised view with the method that made its face, e.g. "denoised (learned prior, t = 0.15)"."""
+        """Title the denoised view with the method that made its face, e.g. "denoised (learned prior, t = 0.08)"."""
         if label and label != self._denoised_label and self._denoised_annotation is not None:
             self._denoised_label = label
             self._denoised_annotation.set_text("upper_edge", label)

@@ -35,7 +35,7 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         metavar="T",
         help="with --method prior: noise each face to strength T in [0, 1] and run the prior's reverse process "
         "back (default 1: uniform draws at the paper's range lie far outside real faces, so a lower strength "
-        "leaves them implausible; the prior's own 0.15 is for faces that are already plausible)",
+        "leaves them implausible; the prior's own 0.08 is for faces that are already plausible)",
     )
     generate.add_argument(
         "--meshes", nargs="?", const="ply", choices=MESH_FORMATS, help="also write meshes (binary PLY, or obj)"

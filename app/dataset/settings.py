@@ -29,7 +29,7 @@ from app.prior.learned_prior import LearnedPrior
 
 METHODS = ("network", "prior")  # what makes the clean faces: the paper's networks, or the learned prior's projection
 # generate's strength: uniform draws at the paper's range lie far outside real faces, so a smaller
-# strength leaves them implausible (the prior's own default, 0.15, is for faces already plausible).
+# strength leaves them implausible (the prior's own default, 0.08, is for faces already plausible).
 PRIOR_STRENGTH = 1.0
 # Added after datasets were already made: a plan without them was made by the paper's networks, and
 # the network method records neither, so such a dataset's plan and shards stay as they were.

@@ -73,6 +73,8 @@ def load_checkpoint(path: str | Path, kind: str, input_length: int) -> Checkpoin
     except OSError as failure:
         raise CheckpointError(f"{path}: cannot read it ({failure.strerror or failure})") from failure
     payload = unpickle_checkpoint(path, content)
+    if isinstance(payload, dict) and isinstance(payload.get("metadata"), dict):
+        _refuse_a_prior(path, payload["metadata"])  # whatever its format
     if not (
         isinstance(payload, dict)
         and payload.get("format") == CHECKPOINT_FORMAT
@@ -133,9 +135,12 @@ def unpickle_checkpoint(path: Path, content: bytes) -> Any:
         ) from None
 
 
-def _check_metadata(path: Path, metadata: dict[str, Any], kind: str, input_length: int) -> None:
+def _refuse_a_prior(path: Path, metadata: dict[str, Any]) -> None:
     if metadata.get("artifact") == "learned prior":
         raise CheckpointError(f"{path} is a learned prior's checkpoint, not one of the paper's networks")
+
+
+def _check_metadata(path: Path, metadata: dict[str, Any], kind: str, input_length: int) -> None:
     found_kind = metadata.get("kind")
     if found_kind not in KINDS:
         raise CheckpointError(f"{path}: the metadata names no network kind (found {found_kind!r}, expected {kind!r})")

@@ -1,8 +1,10 @@
 """How plausible held-out real faces are under the learned prior, a Gaussian and a Gaussian mixture.
 
-All three are densities of the prior's whitened coordinates at the prior's resolution (see
-app/prior/likelihood.py): the Gaussian and the mixture get the resolution's variance added to
-their covariances, so they are blurred exactly as the prior's density is. Another linear choice of
+All three are densities of the prior's coordinates (``LearnedPrior.whitened``: censored
+coefficients moved off their bound as the prior models them, then whitened) at the prior's
+resolution (app/prior/likelihood.py): the Gaussian and the mixture are fitted to the training
+faces as the prior saw them and get the resolution's variance added to their covariances, so
+they are blurred exactly as the prior's density is. Another linear choice of
 units moves all three by the same constant, so their order and differences hold in model units
 too. The Gaussian and the mixture are fitted to the same training faces as the prior; the
 mixture's number of components is chosen on a tenth of those faces held back from its fit (never
@@ -72,13 +74,17 @@ def likelihood(context: EvaluationContext) -> Report:
         except FaceExplorerError as problem:
             prior = None
             notes.append(f"{kind}: no learned prior to compare ({problem})")
-        # The prior's own whitening when there is one, so all three densities share its units.
-        whitening = prior.networks[kind].whitening if prior else Whitening.fit(training_faces)
-
-        def whiten(vectors: np.ndarray, whitening: Whitening = whitening) -> np.ndarray:
-            return whitening.whiten(torch.from_numpy(np.asarray(vectors, np.float64))).cpu().numpy()
-
-        training, held_out = whiten(training_faces), whiten(held_out_faces)
+        # The prior's own coordinates when there is one, so all three densities share them.
+        if prior is not None:
+            spread = torch.Generator().manual_seed(context.seed)
+            training = prior.whitened(kind, training_faces, spread)
+            held_out = prior.whitened(kind, held_out_faces)
+        else:
+            whitening = Whitening.fit(training_faces)
+            training, held_out = (
+                whitening.whiten(torch.from_numpy(np.asarray(faces, np.float64))).numpy()
+                for faces in (training_faces, held_out_faces)
+            )
         dimension = held_out.shape[1]
         mixture = fit_mixture(training, context.seed)
         scores = {

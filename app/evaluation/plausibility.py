@@ -1,14 +1,14 @@
 """A plausibility proxy that needs no raters, per generation condition and per face.
 
-- Vector level: the Mahalanobis distance of each identity and expression vector to the clean
-  corpus (``baselines.distance_to_corpus``); in-distribution within the distance of 99 % of
-  held-out real faces; its percentile is the share of those faces that lie closer.
+- Vector level: how far out each identity and expression vector lies among held-out real faces,
+  by the learned prior's log-likelihood (``likelihood_ranking``; the Mahalanobis distance to the
+  clean corpus where the model has no prior); in-distribution within what 99 % of held-out real
+  faces reach; its percentile is the share of those faces that lie at most as far out.
 - Mesh level: the worst edge's |log2(length / mean-face length)| and the folded triangles (normal
   turned over 90° from the mean face's: a cheap stand-in for self-intersection), within the limits
   99 % of held-out real faces reach.
-A face passes when both vectors are in-distribution and its mesh is within the limits.
-``PlausibilityCalibration`` holds everything a face is compared with, so one face (the
-explorer's) and a whole condition are judged alike.
+A face passes when both vectors are in-distribution and its mesh is within the limits. One
+``PlausibilityCalibration`` judges one face (the explorer's) and a whole condition alike.
 """
 
 from __future__ import annotations
@@ -19,21 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
+from app.errors import FaceExplorerError
 from app.evaluation.baselines import (
     CLIP_K,
     ELLIPSOID_K,
     PLAUSIBLE_DEVIATION,
     SURFACE_TOLERANCE_MM,
     clip_to_ev,
-    distance_to_corpus,
     scale_into_ellipsoid,
     snap_to_nearest,
 )
 from app.evaluation.context import KIND_ORDER, EvaluationContext
-from app.evaluation.metrics import MahalanobisDistance
+from app.evaluation.likelihood_ranking import LIKELIHOOD_RANKING, Outlyingness, outlyingness, reference_outlyingness
 from app.evaluation.report import Report, Row, new_figure
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.model.sampling import sample_coefficients, sampling_scale
+from app.prior.learned_prior import LearnedPrior, seeded_generator
 from app.workspace import Workspace
 
 PAPER_RELIABILITY = {"expression": 0.982, "shape": 0.998}  # share of 500 faces no rater rejected
@@ -92,9 +93,10 @@ def real_faces(context: EvaluationContext, kind: CoefficientKind, count: int) ->
 
 @dataclass(frozen=True)
 class PlausibilityCalibration:
-    """What a face is compared with: held-out real faces' corpus distances and mesh limits."""
+    """What a face is compared with: how far out held-out real faces lie, and their mesh limits."""
 
-    distances: dict[CoefficientKind, MahalanobisDistance]
+    distances: dict[CoefficientKind, Outlyingness]  # larger is farther out
+    rankings: dict[CoefficientKind, str]  # what ``distances`` measures, in words
     real_distances: dict[CoefficientKind, np.ndarray]  # sorted, one per held-out real face
     mesh_check: MeshCheck
     real_mesh: tuple[np.ndarray, np.ndarray]  # worst edge and folds of the real faces measured
@@ -109,24 +111,33 @@ class PlausibilityCalibration:
         held_out: dict[CoefficientKind, np.ndarray],
         mesh_faces: dict[CoefficientKind, np.ndarray],
         step: Callable[[], None] = lambda: None,
+        load_prior: Callable[[], LearnedPrior] | None = None,
+        held_out_ids: dict[CoefficientKind, list[str]] | None = None,
+        notes: list[str] | None = None,
     ) -> PlausibilityCalibration:
         """Calibrate on held-out real faces: all of ``held_out`` for distances, ``mesh_faces`` for the mesh.
 
+        Faces are ranked by the prior's likelihood when ``load_prior`` gives one for ``model``
+        (its checkpoint's own scores of the held-out faces are used when ``held_out_ids`` are the
+        faces it held out), else by distance to the corpus (why is added to ``notes``).
         ``step()`` is called between the parts of the work (a second at most apart): an exception
         raised from it abandons the calibration, so a window that closes need not wait for it.
         """
-        distances = {}
+        distances, rankings, real_distances = {}, {}, {}
         for kind in KIND_ORDER:
             step()
-            distances[kind] = distance_to_corpus(model, kind, training[kind])
-        real_distances = {kind: np.sort(distances[kind](held_out[kind])) for kind in KIND_ORDER}
+            rankings[kind], distances[kind] = outlyingness(
+                model, kind, training[kind], load_prior, notes if notes is not None else []
+            )
+            ids = (held_out_ids or {}).get(kind)
+            real_distances[kind] = np.sort(reference_outlyingness(distances[kind], held_out[kind], ids, step))
         check = MeshCheck(model)
         distortion, folds = check.measure(mesh_faces["shape"], mesh_faces["expression"], step=step)
         # The fixed edge limit, widened to what 99 % of real faces reach (a coarse or anisotropic
         # mesh folds a few triangles even for real faces).
         edge_limit = max(MAX_EDGE_LOG2, float(np.percentile(distortion, REAL_PERCENTILE)))
         fold_limit = float(np.percentile(folds, REAL_PERCENTILE))
-        return cls(distances, real_distances, check, (distortion, folds), edge_limit, fold_limit)
+        return cls(distances, rankings, real_distances, check, (distortion, folds), edge_limit, fold_limit)
 
     @classmethod
     def from_context(
@@ -138,6 +149,9 @@ class PlausibilityCalibration:
             {kind: context.held_out_faces(kind) for kind in KIND_ORDER},
             {kind: real_faces(context, kind, mesh_faces) for kind in KIND_ORDER},
             step,
+            None if context.load_prior is None else lambda: context.prior,
+            {kind: context.splits[kind][1].face_ids for kind in KIND_ORDER},
+            context.notes,
         )
 
     @classmethod
@@ -181,6 +195,14 @@ def conditions(context: EvaluationContext, count: int) -> dict[str, dict[str, np
             f"uniform + ellipsoid {ELLIPSOID_K[-1]:g}σ": scale_into_ellipsoid(raw, scale, ELLIPSOID_K[-1]),
             "uniform + nearest training face": snap_to_nearest(raw, context.training_faces(kind)),
         }
+        try:
+            prior = context.prior
+        except FaceExplorerError:
+            pass  # the calibration's note says why there is no prior
+        else:
+            per_kind["uniform + learned prior, t = 1"] = prior.project(
+                kind, raw, 1.0, seeded_generator(context.seed, 33, stream)
+            )
         for name, vectors in per_kind.items():
             sets.setdefault(name, {})[kind] = vectors
     return sets
@@ -208,8 +230,8 @@ def plausibility(context: EvaluationContext) -> Report:
         result = {
             "in_distribution_shape": float(inside["shape"].mean()),
             "in_distribution_expression": float(inside["expression"].mean()),
-            "median_mahalanobis_shape": float(np.median(distances["shape"](vectors["shape"]))),
-            "median_mahalanobis_expression": float(np.median(distances["expression"](vectors["expression"]))),
+            "median_outlyingness_shape": float(np.median(distances["shape"](vectors["shape"]))),
+            "median_outlyingness_expression": float(np.median(distances["expression"](vectors["expression"]))),
             "median_worst_edge_log2": float(np.median(distortion)),
             "share_extreme_edges": float(np.mean(distortion > MAX_EDGE_LOG2)),
             "share_folded": float(np.mean(folds > 0)),
@@ -259,24 +281,34 @@ def plausibility(context: EvaluationContext) -> Report:
     axes[0].set_title("Plausibility proxy per condition")
     for name in names:
         axes[1].scatter(
-            series[name]["median_mahalanobis_shape"], series[name]["median_mahalanobis_expression"], label=name
+            series[name]["median_outlyingness_shape"], series[name]["median_outlyingness_expression"], label=name
         )
     axes[1].axvline(thresholds["shape"], color="gray", linestyle=":")
     axes[1].axhline(thresholds["expression"], color="gray", linestyle=":")
-    axes[1].set_xscale("log")
-    axes[1].set_yscale("log")
-    axes[1].set_xlabel("median Mahalanobis distance (shape)")
-    axes[1].set_ylabel("median Mahalanobis distance (expression)")
+    # −log-likelihood is negative for likely faces: a symmetric log axis keeps the real faces in view
+    axes[1].set_xscale("symlog" if calibration.rankings["shape"] == LIKELIHOOD_RANKING else "log")
+    axes[1].set_yscale("symlog" if calibration.rankings["expression"] == LIKELIHOOD_RANKING else "log")
+    axes[1].set_xlabel(f"median outlyingness (shape: {_measure_unit(calibration.rankings['shape'])})")
+    axes[1].set_ylabel(f"median outlyingness (expression: {_measure_unit(calibration.rankings['expression'])})")
     axes[1].legend(fontsize=7)
-    axes[1].set_title("Distance to the clean corpus (dotted: 99 % of real faces)")
+    axes[1].set_title("How far out from real faces (dotted: 99 % of real faces)")
     notes = [
         *context.notes,
         "the paper's 98.2 % / 99.8 % are shares of faces no human rater rejected; ours are automatic proxies, "
         "comparable in spirit only",
-        f"in-distribution: within the 99th-percentile Mahalanobis distance of held-out real faces "
-        f"(shape {thresholds['shape']:.3g}, expression {thresholds['expression']:.3g}); the distance tolerates "
-        f"{PLAUSIBLE_DEVIATION:g} model σ per mode and, for identity, {SURFACE_TOLERANCE_MM['shape']:g} mm RMS of "
-        "surface in any direction",
+        *(
+            f"{kind} in-distribution: ranked by {ranking}, within what 99 % of held-out real "
+            f"faces reach ({_measure_unit(ranking)} ≤ {thresholds[kind]:.3g})"
+            for kind, ranking in calibration.rankings.items()
+        ),
+        *(
+            [
+                f"the corpus distance tolerates {PLAUSIBLE_DEVIATION:g} model σ per mode and, for identity, "
+                f"{SURFACE_TOLERANCE_MM['shape']:g} mm RMS of surface in any direction"
+            ]
+            if LIKELIHOOD_RANKING not in calibration.rankings.values()
+            else []
+        ),
         f"mesh check: worst edge |log2 ratio| ≤ {edge_limit:.3g} and at most {fold_limit:g} folded triangles "
         "(the larger of the fixed limit and the 99th percentile of held-out real faces)",
     ]
@@ -288,3 +320,7 @@ def plausibility(context: EvaluationContext) -> Report:
         notes,
         {"thresholds": {**thresholds, "edge_log2": edge_limit, "folded_triangles": fold_limit}, "conditions": series},
     )
+
+
+def _measure_unit(ranking: str) -> str:
+    return "−log-likelihood, nats per coefficient" if ranking == LIKELIHOOD_RANKING else "Mahalanobis distance"

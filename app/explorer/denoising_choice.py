@@ -28,7 +28,7 @@ class DenoisingMethod:
     strength: float = DEFAULT_STRENGTH
 
     def describe(self) -> str:
-        """What the denoised view's title says, e.g. "learned prior, t = 0.15"."""
+        """What the denoised view's title says, e.g. "learned prior, t = 0.08"."""
         return "networks" if self.method == "networks" else f"learned prior, t = {self.strength:.2f}"
 
 

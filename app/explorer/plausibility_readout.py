@@ -1,11 +1,11 @@
 """How plausible the explorer's two faces are, in numbers a person can read at a glance.
 
 Per face, in words: how far out its identity and its expression lie among the held-out real faces
-(by distance to the clean corpus: "farther out than 99 % of real faces" is beyond them), and the
-mesh check (how much its edges stretch against the mean face and how many triangles fold) against
-the limits real faces reach. The calibration is made as
-``evaluate plausibility`` makes it (``PlausibilityCalibration``), so the explorer and the report
-judge a face alike, up to the number of real faces the mesh limits are measured on.
+(by the learned prior's likelihood, or by distance to the clean corpus for a model without a prior:
+"farther out than 99 % of real faces" is beyond them), and the mesh check (how much its edges
+stretch against the mean face and how many triangles fold) against the limits real faces reach.
+The calibration is made as ``evaluate plausibility`` makes it (``PlausibilityCalibration``), so
+the explorer and the report judge a face alike, up to the number of real faces the mesh limits are measured on.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from app.evaluation.plausibility import REAL_PERCENTILE, PlausibilityCalibration
 from app.explorer.blas_threads import one_blas_thread
 from app.explorer.live_face import LiveFace
-from app.model.morphable_model import MorphableModel
+from app.model.morphable_model import CoefficientKind, MorphableModel
 
 
 @dataclass(frozen=True)
@@ -108,16 +108,34 @@ class PlausibilityReadout:
             calibration.fold_limit,
         )
 
-    def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict] | None:
-        """The input face and the denoised face the views show now (the last full refresh's).
+    @property
+    def rankings(self) -> dict[CoefficientKind, str]:
+        """What ranks identities and expressions among real faces, in words."""
+        return self.calibration.rankings
 
-        None while the views show the lighter draft faces of a slider drag: the full arrays then
-        lag behind the coefficients, and a draft is not the face being judged.
-        """
-        if live.showing_draft:
-            return None
-        alpha_id, alpha_exp = live.good_coefficients
-        return (
-            self.judge(alpha_id, alpha_exp, live.input_vertices),
-            self.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices),
-        )
+    def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict] | None:
+        """The input face and the denoised face the views show now (the last full refresh's)."""
+        faces = live_faces(live)
+        return None if faces is None else self.judge_faces(faces)
+
+    def judge_faces(self, faces: tuple[JudgedFace, JudgedFace]) -> tuple[FaceVerdict, FaceVerdict]:
+        """Both faces of ``live_faces`` (safe on a worker thread: they are copies)."""
+        return self.judge(*faces[0]), self.judge(*faces[1])
+
+
+JudgedFace = tuple[np.ndarray, np.ndarray, np.ndarray]  # identity, expression, vertices
+
+
+def live_faces(live: LiveFace) -> tuple[JudgedFace, JudgedFace] | None:
+    """Copies of the input and denoised faces the views show now, to judge while the views move on.
+
+    None while the views show the lighter draft faces of a slider drag: the full arrays then
+    lag behind the coefficients, and a draft is not the face being judged.
+    """
+    if live.showing_draft:
+        return None
+    alpha_id, alpha_exp = live.good_coefficients
+    return (
+        (alpha_id.copy(), alpha_exp.copy(), live.input_vertices.copy()),
+        (live.denoised_id.copy(), live.denoised_exp.copy(), live.denoised_vertices.copy()),
+    )

@@ -1,7 +1,7 @@
 """The prior's checkpoint: one file per kind (``prior-shape.pt``, ``prior-expression.pt``).
 
-It holds the whitening, the diffusion network and the corruption denoiser of one kind as one
-state_dict, plus a JSON-able metadata dict: what it is, the kind and length, the networks' sizes,
+It holds the censored bounds, the whitening, the diffusion network and the corruption denoiser of
+one kind as one state_dict, plus a JSON-able metadata dict: what it is, the kind and length, the networks' sizes,
 the training settings, the face model (name and digest), the data, the held-out face ids and the
 held-out scores. It is read like the paper's checkpoints (``torch.load(weights_only=True)`` on
 bytes read once and digested), and every check is one CheckpointError: another kind, another
@@ -21,20 +21,22 @@ from torch import nn
 from app.denoising.checkpoint import KINDS, check_state, unpickle_checkpoint, write_checkpoint_file
 from app.errors import CheckpointError, FaceExplorerError
 from app.model.provenance import ModelProvenance
+from app.prior.censoring import Censoring
 from app.prior.corruption_denoiser import CorruptionDenoiser
 from app.prior.network import ScoreNetwork
 from app.prior.whitening import Whitening
 
-PRIOR_FORMAT = 1
+PRIOR_FORMAT = 2  # 2: with the censored bounds (``censoring``)
 ARTIFACT = "learned prior"
 SIZES = ("diffusion_width", "diffusion_depth", "denoiser_width", "denoiser_depth")
 
 
 class PriorNetworks(nn.Module):
-    """Everything one kind's prior computes with: whitening, diffusion network, corruption denoiser."""
+    """Everything one kind's prior computes with: censored bounds, whitening, diffusion network, corruption denoiser."""
 
     def __init__(self, dimension: int, sizes: dict[str, int]) -> None:
         super().__init__()
+        self.censoring = Censoring(dimension)
         self.whitening = Whitening(dimension)
         self.diffusion = ScoreNetwork(dimension, sizes["diffusion_width"], sizes["diffusion_depth"])
         self.denoiser = CorruptionDenoiser(dimension, sizes["denoiser_width"], sizes["denoiser_depth"])
@@ -90,8 +92,13 @@ def load_prior_checkpoint(path: str | Path, kind: str, input_length: int, model:
     ):
         raise CheckpointError(f"{path} is not a valid checkpoint file (no state_dict and metadata)")
     metadata = payload["metadata"]
-    if metadata.get("artifact") != ARTIFACT or payload.get("format") != PRIOR_FORMAT:
+    if metadata.get("artifact") != ARTIFACT:
         raise CheckpointError(f"{path} is not a learned prior's checkpoint (format {PRIOR_FORMAT})")
+    if payload.get("format") != PRIOR_FORMAT:
+        raise CheckpointError(
+            f"{path} is a learned prior of format {payload.get('format')!r}, this version reads format "
+            f"{PRIOR_FORMAT} (train it again with `train prior {kind}`)"
+        )
     _check_metadata(path, metadata, kind, input_length, model)
     networks = PriorNetworks(input_length, {size: metadata[size] for size in SIZES})
     check_state(path, payload["state_dict"], networks.state_dict(), f"{kind} prior")

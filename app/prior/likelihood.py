@@ -6,9 +6,9 @@ level to level exactly, so by the instantaneous change of variables
     log p_σmin(x) = log N(z(σmax); 0, I) − ∫ α·s·tr ∂F/∂z d(log σ) + L·log α(σmin),
 with z(σmin) = α(σmin)·x, the trace exact (the network's full Jacobian) and the integral by Heun's
 method in log σ, exact for a Gaussian prior (F = 0); N(0, I) at σmax = 80 is off by O(1/σmax²).
-It is the density at a resolution of ``RESOLUTION`` whitened units (σmin), finite even where data
-has exact ties (83 % of the embedded expression coefficients are 0); a Gaussian or a mixture is
-compared fairly with RESOLUTION² added to its covariances.
+It is the density at a resolution of ``RESOLUTION`` whitened units (σmin), of the prior's
+coordinates (coefficients on a censored bound at the middle of their interval, see ``censoring``);
+a Gaussian or a mixture is compared fairly with RESOLUTION² added to its covariances.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from app.prior.network import ScoreNetwork
 
 RESOLUTION = 0.01  # σmin, in whitened units: 1 % of the spread of real faces along each principal axis
 ODE_STEPS = 16  # Heun steps over log σ from σmin to σmax (each: two network Jacobians per face)
+# Ranking faces needs their order, not the last digit: 6 steps keep a rank correlation above 0.998
+# with 16 on real faces, uniform draws and projections of them, at a third of the time or less.
+RANKING_STEPS = 6
 FACES_PER_JACOBIAN = 64  # faces whose L × L Jacobians are formed at once
 
 

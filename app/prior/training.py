@@ -1,9 +1,10 @@
-"""Training one kind's prior: the whitening, the diffusion network, then the corruption denoiser.
+"""Training one kind's prior: censored bounds and whitening, the diffusion network, then the corruption denoiser.
 
 Both networks learn from the training faces only; the held-out faces are the paper network's
 (the ids its checkpoint lists, when it was trained on the same data), else the split the paper's
 ``train`` makes with the same seed, so every comparison is on faces neither has seen. Each step
-draws a fresh batch, fresh diffusion noise or a fresh paper corruption from seeded generators,
+draws a fresh batch (faces on a censored bound spread afresh), fresh diffusion noise or a fresh
+paper corruption from seeded generators,
 and the diffusion weights are averaged (EMA), as diffusion models are. A loss that is not finite
 stops the run with one error and writes nothing, so an existing checkpoint is never replaced by
 a diverged one; the checkpoint is written once, at the end.
@@ -32,8 +33,10 @@ from app.denoising.training import TrainingConfig
 from app.errors import FaceExplorerError
 from app.model.fitted_params import FittedParameters, split_by_face, split_by_ids
 from app.model.provenance import ModelProvenance
+from app.prior.censoring import Censoring
 from app.prior.checkpoint import SIZES, PriorNetworks, save_prior_checkpoint
 from app.prior.diffusion import training_loss
+from app.prior.likelihood import RANKING_STEPS, log_likelihood
 from app.prior.whitening import Whitening
 
 WARMUP_STEPS = 200  # linear learning-rate warm-up, then a cosine decay to 0
@@ -118,18 +121,20 @@ def train_prior(
     held_out = test_faces.coefficients(config.kind)
     torch.manual_seed(config.seed)  # the networks' initial weights
     networks = PriorNetworks(clean.shape[1], {name: getattr(config, name) for name in SIZES})
-    networks.whitening.load_state_dict(Whitening.fit(clean).state_dict())
+    networks.censoring.load_state_dict(Censoring.fit(clean).state_dict())
+    noise = torch.Generator().manual_seed(config.seed)
+    latent = networks.censoring.spread(torch.from_numpy(clean), noise).numpy()
+    networks.whitening.load_state_dict(Whitening.fit(latent).state_dict())
     networks.denoiser.standardise_on(clean)
     networks.to(device)
     log(
         f"{config.kind} prior: {len(clean):,} training faces, {len(held_out):,} held-out faces, on {device}; "
-        f"{config.diffusion_steps:,} diffusion steps, then {config.denoiser_steps:,} denoiser steps"
+        f"{config.diffusion_steps:,} diffusion steps, then {config.denoiser_steps:,} denoiser steps; "
+        f"{networks.censoring.censored} censored bound(s)"
     )
     started = time.perf_counter()
     batches = np.random.default_rng([config.seed, 1])
-    noise = torch.Generator().manual_seed(config.seed)
-    whitened = networks.whitening.whiten(torch.from_numpy(clean).to(device)).float()
-    ema = _train_diffusion(networks, whitened, config, batches, noise, show_progress)
+    ema = _train_diffusion(networks, torch.from_numpy(clean).to(device), config, batches, noise, show_progress)
     networks.diffusion.load_state_dict(ema.state_dict())
     _train_denoiser(networks, clean, config, batches, show_progress)
     seconds = time.perf_counter() - started
@@ -155,13 +160,13 @@ def train_prior(
 
 def _train_diffusion(
     networks: PriorNetworks,
-    whitened: torch.Tensor,
+    clean: torch.Tensor,
     config: PriorTrainingConfig,
     batches: np.random.Generator,
     noise: torch.Generator,
     show_progress: bool,
 ) -> torch.nn.Module:
-    """Train the diffusion network on the whitened faces; returns its weights' moving average."""
+    """Train the diffusion network on the whitened latents of the faces; returns its weights' moving average."""
     net = networks.diffusion
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     optimiser = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
@@ -173,8 +178,9 @@ def _train_diffusion(
     )
     for step in steps:
         _set_learning_rate(optimiser, config, step, config.diffusion_steps)
-        rows = torch.from_numpy(batches.integers(0, len(whitened), config.batch_size)).to(whitened.device)
-        loss = training_loss(net, whitened[rows], noise)
+        rows = torch.from_numpy(batches.integers(0, len(clean), config.batch_size)).to(clean.device)
+        latent = networks.censoring.spread(clean[rows], noise)
+        loss = training_loss(net, networks.whitening.whiten(latent).float(), noise)
         _step(optimiser, loss, "diffusion", step)
         with torch.no_grad():
             decay = min(config.ema_decay, (1 + step) / (10 + step))  # a short average while the weights move fast
@@ -235,7 +241,8 @@ def _held_out_scores(
     config: PriorTrainingConfig,
     reference: Callable[[np.ndarray], np.ndarray] | None,
 ) -> dict[str, Any]:
-    """The denoiser's error under the paper's protocol and the diffusion loss, on the held-out faces."""
+    """The denoiser's error under the paper's protocol, the diffusion loss and each face's log-likelihood
+    (at the ranking resolution: what faces are ranked against), on the held-out faces."""
     paper = TrainingConfig.paper(config.kind)
     pairs = make_noisy_pairs(held_out, config.sigma, paper.copies, np.random.default_rng([config.seed, 2]))
     device = networks.denoiser.mean.device
@@ -247,7 +254,7 @@ def _held_out_scores(
     ).numpy()
     targets = pairs.targets().astype(np.float64)
     unit = paper.normalisation
-    whitened = networks.whitening.whiten(torch.from_numpy(held_out).to(device)).float()
+    whitened = networks.whitening.whiten(networks.censoring.spread(torch.from_numpy(held_out).to(device))).float()
     losses = [training_loss(networks.diffusion, whitened, torch.Generator().manual_seed(k)).item() for k in range(4)]
     scores = {
         "test_copies": paper.copies,
@@ -255,6 +262,11 @@ def _held_out_scores(
         "test_mse_noisy": float(np.mean(((pairs.noisy - targets) / unit) ** 2)),
         "test_mse_denoised": float(np.mean(((denoised - targets) / unit) ** 2)),
         "held_out_diffusion_loss": float(np.mean(losses)),
+        "held_out_ranking_log_likelihood": [
+            round(float(value) / held_out.shape[1], 5)
+            for chunk in whitened.split(EVALUATION_CHUNK)
+            for value in log_likelihood(networks.diffusion, chunk, steps=RANKING_STEPS).cpu()
+        ],
     }
     if reference is not None:
         scores["paper_test_mse_denoised"] = float(np.mean(((reference(pairs.noisy) - targets) / unit) ** 2))
