@@ -191,7 +191,8 @@ def frontier(context: EvaluationContext) -> Report:
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=7)
     notes += [
-        "plausibility is the rater-free proxy (corpus distance and mesh check, calibrated on held-out real faces); "
+        "plausibility is the rater-free proxy (the learned prior's likelihood, or the corpus distance without a "
+        "prior, and the mesh check, calibrated on held-out real faces); "
         "the paper's star is a rater result (share of faces no rater rejected), plotted for orientation only",
         f"{count} faces per set; the other part of each face stays at the mean",
     ]
