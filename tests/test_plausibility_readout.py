@@ -8,7 +8,7 @@ import pytest
 from app.evaluation.plausibility import PlausibilityCalibration
 from app.explorer.face_state import FaceState
 from app.explorer.live_face import LiveFace
-from app.explorer.plausibility_readout import PlausibilityReadout
+from app.explorer.plausibility_readout import PlausibilityReadout, live_faces
 from app.model.sampling import sample_coefficients
 from app.workspace import Workspace
 
@@ -57,16 +57,18 @@ def test_the_live_faces_are_judged_on_what_the_views_show(workspace: Workspace, 
     try:
         shown = (state.alpha_id, state.alpha_exp)
         state.reset()  # not refreshed yet: the views still show the sample, and so does the readout
-        noisy, denoised = readout.judge_live(live)
+        faces = live_faces(live)
+        assert faces is not None
+        noisy, denoised = readout.judge_faces(faces)
         assert noisy == readout.judge(*shown, live.input_vertices)
         assert denoised == readout.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices)
         assert not noisy.plausible  # a raw uniform sample of r = 10 / 15
         assert denoised.folded_triangles < noisy.folded_triangles
         state.set_coefficient("shape", 0, 1000.0)
         live.refresh(draft=True)  # what a slider drag shows
-        assert readout.judge_live(live) is None
+        assert live_faces(live) is None
         live.refresh()
-        assert readout.judge_live(live) == (
+        assert readout.judge_faces(live_faces(live)) == (
             readout.judge(state.alpha_id, state.alpha_exp, live.input_vertices),
             readout.judge(live.denoised_id, live.denoised_exp, live.denoised_vertices),
         )

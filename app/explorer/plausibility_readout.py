@@ -113,11 +113,6 @@ class PlausibilityReadout:
         """What ranks identities and expressions among real faces, in words."""
         return self.calibration.rankings
 
-    def judge_live(self, live: LiveFace) -> tuple[FaceVerdict, FaceVerdict] | None:
-        """The input face and the denoised face the views show now (the last full refresh's)."""
-        faces = live_faces(live)
-        return None if faces is None else self.judge_faces(faces)
-
     def judge_faces(self, faces: tuple[JudgedFace, JudgedFace]) -> tuple[FaceVerdict, FaceVerdict]:
         """Both faces of ``live_faces`` (safe on a worker thread: they are copies)."""
         return self.judge(*faces[0]), self.judge(*faces[1])

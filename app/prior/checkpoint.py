@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from app.denoising.checkpoint import KINDS, check_state, unpickle_checkpoint, write_checkpoint_file
@@ -44,6 +45,11 @@ class PriorNetworks(nn.Module):
     @property
     def dimension(self) -> int:
         return self.whitening.dimension
+
+    def coordinates(self, faces: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B, L) faces where the diffusion network models them (float32): each coefficient on a censored
+        bound moved beyond it (spread with ``generator`` as in training, else to its interval's middle), whitened."""
+        return self.whitening.whiten(self.censoring.spread(faces, generator)).float()
 
     def sizes(self) -> dict[str, int]:
         return {

@@ -142,8 +142,7 @@ class LearnedPrior:
     def _whitened(
         self, kind: CoefficientKind, faces: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        networks = self.networks[kind]
-        return networks.whitening.whiten(networks.censoring.spread(faces.to(self.device), generator)).float()
+        return self.networks[kind].coordinates(faces.to(self.device), generator)
 
     def _checked(self, kind: CoefficientKind, coefficients: np.ndarray) -> np.ndarray:
         if kind not in self.networks:

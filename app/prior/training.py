@@ -179,8 +179,7 @@ def _train_diffusion(
     for step in steps:
         _set_learning_rate(optimiser, config, step, config.diffusion_steps)
         rows = torch.from_numpy(batches.integers(0, len(clean), config.batch_size)).to(clean.device)
-        latent = networks.censoring.spread(clean[rows], noise)
-        loss = training_loss(net, networks.whitening.whiten(latent).float(), noise)
+        loss = training_loss(net, networks.coordinates(clean[rows], noise), noise)
         _step(optimiser, loss, "diffusion", step)
         with torch.no_grad():
             decay = min(config.ema_decay, (1 + step) / (10 + step))  # a short average while the weights move fast
@@ -254,7 +253,7 @@ def _held_out_scores(
     ).numpy()
     targets = pairs.targets().astype(np.float64)
     unit = paper.normalisation
-    whitened = networks.whitening.whiten(networks.censoring.spread(torch.from_numpy(held_out).to(device))).float()
+    whitened = networks.coordinates(torch.from_numpy(held_out).to(device))
     losses = [training_loss(networks.diffusion, whitened, torch.Generator().manual_seed(k)).item() for k in range(4)]
     scores = {
         "test_copies": paper.copies,
