@@ -2,28 +2,50 @@
 
 It runs the tiny networks trained once per session, keeps its QSettings in an .ini file in the
 test's temporary folder (never the user's settings), and is shown and drawn once before the
-test starts. Run under ``xvfb-run -a``: VTK needs a GL context.
+test starts; ``prior_checkpoints`` adds the shipped learned prior beside the tiny networks, and
+``open_explorer`` opens a window on any checkpoints folder. Run under ``xvfb-run -a``: VTK needs a GL context.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+PRIOR_FILES = ("prior-shape.pt", "prior-expression.pt")
+
 
 @pytest.fixture
 def window(qtbot: Any, tmp_path: Path, tiny_checkpoints: Path) -> Any:
+    return open_explorer(qtbot, tmp_path, tiny_checkpoints)
+
+
+@pytest.fixture(scope="session")
+def prior_checkpoints(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: Path) -> Path:
+    """The tiny networks beside the shipped learned prior."""
+    from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
+
+    folder = tmp_path_factory.mktemp("checkpoints-with-prior")
+    for name in ("shape.pt", "expression.pt"):
+        shutil.copy(tiny_checkpoints / name, folder / name)
+    for name in PRIOR_FILES:
+        shutil.copy(SHIPPED_CHECKPOINTS / name, folder / name)
+    return folder
+
+
+def open_explorer(qtbot: Any, tmp_path: Path, checkpoints: Path, size: tuple[int, int] = (1400, 850)) -> Any:
+    """An explorer window on ``checkpoints``, shown at ``size`` and drawn once."""
     from PySide6.QtCore import QSettings
 
     from app.workspace import Workspace
     from widgets.explorer import ExplorerWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    explorer = ExplorerWindow(Workspace(checkpoints=tiny_checkpoints, device="cpu"), settings)
+    explorer = ExplorerWindow(Workspace(checkpoints=checkpoints, device="cpu"), settings)
     qtbot.addWidget(explorer)
-    explorer.resize(1400, 850)
+    explorer.resize(*size)
     explorer.show()
     qtbot.waitExposed(explorer)
     qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)

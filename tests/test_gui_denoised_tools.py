@@ -11,18 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from explorer_window import PRIOR_FILES, open_explorer
+from PySide6.QtCore import Qt
 
 from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.explorer.denoising_choice import PRIOR_SEED
 from app.explorer.interpolation import Interpolation, denoised_face
 from app.prior.learned_prior import DEFAULT_STRENGTH, seeded_generator
-from app.workspace import Workspace
 from widgets.explorer import ExplorerWindow
 from widgets.gallery_window import GalleryWindow, show_gallery
 from widgets.interpolation_panel import InterpolationWindow, show_interpolation
-
-PRIOR_FILES = ("prior-shape.pt", "prior-expression.pt")
 
 
 @pytest.fixture(scope="module")
@@ -32,28 +30,6 @@ def prior_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in PRIOR_FILES:
         shutil.copy(SHIPPED_CHECKPOINTS / name, folder / name)
     return folder
-
-
-@pytest.fixture(scope="module")
-def networks_and_prior(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: Path, prior_only: Path) -> Path:
-    """The tiny networks beside the shipped learned prior."""
-    folder = tmp_path_factory.mktemp("networks-and-prior")
-    for name in ("shape.pt", "expression.pt"):
-        shutil.copy(tiny_checkpoints / name, folder / name)
-    for name in PRIOR_FILES:
-        shutil.copy(prior_only / name, folder / name)
-    return folder
-
-
-def open_window(qtbot, tmp_path: Path, checkpoints: Path) -> ExplorerWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    explorer = ExplorerWindow(Workspace(checkpoints=checkpoints, device="cpu"), settings)
-    qtbot.addWidget(explorer)
-    explorer.resize(1366, 768)
-    explorer.show()
-    qtbot.waitExposed(explorer)
-    qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
-    return explorer
 
 
 def choose(qtbot, window: ExplorerWindow, method: str) -> None:
@@ -76,8 +52,8 @@ def prior_projection(window: ExplorerWindow, alpha_id: np.ndarray, alpha_exp: np
     return prior.project_face(alpha_id, alpha_exp, DEFAULT_STRENGTH, seeded_generator(PRIOR_SEED))
 
 
-def test_choosing_the_prior_makes_the_gallery_s_denoised_faces_the_prior_s(qtbot, tmp_path, networks_and_prior):
-    window = open_window(qtbot, tmp_path, networks_and_prior)
+def test_choosing_the_prior_makes_the_gallery_s_denoised_faces_the_prior_s(qtbot, tmp_path, prior_checkpoints):
+    window = open_explorer(qtbot, tmp_path, prior_checkpoints, (1366, 768))
     choose(qtbot, window, "prior")
     gallery = open_gallery(qtbot, window)
     try:
@@ -103,7 +79,7 @@ def test_choosing_the_prior_makes_the_gallery_s_denoised_faces_the_prior_s(qtbot
 
 
 def test_each_step_denoised_is_offered_with_the_prior_alone_and_names_it(qtbot, tmp_path, prior_only):
-    window = open_window(qtbot, tmp_path, prior_only)
+    window = open_explorer(qtbot, tmp_path, prior_only, (1366, 768))
     assert "networks are not available" in window.last_error  # said once, in a dialog
     window.error_box.close()
     panel = show_interpolation(window, window.session, window.show_error, lambda: window.plausibility.readout)

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
-import pytest
-from PySide6.QtCore import QSettings
+from explorer_window import open_explorer
 
-from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.prior.learned_prior import DEFAULT_STRENGTH
-from app.workspace import Workspace
 from widgets.denoiser_panel import STRENGTH_STEPS
-from widgets.explorer import ExplorerWindow
-
-
-@pytest.fixture(scope="module")
-def prior_checkpoints(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: Path) -> Path:
-    """The tiny networks beside the shipped learned prior."""
-    folder = tmp_path_factory.mktemp("checkpoints-with-prior")
-    for name in ("shape.pt", "expression.pt"):
-        shutil.copy(tiny_checkpoints / name, folder / name)
-    for name in ("prior-shape.pt", "prior-expression.pt"):
-        shutil.copy(SHIPPED_CHECKPOINTS / name, folder / name)
-    return folder
-
-
-def open_window(qtbot, tmp_path: Path, checkpoints: Path) -> ExplorerWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    explorer = ExplorerWindow(Workspace(checkpoints=checkpoints, device="cpu"), settings)
-    qtbot.addWidget(explorer)
-    explorer.resize(1400, 850)
-    explorer.show()
-    qtbot.waitExposed(explorer)
-    qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
-    return explorer
 
 
 def settle(qtbot, window) -> None:
@@ -43,7 +14,7 @@ def settle(qtbot, window) -> None:
 
 
 def test_prior_changes_the_denoised_face_and_title(qtbot, tmp_path, prior_checkpoints):
-    window = open_window(qtbot, tmp_path, prior_checkpoints)
+    window = open_explorer(qtbot, tmp_path, prior_checkpoints)
     panel = window.denoiser_panel
     assert panel.method_box.isEnabled() and not panel.strength_slider.isEnabled()
     window.state.sample("both")
