@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,10 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE
+from app.explorer.gallery import SHEET_GAP, THUMBNAIL_SIZE, judge_gallery_face
 from app.explorer.image_captions import CAPTION_HEIGHT
 from app.explorer.interpolation import Interpolation
+from widgets import gallery_window
 from widgets.explorer import ExplorerWindow
 from widgets.gallery_window import GalleryWindow, show_gallery
 from widgets.interpolation_panel import InterpolationWindow, show_interpolation
@@ -140,6 +142,29 @@ def test_closing_the_explorer_closes_its_tool_windows(qtbot, window) -> None:
     panel = open_interpolation(window)
     window.close()
     assert gallery.isHidden() and panel.isHidden()
+
+
+def test_the_gallery_judges_its_faces_off_the_gui_thread_and_fills_once_they_are_judged(
+    qtbot, window, monkeypatch
+) -> None:
+    qtbot.waitUntil(lambda: window.plausibility.readout is not None, timeout=60000)
+    threads = []
+
+    def judge(readout, face):
+        threads.append(threading.current_thread())
+        return judge_gallery_face(readout, face)
+
+    monkeypatch.setattr(gallery_window, "judge_gallery_face", judge)
+    gallery = open_gallery(window)
+    try:
+        gallery.rows_box.setValue(1)
+        gallery.columns_box.setValue(2)
+        with qtbot.waitSignal(gallery.filled, timeout=120000):
+            qtbot.mouseClick(gallery.sample_button, Qt.MouseButton.LeftButton)
+        assert len(gallery.verdicts) == 2 and gallery.status.text().endswith("of 2 denoised")
+        assert len(threads) >= 2 and threading.main_thread() not in threads  # a slow likelihood never blocks the GUI
+    finally:
+        gallery.close()
 
 
 def test_gallery_captions_mark_each_face_and_its_denoised_version_as_the_badges_would(qtbot, window) -> None:

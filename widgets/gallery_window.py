@@ -7,7 +7,8 @@ method. The thumbnails are rendered one picture per turn of the event loop (a fa
 denoised version) by one reused off-screen renderer, so the window fills in while the explorer
 keeps answering: a turn costs one thumbnail's render. Once the explorer's plausibility readout
 is calibrated, each caption marks the face and its denoised version plausible (✓) or not (✗),
-as the badges under the explorer's views would.
+as the badges under the explorer's views would; the grid is judged on a worker thread (the
+prior's likelihood takes a tenth of a second per face), and ``filled`` waits for both.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from app.explorer.gallery import (
 from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.explorer.session import ExplorerSession
 from app.model.morphable_model import MorphableModel
+from widgets.background_loader import BackgroundLoader
 from widgets.tool_window import ToolWindow, pixmap, show_tool_window
 
 DEFAULT_COLUMNS = 4
@@ -57,7 +59,7 @@ class GalleryWindow(ToolWindow):
 
     PREFERRED_SIZE = QSize(1400, 940)  # a 4 × 4 grid without scrolling, where the screen has room
 
-    filled = Signal()  # every thumbnail of the current gallery is drawn
+    filled = Signal()  # every thumbnail of the current gallery is drawn, and judged when a readout was ready
 
     def __init__(
         self,
@@ -73,13 +75,16 @@ class GalleryWindow(ToolWindow):
         self.denoised_by = ""  # what denoised them ("learned prior, t = 0.08")
         self.columns = DEFAULT_COLUMNS  # of the grid shown
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
-        self.verdicts: list[tuple[FaceVerdict, FaceVerdict]] = []  # per face drawn, when a readout was ready
+        self.verdicts: list[tuple[FaceVerdict, FaceVerdict]] = []  # per face, once judged (a readout was ready)
         self.buttons: list[QToolButton] = []
         self._next = 0  # the face to draw next
         self._half: np.ndarray | None = None  # its input face, drawn on the previous turn
         self._fill_timer = QTimer(self)
         self._fill_timer.setInterval(0)
         self._fill_timer.timeout.connect(self._draw_next)
+        self._judge = BackgroundLoader(self)  # a new grid's judgement voids the last one's
+        self._judging: list[GalleryFace] | None = None  # the faces being judged now
+        self._generation = 0  # of the grid; a judgement of an earlier one stops at its next face
 
         self.rows_box, self.columns_box = QSpinBox(), QSpinBox()
         for box, value, tip in (
@@ -162,7 +167,33 @@ class GalleryWindow(ToolWindow):
         self.status.setText(
             f"drawing {len(faces)} faces ({settings.distribution}, seeds {faces[0].seed}–{faces[-1].seed}) …"
         )
+        self._generation += 1
+        readout = self.readout()
+        if readout is not None and readout.model is not model:
+            readout = None  # calibrated for a model opened since
+        self._judging = None if readout is None else faces  # None too while the readout is calibrating
+        if readout is not None:
+            self._judge.start(
+                self._judgement(readout, faces, self._generation),
+                lambda verdicts: self._judged(faces, verdicts),
+                lambda problem: self._judged(faces, [], problem),
+            )
         self._fill_timer.start()
+
+    def _judgement(
+        self, readout: PlausibilityReadout, faces: list[GalleryFace], generation: int
+    ) -> Callable[[], list[tuple[FaceVerdict, FaceVerdict]]]:
+        """The work of judging ``faces`` on a worker thread; it stops once another grid is drawn."""
+
+        def judge() -> list[tuple[FaceVerdict, FaceVerdict]]:
+            verdicts = []
+            for face in faces:
+                if self._generation != generation:
+                    raise JudgementAbandoned
+                verdicts.append(judge_gallery_face(readout, face))
+            return verdicts
+
+        return judge
 
     def _draw_next(self) -> None:
         """One thumbnail per turn of the event loop: a face's input, then its denoised version."""
@@ -182,34 +213,47 @@ class GalleryWindow(ToolWindow):
         self.pairs.append(pair)
         button.setIcon(QIcon(pixmap(np.hstack(pair))))
         button.setIconSize(QSize(2 * THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        self._mark(face, button)
         self._next += 1
         if self._next == len(self.faces):
             self._fill_timer.stop()
             self.release_thumbnails()
-            summary = (
-                plausible_counts(self.verdicts)
-                if len(self.verdicts) == len(self.faces)
-                else "plausibility: not calibrated yet when drawn"
-            )
-            self.status.setText(
-                f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
-                f"each face (left) beside its denoised version (right: {self.denoised_by}); {summary}"
-            )
-            self.filled.emit()
+            self._finish()
 
-    def _mark(self, face: GalleryFace, button: QToolButton) -> None:
-        """✓/✗ for the face and its denoised version in the caption, the numbers in the tooltip."""
-        readout = self.readout()
-        if readout is None or readout.model is not self.model:  # calibrating, or for a model opened since
+    def _judged(
+        self,
+        faces: list[GalleryFace],
+        verdicts: list[tuple[FaceVerdict, FaceVerdict]],
+        problem: FaceExplorerError | None = None,
+    ) -> None:
+        """✓/✗ for each face and its denoised version in the captions, the numbers in the tooltips."""
+        if faces is not self._judging:  # a later grid replaced it meanwhile
             return
-        noisy, denoised = judge_gallery_face(readout, face)
-        self.verdicts.append((noisy, denoised))
-        button.setText(f"seed {face.seed}   {_sign(noisy)} → {_sign(denoised)}")
-        button.setToolTip(
-            f"seed {face.seed}; click to open it\nface: {noisy.headline()}, {noisy.details()}\n"
-            f"denoised: {denoised.headline()}, {denoised.details()}"
+        self._judging = None
+        if problem is not None:
+            self.show_error(f"the gallery's faces were not judged: {problem}")
+        self.verdicts = verdicts
+        for face, button, (noisy, denoised) in zip(faces, self.buttons, verdicts, strict=True):
+            button.setText(f"seed {face.seed}   {_sign(noisy)} → {_sign(denoised)}")
+            button.setToolTip(
+                f"seed {face.seed}; click to open it\nface: {noisy.headline()}, {noisy.details()}\n"
+                f"denoised: {denoised.headline()}, {denoised.details()}"
+            )
+        self._finish()
+
+    def _finish(self) -> None:
+        """Once every face is drawn and the judgement (if one runs) is in: the status line, then ``filled``."""
+        if not self.complete or self._judging is not None:
+            return
+        summary = (
+            plausible_counts(self.verdicts)
+            if len(self.verdicts) == len(self.faces)
+            else "plausibility: not calibrated yet when drawn"
         )
+        self.status.setText(
+            f"{len(self.faces)} faces, seeds {self.faces[0].seed}–{self.faces[-1].seed}: "
+            f"each face (left) beside its denoised version (right: {self.denoised_by}); {summary}"
+        )
+        self.filled.emit()
 
     def open_face(self, index: int) -> None:
         """Show gallery face ``index`` in the explorer's views, exactly."""
@@ -245,7 +289,14 @@ class GalleryWindow(ToolWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self._fill_timer.stop()
+        self._generation += 1  # a judgement under way stops at its next face, and its result is dropped
+        self._judge.shut_down()
+        self._judging = None
         super().closeEvent(event)
+
+
+class JudgementAbandoned(Exception):  # noqa: N818 - not an error: a judgement nobody waits for any more
+    """Raised on the worker to stop judging a grid another one replaced; the loader drops its result."""
 
 
 def _sign(verdict: FaceVerdict) -> str:
