@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from core_fixtures import run_generate
+from explorer_window import PRIOR_FILES
 
 import main
 from app.dataset.settings import GenerationSettings, Provenance
@@ -29,7 +31,7 @@ def shipped_prior() -> LearnedPrior:
 @pytest.fixture
 def prior_inputs(generation_inputs: tuple, shipped_prior: LearnedPrior) -> tuple:
     model, denoiser, _ = generation_inputs
-    return model, denoiser, Provenance.of(model, denoiser, shipped_prior)
+    return model, denoiser, Provenance.of_prior(model, shipped_prior)
 
 
 def _shards(folder: Path) -> dict[str, bytes]:
@@ -112,6 +114,29 @@ def test_generate_command_with_the_prior_and_its_refusals(tmp_path: Path, capsys
     assert "method:      prior (the learned prior's projection at strength 1)" in text
     assert "method='prior'" in text and "prior-shape sha256" in text
     _one_error(capsys, [*argv, "--resume", "--strength", "0.2"], "other settings", "strength")
+
+
+def test_the_prior_method_needs_no_paper_network_and_records_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture, shipped_prior: LearnedPrior
+) -> None:
+    # A checkpoints folder with the learned prior alone: the paper's networks are neither read nor claimed.
+    only_prior = tmp_path / "only-prior"
+    only_prior.mkdir()
+    for name in PRIOR_FILES:
+        shutil.copy(SHIPPED_CHECKPOINTS / name, only_prior / name)
+    out = tmp_path / "data"
+    argv = ["generate", str(out), "--count", "2", "--method", "prior", "--strength", "0.5", "--quiet"]
+    assert main.main([*argv, "--checkpoints", str(only_prior), "--device", "cpu"]) == 0
+    assert "the learned prior at strength 0.5" in capsys.readouterr().out
+    prior_digests = {f"prior-{kind}": digest for kind, digest in shipped_prior.digests.items()}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["plan"]["checkpoints"] == prior_digests
+    assert manifest["plan"]["method"] == "prior" and manifest["plan"]["strength"] == 0.5
+    assert manifest["last_run"]["denoising_device"] == "cpu"
+    with np.load(out / "shard-00000.npz", allow_pickle=False) as content:
+        assert json.loads(str(content["checkpoints"])) == prior_digests
+    # The network method still needs the paper's networks, and says which folder lacks them.
+    _one_error(capsys, ["generate", str(tmp_path / "net"), "--count", "2", "--checkpoints", str(only_prior)], "shape")
 
 
 def test_dask_workers_get_the_prior_and_give_the_same_bytes(

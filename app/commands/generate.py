@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.commands.common import Subcommands, count, open_workspace
 from app.dataset.mesh_formats import MESH_FORMATS
 from app.errors import FaceExplorerError
+
+if TYPE_CHECKING:
+    from app.denoising.denoiser import Denoiser
+    from app.prior.learned_prior import LearnedPrior
 
 
 def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
@@ -172,23 +177,27 @@ def run(args: argparse.Namespace) -> int:
     settings.check()
     if not args.scheduler and (args.workers or default_workers(settings, settings.shard_count)) > 1:
         start_worker_server()  # while this process reads the model and the networks
-    model, denoiser = workspace.model, workspace.denoiser
-    prior = workspace.prior if settings.method == "prior" else None
+    model = workspace.model
+    # Only what makes the faces is loaded, and only it is recorded: the prior method needs no paper network.
+    denoiser: Denoiser | None = None
+    prior: LearnedPrior | None = None
+    if settings.method == "prior":
+        prior = workspace.prior
+        provenance = Provenance.of_prior(model, prior)
+        maker = f"the learned prior at strength {settings.strength:g} on {describe(prior.device)}"
+    else:
+        denoiser = workspace.denoiser
+        provenance = Provenance.of(model, denoiser)
+        maker = f"denoising on {describe(denoiser.device)}"
     if settings.image_format == "300w-lp":
         landmarks = require_landmarks(model)  # pt2d is (2, 68) in the format: refused before anything is written
         if len(landmarks) != LANDMARKS_300W_LP:
             raise FaceExplorerError(
                 f"{model.name} has {len(landmarks)} landmarks; 300W-LP files need {LANDMARKS_300W_LP} (pt2d)"
             )
-    provenance = Provenance.of(model, denoiser, prior)
     print(
         f"{settings.count:,} faces ({settings.distribution}) in {settings.shard_count:,} shard(s) of "
-        f"≤{settings.shard_size:,} → {args.output}; "
-        + (
-            f"the learned prior at strength {settings.strength:g} on {describe(prior.device)}, "
-            if prior is not None
-            else f"denoising on {describe(denoiser.device)}, "
-        )
+        f"≤{settings.shard_size:,} → {args.output}; {maker}, "
         + (
             f"Dask scheduler {args.scheduler}"
             if args.scheduler

@@ -71,7 +71,7 @@ class ShardTools:
     """What every worker needs besides a shard's number: the client's model (or its scales) and networks."""
 
     model: MorphableModel | CoefficientScales
-    denoiser: Denoiser
+    denoiser: Denoiser | None  # None with the learned prior, for settings.method "prior"
     prior: LearnedPrior | None = None  # the learned prior, for settings.method "prior"
 
 
@@ -81,7 +81,7 @@ def run_shards_on_cluster(
     todo: list[int],
     settings: GenerationSettings,
     model: MorphableModel,
-    denoiser: Denoiser,
+    denoiser: Denoiser | None,
     provenance: Provenance,
     prior: LearnedPrior | None = None,
 ) -> Iterator[WrittenShard]:

@@ -156,7 +156,7 @@ def generate(
     folder: str | Path,
     settings: GenerationSettings,
     model: MorphableModel,
-    denoiser: Denoiser,
+    denoiser: Denoiser | None,
     provenance: Provenance,
     workers: int | None = None,
     resume: bool = False,
@@ -169,11 +169,14 @@ def generate(
 
     ``workers``: local processes (None: ``default_workers``); with ``scheduler`` (an address,
     ``"local"`` or a connected ``dask.distributed.Client``) the shards are Dask tasks instead.
+    ``denoiser``: the paper's networks, which the network method needs (None with the prior method).
     ``prior``: the learned prior, which ``settings.method == "prior"`` needs (see ``write_shard``).
     """
     settings.check()
     if settings.method == "prior" and prior is None:
         raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
+    if settings.method == "network" and denoiser is None:
+        raise FaceExplorerError("the network method needs the paper's networks (shape.pt, expression.pt)")
     folder = Path(folder)
     if workers is not None and workers < 1:
         raise FaceExplorerError(f"--workers must be at least 1 (got {workers})")
@@ -211,7 +214,7 @@ def _make_shards(
     output: OutputFolder,
     settings: GenerationSettings,
     model: MorphableModel,
-    denoiser: Denoiser,
+    denoiser: Denoiser | None,
     provenance: Provenance,
     workers: int,
     show_progress: bool,
@@ -247,11 +250,13 @@ def _make_shards(
         progress.close()
         summary.seconds = time.perf_counter() - started
     manifest.complete = True
+    maker = prior if settings.method == "prior" else denoiser  # what made the clean faces
+    assert maker is not None  # generate refuses a method without what it needs
     manifest.last_run = {
         **asdict(summary),
         "workers": workers,
         "scheduler": scheduler_name,
-        "denoising_device": str(denoiser.device),
+        "denoising_device": str(maker.device),
     }
     manifest.write(folder)
     return summary
@@ -284,7 +289,7 @@ def _run_shards(
     todo: list[int],
     settings: GenerationSettings,
     model: MorphableModel,
-    denoiser: Denoiser,
+    denoiser: Denoiser | None,
     provenance: Provenance,
     workers: int,
     client: Client | None,

@@ -178,15 +178,18 @@ class Provenance:
 
     model: ModelProvenance
     # kind → sha256 of the checkpoint bytes the denoiser loaded; with the learned prior,
-    # prior-KIND → sha256 of its checkpoints instead (the networks then make no face)
+    # prior-KIND → sha256 of its checkpoints instead (the networks are then not even loaded)
     checkpoints: dict[str, str]
 
     @classmethod
-    def of(cls, model: MorphableModel, denoiser: Denoiser, prior: LearnedPrior | None = None) -> Provenance:
-        """The networks' digests, or with ``prior`` (``generate --method prior``) the prior's."""
-        if prior is not None:
-            return cls(model.provenance, {f"prior-{kind}": digest for kind, digest in prior.digests.items()})
+    def of(cls, model: MorphableModel, denoiser: Denoiser) -> Provenance:
+        """The faces of ``generate --method network``: the model and the networks' digests."""
         return cls(model.provenance, dict(denoiser.digests))
+
+    @classmethod
+    def of_prior(cls, model: MorphableModel, prior: LearnedPrior) -> Provenance:
+        """The faces of ``generate --method prior``: the model and the learned prior's digests."""
+        return cls(model.provenance, {f"prior-{kind}": digest for kind, digest in prior.digests.items()})
 
 
 def make_plan(settings: GenerationSettings, provenance: Provenance) -> dict[str, Any]:

@@ -39,7 +39,7 @@ class ShardJob:
     folder: Path
     settings: GenerationSettings
     model: MorphableModel | CoefficientScales
-    denoiser: Denoiser
+    denoiser: Denoiser | None  # None with the learned prior, for settings.method "prior"
     provenance: Provenance
     prior: LearnedPrior | None = None  # the learned prior, for settings.method "prior"
 

@@ -132,16 +132,16 @@ def write_shard(
     shard: int,
     settings: GenerationSettings,
     model: MorphableModel | CoefficientScales,
-    denoiser: Denoiser,
+    denoiser: Denoiser | None,
     provenance: Provenance,
     writers: FaceFileWriters,
     prior: LearnedPrior | None = None,
 ) -> WrittenShard:
     """Make shard ``shard`` completely; its record carries the digest of the .npz it wrote.
 
-    The clean faces are the networks' denoised noisy ones, or with ``settings.method == "prior"``
-    (which needs ``prior``) their projection by the learned prior, drawn from stream 3 of the
-    shard (streams 1 and 2 are its views' and colours').
+    The clean faces are the networks' denoised noisy ones (which needs ``denoiser``), or with
+    ``settings.method == "prior"`` (which needs ``prior`` and no ``denoiser``) their projection by
+    the learned prior, drawn from stream 3 of the shard (streams 1 and 2 are its views' and colours').
     """
     rows = settings.shard_rows(shard)
     rng = shard_rng(settings.seed, shard)
@@ -152,14 +152,18 @@ def write_shard(
             raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
         generator = seeded_generator(settings.seed, shard, 3)
         alpha_id, alpha_exp = prior.project_face(noisy_id, noisy_exp, settings.strength, generator)
+        device = prior.device
     else:
+        if denoiser is None:
+            raise FaceExplorerError("the network method needs the paper's networks (shape.pt, expression.pt)")
         alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
+        device = denoiser.device
     views = (
         ShardViews(settings, shard, writers.geometry, writers.renderer, writers.in_background)
         if settings.images or settings.albedo
         else None
     )
-    written = _write_face_files(folder, shard, settings, denoiser.device, alpha_id, alpha_exp, writers, views)
+    written = _write_face_files(folder, shard, settings, device, alpha_id, alpha_exp, writers, views)
     arrays: dict[str, np.ndarray | np.generic] = {
         "face_index": np.asarray(rows, dtype=np.int64),
         "alpha_id_noisy": noisy_id,
