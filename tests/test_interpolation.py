@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QCoreApplication
 
 from app.dataset.mesh_files import export_mesh
 from app.denoising.denoiser import Denoiser
@@ -32,12 +34,13 @@ from app.explorer.interpolation import (
     step_times,
 )
 from app.explorer.live_face import LiveFace
-from app.explorer.plausibility_readout import PlausibilityReadout
+from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.model.embedded_model import embedded_model
 from app.model.sampling import sample_coefficients
 from app.model.sampling_settings import SamplingSettings
 from app.prior.learned_prior import DEFAULT_STRENGTH, seeded_generator
 from app.workspace import Workspace
+from widgets.interpolation_panel import show_interpolation
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +240,56 @@ def test_with_the_prior_chosen_the_denoised_steps_are_the_prior_s_projections(
         live.close()
     record = json.loads((tmp_path / "walk" / "step_001.json").read_text())
     assert record["denoised"] is True and record["denoised_by"] == f"learned prior, t = {DEFAULT_STRENGTH:.2f}"
+
+
+class GatedReadout(PlausibilityReadout):
+    """The explorer's readout, noting the thread of each face it judges; off the GUI thread it waits for its gate."""
+
+    def __init__(self, readout: PlausibilityReadout) -> None:
+        super().__init__(readout.calibration)
+        self.calls: list[tuple[threading.Thread, np.ndarray, threading.Event]] = []
+
+    def judge_face(self, alpha_id: np.ndarray, alpha_exp: np.ndarray) -> FaceVerdict:
+        gate = threading.Event()
+        self.calls.append((threading.current_thread(), alpha_id.copy(), gate))
+        if threading.current_thread() is not threading.main_thread():  # there it would freeze the test
+            gate.wait()
+        return super().judge_face(alpha_id, alpha_exp)
+
+    def open_all_gates(self) -> None:
+        for _, _, gate in self.calls:
+            gate.set()
+
+
+def test_the_window_judges_the_face_at_t_off_the_gui_thread_and_never_shows_a_stale_verdict(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.plausibility.readout is not None, timeout=60000)
+    explorers = window.plausibility.readout
+    gated = GatedReadout(explorers)
+    readouts: list[PlausibilityReadout | None] = [gated]  # what the window is given as the explorer's readout
+    window.state.sample("both")
+    panel = show_interpolation(window, window.session, window.show_error, lambda: readouts[0])
+    try:
+        qtbot.waitUntil(lambda: len(gated.calls) == 1, timeout=20000)  # the face at t = 0, judging
+        assert panel.status.text().endswith("judging its plausibility …")  # the GUI thread is free meanwhile
+        with qtbot.waitSignal(panel.previewed, timeout=20000):
+            gated.open_all_gates()
+        expected = explorers.judge_face(*panel.interpolation().at(0.0))
+        assert panel.status.text().startswith("t = 0.00 between")
+        assert panel.status.text().endswith(f"{expected.headline()}\n{expected.details()}")
+
+        panel.slider.setValue(40)  # judged on a worker, which waits at its gate
+        qtbot.waitUntil(lambda: len(gated.calls) == 2, timeout=20000)
+        np.testing.assert_array_equal(gated.calls[1][1], panel.interpolation().at(0.4)[0])
+        readouts[0] = None  # e.g. a model opened since: the next face is shown unjudged
+        with qtbot.waitSignal(panel.previewed, timeout=20000):
+            panel.slider.setValue(60)
+        shown = panel.status.text()
+        assert shown.startswith("t = 0.60 between") and "\n" not in shown
+        gated.open_all_gates()  # the verdict of t = 0.40 arrives now, for a face no longer shown
+        panel._judge._pool.waitForDone()
+        QCoreApplication.processEvents()  # delivers what the worker sent back
+        assert panel.status.text() == shown
+        assert len(gated.calls) == 2 and threading.main_thread() not in [thread for thread, _, _ in gated.calls]
+    finally:
+        gated.open_all_gates()  # a failed test must not leave a worker waiting
+        panel.close()

@@ -7,7 +7,8 @@ let go, or moved by the keyboard, the explorer's views show the face at t, as on
 "Denoise each step" denoises every face of the walk as the explorer's denoised view would, with
 the method chosen in its Denoiser box (followed as it changes); it is enabled while there is a
 method. The walk itself is ``app.explorer.interpolation``. Once the explorer's plausibility readout
-is calibrated, the status line gives the verdict of the face at t, and an export records each step's.
+is calibrated, the status line gives the verdict of the face at t, judged on a worker thread (the
+prior's likelihood takes a tenth of a second or more), and an export records each step's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,8 +46,9 @@ from app.explorer.interpolation import (
     history_face,
     preset_face,
 )
-from app.explorer.plausibility_readout import PlausibilityReadout
+from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
 from app.explorer.session import ExplorerSession
+from widgets.background_loader import BackgroundLoader
 from widgets.tool_window import ToolWindow, pixmap, show_tool_window
 
 SLIDER_STEPS = 100  # t in hundredths
@@ -55,6 +58,9 @@ ENDS = ("start", "end")
 
 class InterpolationWindow(ToolWindow):
     """Two ends, a t slider, a preview, and the export of the walk as meshes, a strip and a GIF."""
+
+    # The preview shows the face at t and the status line is final for it: judged when a readout was ready.
+    previewed = Signal()
 
     def __init__(
         self,
@@ -71,6 +77,8 @@ class InterpolationWindow(ToolWindow):
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(0)
         self._preview_timer.timeout.connect(self._draw_preview)
+        self._judge = BackgroundLoader(self)  # a later face's judgement voids the last one's
+        self._previews = 0  # faces previewed so far: a judgement of an earlier one is skipped or dropped
 
         ends = QGridLayout()
         for row, end in enumerate(ENDS):
@@ -220,22 +228,55 @@ class InterpolationWindow(ToolWindow):
         self.session.state.set_face(alpha_id, alpha_exp, f"interpolation t = {self.t:.2f}{denoised}")
 
     def _draw_preview(self) -> None:
+        self._previews += 1  # a judgement still under way is of a face this one replaces
         try:
             walk = self.interpolation()
             face = walk.at(self.t)
             image = self.thumbnails(walk.model, PREVIEW_SIZE).thumbnail(*face)
         except FaceExplorerError as problem:
-            self.status.setText(str(problem))
+            self._show_status(str(problem))
             return
         self.preview.setPixmap(pixmap(image))
-        readout = self._readout_for(walk)
-        judged = None if readout is None else readout.judge_face(*face)
-        verdict = "" if judged is None else f"\n{judged.headline()}\n{judged.details()}"
-        self.status.setText(
-            f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'"
-            + (f", each step denoised ({walk.denoised_by})" if walk.denoise_steps else "")
-            + verdict
+        caption = f"t = {self.t:.2f} between '{self.ends['start'].label}' and '{self.ends['end'].label}'" + (
+            f", each step denoised ({walk.denoised_by})" if walk.denoise_steps else ""
         )
+        readout = self._readout_for(walk)
+        if readout is None:
+            self._show_status(caption)
+            return
+        self.status.setText(f"{caption}\njudging its plausibility …")
+        preview = self._previews
+        self._judge.start(
+            self._judgement(readout, face, preview),
+            lambda judged: self._judged(preview, caption, judged),
+            lambda problem: self._judged(preview, caption, problem),
+        )
+
+    def _judgement(
+        self, readout: PlausibilityReadout, face: tuple[np.ndarray, np.ndarray], preview: int
+    ) -> Callable[[], FaceVerdict | None]:
+        """The work of judging ``face`` on a worker thread; none once another face was previewed."""
+
+        def judge() -> FaceVerdict | None:
+            # A drag previews faster than faces are judged: those queued behind a later one are skipped.
+            return readout.judge_face(*face) if preview == self._previews else None
+
+        return judge
+
+    def _judged(self, preview: int, caption: str, judged: FaceVerdict | FaceExplorerError | None) -> None:
+        """The verdict under the caption of preview number ``preview``, if the preview still shows its face."""
+        if preview != self._previews or judged is None:
+            return  # another face is shown by now (None: so its judgement was skipped)
+        verdict = (
+            f"{judged.headline()}\n{judged.details()}"
+            if isinstance(judged, FaceVerdict)
+            else f"its plausibility was not judged: {judged}"
+        )
+        self._show_status(f"{caption}\n{verdict}")
+
+    def _show_status(self, status: str) -> None:
+        self.status.setText(status)
+        self.previewed.emit()
 
     def _readout_for(self, walk: Interpolation) -> PlausibilityReadout | None:
         """The explorer's readout if it is calibrated for the walk's model."""
@@ -282,6 +323,8 @@ class InterpolationWindow(ToolWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self._preview_timer.stop()
+        self._previews += 1  # a judgement under way is dropped
+        self._judge.shut_down()
         super().closeEvent(event)
 
 
