@@ -79,6 +79,7 @@ class Recorder:
         self.latencies.append(None)
 
     def _refreshed(self, compute_ms: float) -> None:
+        # Emitted once the live face holds every change so far, before the frame that shows them is drawn.
         self.compute_ms.append(compute_ms)
         self._covered = len(self.change_times)
 

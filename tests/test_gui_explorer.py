@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import pyvista
 from core_fixtures import bfm_fields, corner_points, write_bfm
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.dataset.face_preset_file import PRESET_FORMAT
@@ -614,6 +614,32 @@ def test_a_slider_drag_draws_drafts_is_one_undo_step_and_ends_on_the_full_faces(
     np.testing.assert_allclose(live.input_vertices, expected, atol=1.0)
     window.undo()
     assert window.state.alpha_id[1] == 0.0
+
+
+def test_a_burst_of_key_steps_is_one_draft_frame_then_one_full_frame(qtbot, window):
+    qtbot.waitUntil(lambda: not window.live.stale, timeout=10000)
+    slider = window.coefficient_panel.row("shape", 2).slider
+    refreshes: list[int] = []  # the frames drawn when each refresh had computed its face
+    window.refreshed.connect(lambda _ms: refreshes.append(window.views.frames))
+    frames = window.views.frames
+    for _ in range(10):  # queued together, as the window system delivers input that came during a frame
+        step = QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Up, Qt.KeyboardModifier.NoModifier)
+        QCoreApplication.postEvent(slider, step)
+    qtbot.waitUntil(lambda: not window.live._draft_stale, timeout=10000)
+    # One refresh for the ten steps, whose frame was drawn before the window went back to its events.
+    assert refreshes == [frames] and window.views.frames == frames + 1 and window.live.showing_draft
+    qtbot.waitUntil(lambda: not window.state.in_gesture and not window.live.stale, timeout=10000)
+    assert refreshes == [frames, frames + 1] and window.views.frames == frames + 2  # the full faces, once
+    assert not window.live.showing_draft
+
+
+def test_a_refresh_draws_its_frame_before_it_returns(qtbot, window):
+    qtbot.waitUntil(lambda: not window.live.stale, timeout=10000)
+    for step in range(1, 6):
+        window.state.set_coefficient("shape", 0, float(step))
+    frames = window.views.frames
+    window.refresh_now()  # no events are processed in here: no paint event can draw the frame
+    assert window.views.frames == frames + 1
 
 
 def test_rows_show_sigma_accept_typed_sigma_and_name_every_mode(qtbot, window):

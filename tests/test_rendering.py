@@ -104,3 +104,27 @@ def test_a_dataset_image_shows_the_face_in_the_shared_look(tmp_path, model):
     assert skin.sum() > 2 * background.sum()
     # A new face reaches VTK: moved far out of the frame, only background is left.
     assert np.abs(away - background).max() <= 1
+
+
+def test_a_face_is_drawn_from_its_own_mesh_and_recoloured_in_the_mapper(model):
+    """No filter between the mesh and the mapper, which would copy the mesh at every frame of a moving face."""
+    import pyvista
+
+    from app.rendering.look import PART_COLOUR_ARRAY, add_face, colour_by
+
+    mean = model.mean.reshape(-1, 3).astype(np.float32)
+    mesh = FaceMesh(model.triangles, mean)
+    mesh.add_scalars("displacement", np.zeros(len(mean), dtype=np.float32))
+    plotter = pyvista.Plotter(off_screen=True, window_size=[64, 64])
+    try:
+        actor = add_face(plotter, mesh, model.triangle_parts)
+        mapper = actor.mapper
+        assert mapper.GetInputAlgorithm().IsA("vtkTrivialProducer")  # the mesh itself
+        assert (mapper.GetArrayName(), mapper.color_mode) == (PART_COLOUR_ARRAY, "direct")
+        colour_by(actor, "displacement")
+        assert (mapper.GetArrayName(), mapper.color_mode) == ("displacement", "map")
+        colour_by(actor, PART_COLOUR_ARRAY, rgb=True)
+        assert mapper.color_mode == "direct"
+        assert mapper.GetInputAlgorithm().IsA("vtkTrivialProducer")
+    finally:
+        plotter.close()

@@ -3,9 +3,9 @@
 The window turns user actions into calls on an ``ExplorerSession`` (app/explorer/session.py) and shows
 their results; it holds no workspace logic of its own. Panels change the session's ``FaceState``; its
 ``LiveFace`` follows; a zero-delay single-shot timer coalesces any burst of changes into one refresh
-for the latest state only, then one paint. Slider events arriving during a slow software-GL frame
-therefore cost a few microseconds each and never queue stale work. While a gesture (a slider drag) is
-under way the refresh computes and draws the lighter draft faces; its end brings the full faces back.
+for the latest state only, which draws its one frame at once. Slider events arriving during a slow
+software-GL frame cost a few microseconds each and never queue stale work. While a gesture (a slider
+drag) is under way the refresh draws the lighter draft faces; its end brings the full faces back.
 
 Models, data and checkpoints are read on a worker thread (``BackgroundLoader``), a later load superseding
 an earlier one. Every ``FaceExplorerError`` raised by an action is shown in a dialog; the window goes on.
@@ -88,7 +88,7 @@ def reports_errors(action: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class ExplorerWindow(QMainWindow):
-    refreshed = Signal(float)  # compute milliseconds of the refresh that just finished
+    refreshed = Signal(float)  # the live face was recomputed (compute milliseconds); its frame is drawn next
 
     def __init__(self, workspace: Workspace, settings: QSettings | None = None) -> None:
         """Open on ``workspace``, whose model is already read (its networks are read here)."""
@@ -247,14 +247,12 @@ class ExplorerWindow(QMainWindow):
             self._after_refresh()
 
     def _after_refresh(self) -> None:
-        self.views.refresh()
-        self.views.show_denoised_label(self.live.denoised_label)
-        self.views.show_origin(self.state.origin.describe())
+        self.refreshed.emit(self.live.last_compute_ms)  # before the frame that shows it is drawn
+        self.views.refresh(self.live.denoised_label, self.state.origin.describe())
         self._coefficients().set_denoised(self.live.denoised_id, self.live.denoised_exp)
         if not self.live.showing_draft:  # per-frame work waits for the end of a drag
             self.plausibility.face_changed(self.session)
             self.compute_label.setText(f"update: {self.live.last_compute_ms:.1f} ms")  # relayouts the status bar
-        self.refreshed.emit(self.live.last_compute_ms)
 
     def refresh_now(self) -> None:
         """Run a pending refresh immediately (exports and 'apply denoised' need current results)."""

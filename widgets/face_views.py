@@ -4,10 +4,10 @@ Both views are viewports of one pyvista ``Plotter`` with a shared (linked) camer
 one render per frame instead of two, which halves the cost of a frame under software GL. Its render window
 draws straight into a native window (VTK's own ``QVTKRenderWindowInteractor``, the canvas), not through
 pyvistaqt's QOpenGLWidget, whose framebuffer Qt blits and composes with OpenGL at every repaint of any
-widget. The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark modified, schedule
-a paint": no new actors, no new arrays, and no model work in the paint path. Repaints go through
-``QWidget.update()``, which Qt merges, rather than ``render()``, which would render once immediately and
-once more in the paint that follows.
+widget. The meshes wrap the ``LiveFace`` arrays without copying, so an update is "mark modified, draw":
+no new actors, no new arrays. A refresh draws its frame at once; a paint requested with
+``QWidget.update()`` would wait behind every input event queued meanwhile (Qt posts it at low priority),
+and a slider change delivered in that wait would reach the screen only a frame later.
 """
 
 from __future__ import annotations
@@ -223,11 +223,19 @@ class FaceViews(QWidget):
         """True when the scene is already built around ``live`` with this note on the denoised view."""
         return live is self._live and denoiser_note == self._denoiser_note
 
-    def refresh(self) -> None:
-        """The live arrays were rewritten (the full faces or the drafts): tell VTK and schedule one paint."""
+    def refresh(self, denoised_label: str = "", origin: str | None = None) -> None:
+        """The live arrays were rewritten (the full faces or the drafts): tell VTK and draw the frame now.
+
+        ``denoised_label`` titles the denoised view with the method that made its face, e.g. "denoised
+        (learned prior, t = 0.08)"; ``origin`` says under the input face where it came from (seed and
+        distribution, or "edited"). Empty or None: the caption stays as it is.
+        """
         live = self._live
         if live is None:
             return
+        self._set_denoised_label(denoised_label)
+        if origin is not None:
+            self._set_origin(origin)
         if live.showing_draft != self._showing_draft:
             self._showing_draft = live.showing_draft
             for actor, draft_actor in zip(self._face_actors, self._draft_actors, strict=True):
@@ -241,22 +249,31 @@ class FaceViews(QWidget):
         self._update_heat_map_range()
         if self.fit_box.isChecked():
             self._fit()
-        self.canvas.update()
+        self._draw_now()
 
-    def show_origin(self, origin: str) -> None:
-        """Say where the face on screen came from (seed and distribution, or "edited"), under the input face."""
+    def _draw_now(self) -> None:
+        """Render the frame here, not in a paint event that input queued meanwhile would delay.
+
+        A canvas that is not on screen (hidden, minimised) gets a paint request instead, which Qt
+        delivers once it is shown.
+        """
+        window = self.canvas.windowHandle()  # the canvas is a native window
+        render_window = self.plotter.render_window
+        if window is None or not window.isExposed() or render_window is None:
+            self.canvas.update()
+            return
+        render_window.Render()
+
+    def _set_origin(self, origin: str) -> None:
         if origin != self._origin_text and self._origin_annotation is not None:
             self._origin_text = origin
             columns = max(ORIGIN_MIN_COLUMNS, self.canvas.width() // 2 // ORIGIN_CHARACTER_PX)
             self._origin_annotation.set_text(ORIGIN_POSITION, wrapped_origin(origin, columns))
-            self.canvas.update()
 
-    def show_denoised_label(self, label: str) -> None:
-        """Title the denoised view with the method that made its face, e.g. "denoised (learned prior, t = 0.08)"."""
+    def _set_denoised_label(self, label: str) -> None:
         if label and label != self._denoised_label and self._denoised_annotation is not None:
             self._denoised_label = label
             self._denoised_annotation.set_text("upper_edge", label)
-            self.canvas.update()
 
     @property
     def denoised_label(self) -> str:

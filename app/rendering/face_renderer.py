@@ -27,7 +27,7 @@ from app.png_files import write_png
 from app.rendering.camera import Camera, framing_camera
 from app.rendering.face_mesh import FaceMesh
 from app.rendering.key_light import DEFAULT_KEY_LIGHT, KeyLight
-from app.rendering.look import BACKGROUND, LIGHTING, PART_COLOUR_ARRAY, add_face, framing_bounds
+from app.rendering.look import BACKGROUND, LIGHTING, PART_COLOUR_ARRAY, add_face, colour_by, framing_bounds
 
 # Tighter than the rater window's frame: an image spends its pixels on the face, and faces
 # turned by the default ranges (yaw ±45°, pitch ±20°) still stay inside it.
@@ -198,13 +198,13 @@ class FaceRenderer:
         """The mesh's image-space normals drawn as colours, unlit, in a second pass."""
         self._normal_colours[...] = (self.mesh.normals + 1.0) / 2.0
         self.mesh.modified()
-        self.actor.mapper.array_name = _NORMAL_COLOURS
+        colour_by(self.actor, _NORMAL_COLOURS, rgb=True)
         self.actor.prop.lighting = False
         self._set_background((0.0, 0.0, 0.0))
         try:
             return self._frame()
         finally:
-            self.actor.mapper.array_name = PART_COLOUR_ARRAY
+            colour_by(self.actor, None)
             self.actor.prop.lighting = True
 
     def _frame(self) -> np.ndarray:

@@ -60,15 +60,27 @@ def add_face(
         specular=SPECULAR,
         reset_camera=False,
     )
+    # pyvista feeds the mapper through a Python filter that makes the coloured array the active one
+    # on a copy of the mesh, re-run whenever the mesh changes: at every frame of a moving face. The
+    # mapper reads the mesh itself instead and picks the array by name (colour_by).
+    actor.mapper.SetInputData(mesh.polydata)
     colour_by(actor, scalars)
     return actor
 
 
-def colour_by(actor: pyvista.Actor, scalars: str | None) -> None:
-    """Colour a face drawn by ``add_face`` by its point array ``scalars`` (a heat map), or by its parts when None."""
+def colour_by(actor: pyvista.Actor, scalars: str | None, rgb: bool = False) -> None:
+    """Colour a face drawn by ``add_face`` by its point array ``scalars`` (a heat map), or by its parts when None.
+
+    With ``rgb`` the array holds colours (N, 3) in [0, 1], drawn as they are.
+    """
     mapper = actor.mapper
-    mapper.array_name = scalars or PART_COLOUR_ARRAY
-    mapper.color_mode = "map" if scalars else "direct"
+    # VTK's own calls: pyvista's mapper.array_name would put its copying filter back in front of the mapper.
+    mapper.SetScalarModeToUsePointFieldData()
+    mapper.SelectColorArray(scalars or PART_COLOUR_ARRAY)
+    if scalars and not rgb:
+        mapper.SetColorModeToMapScalars()
+    else:
+        mapper.SetColorModeToDirectScalars()
 
 
 def framing_bounds(vertices: np.ndarray, margin: float = FRAME_MARGIN) -> np.ndarray:
