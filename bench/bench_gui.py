@@ -8,7 +8,8 @@ normals), the median compute and render ms, the median ms from a change to the e
 that shows it, and the ms from the end of the gesture to the frame of the full faces. Beside these it
 measures the physical limit of the same work in the same run (``BareRender``) and prints the dragging
 median as a multiple of it. Uses the shipped checkpoints when present, otherwise tiny ones trained in a
-temporary folder.
+temporary folder. ``--denoiser prior`` drags with the learned prior (shipped, default strength) making the
+denoised face, as the explorer's Denoiser box does.
 """
 
 from __future__ import annotations
@@ -234,6 +235,12 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--size", default="1500x900", help="window size WxH")
     parser.add_argument("--rounds", type=int, default=3, help="repeat each run this many times")
+    parser.add_argument(
+        "--denoiser",
+        choices=["networks", "prior"],
+        default="networks",
+        help="what makes the denoised face while dragging: the paper's networks or the learned prior at its default",
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
@@ -246,11 +253,17 @@ def main() -> int:
         window.resize(width, height)
         window.show()
         wait(app, lambda: window.views.frames > 0)
+        if args.denoiser == "prior":
+            panel = window.denoiser_panel
+            wait(app, lambda: panel.method_box.isEnabled())  # the prior is read on a worker thread
+            panel.method_box.setCurrentIndex(panel.method_box.findData("prior"))
+            wait(app, lambda: "learned prior" in window.live.denoised_label)
         recorder = Recorder(window)
         print(
             f"explorer benchmark: {window.workspace.describe_model()}, {window.workspace.model.n_vertices:,} vertices, "
             f"{window.device_label.text()}, window {width}x{height}, "
-            f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {folder}"
+            f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {folder}, "
+            f"denoised by {window.live.denoised_label}"
         )
         dragging = []
         bare = BareRender(window)
