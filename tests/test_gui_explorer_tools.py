@@ -103,10 +103,15 @@ def test_interpolation_scrubs_between_the_two_faces_and_exports_the_walk(qtbot, 
         expected = window.plausibility.readout.judge_face(*walked.at(t))
         assert panel.status.text().endswith(f"{expected.headline()}\n{expected.details()}")
         panel.steps_box.setValue(3)
-        written = panel.export(tmp_path / "walk")
+        with qtbot.waitSignal(panel.exported, timeout=60000) as export:
+            panel.export(tmp_path / "walk")  # judged and written on a worker thread
         assert "plausibility" in json.loads((tmp_path / "walk" / "step_001.json").read_text())
+        written = export.args[0]
         assert {path.name for path in written} >= {"strip.png", "interpolation.gif", "step_002.ply", "step_002.json"}
-        assert panel.export(tmp_path / "walk") == []  # the folder holds files now: refused with a dialog
+        assert panel.export_button.isEnabled()
+        with qtbot.waitSignal(panel.exported, timeout=10000) as refused:
+            panel.export(tmp_path / "walk")  # the folder holds files now: refused with a dialog
+        assert refused.args == [[]]
         assert "already holds files" in window.last_error
         window.error_box.close()
     finally:

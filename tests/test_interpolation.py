@@ -293,3 +293,44 @@ def test_the_window_judges_the_face_at_t_off_the_gui_thread_and_never_shows_a_st
     finally:
         gated.open_all_gates()  # a failed test must not leave a worker waiting
         panel.close()
+
+
+class ThreadNotingReadout(PlausibilityReadout):
+    """The explorer's readout, noting the thread of each face it judges; once ``holding``, off the GUI
+    thread it waits for ``gate``."""
+
+    def __init__(self, readout: PlausibilityReadout) -> None:
+        super().__init__(readout.calibration)
+        self.threads: list[threading.Thread] = []
+        self.holding = False
+        self.gate = threading.Event()
+
+    def judge(self, alpha_id: np.ndarray, alpha_exp: np.ndarray, vertices: np.ndarray) -> FaceVerdict:
+        self.threads.append(threading.current_thread())
+        if self.holding and threading.current_thread() is not threading.main_thread():  # there it would freeze
+            self.gate.wait()
+        return super().judge(alpha_id, alpha_exp, vertices)
+
+
+def test_an_export_judges_and_writes_its_steps_off_the_gui_thread(qtbot, window, tmp_path: Path) -> None:
+    qtbot.waitUntil(lambda: window.plausibility.readout is not None, timeout=60000)
+    noting = ThreadNotingReadout(window.plausibility.readout)
+    window.state.sample("both")
+    panel = show_interpolation(window, window.session, window.show_error, lambda: noting)
+    try:
+        panel.steps_box.setValue(3)
+        qtbot.waitUntil(lambda: "real faces" in panel.status.text(), timeout=20000)  # the preview is judged
+        noting.threads.clear()  # that judgement was the preview's, not the export's
+        noting.holding = True
+        with qtbot.waitSignal(panel.exported, timeout=60000) as export:
+            panel.export(tmp_path / "walk")
+            qtbot.waitUntil(lambda: len(noting.threads) >= 1, timeout=20000)  # the first step waits at the gate
+            assert not panel.export_button.isEnabled() and panel.status.text().startswith("writing the walk")
+            noting.gate.set()
+        assert {path.name for path in export.args[0]} >= {"step_002.json", "strip.png", "interpolation.gif"}
+        assert "plausibility" in json.loads((tmp_path / "walk" / "step_002.json").read_text())
+        assert panel.export_button.isEnabled() and panel.status.text().startswith("wrote")
+        assert threading.main_thread() not in noting.threads
+    finally:
+        noting.gate.set()  # a failed test must not leave a worker waiting
+        panel.close()

@@ -8,7 +8,8 @@ let go, or moved by the keyboard, the explorer's views show the face at t, as on
 the method chosen in its Denoiser box (followed as it changes); it is enabled while there is a
 method. The walk itself is ``app.explorer.interpolation``. Once the explorer's plausibility readout
 is calibrated, the status line gives the verdict of the face at t, judged on a worker thread (the
-prior's likelihood takes a tenth of a second or more), and an export records each step's.
+prior's likelihood takes a tenth of a second or more), and an export records each step's. An
+export renders its thumbnails here, then judges and writes its steps on a worker thread.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from app.explorer.interpolation import (
     Interpolation,
     current_face,
     denoised_face,
-    export_interpolation,
     history_face,
+    prepare_walk_export,
     preset_face,
 )
 from app.explorer.plausibility_readout import FaceVerdict, PlausibilityReadout
@@ -61,6 +62,7 @@ class InterpolationWindow(ToolWindow):
 
     # The preview shows the face at t and the status line is final for it: judged when a readout was ready.
     previewed = Signal()
+    exported = Signal(list)  # an export ended: the paths it wrote ([] when it was refused or failed)
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class InterpolationWindow(ToolWindow):
         self._preview_timer.timeout.connect(self._draw_preview)
         self._judge = BackgroundLoader(self)  # a later face's judgement voids the last one's
         self._previews = 0  # faces previewed so far: a judgement of an earlier one is skipped or dropped
+        self._writer = BackgroundLoader(self)  # an export's files, judged and written off the GUI thread
 
         ends = QGridLayout()
         for row, end in enumerate(ENDS):
@@ -291,11 +294,13 @@ class InterpolationWindow(ToolWindow):
         if path:
             self.export(path)
 
-    def export(self, folder: str | Path) -> list[Path]:
+    def export(self, folder: str | Path) -> None:
+        """Export the walk into ``folder``: checked, its faces and thumbnails computed here, then judged and
+        written on a worker thread (the window keeps answering); ``exported`` reports the files."""
         try:
             self.session.check_output(folder)
             walk = self.interpolation()
-            written = export_interpolation(
+            export = prepare_walk_export(
                 folder,
                 walk,
                 self.steps_box.value(),
@@ -305,10 +310,21 @@ class InterpolationWindow(ToolWindow):
                 **walk.model.provenance.to_record(),
             )
         except FaceExplorerError as problem:
-            self.show_error(str(problem))
-            return []
+            self._export_failed(problem)
+            return
+        self.export_button.setEnabled(False)  # one export at a time
+        self.status.setText(f"writing the walk into {folder} …")
+        self._writer.start(export.write, lambda written: self._exported(folder, written), self._export_failed)
+
+    def _exported(self, folder: str | Path, written: list[Path]) -> None:
+        self.export_button.setEnabled(True)
         self.status.setText(f"wrote {len(written)} files into {folder}")
-        return written
+        self.exported.emit(written)
+
+    def _export_failed(self, problem: FaceExplorerError) -> None:
+        self.export_button.setEnabled(True)
+        self.show_error(str(problem))
+        self.exported.emit([])
 
     # ---- plumbing -----------------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
@@ -325,6 +341,7 @@ class InterpolationWindow(ToolWindow):
         self._preview_timer.stop()
         self._previews += 1  # a judgement under way is dropped
         self._judge.shut_down()
+        self._writer.shut_down()  # an export under way finishes writing; nothing is reported back
         super().closeEvent(event)
 
 

@@ -156,9 +156,77 @@ def export_interpolation(
 ) -> list[Path]:
     """Write ``step_000.ply`` … with ``.json`` coefficients, ``strip.png`` and ``interpolation.gif`` into ``folder``.
 
+    ``prepare_walk_export`` then ``WalkExport.write``: see them.
+    """
+    return prepare_walk_export(folder, interpolation, steps, renderer, mesh_suffix, readout, **info).write()
+
+
+@dataclass(frozen=True)
+class WalkExport:
+    """A walk's export, checked and with its faces and thumbnails computed, ready to write.
+
+    ``write`` renders nothing (the thumbnails were rendered by ``prepare_walk_export``, on the thread
+    that owns the renderer), so it may run on a worker thread: judging the steps with the learned
+    prior's likelihood takes a tenth of a second or more a step.
+    """
+
+    folder: Path
+    interpolation: Interpolation
+    times: np.ndarray
+    alpha_id: np.ndarray
+    alpha_exp: np.ndarray
+    images: list[np.ndarray]
+    mesh_suffix: str
+    readout: PlausibilityReadout | None
+    info: dict[str, Any]
+
+    def write(self) -> list[Path]:
+        """Write the steps' meshes and coefficient files, ``strip.png`` and ``interpolation.gif``; the paths written."""
+        folder = create_folder(self.folder)
+        walk, model = self.interpolation, self.interpolation.model
+        written = []
+        denoised_by: dict[str, Any] = {"denoised_by": walk.denoised_by} if walk.denoise_steps else {}
+        for k, t in enumerate(self.times):
+            alpha_id, alpha_exp = self.alpha_id[k], self.alpha_exp[k]
+            vertices = model.synthesize(alpha_id, alpha_exp)
+            verdict: dict[str, Any] = (
+                {}
+                if self.readout is None
+                else {"plausibility": self.readout.judge(alpha_id, alpha_exp, vertices).to_record()}
+            )
+            written += export_faces(
+                folder / f"step_{k:03d}{self.mesh_suffix}",
+                [ExportedFace("interpolation step", vertices, alpha_id, alpha_exp)],
+                model.triangles,
+                uv_layout=model.uv_layout,
+                triangle_parts=model.triangle_parts,
+                t=float(t),
+                start=walk.start.label,
+                end=walk.end.label,
+                denoised=walk.denoise_steps,
+                **denoised_by,
+                **verdict,
+                **self.info,
+            )
+        written.append(write_png(folder / "strip.png", captioned_strip(self.images, self.times, walk)))
+        written.append(write_gif(folder / "interpolation.gif", self.images))
+        return written
+
+
+def prepare_walk_export(
+    folder: str | Path,
+    interpolation: Interpolation,
+    steps: int,
+    renderer: ThumbnailRenderer,
+    mesh_suffix: str = ".ply",
+    readout: PlausibilityReadout | None = None,
+    **info: Any,
+) -> WalkExport:
+    """Check an export of ``steps`` faces of the walk into ``folder`` and compute its faces and thumbnails.
+
     The steps are written as File ▸ Export writes a face (``export_faces``): in mm, and an OBJ with
     a group and material per face part and its ``.mtl``. Everything is checked (steps, mesh format)
-    and computed before the first file is written. ``info`` (model identity …) goes into every
+    and computed here, before the first file is written. ``info`` (model identity …) goes into every
     coefficient file beside the step's t and the endpoints.
     A folder that already holds files is refused, so no earlier export is overwritten. With a
     ``readout`` of the walk's model, each coefficient file also holds the step's ``plausibility``.
@@ -172,32 +240,7 @@ def export_interpolation(
         raise FaceExplorerError(f"{folder} already holds files: export an interpolation into a new or empty folder")
     alpha_id, alpha_exp = interpolation.faces(times)
     images = [renderer.thumbnail(alpha_id[k], alpha_exp[k]) for k in range(steps)]
-    folder = create_folder(folder)
-    model = interpolation.model
-    written = []
-    denoised_by: dict[str, Any] = {"denoised_by": interpolation.denoised_by} if interpolation.denoise_steps else {}
-    for k, t in enumerate(times):
-        vertices = model.synthesize(alpha_id[k], alpha_exp[k])
-        verdict: dict[str, Any] = (
-            {} if readout is None else {"plausibility": readout.judge(alpha_id[k], alpha_exp[k], vertices).to_record()}
-        )
-        written += export_faces(
-            folder / f"step_{k:03d}{mesh_suffix}",
-            [ExportedFace("interpolation step", vertices, alpha_id[k], alpha_exp[k])],
-            model.triangles,
-            uv_layout=model.uv_layout,
-            triangle_parts=model.triangle_parts,
-            t=float(t),
-            start=interpolation.start.label,
-            end=interpolation.end.label,
-            denoised=interpolation.denoise_steps,
-            **denoised_by,
-            **verdict,
-            **info,
-        )
-    written.append(write_png(folder / "strip.png", captioned_strip(images, times, interpolation)))
-    written.append(write_gif(folder / "interpolation.gif", images))
-    return written
+    return WalkExport(folder, interpolation, times, alpha_id, alpha_exp, images, mesh_suffix, readout, info)
 
 
 def strip(images: list[np.ndarray], gap: int = 2) -> np.ndarray:
