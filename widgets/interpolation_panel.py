@@ -7,9 +7,8 @@ let go, or moved by the keyboard, the explorer's views show the face at t, as on
 "Denoise each step" denoises every face of the walk as the explorer's denoised view would, with
 the method chosen in its Denoiser box (followed as it changes); it is enabled while there is a
 method. The walk itself is ``app.explorer.interpolation``. Once the explorer's plausibility readout
-is calibrated, the status line gives the verdict of the face at t, judged on a worker thread (the
-prior's likelihood takes a tenth of a second or more), and an export records each step's. An
-export renders its thumbnails here, then judges and writes its steps on a worker thread.
+is calibrated, the status line gives the verdict of the face at t and an export records each step's;
+both are judged on a worker thread (the prior's likelihood takes a tenth of a second or more a face).
 """
 
 from __future__ import annotations
