@@ -14,7 +14,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog
 from test_gui_explorer import finish_loading
-from test_ict_model import EXPRESSIONS, LANDMARKS, NEUTRAL, shape, write_obj
+from test_ict_model import NEUTRAL, write_ict_folder
 
 from app.rendering.heat_map_legend import LABEL_FONT_PX
 from widgets.explorer import PREFERRED_SIZE
@@ -104,19 +104,7 @@ def test_the_legend_strip_is_only_taken_while_the_heat_map_shows(sized):
 @pytest.fixture
 def ict_folder(tmp_path: Path) -> Path:
     """A tiny ICT-FaceKit FaceXModel folder (the OBJs of tests/test_ict_model.py)."""
-    import json
-
-    folder = tmp_path / "FaceXModel"
-    folder.mkdir()
-    write_obj(folder / "generic_neutral_mesh.obj", NEUTRAL)
-    for k in range(2):
-        write_obj(folder / f"identity{k:03d}.obj", shape(k))
-    for k, name in enumerate(EXPRESSIONS):
-        write_obj(folder / f"{name}.obj", shape(10 + k))
-    (folder / "vertex_indices.json").write_text(
-        json.dumps({"expressions": EXPRESSIONS, "idx_to_landmark_verts": LANDMARKS})
-    )
-    return folder
+    return write_ict_folder(tmp_path / "FaceXModel")
 
 
 def test_the_file_menu_opens_an_ict_facekit_folder_as_the_cli_does(qtbot, window, ict_folder, monkeypatch):

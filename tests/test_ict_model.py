@@ -43,18 +43,24 @@ def shape(seed: int) -> np.ndarray:
     return NEUTRAL + np.random.default_rng(seed).normal(0.0, 0.05, size=NEUTRAL.shape)
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "FaceXModel"
+def write_ict_folder(folder: Path) -> Path:
+    """A tiny FaceXModel folder at ``folder`` (created): the neutral mesh, two identities, the expressions
+    and vertex_indices.json, as ICT lays them out. Other test modules open it as a model too."""
     folder.mkdir()
     write_obj(folder / "generic_neutral_mesh.obj", NEUTRAL)
     for k in range(2):
         write_obj(folder / f"identity{k:03d}.obj", shape(k))
     for k, name in enumerate(EXPRESSIONS):
         write_obj(folder / f"{name}.obj", shape(10 + k))
-    write_obj(folder / "PupilDilate_L.obj", shape(20))  # in ICT's release but not among its listed expressions
     index = {"expressions": EXPRESSIONS, "idx_to_landmark_verts": LANDMARKS}
     (folder / "vertex_indices.json").write_text(json.dumps(index))
+    return folder
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    folder = write_ict_folder(tmp_path / "FaceXModel")
+    write_obj(folder / "PupilDilate_L.obj", shape(20))  # in ICT's release but not among its listed expressions
     return folder
 
 

@@ -240,23 +240,10 @@ def test_the_rule_of_the_helper(tmp_path: Path) -> None:
     refuse_output_over_input(tmp_path / "elsewhere" / "out.csv", inputs)
 
 
-def ict_folder(folder: Path) -> Path:
-    from test_ict_model import EXPRESSIONS, LANDMARKS, NEUTRAL, shape, write_obj
-
-    folder.mkdir()
-    write_obj(folder / "generic_neutral_mesh.obj", NEUTRAL)
-    for k in range(2):
-        write_obj(folder / f"identity{k:03d}.obj", shape(k))
-    for k, name in enumerate(EXPRESSIONS):
-        write_obj(folder / f"{name}.obj", shape(10 + k))
-    (folder / "vertex_indices.json").write_text(
-        json.dumps({"expressions": EXPRESSIONS, "idx_to_landmark_verts": LANDMARKS})
-    )
-    return folder
-
-
 def test_export_into_the_model_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    model = ict_folder(tmp_path / "FaceXModel")
+    from test_ict_model import write_ict_folder
+
+    model = write_ict_folder(tmp_path / "FaceXModel")
     before = folder_bytes(model)
     for name in ("face.obj", "sub/face.ply", "identity002.obj"):
         status, _, err = run(capsys, "export", str(model / name), "--model", str(model), "--overwrite")
