@@ -2,8 +2,9 @@
 
 It runs the tiny networks trained once per session, keeps its QSettings in an .ini file in the
 test's temporary folder (never the user's settings), and is shown and drawn once before the
-test starts; ``prior_checkpoints`` adds the shipped learned prior beside the tiny networks, and
-``open_explorer`` opens a window on any checkpoints folder. Run under ``xvfb-run -a``: VTK needs a GL context.
+test starts; ``prior_checkpoints`` adds the shipped learned prior beside the tiny networks,
+``open_explorer`` opens a window on any checkpoints folder and ``type_into`` types into a field.
+Run under ``xvfb-run -a``: VTK needs a GL context.
 """
 
 from __future__ import annotations
@@ -50,3 +51,14 @@ def open_explorer(qtbot: Any, tmp_path: Path, checkpoints: Path, size: tuple[int
     qtbot.waitExposed(explorer)
     qtbot.waitUntil(lambda: explorer.views.frames > 0, timeout=20000)
     return explorer
+
+
+def type_into(qtbot: Any, field: Any, text: str) -> None:
+    """Type ``text`` into ``field`` (a line edit, or a spin box's) with real key presses, then Enter."""
+    from PySide6.QtCore import Qt
+
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=5000)
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)

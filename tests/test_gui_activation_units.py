@@ -7,6 +7,7 @@ Each test runs the explorer at the size it takes on this screen and at a 1366×7
 from __future__ import annotations
 
 import pytest
+from explorer_window import type_into
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication, QSlider
 
@@ -29,14 +30,6 @@ def panel(request, qtbot, window):
     panel.tabs.setCurrentIndex(1)
     QApplication.processEvents()
     return panel
-
-
-def type_into(qtbot, field, text: str) -> None:
-    field.setFocus()
-    qtbot.waitUntil(field.hasFocus, timeout=5000)
-    field.selectAll()
-    qtbot.keyClicks(field, text)
-    qtbot.keyClick(field, Qt.Key.Key_Return)
 
 
 def test_typing_3_into_an_action_unit_is_full_activation_a_coefficient_of_exactly_3(qtbot, panel):

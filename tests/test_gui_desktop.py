@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from explorer_window import type_into
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.vtkRenderingAnnotation import vtkCornerAnnotation
@@ -43,14 +44,6 @@ def inside(widget: QWidget, window: QWidget) -> bool:
     """``widget`` is shown and lies wholly inside ``window``."""
     corner = widget.mapTo(window, QPoint(0, 0))
     return widget.isVisible() and window.rect().contains(QRect(corner, widget.size()))
-
-
-def type_into(qtbot, field, text: str) -> None:
-    field.setFocus()
-    qtbot.waitUntil(field.hasFocus, timeout=5000)
-    field.selectAll()
-    qtbot.keyClicks(field, text)
-    qtbot.keyClick(field, Qt.Key.Key_Return)
 
 
 # ---- 1. undo everywhere ------------------------------------------------------------------------
