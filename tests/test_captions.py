@@ -15,7 +15,7 @@ from PIL import Image
 from app.errors import FaceExplorerError
 from app.explorer.gallery import GAP_COLOUR, SHEET_GAP, ThumbnailRenderer, gallery_sheet, sample_gallery
 from app.explorer.image_captions import CAPTION_HEIGHT, caption_band, caption_font, fitted_text
-from app.explorer.interpolation import FaceEndpoint, Interpolation, captioned_strip, export_interpolation
+from app.explorer.interpolation import FaceEndpoint, Interpolation, captioned_strip, prepare_walk_export
 from app.model.embedded_model import embedded_model
 from app.model.face_parts import FacePart
 from app.model.sampling_settings import SamplingSettings
@@ -88,7 +88,7 @@ def test_walk_steps_as_obj_have_a_group_and_material_per_face_part_and_their_mtl
     model = embedded_model()
     renderer = ThumbnailRenderer(model, size=32)
     try:
-        written = export_interpolation(tmp_path / "walk", walk(), 2, renderer, mesh_suffix=".obj", digest="abc")
+        written = prepare_walk_export(tmp_path / "walk", walk(), 2, renderer, mesh_suffix=".obj", digest="abc").write()
     finally:
         renderer.close()
     names = sorted(path.name for path in written)
@@ -123,7 +123,7 @@ def test_a_walk_is_never_written_over_an_existing_mtl(tmp_path: Path):
     renderer = ThumbnailRenderer(embedded_model(), size=32)
     try:
         with pytest.raises(FaceExplorerError):
-            export_interpolation(folder, walk(), 2, renderer, mesh_suffix=".obj")
+            prepare_walk_export(folder, walk(), 2, renderer, mesh_suffix=".obj").write()
     finally:
         renderer.close()
     assert (folder / "step_000.mtl").read_text() == "newmtl mine\n" and sorted(folder.iterdir()) == [

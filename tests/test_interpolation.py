@@ -28,8 +28,8 @@ from app.explorer.interpolation import (
     captioned_strip,
     current_face,
     denoised_face,
-    export_interpolation,
     history_face,
+    prepare_walk_export,
     preset_face,
     step_times,
 )
@@ -111,11 +111,11 @@ def test_export_writes_meshes_coefficients_a_strip_and_a_gif(tmp_path: Path) -> 
     walk = Interpolation(model, start, end)
     renderer = ThumbnailRenderer(model, size=48)
     try:
-        written = export_interpolation(tmp_path / "walk", walk, 3, renderer, digest="abc")
+        written = prepare_walk_export(tmp_path / "walk", walk, 3, renderer, digest="abc").write()
         with pytest.raises(FaceExplorerError, match="mesh format"):
-            export_interpolation(tmp_path / "refused", walk, 3, renderer, mesh_suffix=".stl")
+            prepare_walk_export(tmp_path / "refused", walk, 3, renderer, mesh_suffix=".stl").write()
         with pytest.raises(FaceExplorerError, match="already holds files"):
-            export_interpolation(tmp_path / "walk", walk, 3, renderer)
+            prepare_walk_export(tmp_path / "walk", walk, 3, renderer).write()
     finally:
         renderer.close()
     assert not (tmp_path / "refused").exists()  # refused before anything was written
@@ -151,16 +151,16 @@ def test_an_export_with_a_readout_records_each_step_s_plausibility(
     walk = Interpolation(model, start, end)
     renderer = ThumbnailRenderer(model, size=32)
     try:
-        export_interpolation(tmp_path / "walk", walk, 2, renderer, readout=readout)
+        prepare_walk_export(tmp_path / "walk", walk, 2, renderer, readout=readout).write()
         other = replace(model, name="another model")
         with pytest.raises(FaceExplorerError, match="another model"):
-            export_interpolation(
+            prepare_walk_export(
                 tmp_path / "other",
                 Interpolation(other, replace(start, model=other), replace(end, model=other)),
                 2,
                 renderer,
                 readout=readout,
-            )
+            ).write()
     finally:
         renderer.close()
     recorded = json.loads((tmp_path / "walk" / "step_001.json").read_text())["plausibility"]
@@ -233,7 +233,7 @@ def test_with_the_prior_chosen_the_denoised_steps_are_the_prior_s_projections(
         np.testing.assert_array_equal(named, caption_band(line, picture.shape[1], GAP_COLOUR))
         renderer = ThumbnailRenderer(model, size=32)
         try:
-            export_interpolation(tmp_path / "walk", walk, 2, renderer)
+            prepare_walk_export(tmp_path / "walk", walk, 2, renderer).write()
         finally:
             renderer.close()
     finally:

@@ -145,22 +145,6 @@ def step_times(steps: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, steps)
 
 
-def export_interpolation(
-    folder: str | Path,
-    interpolation: Interpolation,
-    steps: int,
-    renderer: ThumbnailRenderer,
-    mesh_suffix: str = ".ply",
-    readout: PlausibilityReadout | None = None,
-    **info: Any,
-) -> list[Path]:
-    """Write ``step_000.ply`` … with ``.json`` coefficients, ``strip.png`` and ``interpolation.gif`` into ``folder``.
-
-    ``prepare_walk_export`` then ``WalkExport.write``: see them.
-    """
-    return prepare_walk_export(folder, interpolation, steps, renderer, mesh_suffix, readout, **info).write()
-
-
 @dataclass(frozen=True)
 class WalkExport:
     """A walk's export, checked and with its faces and thumbnails computed, ready to write.
