@@ -25,7 +25,7 @@ from app.dataset.manifest import Manifest
 from app.dataset.requirements import estimate_needs, refuse_unaffordable
 from app.dataset.settings import GenerationSettings, Provenance
 from app.dataset.shard_workers import ShardJob, run_shards_in_workers
-from app.dataset.shards import FaceFileWriters, WrittenShard, model_for_shards, write_shard
+from app.dataset.shards import FaceFileWriters, WrittenShard, face_maker, model_for_shards, write_shard
 from app.denoising.denoiser import Denoiser
 from app.denoising.torch_threads import one_torch_thread
 from app.errors import ExportError, FaceExplorerError
@@ -173,10 +173,7 @@ def generate(
     ``prior``: the learned prior, which ``settings.method == "prior"`` needs (see ``write_shard``).
     """
     settings.check()
-    if settings.method == "prior" and prior is None:
-        raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
-    if settings.method == "network" and denoiser is None:
-        raise FaceExplorerError("the network method needs the paper's networks (shape.pt, expression.pt)")
+    face_maker(settings, denoiser, prior)  # refused before anything is written when it is missing
     folder = Path(folder)
     if workers is not None and workers < 1:
         raise FaceExplorerError(f"--workers must be at least 1 (got {workers})")
@@ -250,13 +247,11 @@ def _make_shards(
         progress.close()
         summary.seconds = time.perf_counter() - started
     manifest.complete = True
-    maker = prior if settings.method == "prior" else denoiser  # what made the clean faces
-    assert maker is not None  # generate refuses a method without what it needs
     manifest.last_run = {
         **asdict(summary),
         "workers": workers,
         "scheduler": scheduler_name,
-        "denoising_device": str(maker.device),
+        "denoising_device": str(face_maker(settings, denoiser, prior).device),
     }
     manifest.write(folder)
     return summary

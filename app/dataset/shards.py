@@ -127,6 +127,22 @@ def model_for_shards(model: MorphableModel, settings: GenerationSettings) -> Mor
     return model if settings.needs_geometry else CoefficientScales.of(model)
 
 
+def face_maker(
+    settings: GenerationSettings, denoiser: Denoiser | None, prior: LearnedPrior | None
+) -> Denoiser | LearnedPrior:
+    """What makes the clean faces of ``settings.method``: the learned prior or the paper's networks.
+
+    Refused with one line when the method's maker was not loaded.
+    """
+    if settings.method == "prior":
+        if prior is None:
+            raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
+        return prior
+    if denoiser is None:
+        raise FaceExplorerError("the network method needs the paper's networks (shape.pt, expression.pt)")
+    return denoiser
+
+
 def write_shard(
     folder: Path,
     shard: int,
@@ -147,17 +163,13 @@ def write_shard(
     rng = shard_rng(settings.seed, shard)
     noisy_id = sample_coefficients(model, "shape", settings.distribution, len(rows), rng, settings.r_shape)
     noisy_exp = sample_coefficients(model, "expression", settings.distribution, len(rows), rng, settings.r_exp)
-    if settings.method == "prior":
-        if prior is None:
-            raise FaceExplorerError("the prior method needs the learned prior (prior-shape.pt, prior-expression.pt)")
+    maker = face_maker(settings, denoiser, prior)
+    if isinstance(maker, LearnedPrior):
         generator = seeded_generator(settings.seed, shard, 3)
-        alpha_id, alpha_exp = prior.project_face(noisy_id, noisy_exp, settings.strength, generator)
-        device = prior.device
+        alpha_id, alpha_exp = maker.project_face(noisy_id, noisy_exp, settings.strength, generator)
     else:
-        if denoiser is None:
-            raise FaceExplorerError("the network method needs the paper's networks (shape.pt, expression.pt)")
-        alpha_id, alpha_exp = denoiser.denoise_face(noisy_id, noisy_exp)
-        device = denoiser.device
+        alpha_id, alpha_exp = maker.denoise_face(noisy_id, noisy_exp)
+    device = maker.device
     views = (
         ShardViews(settings, shard, writers.geometry, writers.renderer, writers.in_background)
         if settings.images or settings.albedo
