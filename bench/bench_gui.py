@@ -230,6 +230,20 @@ def checkpoints_folder(temp: Path) -> Path:
     return temp
 
 
+def open_explorer(app: QApplication, temp: Path, size: str, device: str) -> ExplorerWindow:
+    """The explorer on the shipped networks (else quick ones trained in ``temp``), shown at ``size``
+    ("WxH") with its settings in ``temp``, once it has drawn its first frame."""
+    window = ExplorerWindow(
+        Workspace(checkpoints=checkpoints_folder(temp), device=device),
+        QSettings(str(temp / "settings.ini"), QSettings.Format.IniFormat),
+    )
+    width, height = (int(v) for v in size.split("x"))
+    window.resize(width, height)
+    window.show()
+    wait(app, lambda: window.views.frames > 0)
+    return window
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
@@ -244,15 +258,7 @@ def main() -> int:
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
-        folder = checkpoints_folder(Path(temp))
-        window = ExplorerWindow(
-            Workspace(checkpoints=folder, device=args.device),
-            QSettings(str(Path(temp) / "settings.ini"), QSettings.Format.IniFormat),
-        )
-        width, height = (int(v) for v in args.size.split("x"))
-        window.resize(width, height)
-        window.show()
-        wait(app, lambda: window.views.frames > 0)
+        window = open_explorer(app, Path(temp), args.size, args.device)
         if args.denoiser == "prior":
             panel = window.denoiser_panel
             wait(app, lambda: panel.method_box.isEnabled())  # the prior is read on a worker thread
@@ -261,8 +267,8 @@ def main() -> int:
         recorder = Recorder(window)
         print(
             f"explorer benchmark: {window.workspace.describe_model()}, {window.workspace.model.n_vertices:,} vertices, "
-            f"{window.device_label.text()}, window {width}x{height}, "
-            f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {folder}, "
+            f"{window.device_label.text()}, window {args.size}, "
+            f"{'software' if window.views.software_gl else 'hardware'} GL, checkpoints {window.workspace.checkpoints}, "
             f"denoised by {window.live.denoised_label}"
         )
         dragging = []

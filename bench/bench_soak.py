@@ -20,13 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench_gui import checkpoints_folder, wait  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from bench_gui import open_explorer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from soak_actions import SoakDriver, resident_bytes, singleton_references  # noqa: E402
-
-from app.workspace import Workspace  # noqa: E402
-from widgets.explorer import ExplorerWindow  # noqa: E402
 
 
 def main() -> int:
@@ -43,20 +39,12 @@ def main() -> int:
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
-        folder = checkpoints_folder(Path(temp))
-        window = ExplorerWindow(
-            Workspace(checkpoints=folder, device=args.device),
-            QSettings(str(Path(temp) / "settings.ini"), QSettings.Format.IniFormat),
-        )
-        width, height = (int(v) for v in args.size.split("x"))
-        window.resize(width, height)
-        window.show()
-        wait(app, lambda: window.views.frames > 0)
+        window = open_explorer(app, Path(temp), args.size, args.device)
         driver = SoakDriver(window, args.seed)
         start = time.perf_counter()
         driver.run(args.warm_up, args.process_every)
         print(
-            f"soak: {window.workspace.describe_model()}, window {width}x{height}, "
+            f"soak: {window.workspace.describe_model()}, window {args.size}, "
             f"{'software' if window.views.software_gl else 'hardware'} GL, "
             f"Qt events every {args.process_every} actions; "
             f"warm-up of {args.warm_up:,} actions took {time.perf_counter() - start:.1f} s"
