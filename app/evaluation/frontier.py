@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 
 from app.errors import FaceExplorerError
@@ -31,7 +30,6 @@ from app.evaluation.report import Report, Row, new_figure
 from app.model.morphable_model import CoefficientKind
 from app.model.sampling import PAPER_RANGE, sample_coefficients, sampling_scale
 from app.prior.learned_prior import seeded_generator
-from app.prior.whitening import Whitening
 
 RANGES = (5.0, 10.0, 15.0, 20.0, 30.0)
 CLIP_K = (1.0, 2.0, 3.0, 4.0)
@@ -106,18 +104,13 @@ def measure_points(
     context: EvaluationContext, calibration: PlausibilityCalibration, kind: CoefficientKind, count: int
 ) -> list[FacePoint]:
     points = []
-    whitening = Whitening.fit(context.training_faces(kind))
-
-    def whiten(vectors: np.ndarray) -> np.ndarray:
-        return whitening.whiten(torch.from_numpy(np.asarray(vectors, np.float64))).numpy()
-
-    reference = whiten(context.held_out_faces(kind))
+    reference, standard_deviations = context.held_out_faces(kind), context.model.ev(kind)
     for method, setting, vectors in face_sets(context, kind, count):
         zeros = np.zeros((len(vectors), context.model.n_coefficients("expression" if kind == "shape" else "shape")))
         alpha_id, alpha_exp = (vectors, zeros) if kind == "shape" else (zeros, vectors)
         distortion, folds = calibration.mesh_check.measure(alpha_id, alpha_exp)
         passes = calibration.in_distribution(kind, vectors) & calibration.mesh_ok(distortion, folds)
-        scores = None if method == REAL else set_scores(reference, whiten(vectors), context.seed)
+        scores = None if method == REAL else set_scores(reference, vectors, standard_deviations, context.seed)
         points.append(FacePoint(method, setting, diversity(vectors), float(passes.mean()), scores))
     return points
 
@@ -195,6 +188,8 @@ def frontier(context: EvaluationContext) -> Report:
         "prior, and the mesh check, calibrated on held-out real faces); "
         "the paper's star is a rater result (share of faces no rater rejected), plotted for orientation only",
         f"{count} faces per set; the other part of each face stays at the mean",
+        "precision, recall, density, coverage and the two-sample test are in the model's standard-deviation "
+        "units (each coefficient over its mode's σ)",
     ]
     return Report(
         "frontier",
