@@ -313,3 +313,34 @@ def test_an_earlier_format_of_prior_checkpoint_is_refused_with_a_way_out(tiny_pr
         load_prior_checkpoint(
             tmp_path / "prior-shape.pt", "shape", embedded_model().n_coefficients("shape"), embedded_model().provenance
         )
+
+
+def test_a_shape_prior_with_a_rest_and_an_expression_prior_without(tiny_priors):
+    folder, metadata = tiny_priors
+    assert metadata["expression"]["leading"] == 29 and metadata["expression"]["rest_anchors"] == 0  # censored
+    assert 1 <= metadata["shape"]["leading"] < 199 and metadata["shape"]["rest_anchors"] > 0
+    prior = LearnedPrior.from_folder(embedded_model(), folder, "cpu")
+    faces = prior.sample("shape", 3, torch.Generator().manual_seed(1))
+    assert faces.shape == (3, 199) and np.all(np.isfinite(prior.log_likelihood("shape", faces)))
+
+
+def test_a_format_2_checkpoint_models_every_coordinate_with_its_network(tiny_priors, tmp_path):
+    folder, _ = tiny_priors
+    payload = torch.load(prior_checkpoint_path(folder, "expression"), weights_only=True)
+    payload["format"] = 2
+    for key in ("leading", "rest_anchors"):
+        del payload["metadata"][key]
+    torch.save(payload, tmp_path / "prior-expression.pt")
+    model = embedded_model()
+    loaded = load_prior_checkpoint(tmp_path / "prior-expression.pt", "expression", 29, model.provenance)
+    assert loaded.networks.leading == 29 and loaded.networks.rest is None
+
+
+def test_a_checkpoint_whose_rest_and_leading_count_disagree_is_refused(tiny_priors, tmp_path):
+    folder, _ = tiny_priors
+    payload = torch.load(prior_checkpoint_path(folder, "shape"), weights_only=True)
+    payload["metadata"]["rest_anchors"] = 0
+    torch.save(payload, tmp_path / "prior-shape.pt")
+    model = embedded_model()
+    with pytest.raises(CheckpointError, match="disagree"):
+        load_prior_checkpoint(tmp_path / "prior-shape.pt", "shape", 199, model.provenance)

@@ -66,6 +66,12 @@ def add_parsers(commands: Subcommands, inputs: argparse.ArgumentParser) -> None:
         type=count(1, 10_000_000),
         help="optimiser steps of the corruption denoiser (default: shape 4000, expression 10000)",
     )
+    prior.add_argument(
+        "--leading",
+        type=count(1, 100_000),
+        help="whitened coordinates the diffusion network models, the rest a Gaussian given them "
+        "(default: all where faces sit on bounds, else the count under which held-back faces are likeliest)",
+    )
     train.set_defaults(handler=run)
 
 
@@ -75,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_prior(args)
     if args.prior_kind is not None:
         raise FaceExplorerError(f"train takes one kind, got '{args.kind} {args.prior_kind}' (or: train prior KIND)")
-    if args.diffusion_steps is not None or args.denoiser_steps is not None:
-        raise FaceExplorerError("--diffusion-steps and --denoiser-steps are options of `train prior KIND`")
+    if args.diffusion_steps is not None or args.denoiser_steps is not None or args.leading is not None:
+        raise FaceExplorerError("--diffusion-steps, --denoiser-steps and --leading are options of `train prior KIND`")
     from app.denoising.checkpoint_folders import is_shipped
     from app.denoising.training import TrainingConfig, train_denoiser
     from app.output_paths import CHECKPOINT, refuse_output_over_input
@@ -179,6 +185,7 @@ def _run_prior(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "learning_rate": args.lr,
         "sigma": args.sigma,
+        "leading": args.leading,
     }
     config = PriorTrainingConfig.default(
         kind,

@@ -19,7 +19,7 @@ from app.errors import FaceExplorerError
 from app.evaluation.baselines import distance_to_corpus
 from app.model.morphable_model import CoefficientKind, MorphableModel
 from app.prior.learned_prior import LearnedPrior
-from app.prior.likelihood import RANKING_STEPS
+from app.prior.likelihood import RANKING_DECIMALS, RANKING_STEPS
 
 REFERENCE_CHUNK = 32  # held-out faces scored between two ``step()`` calls
 LIKELIHOOD_RANKING = "the learned prior's likelihood"
@@ -35,7 +35,8 @@ class NegativeLogLikelihood:
         self.prior, self.kind = prior, kind
 
     def __call__(self, vectors: np.ndarray) -> np.ndarray:
-        return -self.prior.log_likelihood(self.kind, np.atleast_2d(vectors), steps=RANKING_STEPS)
+        log_likelihood = self.prior.log_likelihood(self.kind, np.atleast_2d(vectors), steps=RANKING_STEPS)
+        return -np.round(log_likelihood, RANKING_DECIMALS)  # the stored held-out scores' precision
 
 
 def outlyingness(

@@ -23,9 +23,9 @@ from app.denoising.checkpoint_folders import SHIPPED_CHECKPOINTS
 from app.denoising.devices import pick_device
 from app.errors import FaceExplorerError
 from app.model.morphable_model import CoefficientKind, MorphableModel
-from app.prior import diffusion
+from app.prior import diffusion, split_prior
 from app.prior.checkpoint import PriorCheckpoint, load_prior_checkpoint, prior_checkpoint_path
-from app.prior.likelihood import ODE_STEPS, log_likelihood
+from app.prior.likelihood import ODE_STEPS
 
 # t = 0.08 adds noise of 0.13 of the spread of real faces along each principal axis. On the embedded
 # corpus, a fully activated action unit keeps at least 80 % of it (jaw open alone, rare among real
@@ -93,8 +93,8 @@ class LearnedPrior:
         batch = torch.from_numpy(values.reshape(-1, values.shape[-1]))
         parts = []
         for chunk in batch.split(CHUNK):
-            projected = diffusion.project(networks.diffusion, self._whitened(kind, chunk), strength, generator)
-            parts.append(networks.censoring.clamp(networks.whitening.unwhiten(projected.double())).cpu())
+            projected = split_prior.project(networks, self._whitened(kind, chunk), strength, generator)
+            parts.append(networks.censoring.clamp(networks.whitening.unwhiten(projected)).cpu())
         return self._finite(kind, torch.cat(parts).numpy().reshape(values.shape))
 
     def project_face(
@@ -123,7 +123,7 @@ class LearnedPrior:
         batch = torch.from_numpy(values.reshape(-1, values.shape[-1]))
         totals = torch.cat(
             [
-                log_likelihood(networks.diffusion, self._whitened(kind, chunk), steps=steps).cpu()
+                split_prior.prior_log_likelihood(networks, self._whitened(kind, chunk), steps).cpu()
                 for chunk in batch.split(CHUNK)
             ]
         )

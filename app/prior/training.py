@@ -35,8 +35,10 @@ from app.model.fitted_params import FittedParameters, split_by_face, split_by_id
 from app.model.provenance import ModelProvenance
 from app.prior.censoring import Censoring
 from app.prior.checkpoint import SIZES, PriorNetworks, save_prior_checkpoint
+from app.prior.conditional_rest import ConditionalRest, choose_leading
 from app.prior.diffusion import training_loss
-from app.prior.likelihood import RANKING_STEPS, log_likelihood
+from app.prior.likelihood import RANKING_DECIMALS, RANKING_STEPS
+from app.prior.split_prior import prior_log_likelihood
 from app.prior.whitening import Whitening
 
 WARMUP_STEPS = 200  # linear learning-rate warm-up, then a cosine decay to 0
@@ -63,6 +65,7 @@ class PriorTrainingConfig:
     test_faces: int = 600
     seed: int = 0
     device: str = "auto"
+    leading: int | None = None  # whitened coordinates the network models; None: chosen (``_leading_count``)
 
     @classmethod
     def default(cls, kind: str, **overrides: Any) -> PriorTrainingConfig:
@@ -85,6 +88,8 @@ class PriorTrainingConfig:
         for name, value in counts.items():
             if value < 1:
                 raise FaceExplorerError(f"{name} must be at least 1 (got {value})")
+        if self.leading is not None and (isinstance(self.leading, bool) or self.leading < 1):
+            raise FaceExplorerError(f"the leading coordinates must be a whole number ≥ 1 (got {self.leading!r})")
         if not (0 < self.learning_rate < math.inf and 0 < self.sigma < math.inf and 0 <= self.ema_decay < 1):
             raise FaceExplorerError("learning rate and σ must be positive finite numbers and the EMA decay in [0, 1)")
 
@@ -119,20 +124,28 @@ def train_prior(
     device = pick_device(config.device)
     clean = train_faces.coefficients(config.kind)
     held_out = test_faces.coefficients(config.kind)
-    torch.manual_seed(config.seed)  # the networks' initial weights
-    networks = PriorNetworks(clean.shape[1], {name: getattr(config, name) for name in SIZES})
-    networks.censoring.load_state_dict(Censoring.fit(clean).state_dict())
+    started = time.perf_counter()
+    censoring = Censoring.fit(clean)
     noise = torch.Generator().manual_seed(config.seed)
-    latent = networks.censoring.spread(torch.from_numpy(clean), noise).numpy()
-    networks.whitening.load_state_dict(Whitening.fit(latent).state_dict())
+    latent = censoring.spread(torch.from_numpy(clean), noise).numpy()
+    whitening = Whitening.fit(latent)
+    whitened = whitening.whiten(torch.from_numpy(latent)).numpy()
+    leading = _leading_count(config, whitened, censoring)
+    torch.manual_seed(config.seed)  # the networks' initial weights
+    sizes = {name: getattr(config, name) for name in SIZES}
+    networks = PriorNetworks(clean.shape[1], sizes, leading, len(clean) if leading < clean.shape[1] else 0)
+    networks.censoring.load_state_dict(censoring.state_dict())
+    networks.whitening.load_state_dict(whitening.state_dict())
+    if networks.rest is not None:
+        rest = ConditionalRest.fit(whitened[:, :leading], whitened[:, leading:], config.seed)
+        networks.rest.load_state_dict(rest.state_dict())
     networks.denoiser.standardise_on(clean)
     networks.to(device)
     log(
         f"{config.kind} prior: {len(clean):,} training faces, {len(held_out):,} held-out faces, on {device}; "
-        f"{config.diffusion_steps:,} diffusion steps, then {config.denoiser_steps:,} denoiser steps; "
-        f"{networks.censoring.censored} censored bound(s)"
+        f"{config.diffusion_steps:,} diffusion steps over the leading {leading} of {clean.shape[1]} whitened "
+        f"coordinates, then {config.denoiser_steps:,} denoiser steps; {censoring.censored} censored bound(s)"
     )
-    started = time.perf_counter()
     batches = np.random.default_rng([config.seed, 1])
     ema = _train_diffusion(networks, torch.from_numpy(clean).to(device), config, batches, noise, show_progress)
     networks.diffusion.load_state_dict(ema.state_dict())
@@ -143,6 +156,7 @@ def train_prior(
     scores = _held_out_scores(networks, held_out, config, reference)
     metadata: dict[str, Any] = {
         **asdict(config),
+        **networks.structure(),  # the leading count chosen, where the config leaves it open
         "device": str(device),
         **model.to_record(),
         "data_source": data_source,
@@ -156,6 +170,18 @@ def train_prior(
     }
     save_prior_checkpoint(output, networks.cpu(), metadata)
     return metadata
+
+
+def _leading_count(config: PriorTrainingConfig, whitened: np.ndarray, censoring: Censoring) -> int:
+    """How many leading whitened coordinates the diffusion network models: ``config.leading``, or all of
+    them where faces sit on censored bounds (whitening mixes such atoms into every coordinate, and the
+    rest's Gaussian has none), or else the count under which held-back training faces are likeliest."""
+    dimension = whitened.shape[1]
+    if config.leading is not None:
+        if config.leading > dimension:
+            raise FaceExplorerError(f"--leading {config.leading} is more than the {dimension} coefficients")
+        return config.leading
+    return dimension if censoring.censored else choose_leading(whitened, config.seed)
 
 
 def _train_diffusion(
@@ -179,7 +205,7 @@ def _train_diffusion(
     for step in steps:
         _set_learning_rate(optimiser, config, step, config.diffusion_steps)
         rows = torch.from_numpy(batches.integers(0, len(clean), config.batch_size)).to(clean.device)
-        loss = training_loss(net, networks.coordinates(clean[rows], noise), noise)
+        loss = training_loss(net, networks.coordinates(clean[rows], noise)[:, : networks.leading], noise)
         _step(optimiser, loss, "diffusion", step)
         with torch.no_grad():
             decay = min(config.ema_decay, (1 + step) / (10 + step))  # a short average while the weights move fast
@@ -254,7 +280,8 @@ def _held_out_scores(
     targets = pairs.targets().astype(np.float64)
     unit = paper.normalisation
     whitened = networks.coordinates(torch.from_numpy(held_out).to(device))
-    losses = [training_loss(networks.diffusion, whitened, torch.Generator().manual_seed(k)).item() for k in range(4)]
+    leading = whitened[:, : networks.leading]
+    losses = [training_loss(networks.diffusion, leading, torch.Generator().manual_seed(k)).item() for k in range(4)]
     scores = {
         "test_copies": paper.copies,
         "test_mse_unit": unit,
@@ -262,9 +289,9 @@ def _held_out_scores(
         "test_mse_denoised": float(np.mean(((denoised - targets) / unit) ** 2)),
         "held_out_diffusion_loss": float(np.mean(losses)),
         "held_out_ranking_log_likelihood": [
-            round(float(value) / held_out.shape[1], 5)
+            round(float(value) / held_out.shape[1], RANKING_DECIMALS)
             for chunk in whitened.split(EVALUATION_CHUNK)
-            for value in log_likelihood(networks.diffusion, chunk, steps=RANKING_STEPS).cpu()
+            for value in prior_log_likelihood(networks, chunk, RANKING_STEPS).cpu()
         ],
     }
     if reference is not None:
