@@ -8,6 +8,7 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
+from app.prior import conditional_rest
 from app.prior.conditional_rest import ConditionalRest, choose_leading
 
 NOISE = np.diag([0.3, 0.2, 0.1])  # the rest's covariance around its mean
@@ -65,3 +66,12 @@ def test_the_leading_count_follows_where_the_structure_is():
     data = (data - data.mean(0)) / data.std(0)
     assert choose_leading(data, seed=0) < 43
     assert choose_leading(rng.normal(size=(30, 10)), seed=0) <= 10  # tiny data still gives a count
+
+
+def test_a_large_training_set_is_subsampled_to_the_regressions_limit(monkeypatch):
+    """The regression's memory grows with the square of its faces: past the limit it keeps a seeded subset."""
+    monkeypatch.setattr(conditional_rest, "MAX_ANCHORS", 100)
+    leading, rest = curved(300, seed=7)
+    first, again = (ConditionalRest.fit(leading, rest, seed=0) for _ in range(2))
+    assert first.anchors.shape == (100, 2) and torch.equal(first.anchors, again.anchors)
+    assert all(any(np.allclose(anchor, row, atol=1e-6) for row in leading) for anchor in first.anchors.numpy())

@@ -5,9 +5,9 @@ whitened, the noise has as much weight as the structure. A diffusion network ove
 learns that structure no faster than it memorises a few thousand faces, and contracts its samples.
 So the leading K coordinates get the diffusion network, and the other L − K a Gaussian whose mean
 is a kernel ridge regression on the leading ones (RBF kernel, bandwidth from the median heuristic,
-ridge chosen by 5-fold error) and whose covariance is that of the out-of-fold residuals. Given the
-leading coordinates everything is closed-form: a sample, the log-density, and the probability-flow
-map that brings a noised face back, which the projection uses.
+ridge chosen by 5-fold error, at most MAX_ANCHORS training faces) and whose covariance is that of
+the out-of-fold residuals. Given the leading coordinates everything is closed-form: a sample, the
+log-density, and the probability-flow map that brings a noised face back, which the projection uses.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from torch import nn
 
 RIDGES = (0.1, 0.3, 1.0, 3.0)  # candidates for the kernel ridge regression's penalty
 FOLDS = 5
+# The regression's memory grows with the square of its training faces and its fit with the cube:
+# 6,000 take about 1 GB and a minute; larger sets (300W-LP has 61,225 fits) are subsampled.
+MAX_ANCHORS = 6000
 LEADING_CANDIDATES = (4, 8, 16, 32, 64)  # and all L coordinates (no rest)
 MIXTURE_COMPONENTS = (1, 2, 3, 5)
 HELD_BACK_SHARE = 0.2
@@ -82,8 +85,12 @@ class ConditionalRest(nn.Module):
     def fit(
         cls, leading: np.ndarray, rest: np.ndarray, seed: int, ridges: tuple[float, ...] = RIDGES
     ) -> ConditionalRest:
-        """Fit on whitened training faces split into their (N, K) leading and (N, L − K) other coordinates."""
+        """Fit on whitened training faces split into their (N, K) leading and (N, L − K) other coordinates
+        (a seeded MAX_ANCHORS of them where there are more)."""
         leading, rest = np.asarray(leading, np.float64), np.asarray(rest, np.float64)
+        if len(leading) > MAX_ANCHORS:
+            chosen = np.sort(np.random.default_rng([seed, 4]).choice(len(leading), MAX_ANCHORS, replace=False))
+            leading, rest = leading[chosen], rest[chosen]
         squared = _squared_distances(leading, leading)
         bandwidth = 1.0 / float(np.median(squared[np.triu_indices(len(leading), 1)]))
         gram = np.exp(-bandwidth * squared)
