@@ -16,7 +16,7 @@ from app.model.embedded_corpus import embedded_corpus
 from app.model.embedded_model import embedded_model
 from app.model.fitted_params import split_by_face
 from app.model.provenance import ModelProvenance
-from app.prior import diffusion
+from app.prior import conditional_rest, diffusion
 from app.prior.censoring import Censoring
 from app.prior.checkpoint import load_prior_checkpoint, prior_checkpoint_path
 from app.prior.learned_prior import LearnedPrior
@@ -344,3 +344,19 @@ def test_a_checkpoint_whose_rest_and_leading_count_disagree_is_refused(tiny_prio
     model = embedded_model()
     with pytest.raises(CheckpointError, match="disagree"):
         load_prior_checkpoint(tmp_path / "prior-shape.pt", "shape", 199, model.provenance)
+
+
+def test_a_training_set_larger_than_the_rests_limit_trains_and_loads(monkeypatch, tmp_path):
+    """The rest's regression keeps a subset of the faces; the checkpoint is built for that subset."""
+    monkeypatch.setattr(conditional_rest, "MAX_ANCHORS", 60)
+    config = PriorTrainingConfig.default("shape", **{**TINY, "leading": 4})
+    data = embedded_corpus(200, seed=3)
+    train, test = split_by_face(data, config.test_faces, np.random.default_rng(config.seed))
+    path = prior_checkpoint_path(tmp_path, "shape")
+    with one_torch_thread():
+        metadata = train_prior(
+            train, test, config, embedded_model().provenance, path, data.source, show_progress=False, log=lambda _: None
+        )
+    assert (metadata["leading"], metadata["rest_anchors"]) == (4, 60)
+    loaded = load_prior_checkpoint(path, "shape", 199, embedded_model().provenance)
+    assert loaded.networks.rest is not None and loaded.networks.rest.anchors.shape == (60, 4)

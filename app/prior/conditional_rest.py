@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import torch
 from scipy.linalg import cho_factor, cho_solve
+from scipy.spatial.distance import pdist, squareform
 from torch import nn
 
 RIDGES = (0.1, 0.3, 1.0, 3.0)  # candidates for the kernel ridge regression's penalty
@@ -91,9 +92,9 @@ class ConditionalRest(nn.Module):
         if len(leading) > MAX_ANCHORS:
             chosen = np.sort(np.random.default_rng([seed, 4]).choice(len(leading), MAX_ANCHORS, replace=False))
             leading, rest = leading[chosen], rest[chosen]
-        squared = _squared_distances(leading, leading)
-        bandwidth = 1.0 / float(np.median(squared[np.triu_indices(len(leading), 1)]))
-        gram = np.exp(-bandwidth * squared)
+        pairs = pdist(leading, "sqeuclidean")
+        bandwidth = 1.0 / float(np.median(pairs))
+        gram = np.exp(-bandwidth * squareform(pairs))
         folds = np.array_split(np.random.default_rng(seed).permutation(len(leading)), FOLDS)
         residuals = {ridge: np.empty_like(rest) for ridge in ridges}
         for fold in folds:
@@ -131,10 +132,6 @@ class ConditionalRest(nn.Module):
         variances = self.variances + resolution**2
         deviation = ((rest.double() - self.mean(leading.double())) @ self.axes).square()
         return -0.5 * (deviation / variances + torch.log(2 * math.pi * variances)).sum(dim=1)
-
-
-def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.maximum((a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T, 0.0)
 
 
 def _solve(gram: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:

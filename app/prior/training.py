@@ -131,13 +131,17 @@ def train_prior(
     whitening = Whitening.fit(latent)
     whitened = whitening.whiten(torch.from_numpy(latent)).numpy()
     leading = _leading_count(config, whitened, censoring)
+    rest = (
+        None
+        if leading == clean.shape[1]
+        else ConditionalRest.fit(whitened[:, :leading], whitened[:, leading:], config.seed)
+    )
     torch.manual_seed(config.seed)  # the networks' initial weights
     sizes = {name: getattr(config, name) for name in SIZES}
-    networks = PriorNetworks(clean.shape[1], sizes, leading, len(clean) if leading < clean.shape[1] else 0)
+    networks = PriorNetworks(clean.shape[1], sizes, leading, 0 if rest is None else len(rest.anchors))
     networks.censoring.load_state_dict(censoring.state_dict())
     networks.whitening.load_state_dict(whitening.state_dict())
-    if networks.rest is not None:
-        rest = ConditionalRest.fit(whitened[:, :leading], whitened[:, leading:], config.seed)
+    if networks.rest is not None and rest is not None:
         networks.rest.load_state_dict(rest.state_dict())
     networks.denoiser.standardise_on(clean)
     networks.to(device)
